@@ -1,0 +1,1 @@
+"""Users, roles, login sessions, API tokens, guards and depot scope."""

@@ -1,0 +1,264 @@
+"""The only code that changes users, their depots, login sessions and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from uuid import UUID
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import ApiToken, LoginFailure, LoginSession, Role, User, UserDepot
+from caliber.accounts.passwords import check_password_rules, hash_password, hash_secret, new_secret, verify_password
+from caliber.accounts.schemas import NewUser, UserUpdate
+from caliber.db import Database
+from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
+from caliber.inventory.service import InventoryService
+
+__all__ = ["AccountService", "UserView"]
+
+SESSION_PREFIX = "cal_ses_"
+TOKEN_PREFIX = "cal_tok_"
+FAILURE_WINDOW = dt.timedelta(minutes=1)
+MAX_FAILURES = 5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UserView:
+    """A user with the codes of the depots assigned to them."""
+
+    __slots__ = ("depots", "user")
+
+    def __init__(self, user: User, depots: list[str]) -> None:
+        self.user = user
+        self.depots = depots
+
+
+class AccountService:
+    """Users, roles, depot assignments, logins and API tokens."""
+
+    def __init__(self, db: Database, session_hours: int = 12) -> None:
+        self.db = db
+        self.session_lifetime = dt.timedelta(hours=session_hours)
+
+    # -- who is asking ---------------------------------------------------
+
+    async def actor_for_session(self, secret: str) -> Actor | None:
+        """The actor behind a session cookie, or None if it is unknown, expired or its user inactive."""
+        query = (
+            select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == hash_secret(secret), LoginSession.expires_at > _now())
+        )
+        return await self._actor(query)
+
+    async def actor_for_token(self, secret: str) -> Actor | None:
+        """The actor behind an API bearer token, or None if it is unknown, revoked or its user inactive."""
+        query = (
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None))
+        )
+        return await self._actor(query)
+
+    async def _actor(self, user_query: Select[tuple[User]]) -> Actor | None:
+        async with self.db.read() as session:
+            user = await session.scalar(user_query.where(User.active.is_(True)))
+            if user is None:
+                return None
+            depot_ids = await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id))
+            return _actor_of(user, frozenset(depot_ids))
+
+    # -- login -----------------------------------------------------------
+
+    async def login(self, username: str, password: str, address: str) -> tuple[Actor, str]:
+        """Check a password and open a session; returns the actor and the cookie secret.
+
+        After ``MAX_FAILURES`` failures within a minute for the same username or
+        address, refuses with :class:`TooManyAttempts` before checking the password.
+        """
+        username = username.strip().lower()
+        keys = (f"user:{username}", f"addr:{address}")
+        async with self.db.write() as session:
+            await _refuse_if_throttled(session, keys)
+            user = await session.scalar(select(User).where(User.username == username))
+            accepted = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+            if not accepted or user is None:
+                session.add_all(LoginFailure(key=key, at=_now()) for key in keys)
+            else:
+                secret = new_secret(SESSION_PREFIX)
+                expires_at = _now() + self.session_lifetime
+                session.add(LoginSession(token_hash=hash_secret(secret), user_id=user.id, expires_at=expires_at))
+                await session.execute(delete(LoginSession).where(LoginSession.expires_at < _now()))
+                depot_ids = frozenset(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
+        if not accepted or user is None:  # raised after the commit, so that the failure counts
+            raise InvalidInput("wrong username or password, or the account is inactive")
+        return _actor_of(user, depot_ids), secret
+
+    async def logout(self, secret: str) -> None:
+        """End the session behind a cookie secret (nothing happens if it is unknown)."""
+        async with self.db.write() as session:
+            await session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_secret(secret)))
+
+    # -- users -----------------------------------------------------------
+
+    async def users(self, actor: Actor) -> list[UserView]:
+        """Every user with their depots (admins only)."""
+        actor.require_role(Role.ADMIN)
+        async with self.db.read() as session:
+            users = list(await session.scalars(select(User).order_by(User.username)))
+            return await _with_depots(session, users)
+
+    async def user(self, actor: Actor, user_id: UUID) -> UserView:
+        """One user; admins see anyone, others only themselves."""
+        if actor.role is not Role.ADMIN and actor.id != user_id:
+            raise PermissionDenied("only admins can see other users")
+        async with self.db.read() as session:
+            user = await _get_user(session, user_id)
+            return (await _with_depots(session, [user]))[0]
+
+    async def create_user(self, actor: Actor, new: NewUser) -> UserView:
+        """Create a user with a role and depots (admins only)."""
+        actor.require_role(Role.ADMIN)
+        _require_password_rules(new.password)
+        async with self.db.write() as session:
+            if await session.scalar(select(User.id).where(User.username == new.username)):
+                raise Conflict(f"the username {new.username} is taken")
+            depot_ids = await InventoryService.depot_ids_for_codes(session, new.depots)
+            _require_depots_fit_role(new.role, depot_ids)
+            user = User(
+                username=new.username,
+                display_name=new.display_name.strip(),
+                organisation=new.organisation.strip(),
+                role=new.role.value,
+                password_hash=hash_password(new.password),
+            )
+            session.add(user)
+            await session.flush()
+            session.add_all(UserDepot(user_id=user.id, depot_id=depot_id) for depot_id in depot_ids.values())
+            return UserView(user, sorted(depot_ids))
+
+    async def update_user(self, actor: Actor, user_id: UUID, changes: UserUpdate) -> UserView:
+        """Change a user's name, organisation, role, depots or active flag (admins only)."""
+        actor.require_role(Role.ADMIN)
+        async with self.db.write() as session:
+            user = await _get_user(session, user_id)
+            if actor.id == user.id and (changes.active is False or changes.role not in (None, Role.ADMIN)):
+                raise Conflict("you cannot deactivate yourself or drop your own admin role")
+            if changes.display_name is not None:
+                user.display_name = changes.display_name.strip()
+            if changes.organisation is not None:
+                user.organisation = changes.organisation.strip()
+            if changes.role is not None:
+                user.role = changes.role.value
+            if changes.active is not None:
+                user.active = changes.active
+                if not changes.active:
+                    await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            if changes.depots is not None:
+                await _assign_depots(session, user, changes.depots)
+            elif changes.role is not None:
+                current = await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id))
+                _require_depots_fit_role(Role(user.role), dict.fromkeys(current))
+            await session.flush()
+            return (await _with_depots(session, [user]))[0]
+
+    async def set_password(self, actor: Actor, user_id: UUID, password: str) -> None:
+        """Set a new password; admins for anyone, a user for themselves. Ends the user's other sessions."""
+        if actor.role is not Role.ADMIN and actor.id != user_id:
+            raise PermissionDenied("only admins can reset another user's password")
+        _require_password_rules(password)
+        async with self.db.write() as session:
+            user = await _get_user(session, user_id)
+            user.password_hash = hash_password(password)
+            await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+    # -- API tokens ------------------------------------------------------
+
+    async def tokens(self, actor: Actor) -> list[ApiToken]:
+        """The actor's own API tokens, newest first."""
+        async with self.db.read() as session:
+            query = select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
+            return list(await session.scalars(query))
+
+    async def create_token(self, actor: Actor, name: str) -> tuple[ApiToken, str]:
+        """A new API token for the actor; the secret is returned once and stored only hashed."""
+        if actor.id is None:
+            raise PermissionDenied("API tokens belong to users: log in as one")
+        secret = new_secret(TOKEN_PREFIX)
+        async with self.db.write() as session:
+            token = ApiToken(token_hash=hash_secret(secret), prefix=secret[: len(TOKEN_PREFIX) + 4], name=name.strip(), user_id=actor.id)
+            session.add(token)
+            await session.flush()
+            return token, secret
+
+    async def revoke_token(self, actor: Actor, token_id: UUID) -> ApiToken:
+        """Revoke an API token: its owner or an admin."""
+        async with self.db.write() as session:
+            token = await session.get(ApiToken, token_id)
+            if token is None or (token.user_id != actor.id and actor.role is not Role.ADMIN):
+                raise NotFound(f"no API token with id {token_id}")
+            if token.revoked_at is None:
+                token.revoked_at = _now()
+            return token
+
+
+def _actor_of(user: User, depot_ids: frozenset[UUID]) -> Actor:
+    return Actor(id=user.id, username=user.username, display_name=user.display_name, role=Role(user.role), depot_ids=depot_ids)
+
+
+def _require_password_rules(password: str) -> None:
+    problem = check_password_rules(password)
+    if problem:
+        raise InvalidInput(problem, field="password")
+
+
+def _require_depots_fit_role(role: Role, depot_ids: dict[str, UUID] | dict[UUID, None]) -> None:
+    if role.is_depot_staff and not depot_ids:
+        raise InvalidInput(f"a {role.value} must be assigned at least one depot", field="depots")
+
+
+async def _refuse_if_throttled(session: AsyncSession, keys: tuple[str, ...]) -> None:
+    since = _now() - FAILURE_WINDOW
+    rows = await session.execute(
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
+        .where(LoginFailure.key.in_(keys), LoginFailure.at > since)
+        .group_by(LoginFailure.key)
+    )
+    blocked = [oldest for _key, count, oldest in rows if count >= MAX_FAILURES]
+    if blocked:
+        retry_after = max(1, math.ceil((min(blocked) + FAILURE_WINDOW - _now()).total_seconds()))
+        raise TooManyAttempts(f"too many failed logins: try again in {retry_after} seconds", retry_after)
+    await session.execute(delete(LoginFailure).where(LoginFailure.at < since - dt.timedelta(hours=1)))
+
+
+async def _get_user(session: AsyncSession, user_id: UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+async def _with_depots(session: AsyncSession, users: list[User]) -> list[UserView]:
+    rows = await session.execute(select(UserDepot.user_id, UserDepot.depot_id).where(UserDepot.user_id.in_([u.id for u in users])))
+    pairs = list(rows.tuples())
+    codes = await InventoryService.depot_codes(session, {depot_id for _, depot_id in pairs})
+    by_user: dict[UUID, list[str]] = {}
+    for user_id, depot_id in pairs:
+        by_user.setdefault(user_id, []).append(codes[depot_id])
+    return [UserView(user, sorted(by_user.get(user.id, []))) for user in users]
+
+
+async def _assign_depots(session: AsyncSession, user: User, codes: list[str]) -> None:
+    wanted = await InventoryService.depot_ids_for_codes(session, codes)
+    _require_depots_fit_role(Role(user.role), wanted)
+    current = set(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
+    removed = current - set(wanted.values())
+    if removed:
+        await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id, UserDepot.depot_id.in_(removed)))
+    session.add_all(UserDepot(user_id=user.id, depot_id=depot_id) for depot_id in set(wanted.values()) - current)

@@ -1,0 +1,138 @@
+"""``create_app(settings)``: the Litestar application with its plugins, routes and templates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.accounts.guards import AuthenticationMiddleware, BearerAwareCSRFMiddleware, current_actor, logged_in
+from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi, UserPages
+from caliber.accounts.service import AccountService
+from caliber.config import Settings, resource_path
+from caliber.db import Database, create_engine
+from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
+from caliber.inventory.service import InventoryService
+from caliber.site import health, home, ready
+from caliber.web import exception_handlers
+
+__all__ = ["create_app"]
+
+MAX_BODY_BYTES = 1024 * 1024
+CSRF_COOKIE = "caliber_csrf"
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Litestar:
+    """The Caliber web application for ``settings``.
+
+    ``database`` lets a caller (tests, the CLI) share one engine; without it
+    the app builds its own and disposes of it at shutdown.
+    """
+    owns_database = database is None
+    alchemy = SQLAlchemyAsyncConfig(
+        engine_instance=database.engine if database else create_engine(settings.database_url),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+    )
+    db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.update(settings=settings, db=db, accounts=AccountService(db, settings.session_hours), inventory=InventoryService(db))
+        try:
+            yield
+        finally:
+            if owns_database:
+                await db.dispose()
+
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=["/health", "/ready", "/static/"],
+    )
+    templates = TemplateConfig(directory=resource_path("templates"), engine=JinjaTemplateEngine, engine_callback=_template_globals)
+    return Litestar(
+        route_handlers=[
+            home,
+            health,
+            ready,
+            LoginPages,
+            UserPages,
+            AccountPages,
+            DepotPages,
+            UserApi,
+            TokenApi,
+            JurisdictionApi,
+            DepotApi,
+            LocationApi,
+            create_static_files_router(path="/static", directories=[resource_path("static")], opt={"public": True}, include_in_schema=False),
+        ],
+        plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
+        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
+        guards=[logged_in],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "db": Provide(lambda: db, sync_to_thread=False),
+            "accounts": Provide(_state("accounts"), sync_to_thread=False),
+            "inventory": Provide(_state("inventory"), sync_to_thread=False),
+            "actor": Provide(_actor, sync_to_thread=False),
+        },
+        template_config=templates,
+        exception_handlers=exception_handlers,
+        openapi_config=_openapi(),
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings},
+    )
+
+
+def _state(key: str) -> Any:
+    def provide(request: Request[Any, Any, Any]) -> Any:
+        return request.app.state[key]
+
+    return provide
+
+
+def _actor(request: Request[Any, Any, Any]) -> Actor:
+    return current_actor(request)
+
+
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(roles=Role)
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Caliber",
+        version="0.1.0",
+        description="Custody of surplus small arms, light weapons and ammunition from intake to witnessed destruction.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' href='/static/favicon.svg'>",
+            )
+        ],
+        components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
+        security=[{"token": []}],
+    )
+

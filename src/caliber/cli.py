@@ -1,0 +1,212 @@
+"""The ``caliber`` command. Thin: it reads settings, calls services, prints.
+
+Heavy modules (the app, SQLAlchemy, Alembic) are imported inside the commands
+that use them, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+from caliber.config import Settings, load_or_exit
+
+if TYPE_CHECKING:
+    from caliber.db import Database
+
+T = TypeVar("T")
+
+ROLES = ["admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"]
+
+
+def fail(message: str) -> None:
+    """Print one line naming what is wrong and exit 1."""
+    click.echo(f"caliber: {message}", err=True)
+    raise SystemExit(1)
+
+
+def prepare_database(settings: Settings, *, upgrade_sqlite: bool = True) -> None:
+    """Make the database usable: SQLite upgrades itself; PostgreSQL must already be current."""
+    from caliber import migrate
+    from caliber.db import create_engine
+
+    if settings.is_sqlite and upgrade_sqlite:
+        migrate.upgrade(settings.database_url)
+        return
+
+    async def revision() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        current = asyncio.run(revision())
+    except Exception as exc:  # noqa: BLE001 (any connection failure is reported the same way)
+        fail(f"cannot reach the database at CALIBER_DATABASE_URL: {exc}")
+    head = migrate.head_revision()
+    if current != head:
+        fail(f"the database is at revision {current or 'none (empty)'} but this version needs {head}: run `caliber db upgrade` first")
+
+
+def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` with a database for ``settings``; Caliber's errors become one line and exit 1."""
+    from caliber.db import Database, create_engine
+    from caliber.errors import CaliberError
+
+    async def main() -> T:
+        db = Database(create_engine(settings.database_url))
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except CaliberError as exc:
+        fail(exc.message)
+        raise  # unreachable: fail exits
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="caliber")
+def main() -> None:
+    """Caliber: custody of surplus small arms, light weapons and ammunition until witnessed destruction.
+
+    Settings come from CALIBER_* environment variables (see the README).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes (PostgreSQL: as many as cores).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve Caliber over HTTP with the granian ASGI server."""
+    settings = load_or_exit()
+    prepare_database(settings)
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    click.echo(f"Caliber on http://{host}:{port}/  (data: {settings.data_dir}; QR labels point at {settings.base_url})")
+    Granian("caliber.asgi:create", address=host, port=port, interface=Interfaces.ASGI, workers=workers, factory=True).serve()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only create the demo data and print the logins.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Fill the data dir with demo depots and one user per role, print their logins, then serve."""
+    from caliber import demo as demo_data
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(db, settings.data_dir))
+    click.echo(demo_data.format_logins(logins))
+    if not no_serve:
+        _serve(settings, host, port, 1)
+
+
+@main.group()
+def db() -> None:
+    """Database schema: upgrade, and new migrations for developers."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database up to this version's schema."""
+    from caliber import migrate
+
+    settings = load_or_exit()
+    migrate.upgrade(settings.database_url)
+    click.echo(f"database at revision {migrate.head_revision()}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a migration autogenerated from the models (developers)."""
+    from caliber import migrate
+
+    settings = load_or_exit()
+    migrate.revision(settings.database_url, message)
+
+
+@main.group()
+def user() -> None:
+    """Users: create and list."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
+@click.option("--depot", "depots", multiple=True, metavar="CODE", help="A depot the user works in (repeat for several).")
+@click.option("--name", "display_name", default=None, help="Full name (default: the username).")
+@click.option("--organisation", default="", help="Ministry, police directorate, organisation.")
+def user_create(username: str, role: str, depots: tuple[str, ...], display_name: str | None, organisation: str) -> None:
+    """Create a user. The password is asked for, or read from standard input when it is not a terminal."""
+    from caliber.accounts.actor import Actor
+    from caliber.accounts.schemas import NewUser
+    from caliber.accounts.service import AccountService
+    from caliber.schemas import convert
+
+    from caliber.errors import CaliberError
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    values = {
+        "username": username,
+        "role": role,
+        "depots": list(depots),
+        "display_name": display_name or username,
+        "organisation": organisation,
+        "password": _read_password(),
+    }
+    try:
+        new = convert(values, NewUser)
+    except CaliberError as exc:
+        fail(exc.message)
+    operator = Actor.operator(getpass.getuser())
+    view = run_with_database(settings, lambda db: AccountService(db).create_user(operator, new))
+    click.echo(f"created {view.user.username} ({view.user.role}){' in ' + ', '.join(view.depots) if view.depots else ''}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("no password given: type one at the prompt or send it on standard input")
+    return str(password)
+
+
+@user.command("list")
+def user_list() -> None:
+    """List users with role, depots and status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from caliber.accounts.actor import Actor
+    from caliber.accounts.service import AccountService
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    operator = Actor.operator(getpass.getuser())
+    views = run_with_database(settings, lambda db: AccountService(db).users(operator))
+    table = Table("username", "name", "role", "depots", "active")
+    for view in views:
+        u = view.user
+        table.add_row(u.username, u.display_name, u.role, ", ".join(view.depots), "yes" if u.active else "no")
+    Console().print(table)

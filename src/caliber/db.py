@@ -1,0 +1,92 @@
+"""Engine, sessions, SQLite pragmas and the write-lock helpers.
+
+Reads run in ordinary transactions. Every state change runs in a
+:meth:`Database.write` transaction: on SQLite it starts with ``BEGIN
+IMMEDIATE`` so the write lock is held from the first statement (two writers
+never both read, then both try to upgrade and fail); the custody ledger relies
+on that to append without gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+__all__ = ["Database", "create_engine"]
+
+WRITE_OPTION = "caliber_write"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Engine for ``url`` with Caliber's connection set-up on SQLite."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Caliber issues BEGIN itself (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            "synchronous=FULL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """One engine and its session factory, shared by the app and the CLI."""
+
+    def __init__(self, engine: AsyncEngine, session_maker: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.engine = engine
+        self.session_maker = session_maker or async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is the embedded SQLite database."""
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading; whatever it holds is rolled back at the end."""
+        async with self.session_maker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction, committed when the block ends without error.
+
+        The write lock is taken at BEGIN on SQLite (``BEGIN IMMEDIATE``).
+        """
+        async with self.session_maker() as session:
+            await session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (the engine stays usable)."""
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Depots, storage locations and (later) the items kept in them."""

@@ -1,0 +1,10 @@
+"""Every table of Caliber, imported together for Alembic and for test set-up."""
+
+from advanced_alchemy.base import orm_registry
+
+from caliber.accounts import models as accounts_models
+from caliber.inventory import models as inventory_models
+
+metadata = orm_registry.metadata
+
+__all__ = ["accounts_models", "inventory_models", "metadata"]

@@ -1,0 +1,113 @@
+"""What every page and API route shares: rendering, form reading, and errors mapped to HTTP.
+
+This module is the one place where Caliber's errors become HTTP answers:
+``application/problem+json`` (RFC 9457) under ``/api``, a page elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from caliber.errors import CaliberError, NotAuthenticated, TooManyAttempts
+
+__all__ = ["exception_handlers", "form_data", "page", "safe_next"]
+
+log = logging.getLogger("caliber")
+
+
+def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
+    """Render ``template`` with the current actor and request in its context."""
+    context.setdefault("actor", request.scope.get("user"))
+    context.setdefault("request", request)
+    return Template(template_name=template, context=context, status_code=status_code)
+
+
+async def form_data(request: Request[Any, Any, Any], *lists: str) -> dict[str, Any]:
+    """A submitted form as a dict; fields named in ``lists`` keep every value, others their last."""
+    form = await request.form()
+    data: dict[str, Any] = {key: value for key, value in form.items() if key not in lists and key != "_csrf_token"}
+    for key in lists:
+        data[key] = [value for value in form.getall(key, []) if value]
+    return data
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else becomes ``/``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in {"/ready", "/health"}
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type="application/problem+json")
+
+
+def _answer(request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any) -> Response[Any]:
+    if _is_api(request):
+        return _problem(status, title, detail, **extra)
+    return page(request, "site/error.html", status_code=status, title=title, detail=detail)
+
+
+def _caliber_error(request: Request[Any, Any, Any], exc: CaliberError) -> Response[Any]:
+    if isinstance(exc, NotAuthenticated) and not _is_api(request):
+        return Redirect(f"/login?next={quote(request.url.path)}")
+    extra: dict[str, Any] = {}
+    field = getattr(exc, "field", None)
+    if field:
+        extra["field"] = field
+    response = _answer(request, exc.status_code, exc.title, exc.message, **extra)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, NotAuthenticated):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="caliber"'
+    return response
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 403 and "CSRF" in str(exc.detail):
+        detail = "the form had expired or came from another site: reload the page and send it again"
+        return _answer(request, 403, "Form expired", detail)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException) and exc.extra:
+        extra["errors"] = exc.extra
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
+        exc.status_code, "Error"
+    )
+    return _answer(request, exc.status_code, title, str(exc.detail), **extra)
+
+
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if isinstance(exc, IntegrityError):
+        return _answer(request, 409, "Conflict", "the change conflicts with an existing record")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.warning("database unavailable: %s", exc.orig)
+        response = _answer(request, HTTP_503_SERVICE_UNAVAILABLE, "Database unavailable", "the database cannot be reached; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+    return _unexpected(request, exc)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "something went wrong on the server; it has been logged")
+
+
+exception_handlers: dict[type[Exception], Any] = {
+    CaliberError: _caliber_error,
+    HTTPException: _http_error,
+    DBAPIError: _database_error,
+    Exception: _unexpected,
+}
