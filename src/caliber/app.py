@@ -9,6 +9,7 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -20,8 +21,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from caliber.accounts.actor import Actor
-from caliber.accounts.models import Role
 from caliber.accounts.guards import AuthenticationMiddleware, BearerAwareCSRFMiddleware, current_actor, logged_in
+from caliber.accounts.models import Role
 from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi, UserPages
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
@@ -52,8 +53,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.update(settings=settings, db=db, accounts=AccountService(db, settings.session_hours), inventory=InventoryService(db))
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
@@ -82,7 +82,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             JurisdictionApi,
             DepotApi,
             LocationApi,
-            create_static_files_router(path="/static", directories=[resource_path("static")], opt={"public": True}, include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[resource_path("static")], opt={"public": True}, include_in_schema=False
+            ),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
         middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
@@ -98,6 +100,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         exception_handlers=exception_handlers,
         openapi_config=_openapi(),
         lifespan=[lifespan],
+        state=State(
+            {"settings": settings, "db": db, "accounts": AccountService(db, settings.session_hours), "inventory": InventoryService(db)}
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings},
     )
@@ -135,4 +140,3 @@ def _openapi() -> OpenAPIConfig:
         components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"token": []}],
     )
-

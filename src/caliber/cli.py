@@ -86,7 +86,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes (PostgreSQL: as many as cores).")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes (PostgreSQL: as many as cores)."
+)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve Caliber over HTTP with the granian ASGI server."""
     settings = load_or_exit()
@@ -159,9 +161,8 @@ def user_create(username: str, role: str, depots: tuple[str, ...], display_name:
     from caliber.accounts.actor import Actor
     from caliber.accounts.schemas import NewUser
     from caliber.accounts.service import AccountService
-    from caliber.schemas import convert
-
     from caliber.errors import CaliberError
+    from caliber.schemas import convert
 
     settings = load_or_exit()
     prepare_database(settings)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 __all__ = ["Settings", "SettingsError", "resource_path"]
 
-_SECRET_FILE = "secret_key"
+_SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
 _MIN_SECRET_LENGTH = 32
 
 

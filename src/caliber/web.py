@@ -83,9 +83,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) and exc.extra:
         extra["errors"] = exc.extra
-    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
-        exc.status_code, "Error"
-    )
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(exc.status_code, "Error")
     return _answer(request, exc.status_code, title, str(exc.detail), **extra)
 
 
@@ -94,7 +92,9 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
         return _answer(request, 409, "Conflict", "the change conflicts with an existing record")
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         log.warning("database unavailable: %s", exc.orig)
-        response = _answer(request, HTTP_503_SERVICE_UNAVAILABLE, "Database unavailable", "the database cannot be reached; try again shortly")
+        response = _answer(
+            request, HTTP_503_SERVICE_UNAVAILABLE, "Database unavailable", "the database cannot be reached; try again shortly"
+        )
         response.headers["Retry-After"] = "5"
         return response
     return _unexpected(request, exc)

@@ -67,7 +67,9 @@ class LoginPages(Controller):
         try:
             _actor, secret = await accounts.login(form.username, form.password, address)
         except InvalidInput as exc:
-            return page(request, "accounts/login.html", status_code=401, next=safe_next(form.next), error=exc.message, username=form.username)
+            return page(
+                request, "accounts/login.html", status_code=401, next=safe_next(form.next), error=exc.message, username=form.username
+            )
         response: Response[Any] = Redirect(safe_next(form.next))
         response.set_cookie(
             SESSION_COOKIE,
@@ -97,12 +99,16 @@ class UserPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def list_users(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> Template:
+    async def list_users(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> Template:
         """Every user with role, depots and status."""
         return page(request, "accounts/users.html", users=await accounts.users(actor))
 
     @get("/new")
-    async def new_user_form(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> Template:
+    async def new_user_form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
         """The form for a new user."""
         return await _user_form(request, actor, inventory, view=None, values={}, error=None)
 
@@ -174,7 +180,13 @@ class UserPages(Controller):
 
 
 async def _user_form(
-    request: Request[Any, Any, Any], actor: Actor, inventory: InventoryService, *, view: UserView | None, values: dict[str, Any], error: str | None
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    inventory: InventoryService,
+    *,
+    view: UserView | None,
+    values: dict[str, Any],
+    error: str | None,
 ) -> Template:
     return page(
         request,
@@ -195,30 +207,40 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def account(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> Template:
+    async def account(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> Template:
         """Own details and API tokens."""
         return page(request, "accounts/account.html", tokens=await accounts.tokens(actor), new_token=None, error=None)
 
     @post("/tokens")
-    async def create_token(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> Template:
+    async def create_token(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> Template:
         """Create an API token and show its secret once."""
         name = convert(await form_data(request), NewToken).name
         token, secret = await accounts.create_token(actor, name)
         return page(request, "accounts/account.html", tokens=await accounts.tokens(actor), new_token=(token, secret), error=None)
 
     @post("/tokens/{token_id:uuid}/revoke")
-    async def revoke_token(self, token_id: FromPath[UUID], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> Redirect:
+    async def revoke_token(
+        self, token_id: FromPath[UUID], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> Redirect:
         """Revoke one of the user's tokens."""
         await accounts.revoke_token(actor, token_id)
         return Redirect("/account")
 
     @post("/password")
-    async def change_password(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> Response[Any]:
+    async def change_password(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> Response[Any]:
         """Change one's own password (this ends every session, so log in again)."""
         try:
             await accounts.set_password(actor, actor.id, convert(await form_data(request), PasswordReset).password)  # type: ignore[arg-type]
         except InvalidInput as exc:
-            return page(request, "accounts/account.html", status_code=422, tokens=await accounts.tokens(actor), new_token=None, error=exc.message)
+            return page(
+                request, "accounts/account.html", status_code=422, tokens=await accounts.tokens(actor), new_token=None, error=exc.message
+            )
         return Redirect("/login")
 
 
@@ -241,7 +263,9 @@ class UserApi(Controller):
         return [user_out(view) for view in await accounts.users(actor)]
 
     @post("/", guards=admin_only, status_code=HTTP_201_CREATED)
-    async def create_user(self, data: JSONBody[NewUser], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> UserOut:
+    async def create_user(
+        self, data: JSONBody[NewUser], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> UserOut:
         """Create a user with a role and depots (admins only)."""
         return user_out(await accounts.create_user(actor, data))
 
@@ -259,7 +283,11 @@ class UserApi(Controller):
 
     @post("/{user_id:uuid}/password", guards=admin_only, status_code=204)
     async def reset_password(
-        self, user_id: FromPath[UUID], data: JSONBody[PasswordReset], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+        self,
+        user_id: FromPath[UUID],
+        data: JSONBody[PasswordReset],
+        actor: NamedDependency[Actor],
+        accounts: NamedDependency[AccountService],
     ) -> None:
         """Set a new password for a user and end their sessions (admins only)."""
         await accounts.set_password(actor, user_id, data.password)
@@ -277,12 +305,16 @@ class TokenApi(Controller):
         return [token_out(token) for token in await accounts.tokens(actor)]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_token(self, data: JSONBody[NewToken], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> TokenCreated:
+    async def create_token(
+        self, data: JSONBody[NewToken], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> TokenCreated:
         """Create a token; its secret is in this answer only."""
         token, secret = await accounts.create_token(actor, data.name)
         return TokenCreated(token.id, token.name, secret)
 
     @post("/{token_id:uuid}/revoke")
-    async def revoke_token(self, token_id: FromPath[UUID], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]) -> TokenOut:
+    async def revoke_token(
+        self, token_id: FromPath[UUID], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
+    ) -> TokenOut:
         """Revoke a token (its owner, or an admin)."""
         return token_out(await accounts.revoke_token(actor, token_id))

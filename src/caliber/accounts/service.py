@@ -20,7 +20,7 @@ from caliber.inventory.service import InventoryService
 __all__ = ["AccountService", "UserView"]
 
 SESSION_PREFIX = "cal_ses_"
-TOKEN_PREFIX = "cal_tok_"
+TOKEN_PREFIX = "cal_tok_"  # noqa: S105 (a prefix, not a secret)
 FAILURE_WINDOW = dt.timedelta(minutes=1)
 MAX_FAILURES = 5
 
@@ -246,7 +246,7 @@ async def _get_user(session: AsyncSession, user_id: UUID) -> User:
 
 async def _with_depots(session: AsyncSession, users: list[User]) -> list[UserView]:
     rows = await session.execute(select(UserDepot.user_id, UserDepot.depot_id).where(UserDepot.user_id.in_([u.id for u in users])))
-    pairs = list(rows.tuples())
+    pairs = [(user_id, depot_id) for user_id, depot_id in rows]
     codes = await InventoryService.depot_codes(session, {depot_id for _, depot_id in pairs})
     by_user: dict[UUID, list[str]] = {}
     for user_id, depot_id in pairs:

@@ -38,13 +38,24 @@ location_editors = [requires(Role.ADMIN, Role.DEPOT_MANAGER)]
 
 def depot_out(depot: Depot) -> DepotOut:
     """A depot as the API shows it."""
-    return DepotOut(depot.id, depot.code, depot.name, DepotKind(depot.kind), depot.jurisdiction_code, depot.address, depot.active, depot.created_at)
+    return DepotOut(
+        depot.id, depot.code, depot.name, DepotKind(depot.kind), depot.jurisdiction_code, depot.address, depot.active, depot.created_at
+    )
 
 
 def location_out(location: Location) -> LocationOut:
     """A location as the API shows it."""
     depth = location.path.count(PATH_SEPARATOR)
-    return LocationOut(location.id, location.depot_id, location.parent_id, LocationKind(location.kind), location.name, location.path, depth, location.active)
+    return LocationOut(
+        location.id,
+        location.depot_id,
+        location.parent_id,
+        LocationKind(location.kind),
+        location.name,
+        location.path,
+        depth,
+        location.active,
+    )
 
 
 class DepotPages(Controller):
@@ -54,7 +65,9 @@ class DepotPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def list_depots(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> Template:
+    async def list_depots(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
         """The depots in the actor's scope."""
         jurisdictions = {j.code: j for j in await inventory.jurisdictions()}
         return page(request, "inventory/depots.html", depots=await inventory.depots(actor), jurisdictions=jurisdictions)
@@ -79,7 +92,11 @@ class DepotPages(Controller):
 
     @get("/{depot_id:uuid}")
     async def show_depot(
-        self, request: Request[Any, Any, Any], depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        request: Request[Any, Any, Any],
+        depot_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> Template:
         """A depot with its storage tree."""
         depot = await inventory.depot(actor, depot_id)
@@ -87,7 +104,11 @@ class DepotPages(Controller):
 
     @get("/{depot_id:uuid}/edit", guards=admin_only)
     async def edit_depot_form(
-        self, request: Request[Any, Any, Any], depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        request: Request[Any, Any, Any],
+        depot_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> Template:
         """The form to rename, re-describe or deactivate a depot."""
         depot = await inventory.depot(actor, depot_id)
@@ -95,7 +116,11 @@ class DepotPages(Controller):
 
     @post("/{depot_id:uuid}/edit", guards=admin_only)
     async def update_depot(
-        self, request: Request[Any, Any, Any], depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        request: Request[Any, Any, Any],
+        depot_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> Response[Any]:
         """Save changes to a depot."""
         values = await form_data(request)
@@ -145,7 +170,12 @@ class DepotPages(Controller):
             await inventory.update_location(actor, location_id, convert(values, LocationUpdate))
         except CORRECTABLE as exc:
             depot = await inventory.depot(actor, depot_id)
-            return page(request, "inventory/depot.html", status_code=exc.status_code, **await _tree_context(actor, inventory, depot, error=exc.message))
+            return page(
+                request,
+                "inventory/depot.html",
+                status_code=exc.status_code,
+                **await _tree_context(actor, inventory, depot, error=exc.message),
+            )
         return Redirect(f"/depots/{depot_id}")
 
 
@@ -201,30 +231,44 @@ class DepotApi(Controller):
         return [depot_out(depot) for depot in await inventory.depots(actor)]
 
     @post("/", guards=admin_only, status_code=HTTP_201_CREATED)
-    async def create_depot(self, data: JSONBody[NewDepot], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> DepotOut:
+    async def create_depot(
+        self, data: JSONBody[NewDepot], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> DepotOut:
         """Register a depot (admins only)."""
         return depot_out(await inventory.create_depot(actor, data))
 
     @get("/{depot_id:uuid}")
-    async def get_depot(self, depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> DepotOut:
+    async def get_depot(
+        self, depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> DepotOut:
         """One depot in the caller's scope."""
         return depot_out(await inventory.depot(actor, depot_id))
 
     @patch("/{depot_id:uuid}", guards=admin_only)
     async def update_depot(
-        self, depot_id: FromPath[UUID], data: JSONBody[DepotUpdate], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        depot_id: FromPath[UUID],
+        data: JSONBody[DepotUpdate],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> DepotOut:
         """Rename, re-describe, deactivate or reactivate a depot (admins only)."""
         return depot_out(await inventory.update_depot(actor, depot_id, data))
 
     @get("/{depot_id:uuid}/locations")
-    async def list_locations(self, depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> list[LocationOut]:
+    async def list_locations(
+        self, depot_id: FromPath[UUID], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> list[LocationOut]:
         """The depot's storage tree, parents before children."""
         return [location_out(location) for location in await inventory.locations(actor, depot_id)]
 
     @post("/{depot_id:uuid}/locations", guards=location_editors, status_code=HTTP_201_CREATED)
     async def create_location(
-        self, depot_id: FromPath[UUID], data: JSONBody[NewLocation], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        depot_id: FromPath[UUID],
+        data: JSONBody[NewLocation],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> LocationOut:
         """Add a location (admins, and managers of the depot)."""
         return location_out(await inventory.create_location(actor, depot_id, data))
@@ -238,7 +282,11 @@ class LocationApi(Controller):
 
     @patch("/{location_id:uuid}", guards=location_editors)
     async def update_location(
-        self, location_id: FromPath[UUID], data: JSONBody[LocationUpdate], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self,
+        location_id: FromPath[UUID],
+        data: JSONBody[LocationUpdate],
+        actor: NamedDependency[Actor],
+        inventory: NamedDependency[InventoryService],
     ) -> LocationOut:
         """Rename or (de)activate a location (admins, and managers of its depot)."""
         return location_out(await inventory.update_location(actor, location_id, data))

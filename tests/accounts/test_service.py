@@ -1,0 +1,147 @@
+"""Users, logins, throttling and API tokens through the accounts service."""
+
+from __future__ import annotations
+
+import pytest
+
+from caliber.accounts.models import Role
+from caliber.accounts.schemas import NewUser, UserUpdate
+from caliber.accounts.service import MAX_FAILURES, AccountService
+from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
+from tests.factories import OPERATOR, PASSWORD, Factory
+
+
+async def test_login_opens_a_session_that_identifies_the_user(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.DEPOT_MANAGER)
+    actor, secret = await accounts.login(view.user.username.upper(), PASSWORD, "10.0.0.1")
+    assert actor.username == view.user.username
+    again = await accounts.actor_for_session(secret)
+    assert again is not None
+    assert again.id == view.user.id
+    assert again.role is Role.DEPOT_MANAGER
+    assert len(again.depot_ids) == 1
+
+
+async def test_password_is_stored_as_an_argon2id_hash(factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    assert view.user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in view.user.password_hash
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    with pytest.raises(InvalidInput) as wrong:
+        await accounts.login(view.user.username, "not the password", "10.0.0.2")
+    with pytest.raises(InvalidInput) as unknown:
+        await accounts.login("nobody", "whatever it is", "10.0.0.3")
+    assert wrong.value.message == unknown.value.message
+
+
+async def test_five_failures_in_a_minute_block_the_user_even_with_the_right_password(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    for n in range(MAX_FAILURES):
+        with pytest.raises(InvalidInput):
+            await accounts.login(view.user.username, "wrong", f"10.1.0.{n}")
+    with pytest.raises(TooManyAttempts) as blocked:
+        await accounts.login(view.user.username, PASSWORD, "10.9.9.9")
+    assert 1 <= blocked.value.retry_after <= 60
+
+
+async def test_five_failures_from_one_address_block_that_address(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    for n in range(MAX_FAILURES):
+        with pytest.raises(InvalidInput):
+            await accounts.login(f"someone{n}", "wrong", "10.2.0.1")
+    with pytest.raises(TooManyAttempts):
+        await accounts.login(view.user.username, PASSWORD, "10.2.0.1")
+    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.2.0.2")
+    assert actor.username == view.user.username
+
+
+async def test_deactivating_a_user_ends_sessions_and_refuses_login(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.INSPECTOR)
+    _actor, secret = await accounts.login(view.user.username, PASSWORD, "10.3.0.1")
+    await accounts.update_user(OPERATOR, view.user.id, UserUpdate(active=False))
+    assert await accounts.actor_for_session(secret) is None
+    with pytest.raises(InvalidInput):
+        await accounts.login(view.user.username, PASSWORD, "10.3.0.1")
+
+
+async def test_logout_ends_the_session(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.WITNESS)
+    _actor, secret = await accounts.login(view.user.username, PASSWORD, "10.4.0.1")
+    await accounts.logout(secret)
+    assert await accounts.actor_for_session(secret) is None
+
+
+async def test_password_reset_ends_sessions_and_the_new_password_works(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.WITNESS)
+    _actor, secret = await accounts.login(view.user.username, PASSWORD, "10.5.0.1")
+    await accounts.set_password(OPERATOR, view.user.id, "a brand new password")
+    assert await accounts.actor_for_session(secret) is None
+    actor, _ = await accounts.login(view.user.username, "a brand new password", "10.5.0.1")
+    assert actor.id == view.user.id
+
+
+async def test_usernames_are_unique(factory: Factory) -> None:
+    await factory.user(Role.ADMIN, username="ana")
+    with pytest.raises(Conflict, match="ana is taken"):
+        await factory.user(Role.WITNESS, username="ana")
+
+
+async def test_depot_staff_need_a_depot(factory: Factory) -> None:
+    with pytest.raises(InvalidInput, match="at least one depot"):
+        await factory.user(Role.DEPOT_CLERK, depots=[])
+
+
+async def test_unknown_depot_codes_are_named(accounts: AccountService) -> None:
+    new = NewUser("w1", "Witness One", Role.WITNESS, PASSWORD, depots=["NOPE-1"])
+    with pytest.raises(InvalidInput, match="NOPE-1"):
+        await accounts.create_user(OPERATOR, new)
+
+
+async def test_reassigning_depots_replaces_the_set(accounts: AccountService, factory: Factory) -> None:
+    first, second, third = await factory.depot(), await factory.depot(), await factory.depot()
+    view = await factory.user(Role.DEPOT_CLERK, depots=[first, second])
+    updated = await accounts.update_user(OPERATOR, view.user.id, UserUpdate(depots=[second.code, third.code]))
+    assert updated.depots == sorted([second.code, third.code])
+    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.6.0.1")
+    assert actor.depot_ids == {second.id, third.id}
+
+
+async def test_only_admins_manage_users(accounts: AccountService, factory: Factory) -> None:
+    manager = await factory.user(Role.DEPOT_MANAGER)
+    actor, _ = await accounts.login(manager.user.username, PASSWORD, "10.7.0.1")
+    with pytest.raises(PermissionDenied):
+        await accounts.users(actor)
+    with pytest.raises(PermissionDenied):
+        await accounts.update_user(actor, manager.user.id, UserUpdate(role=Role.ADMIN))
+
+
+async def test_admin_cannot_lock_themselves_out(accounts: AccountService, factory: Factory) -> None:
+    admin = await factory.user(Role.ADMIN)
+    actor, _ = await accounts.login(admin.user.username, PASSWORD, "10.8.0.1")
+    with pytest.raises(Conflict):
+        await accounts.update_user(actor, admin.user.id, UserUpdate(active=False))
+
+
+async def test_api_tokens_are_stored_hashed_and_can_be_revoked(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.INSPECTOR)
+    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.9.0.1")
+    token, secret = await accounts.create_token(actor, "scanner")
+    assert secret not in token.token_hash
+    assert secret.startswith(token.prefix)
+    found = await accounts.actor_for_token(secret)
+    assert found is not None
+    assert found.id == view.user.id
+    await accounts.revoke_token(actor, token.id)
+    assert await accounts.actor_for_token(secret) is None
+
+
+async def test_a_token_of_another_user_cannot_be_revoked(accounts: AccountService, factory: Factory) -> None:
+    owner, other = await factory.user(Role.INSPECTOR), await factory.user(Role.WITNESS)
+    owner_actor, _ = await accounts.login(owner.user.username, PASSWORD, "10.10.0.1")
+    other_actor, _ = await accounts.login(other.user.username, PASSWORD, "10.10.0.1")
+    token, _secret = await accounts.create_token(owner_actor, "mine")
+    with pytest.raises(NotFound):
+        await accounts.revoke_token(other_actor, token.id)

@@ -1,0 +1,143 @@
+"""Test set-up: every database test runs on SQLite, and on PostgreSQL when
+``CALIBER_TEST_POSTGRES_URL`` is set (each run makes its own database and drops it).
+
+Under ``CI=true`` a missing PostgreSQL is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
+
+from caliber import migrate
+from caliber.accounts.service import AccountService
+from caliber.app import create_app
+from caliber.config import Settings
+from caliber.db import Database, create_engine
+from caliber.inventory.service import InventoryService
+from caliber.models import metadata
+from tests.factories import Factory
+
+POSTGRES_URL = os.environ.get("CALIBER_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+KEEP_TABLES = {"jurisdiction"}  # reference data seeded by the first migration
+
+
+def _backends() -> list[object]:
+    reason = "CALIBER_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped"
+    return ["sqlite", pytest.param("postgresql", marks=() if POSTGRES_URL or IN_CI else pytest.mark.skip(reason=reason))]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each backend, for the whole test session."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'caliber.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.fail("CI=true but CALIBER_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot run")
+    name = f"caliber_test_{secrets.token_hex(6)}"
+    _run(_admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    url = Settings.from_env({"CALIBER_DATABASE_URL": f"{base}/{name}", "CALIBER_SECRET_KEY": "x" * 32}, create=False).database_url
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        _run(_admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin_sql(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _run(coroutine: object) -> None:
+    import asyncio
+
+    asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def session_db(database_url: str) -> AsyncIterator[Database]:
+    """One engine per backend for the whole session."""
+    db = Database(create_engine(database_url))
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def db(session_db: Database) -> AsyncIterator[Database]:
+    """The backend's database, emptied after each test (reference data stays)."""
+    yield session_db
+    tables = [table.name for table in reversed(metadata.sorted_tables) if table.name not in KEEP_TABLES]
+    async with session_db.write() as session:
+        if session_db.is_sqlite:
+            for name in tables:
+                await session.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            await session.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a test deployment in a fresh data dir."""
+    env = {
+        "CALIBER_DATA_DIR": str(tmp_path / "data"),
+        "CALIBER_DATABASE_URL": database_url,
+        "CALIBER_BASE_URL": "http://testserver.local",
+        "CALIBER_SECRET_KEY": "test-secret-" + "k" * 32,
+    }
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Litestar:
+    """The web application over the test database."""
+    return create_app(settings, database=db)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app in the test's own event loop (cookies kept between requests).
+
+    Litestar's test client runs the app in another thread's loop, which cannot
+    share the session's pooled database connections.
+    """
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as http:
+        yield http
+
+
+@pytest.fixture
+def accounts(db: Database) -> AccountService:
+    """The accounts service over the test database."""
+    return AccountService(db)
+
+
+@pytest.fixture
+def inventory(db: Database) -> InventoryService:
+    """The inventory service over the test database."""
+    return InventoryService(db)
+
+
+@pytest.fixture
+def factory(accounts: AccountService, inventory: InventoryService) -> Factory:
+    """Builds depots, locations and users through the services."""
+    return Factory(accounts, inventory)

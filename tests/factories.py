@@ -1,0 +1,76 @@
+"""Test data built through the domain services, as the application would build it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.accounts.schemas import NewUser
+from caliber.accounts.service import AccountService, UserView
+from caliber.inventory.models import Depot, DepotKind, Location, LocationKind
+from caliber.inventory.schemas import NewDepot, NewLocation
+from caliber.inventory.service import InventoryService
+
+OPERATOR = Actor.operator("tests")
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Factory:
+    """Makes records with sensible defaults; every field can be overridden."""
+
+    accounts: AccountService
+    inventory: InventoryService
+
+    async def depot(self, **overrides: Any) -> Depot:
+        """A depot (default: an army depot in Serbia with a unique code)."""
+        n = next(_counter)
+        values: dict[str, Any] = {"code": f"T-{n:04d}", "name": f"Test depot {n}", "kind": DepotKind.ARMY_DEPOT, "jurisdiction": "RS"}
+        values.update(overrides)
+        return await self.inventory.create_depot(OPERATOR, NewDepot(**values))
+
+    async def location(
+        self, depot: Depot, name: str | None = None, parent: Location | None = None, kind: LocationKind = LocationKind.ROOM
+    ) -> Location:
+        """A location in ``depot`` (under ``parent`` if given)."""
+        name = name or f"Room {next(_counter)}"
+        return await self.inventory.create_location(OPERATOR, depot.id, NewLocation(kind, name, parent.id if parent else None))
+
+    async def user(self, role: Role = Role.DEPOT_CLERK, depots: list[Depot] | None = None, **overrides: Any) -> UserView:
+        """A user with ``role`` assigned to ``depots`` (depot staff get a new depot when none is given)."""
+        if depots is None:
+            depots = [await self.depot()] if role.is_depot_staff else []
+        n = next(_counter)
+        values: dict[str, Any] = {
+            "username": f"{role.value.replace('_', '')}{n}",
+            "display_name": f"Test {role.label} {n}",
+            "role": role,
+            "password": PASSWORD,
+            "depots": [depot.code for depot in depots],
+        }
+        values.update(overrides)
+        return await self.accounts.create_user(OPERATOR, NewUser(**values))
+
+    async def token(self, view: UserView) -> str:
+        """An API token secret for the user."""
+        actor, _session = await self.accounts.login(view.user.username, PASSWORD, "127.0.0.1")
+        _token, secret = await self.accounts.create_token(actor, "tests")
+        return secret
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Any:
+    """Log ``client`` in through the login form (with its CSRF token)."""
+    await client.get("/login")
+    csrf = client.cookies.get("caliber_csrf")
+    return await client.post("/login", data={"username": username, "password": password, "_csrf_token": csrf or ""})
+
+
+def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    """The CSRF header a page's JavaScript would send."""
+    return {"x-csrftoken": client.cookies.get("caliber_csrf") or ""}
