@@ -63,16 +63,21 @@ class AuthenticationMiddleware:
 
 
 class BearerAwareCSRFMiddleware(CSRFMiddleware):
-    """Litestar's CSRF check, except for requests authenticated by a bearer token.
+    """Litestar's CSRF check, for the requests a cross-site page could forge.
 
-    A cross-site page cannot set an ``Authorization`` header, and such requests
-    are authenticated by the token alone (never by the cookie), so CSRF does not apply.
+    A request with a bearer token is authenticated by the token alone (a
+    cross-site page cannot set ``Authorization``); an API request without the
+    session cookie carries no ambient credentials. Neither needs a CSRF token;
+    every page form and every cookie-authenticated API call does.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and bearer_token(Headers.from_scope(scope)):
-            await self.app(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            headers = Headers.from_scope(scope)
+            no_cookie_api = scope["path"].startswith("/api/") and _cookie(headers, SESSION_COOKIE) is None
+            if bearer_token(headers) or no_cookie_api:
+                await self.app(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 

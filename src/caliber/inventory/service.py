@@ -64,7 +64,7 @@ class InventoryService:
         if not wanted:
             return {}
         rows = await session.execute(select(Depot.code, Depot.id).where(Depot.code.in_(wanted)))
-        found = dict(rows)
+        found: dict[str, UUID] = dict(rows.all())
         missing = sorted(wanted - found.keys())
         if missing:
             raise InvalidInput(f"unknown depot code(s): {', '.join(missing)}", field="depots")
@@ -77,7 +77,7 @@ class InventoryService:
         if not ids:
             return {}
         rows = await session.execute(select(Depot.id, Depot.code).where(Depot.id.in_(ids)))
-        return dict(rows)
+        return dict(rows.all())
 
     # -- changing --------------------------------------------------------
 

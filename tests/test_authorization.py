@@ -1,0 +1,194 @@
+"""The authorisation matrix: every route × every role (and anonymous) gets the expected answer.
+
+This table is the one place where who may do what is written down for tests;
+every later route is added here (a test fails while a route is missing).
+Depot staff are assigned to ``depot``; ``other`` cases use a depot outside their scope.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from caliber.accounts.models import Role
+from tests.factories import Factory
+
+ANON = "anonymous"
+ROLES = [ANON, *(role.value for role in Role)]
+USERS = [role.value for role in Role]
+STAFF = {Role.DEPOT_CLERK.value, Role.DEPOT_MANAGER.value}
+
+
+def answers(ok: int, allowed: set[str] | None = None, *, denied: int = 403, anonymous: int = 401, **special: int) -> dict[str, int]:
+    """Expected status per role: ``ok`` for ``allowed`` (default every user), ``denied`` for the rest."""
+    allowed = set(USERS) if allowed is None else allowed
+    expected = {role: ok if role in allowed else denied for role in USERS}
+    expected[ANON] = anonymous
+    expected.update(special)
+    return expected
+
+
+def page(ok: int, allowed: set[str] | None = None, *, denied: int = 403, post: bool = False) -> dict[str, int]:
+    """Pages send anonymous visitors to the login page; an anonymous form post fails its CSRF check first."""
+    return answers(ok, allowed, denied=denied, anonymous=403 if post else 302)
+
+
+ADMIN = {Role.ADMIN.value}
+LOCATION_EDITORS = {Role.ADMIN.value, Role.DEPOT_MANAGER.value}
+OUT_OF_SCOPE = dict.fromkeys(STAFF, 403)
+PUBLIC = dict.fromkeys(ROLES, 200)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and the status each role must get."""
+
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: dict[str, Any] | None = None
+    form: bool = False
+    scope: str = "depot"
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+_n = itertools.count()
+
+
+def new_user_body() -> dict[str, Any]:
+    return {"username": f"matrix{next(_n)}", "display_name": "Matrix User", "role": "witness", "password": "long enough password"}
+
+
+def new_depot_body() -> dict[str, Any]:
+    return {"code": f"MX-{next(_n)}", "name": "Matrix depot", "kind": "army_depot", "jurisdiction": "AL"}
+
+
+CASES: list[Case] = [
+    # site
+    Case("GET", "/", page(200)),
+    Case("GET", "/health", PUBLIC),
+    Case("GET", "/ready", PUBLIC),
+    Case("GET", "/login", PUBLIC),
+    Case("POST", "/login", answers(401, anonymous=403), {"username": "nobody", "password": "wrong"}, form=True),
+    Case("GET", "/static/{file_path:path}", PUBLIC),
+    Case("POST", "/logout", answers(302, anonymous=403)),
+    # accounts: pages
+    Case("GET", "/users/", page(200, ADMIN)),
+    Case("GET", "/users/new", page(200, ADMIN)),
+    Case("POST", "/users/new", page(302, ADMIN, post=True), new_user_body(), form=True),
+    Case("GET", "/users/{user_id:uuid}", page(200, ADMIN)),
+    Case("POST", "/users/{user_id:uuid}", page(302, ADMIN, post=True), {"display_name": "Renamed", "role": "witness"}, form=True),
+    Case("POST", "/users/{user_id:uuid}/password", page(302, ADMIN, post=True), {"password": "another long password"}, form=True),
+    Case("GET", "/account/", page(200)),
+    Case("POST", "/account/tokens", page(200, post=True), {"name": "matrix"}, form=True),
+    Case("POST", "/account/tokens/{token_id:uuid}/revoke", page(302, ADMIN, denied=404, post=True), {}, form=True),
+    Case("POST", "/account/password", page(302, post=True), {"password": "another long password"}, form=True),
+    # accounts: API
+    Case("GET", "/api/users/me", answers(200)),
+    Case("GET", "/api/users", answers(200, ADMIN)),
+    Case("POST", "/api/users", answers(201, ADMIN), new_user_body()),
+    Case("GET", "/api/users/{user_id:uuid}", answers(200, ADMIN)),
+    Case("PATCH", "/api/users/{user_id:uuid}", answers(200, ADMIN), {"display_name": "Renamed"}),
+    Case("POST", "/api/users/{user_id:uuid}/password", answers(204, ADMIN), {"password": "another long password"}),
+    Case("GET", "/api/tokens", answers(200)),
+    Case("POST", "/api/tokens", answers(201), {"name": "matrix"}),
+    Case("POST", "/api/tokens/{token_id:uuid}/revoke", answers(201, ADMIN, denied=404)),
+    # inventory: pages
+    Case("GET", "/depots/", page(200)),
+    Case("GET", "/depots/new", page(200, ADMIN)),
+    Case("POST", "/depots/new", page(302, ADMIN, post=True), new_depot_body(), form=True),
+    Case("GET", "/depots/{depot_id:uuid}", page(200)),
+    Case("GET", "/depots/{depot_id:uuid}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("GET", "/depots/{depot_id:uuid}/edit", page(200, ADMIN)),
+    Case("POST", "/depots/{depot_id:uuid}/edit", page(302, ADMIN, post=True), {"name": "Renamed", "active": "on"}, form=True),
+    Case("POST", "/depots/{depot_id:uuid}/locations", page(302, LOCATION_EDITORS, post=True), {"kind": "room", "name": "R"}, form=True),
+    Case(
+        "POST",
+        "/depots/{depot_id:uuid}/locations",
+        {**page(302, LOCATION_EDITORS, post=True), **OUT_OF_SCOPE},
+        {"kind": "room", "name": "R"},
+        form=True,
+        scope="other",
+    ),
+    Case("POST", "/depots/{depot_id:uuid}/locations/{location_id:uuid}", page(302, LOCATION_EDITORS, post=True), {"name": "L2"}, form=True),
+    # inventory: API
+    Case("GET", "/api/jurisdictions", answers(200)),
+    Case("GET", "/api/depots", answers(200)),
+    Case("POST", "/api/depots", answers(201, ADMIN), new_depot_body()),
+    Case("GET", "/api/depots/{depot_id:uuid}", answers(200)),
+    Case("GET", "/api/depots/{depot_id:uuid}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("PATCH", "/api/depots/{depot_id:uuid}", answers(200, ADMIN), {"address": "Somewhere"}),
+    Case("GET", "/api/depots/{depot_id:uuid}/locations", answers(200)),
+    Case("GET", "/api/depots/{depot_id:uuid}/locations", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/api/depots/{depot_id:uuid}/locations", answers(201, LOCATION_EDITORS), {"kind": "room", "name": "A"}),
+    Case(
+        "POST",
+        "/api/depots/{depot_id:uuid}/locations",
+        {**answers(201, LOCATION_EDITORS), **OUT_OF_SCOPE},
+        {"kind": "room", "name": "A"},
+        scope="other",
+    ),
+    Case("PATCH", "/api/locations/{location_id:uuid}", answers(200, LOCATION_EDITORS), {"name": "Renamed"}),
+    Case(
+        "PATCH", "/api/locations/{location_id:uuid}", {**answers(200, LOCATION_EDITORS), **OUT_OF_SCOPE}, {"name": "Renamed"}, scope="other"
+    ),
+]
+
+_PARAM = re.compile(r"{(\w+):\w+}")
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    """(method, path template) of every Caliber route."""
+    found = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+            continue
+        for method in route.methods - {"OPTIONS"}:
+            found.add((method, route.path if route.path == "/" else route.path.rstrip("/")))
+    return found
+
+
+def test_every_route_is_in_the_matrix(app: Litestar) -> None:
+    covered = {(case.method, case.path if case.path == "/" else case.path.rstrip("/")) for case in CASES}
+    covered |= {("HEAD", path) for method, path in covered if method == "GET"}
+    missing = app_routes(app) - covered
+    assert not missing, f"routes without an authorisation expectation: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_role_gets_the_expected_answer_on_every_route(role: str, client: httpx.AsyncClient, factory: Factory) -> None:
+    depot, other = await factory.depot(), await factory.depot()
+    location, other_location = await factory.location(depot, "L"), await factory.location(other, "L")
+    admin = await factory.user(Role.ADMIN)
+    target = await factory.user(Role.WITNESS)
+    admin_token = await factory.token(admin)
+    admin_token_id = (await client.get("/api/tokens", headers={"authorization": f"Bearer {admin_token}"})).json()[0]["id"]
+    headers: dict[str, str] = {}
+    if role != ANON:
+        me = admin if role == Role.ADMIN.value else await factory.user(Role(role), depots=[depot])
+        headers["authorization"] = f"Bearer {await factory.token(me)}"
+    ids = {
+        "depot": {"depot_id": str(depot.id), "location_id": str(location.id)},
+        "other": {"depot_id": str(other.id), "location_id": str(other_location.id)},
+    }
+    wrong = []
+    for case in CASES:
+        values = {**ids[case.scope], "user_id": str(target.user.id), "token_id": admin_token_id, "file_path": "caliber.css"}
+        path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path)
+        body = dict(case.body) if case.body is not None else None
+        if body and "username" in body:
+            body["username"] = f"{body['username']}{role.replace('_', '')}"
+        if body and "code" in body:
+            body["code"] = f"{body['code']}-{ROLES.index(role)}"
+        kwargs: dict[str, Any] = {"data": body} if case.form else {"json": body}
+        response = await client.request(case.method, path, headers=headers, **kwargs)
+        if response.status_code != case.expected[role]:
+            wrong.append(f"{case.method} {path} ({case.scope}): expected {case.expected[role]}, got {response.status_code}")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
