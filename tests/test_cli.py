@@ -1,0 +1,101 @@
+"""The ``caliber`` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, POSTGRES_URL, _admin_sql
+
+COMMANDS = [[], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]]
+
+
+def caliber(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "caliber", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data_env(tmp_path: Path) -> dict[str, str]:
+    return {"CALIBER_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "caliber")
+def test_every_command_has_help(command: list[str], data_env: dict[str, str]) -> None:
+    result = caliber(*command, "--help", env=data_env)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_the_command_line_does_not_import_the_app_to_parse_arguments() -> None:
+    code = "import sys, caliber.cli; print(sorted(m for m in ('litestar', 'sqlalchemy', 'alembic', 'granian') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_bad_setting_fails_with_one_line(data_env: dict[str, str]) -> None:
+    result = caliber("user", "list", env={**data_env, "CALIBER_BASE_URL": "nonsense"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("caliber: CALIBER_BASE_URL: ")
+
+
+def test_user_create_reads_the_password_from_stdin_and_user_list_shows_it(data_env: dict[str, str]) -> None:
+    created = caliber("user", "create", "ana", "--role", "admin", "--name", "Ana Admin", env=data_env, stdin="a long password\n")
+    assert created.returncode == 0, created.stderr
+    assert "created ana (admin)" in created.stdout
+    listed = caliber("user", "list", env=data_env)
+    assert "Ana Admin" in listed.stdout
+
+
+def test_user_create_explains_a_bad_password_and_writes_nothing(data_env: dict[str, str]) -> None:
+    result = caliber("user", "create", "ana", "--role", "admin", env=data_env, stdin="short\n")
+    assert result.returncode == 1
+    assert "password" in result.stderr
+    assert "ana" not in caliber("user", "list", env=data_env).stdout
+
+
+def test_depot_staff_need_a_depot_on_the_command_line_too(data_env: dict[str, str]) -> None:
+    result = caliber("user", "create", "marko", "--role", "depot_clerk", env=data_env, stdin="a long password\n")
+    assert result.returncode == 1
+    assert "at least one depot" in result.stderr
+
+
+def test_demo_creates_data_once_and_prints_the_same_logins_again(data_env: dict[str, str]) -> None:
+    first = caliber("demo", "--no-serve", env=data_env)
+    assert first.returncode == 0, first.stderr
+    lines = [line.split() for line in first.stdout.splitlines() if line.startswith("  ")]
+    assert [row[1] for row in lines] == ["admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"]
+    second = caliber("demo", "--no-serve", env=data_env)
+    assert second.stdout == first.stdout
+    listed = caliber("user", "list", env=data_env).stdout
+    assert all(row[0] in listed for row in lines)
+
+
+@pytest.mark.skipif(not POSTGRES_URL and not IN_CI, reason="CALIBER_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped")
+def test_on_postgresql_an_unmigrated_database_is_refused_with_the_command_to_run(data_env: dict[str, str]) -> None:
+    assert POSTGRES_URL, "CI=true but CALIBER_TEST_POSTGRES_URL is not set"
+    name = f"caliber_empty_{secrets.token_hex(4)}"
+    asyncio.run(_admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    try:
+        env = {**data_env, "CALIBER_DATABASE_URL": f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"}
+        refused = caliber("serve", env=env)
+        assert refused.returncode == 1
+        assert "run `caliber db upgrade`" in refused.stderr
+        assert caliber("db", "upgrade", env=env).returncode == 0
+        assert caliber("user", "list", env=env).returncode == 0
+    finally:
+        asyncio.run(_admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
