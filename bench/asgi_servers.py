@@ -17,7 +17,19 @@ import time
 import urllib.request
 
 SERVERS = {
-    "granian": [sys.executable, "-m", "granian", "--interface", "asgi", "--workers", "1", "--no-ws", "--log-level", "warning", "bench.hello:app"],
+    "granian": [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--workers",
+        "1",
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "bench.hello:app",
+    ],
     "uvicorn": [sys.executable, "-m", "uvicorn", "--workers", "1", "--log-level", "warning", "--no-access-log", "bench.hello:app"],
 }
 
@@ -43,7 +55,9 @@ def wait_up(url: str, seconds: float = 30) -> None:
 
 def run_wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
     """Requests/s and the latency line from ``wrk``."""
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+(\S+)", out)
     return rate, p99.group(1) if p99 else "?"

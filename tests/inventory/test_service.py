@@ -12,6 +12,13 @@ from caliber.inventory.service import InventoryService
 from tests.factories import OPERATOR, PASSWORD, Factory
 
 
+async def test_records_get_time_ordered_uuid7_keys(factory: Factory) -> None:
+    first, second = await factory.depot(), await factory.depot()
+    assert first.id.version == 7
+    assert first.id < second.id
+    assert first.created_at <= second.created_at
+
+
 async def test_depot_codes_are_unique(factory: Factory) -> None:
     await factory.depot(code="RS-A-1")
     with pytest.raises(Conflict, match="RS-A-1 already exists"):
