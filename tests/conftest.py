@@ -6,10 +6,13 @@ Under ``CI=true`` a missing PostgreSQL is a failure, not a skip.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -45,23 +48,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """A migrated, empty database of each backend, for the whole test session."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'caliber.db'}"
-        migrate.upgrade(url)
+        in_thread(migrate.upgrade, url)
         yield url
         return
     if not POSTGRES_URL:
         pytest.fail("CI=true but CALIBER_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot run")
     name = f"caliber_test_{secrets.token_hex(6)}"
-    _run(_admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    run_sync(admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     base = POSTGRES_URL.rsplit("/", 1)[0]
     url = Settings.from_env({"CALIBER_DATABASE_URL": f"{base}/{name}", "CALIBER_SECRET_KEY": "x" * 32}, create=False).database_url
     try:
-        migrate.upgrade(url)
+        in_thread(migrate.upgrade, url)
         yield url
     finally:
-        _run(_admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _admin_sql(url: str, statement: str) -> None:
+async def admin_sql(url: str, statement: str) -> None:
     connection = await asyncpg.connect(_asyncpg_dsn(url))
     try:
         await connection.execute(statement)
@@ -69,10 +72,15 @@ async def _admin_sql(url: str, statement: str) -> None:
         await connection.close()
 
 
-def _run(coroutine: object) -> None:
-    import asyncio
+def in_thread(function: Callable[..., None], *args: Any) -> None:
+    """Call ``function`` in a thread of its own: it may start an event loop even while the tests' loop runs."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(function, *args).result()
 
-    asyncio.run(coroutine)  # type: ignore[arg-type]
+
+def run_sync(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` to the end from synchronous code."""
+    in_thread(asyncio.run, coroutine)
 
 
 @pytest.fixture(scope="session")

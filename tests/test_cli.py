@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, POSTGRES_URL, _admin_sql
+from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
 COMMANDS = [[], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]]
 
@@ -89,7 +88,7 @@ def test_demo_creates_data_once_and_prints_the_same_logins_again(data_env: dict[
 def test_on_postgresql_an_unmigrated_database_is_refused_with_the_command_to_run(data_env: dict[str, str]) -> None:
     assert POSTGRES_URL, "CI=true but CALIBER_TEST_POSTGRES_URL is not set"
     name = f"caliber_empty_{secrets.token_hex(4)}"
-    asyncio.run(_admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    run_sync(admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     try:
         env = {**data_env, "CALIBER_DATABASE_URL": f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"}
         refused = caliber("serve", env=env)
@@ -98,4 +97,4 @@ def test_on_postgresql_an_unmigrated_database_is_refused_with_the_command_to_run
         assert caliber("db", "upgrade", env=env).returncode == 0
         assert caliber("user", "list", env=env).returncode == 0
     finally:
-        asyncio.run(_admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
