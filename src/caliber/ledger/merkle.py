@@ -1,0 +1,203 @@
+"""Merkle tree hashes, proofs and proof verification exactly as RFC 6962 / RFC 9162 define them.
+
+Pure: standard library only. Leaves and subtrees are addressed by half-open
+ranges of leaf indexes ``[lo, hi)``; storage comes in as a ``subtree(lo, hi)``
+callable that returns the hash of that range (stored complete subtrees make
+it O(1) for power-of-two ranges), so proofs cost O(log n) look-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "ProofError",
+    "consistency_proof",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "root",
+    "subtree_from_leaves",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+"""MTH({}) = SHA-256() (RFC 9162 §2.1.1)."""
+
+Subtree = Callable[[int, int], bytes]
+
+
+class ProofError(ValueError):
+    """A Merkle proof does not prove what it claims; the message says why."""
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """MTH({d}) = SHA-256(0x00 || d)."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right)."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def split(n: int) -> int:
+    """The largest power of two smaller than ``n`` (n > 1): where RFC 9162 splits a tree of n leaves."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH of the tree with these leaf hashes, in one pass with a stack of perfect subtrees."""
+    stack: list[bytes] = []
+    for count, value in enumerate(leaf_hashes, start=1):
+        stack.append(value)
+        closed = count
+        while closed % 2 == 0:  # each trailing zero bit of the count closes a perfect subtree
+            right = stack.pop()
+            stack.append(node_hash(stack.pop(), right))
+            closed //= 2
+    if not stack:
+        return EMPTY_ROOT
+    result = stack.pop()
+    while stack:
+        result = node_hash(stack.pop(), result)
+    return result
+
+
+def subtree_from_leaves(leaf_hashes: Sequence[bytes]) -> Subtree:
+    """A ``subtree(lo, hi)`` over leaf hashes held in memory (for small trees and tests)."""
+
+    def subtree(lo: int, hi: int) -> bytes:
+        return root(leaf_hashes[lo:hi])
+
+    return subtree
+
+
+def inclusion_proof(index: int, size: int, subtree: Subtree) -> list[bytes]:
+    """PATH(index, D[0:size]) (RFC 9162 §2.1.3.1), leaf side first."""
+    if not 0 <= index < size:
+        raise ProofError(f"leaf index {index} is outside a tree of size {size}")
+    proof: list[bytes] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        k = split(hi - lo)
+        if index < lo + k:
+            proof.append(subtree(lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(subtree(lo, lo + k))
+            lo += k
+    proof.reverse()
+    return proof
+
+
+def consistency_proof(size1: int, size2: int, subtree: Subtree) -> list[bytes]:
+    """PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1); empty when size1 is 0 or equals size2."""
+    if not 0 <= size1 <= size2:
+        raise ProofError(f"no consistency proof from size {size1} to size {size2}")
+    if size1 in (0, size2):
+        return []
+    proof: list[bytes] = []
+    lo, hi, whole = 0, size2, True
+    m = size1
+    while m != hi - lo:
+        k = split(hi - lo)
+        if m <= k:
+            proof.append(subtree(lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(subtree(lo, lo + k))
+            lo += k
+            m -= k
+            whole = False
+    if not whole:
+        proof.append(subtree(lo, hi))
+    proof.reverse()
+    return proof
+
+
+def _require_hashes(*values: bytes) -> None:
+    for value in values:
+        if len(value) != HASH_SIZE:
+            raise ProofError(f"a hash must be {HASH_SIZE} bytes, got {len(value)}")
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes) -> None:
+    """Check that ``leaf`` (a leaf hash) is entry ``index`` of the tree ``root_hash`` of ``size`` (RFC 9162 §2.1.3.2)."""
+    _require_hashes(leaf, root_hash, *proof)
+    if not 0 <= index < size:
+        raise ProofError(f"leaf index {index} is outside a tree of size {size}")
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            raise ProofError("the inclusion proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the inclusion proof is shorter than the tree is deep")
+    if r != root_hash:
+        raise ProofError(f"the inclusion proof of leaf {index} does not lead to the root of size {size}")
+
+
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
+    """Check that the tree ``root2`` of ``size2`` extends the tree ``root1`` of ``size1`` (RFC 9162 §2.1.4.2).
+
+    From size 0 (the empty tree, root SHA-256 of nothing) the only valid proof
+    is empty: C2SP tlog-witness accepts ``old 0``, where RFC 9162 leaves it undefined.
+    """
+    if size1 < 0 or size2 < size1:
+        raise ProofError(f"size {size2} cannot extend size {size1}")
+    if size1 == 0:
+        if proof:
+            raise ProofError("a consistency proof from the empty tree must be empty")
+        if root1 != EMPTY_ROOT or (size2 == 0 and root2 != EMPTY_ROOT):
+            raise ProofError("the empty tree has the root SHA-256 of nothing")
+        return
+    if size1 == size2:
+        if proof:
+            raise ProofError("a consistency proof between equal sizes must be empty")
+        if root1 != root2:
+            raise ProofError(f"two different roots for the same size {size1}")
+        return
+    _require_hashes(root1, root2, *proof)
+    if not proof:
+        raise ProofError(f"an empty consistency proof cannot prove size {size1} to {size2}")
+    path = list(proof)
+    if size1 & (size1 - 1) == 0:  # size1 a power of two: the old root is the first node
+        path.insert(0, root1)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ProofError("the consistency proof is longer than needed")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the consistency proof is shorter than needed")
+    if fr != root1:
+        raise ProofError(f"the consistency proof does not lead to the old root of size {size1}")
+    if sr != root2:
+        raise ProofError(f"the consistency proof does not lead to the new root of size {size2}")
