@@ -1,0 +1,99 @@
+"""RFC 8785 (JSON Canonicalization Scheme) bytes of custody events, and the check that bytes are canonical.
+
+Pure: standard library and ``rfc8785`` only. Custody events hold objects,
+arrays, strings, integers within ±(2**53 - 1), booleans and null; never
+floats (masses and quantities are strings). For that schema the standard
+library's C JSON encoder, with sorted keys and no escaping beyond JSON's own,
+writes exactly RFC 8785's bytes, some fifty times faster than the reference
+``rfc8785`` package; property tests prove the two byte-identical. Objects whose
+keys hold characters at or above U+E000 (where RFC 8785's UTF-16 key order
+differs from code-point order) go to the reference encoder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rfc8785
+
+__all__ = ["MAX_SAFE_INTEGER", "CanonicalError", "check", "encode"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+_UTF16_ORDER_DIFFERS = "\ue000"
+
+
+class CanonicalError(ValueError):
+    """A value cannot be a custody event, or bytes are not its canonical form."""
+
+
+def _needs_reference(value: Any) -> bool:
+    """Check the schema; True when an object key needs RFC 8785's UTF-16 ordering."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return False
+    if kind is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return False
+        raise CanonicalError(f"integer {value} is outside ±(2**53 - 1): write it as a string")
+    if kind is dict:
+        reference = False
+        for key, item in value.items():
+            if type(key) is not str:
+                raise CanonicalError(f"object key {key!r} is not a string")
+            if max(key, default="") >= _UTF16_ORDER_DIFFERS:
+                reference = True
+            reference = _needs_reference(item) or reference
+        return reference
+    if kind is list or kind is tuple:
+        reference = False
+        for item in value:
+            reference = _needs_reference(item) or reference
+        return reference
+    if kind is float:
+        raise CanonicalError(f"float {value!r} in a custody event: write numbers with fractions as strings")
+    raise CanonicalError(f"{kind.__name__} cannot be written in a custody event")
+
+
+def encode(event: Any) -> bytes:
+    """The RFC 8785 bytes of ``event``; :class:`CanonicalError` if it breaks the event schema."""
+    try:
+        if _needs_reference(event):
+            return rfc8785.dumps(event)
+        return _encoder.encode(event).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError("a string holds a lone surrogate, which UTF-8 cannot carry") from exc
+    except RecursionError as exc:
+        raise CanonicalError("the event nests too deeply") from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise CanonicalError(f"duplicate object key {duplicate!r}")
+    return result
+
+
+def _no_float(text: str) -> Any:
+    raise CanonicalError(f"number {text} has a fraction or exponent: custody events hold integers only")
+
+
+def _no_constant(text: str) -> Any:
+    raise CanonicalError(f"{text} is not JSON")
+
+
+def check(data: bytes) -> Any:
+    """Parse ``data`` and return the event, if and only if ``data`` is its canonical encoding."""
+    try:
+        text = data.decode("utf-8")
+        event = json.loads(text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise CanonicalError(f"not UTF-8 at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise CanonicalError(f"not JSON: {exc.msg} at character {exc.pos}") from exc
+    if encode(event) != data:
+        raise CanonicalError("the bytes are valid JSON but not in RFC 8785 canonical form")
+    return event
