@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from caliber import migrate
 from caliber.accounts.service import AccountService
@@ -26,12 +26,16 @@ from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
 from caliber.inventory.service import InventoryService
+from caliber.ledger import merkle
+from caliber.ledger.models import LedgerHead
+from caliber.ledger.store import Ledger
 from caliber.models import metadata
 from tests.factories import Factory
 
 POSTGRES_URL = os.environ.get("CALIBER_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-KEEP_TABLES = {"jurisdiction"}  # reference data seeded by the first migration
+KEEP_TABLES = {"jurisdiction", "ledger_head"}  # seeded by the first migration
+TEST_ORIGIN = "testserver.local/ledger"
 
 
 def _backends() -> list[object]:
@@ -102,6 +106,7 @@ async def db(session_db: Database) -> AsyncIterator[Database]:
                 await session.execute(text(f'DELETE FROM "{name}"'))
         else:
             await session.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " CASCADE"))
+        await session.execute(update(LedgerHead).values(size=0, root=merkle.EMPTY_ROOT, last_leaf=None))
 
 
 @pytest.fixture
@@ -112,6 +117,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         "CALIBER_DATABASE_URL": database_url,
         "CALIBER_BASE_URL": "http://testserver.local",
         "CALIBER_SECRET_KEY": "test-secret-" + "k" * 32,
+        "CALIBER_LOG_ORIGIN": TEST_ORIGIN,
     }
     return Settings.from_env(env)
 
@@ -134,15 +140,21 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def accounts(db: Database) -> AccountService:
-    """The accounts service over the test database."""
-    return AccountService(db)
+def ledger(db: Database) -> Ledger:
+    """The custody ledger over the test database."""
+    return Ledger(db, TEST_ORIGIN)
 
 
 @pytest.fixture
-def inventory(db: Database) -> InventoryService:
+def accounts(ledger: Ledger) -> AccountService:
+    """The accounts service over the test database."""
+    return AccountService(ledger)
+
+
+@pytest.fixture
+def inventory(ledger: Ledger) -> InventoryService:
     """The inventory service over the test database."""
-    return InventoryService(db)
+    return InventoryService(ledger)
 
 
 @pytest.fixture

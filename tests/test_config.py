@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from caliber.config import Settings, SettingsError
 
-VARIABLES = ["CALIBER_DATA_DIR", "CALIBER_DATABASE_URL", "CALIBER_BASE_URL", "CALIBER_SECRET_KEY", "CALIBER_SESSION_HOURS"]
+VARIABLES = [
+    "CALIBER_DATA_DIR",
+    "CALIBER_DATABASE_URL",
+    "CALIBER_BASE_URL",
+    "CALIBER_SECRET_KEY",
+    "CALIBER_SESSION_HOURS",
+    "CALIBER_LOG_ORIGIN",
+]
 
 
 def test_defaults_put_sqlite_and_a_generated_secret_in_the_data_dir(tmp_path: Path) -> None:
@@ -38,6 +45,11 @@ def test_postgresql_urls_use_asyncpg(tmp_path: Path) -> None:
     assert not loaded.is_sqlite
 
 
+def test_the_log_origin_defaults_to_the_base_url_host(tmp_path: Path) -> None:
+    loaded = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_BASE_URL": "https://caliber.example.org/rs"})
+    assert loaded.log_origin == "caliber.example.org/rs/ledger"
+
+
 def test_https_base_url_makes_cookies_secure(tmp_path: Path) -> None:
     loaded = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_BASE_URL": "https://caliber.example.org/"})
     assert loaded.base_url == "https://caliber.example.org"
@@ -57,6 +69,8 @@ def test_https_base_url_makes_cookies_secure(tmp_path: Path) -> None:
         ("CALIBER_SESSION_HOURS", "zero"),
         ("CALIBER_SESSION_HOURS", "0"),
         ("CALIBER_DATA_DIR", ""),
+        ("CALIBER_LOG_ORIGIN", "two words"),
+        ("CALIBER_LOG_ORIGIN", "a+b"),
     ],
 )
 def test_a_bad_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:

@@ -8,11 +8,13 @@ import httpx
 
 from caliber import demo
 from caliber.db import Database
+from caliber.ledger.store import Ledger
+from tests.conftest import TEST_ORIGIN
 from tests.factories import login
 
 
 async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    logins = await demo.ensure_demo(db, tmp_path)
+    logins = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path)
     assert {role for _, role, _ in logins} == {"admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"}
     all_codes = {depot.code for depot in demo.DEMO_DEPOTS}
     assigned = {username: set(codes) for username, _, _, _, codes in demo.DEMO_USERS}
@@ -27,5 +29,5 @@ async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client:
 
 
 async def test_demo_data_is_created_once(db: Database, tmp_path: Path) -> None:
-    first = await demo.ensure_demo(db, tmp_path)
-    assert await demo.ensure_demo(db, tmp_path) == first
+    first = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path)
+    assert await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path) == first

@@ -1,4 +1,4 @@
-"""Foundation: jurisdictions, depots, locations, users, sessions, tokens.
+"""Foundation: jurisdictions, depots, locations, users, sessions, tokens, the custody ledger.
 
 Revision ID: 182d45466bff
 Revises:
@@ -7,6 +7,7 @@ Create Date: 2026-11-28 07:43:55.282234
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import advanced_alchemy.types
@@ -42,6 +43,53 @@ def upgrade() -> None:
         sa.Column("capital", sa.String(length=80), nullable=False),
         sa.Column("footnote", sa.String(length=400), nullable=True),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_jurisdiction")),
+    )
+    op.create_table(
+        "ledger_checkpoint",
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("root", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("size", name=op.f("pk_ledger_checkpoint")),
+    )
+    op.create_table(
+        "ledger_cosignature",
+        sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("witness", sa.String(length=200), nullable=False),
+        sa.Column("line", sa.Text(), nullable=False),
+        sa.Column("timestamp", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("size", "witness", name=op.f("pk_ledger_cosignature")),
+    )
+    op.create_table(
+        "ledger_entry",
+        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("idx", name=op.f("pk_ledger_entry")),
+    )
+    with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_entry_event_type"), ["event_type"], unique=False)
+
+    op.create_table(
+        "ledger_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("root", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("last_leaf", sa.LargeBinary(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_head")),
+    )
+    op.create_table(
+        "ledger_node",
+        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("level", "index", name=op.f("pk_ledger_node")),
+    )
+    op.create_table(
+        "ledger_subject",
+        sa.Column("subject", sa.String(length=80), nullable=False),
+        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.PrimaryKeyConstraint("subject", "idx", name=op.f("pk_ledger_subject")),
     )
     op.create_table(
         "login_failure",
@@ -143,22 +191,16 @@ def upgrade() -> None:
 
     op.create_table(
         "user_depot",
-        sa.Column("id", advanced_alchemy.types.GUID(length=16), nullable=False),
         sa.Column("user_id", advanced_alchemy.types.GUID(length=16), nullable=False),
         sa.Column("depot_id", advanced_alchemy.types.GUID(length=16), nullable=False),
-        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
-        sa.Column("created_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("updated_at", advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["depot_id"], ["depot.id"], name=op.f("fk_user_depot_depot_id_depot")),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_user_depot_user_id_user_account")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_depot")),
+        sa.PrimaryKeyConstraint("user_id", "depot_id", name=op.f("pk_user_depot")),
     )
     with op.batch_alter_table("user_depot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_depot_depot_id"), ["depot_id"], unique=False)
-        batch_op.create_index("uq_user_depot", ["user_id", "depot_id"], unique=True)
 
     # ### end Alembic commands ###
-
     jurisdiction = sa.table(
         "jurisdiction",
         sa.column("code", sa.String),
@@ -168,11 +210,14 @@ def upgrade() -> None:
     )
     op.bulk_insert(jurisdiction, JURISDICTIONS)
 
+    ledger_head = sa.table("ledger_head", sa.column("id", sa.Integer), sa.column("size", sa.BigInteger), sa.column("root", sa.LargeBinary))
+    # The empty log: size 0, root SHA-256 of nothing (RFC 9162 §2.1.1).
+    op.bulk_insert(ledger_head, [{"id": 1, "size": 0, "root": hashlib.sha256(b"").digest()}])
+
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("user_depot", schema=None) as batch_op:
-        batch_op.drop_index("uq_user_depot")
         batch_op.drop_index(batch_op.f("ix_user_depot_depot_id"))
 
     op.drop_table("user_depot")
@@ -197,5 +242,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_login_failure_key_at")
 
     op.drop_table("login_failure")
+    op.drop_table("ledger_subject")
+    op.drop_table("ledger_node")
+    op.drop_table("ledger_head")
+    with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_entry_event_type"))
+
+    op.drop_table("ledger_entry")
+    op.drop_table("ledger_cosignature")
+    op.drop_table("ledger_checkpoint")
     op.drop_table("jurisdiction")
     # ### end Alembic commands ###

@@ -29,6 +29,7 @@ from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
+from caliber.ledger.store import Ledger
 from caliber.site import health, home, ready
 from caliber.web import exception_handlers
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         before_send_handler="autocommit",
     )
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
+    ledger = Ledger(db, settings.log_origin)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -101,7 +103,13 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         openapi_config=_openapi(),
         lifespan=[lifespan],
         state=State(
-            {"settings": settings, "db": db, "accounts": AccountService(db, settings.session_hours), "inventory": InventoryService(db)}
+            {
+                "settings": settings,
+                "db": db,
+                "ledger": ledger,
+                "accounts": AccountService(ledger, settings.session_hours),
+                "inventory": InventoryService(ledger),
+            }
         ),
         request_max_body_size=MAX_BODY_BYTES,
         signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings},

@@ -111,10 +111,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Fill the data dir with demo depots and one user per role, print their logins, then serve."""
     from caliber import demo as demo_data
+    from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     prepare_database(settings)
-    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(db, settings.data_dir))
+    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir))
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
         _serve(settings, host, port, 1)
@@ -162,6 +163,7 @@ def user_create(username: str, role: str, depots: tuple[str, ...], display_name:
     from caliber.accounts.schemas import NewUser
     from caliber.accounts.service import AccountService
     from caliber.errors import CaliberError
+    from caliber.ledger.store import Ledger
     from caliber.schemas import convert
 
     settings = load_or_exit()
@@ -179,7 +181,7 @@ def user_create(username: str, role: str, depots: tuple[str, ...], display_name:
     except CaliberError as exc:
         fail(exc.message)
     operator = Actor.operator(getpass.getuser())
-    view = run_with_database(settings, lambda db: AccountService(db).create_user(operator, new))
+    view = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).create_user(operator, new))
     click.echo(f"created {view.user.username} ({view.user.role}){' in ' + ', '.join(view.depots) if view.depots else ''}")
 
 
@@ -201,11 +203,12 @@ def user_list() -> None:
 
     from caliber.accounts.actor import Actor
     from caliber.accounts.service import AccountService
+    from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     prepare_database(settings)
     operator = Actor.operator(getpass.getuser())
-    views = run_with_database(settings, lambda db: AccountService(db).users(operator))
+    views = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).users(operator))
     table = Table("username", "name", "role", "depots", "active")
     for view in views:
         u = view.user

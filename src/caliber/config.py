@@ -45,6 +45,7 @@ class Settings:
     base_url: str
     secret_key: str
     session_hours: int = 12
+    log_origin: str = "caliber.local/ledger"
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,7 +72,8 @@ class Settings:
         if create:
             _make_data_dir(data_dir)
         secret_key = _secret_key(env.get("CALIBER_SECRET_KEY"), data_dir, create=create)
-        return cls(data_dir, database_url, base_url, secret_key, session_hours)
+        log_origin = _log_origin(env.get("CALIBER_LOG_ORIGIN"), base_url)
+        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin)
 
 
 def _data_dir(raw: str) -> Path:
@@ -120,6 +122,17 @@ def _base_url(raw: str) -> str:
     except ValueError as exc:
         raise SettingsError(f"CALIBER_BASE_URL: invalid port in {raw!r}") from exc
     return raw
+
+
+def _log_origin(raw: str | None, base_url: str) -> str:
+    """The log's origin line (C2SP tlog-checkpoint): by default the base URL's host and path, then ``/ledger``."""
+    if raw is None:
+        parts = urlsplit(base_url)
+        return f"{parts.netloc}{parts.path}/ledger"
+    origin = raw.strip()
+    if not origin or not origin.isprintable() or any(ch.isspace() for ch in origin) or "+" in origin:
+        raise SettingsError(f"CALIBER_LOG_ORIGIN: must be a name without spaces or '+', such as caliber.example.org/ledger, got {raw!r}")
+    return origin
 
 
 def _positive_int(name: str, raw: str, maximum: int) -> int:

@@ -12,15 +12,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from uuid_utils.compat import uuid7
 
-__all__ = ["Database", "create_engine"]
+__all__ = ["Database", "create_engine", "new_id"]
 
 WRITE_OPTION = "caliber_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def new_id() -> UUID:
+    """A new time-ordered record key (UUIDv7, RFC 9562)."""
+    return uuid7()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

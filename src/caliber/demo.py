@@ -14,10 +14,10 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService
-from caliber.db import Database
 from caliber.inventory.models import DepotKind, LocationKind
 from caliber.inventory.schemas import NewDepot, NewLocation
 from caliber.inventory.service import InventoryService
+from caliber.ledger.store import Ledger
 
 __all__ = ["DEMO_DEPOTS", "DEMO_USERS", "ensure_demo", "format_logins"]
 
@@ -57,11 +57,11 @@ DEMO_TREE = [  # (depot, path of names), parents first
 ]
 
 
-async def ensure_demo(db: Database, data_dir: Path) -> list[tuple[str, str, str]]:
+async def ensure_demo(ledger: Ledger, data_dir: Path) -> list[tuple[str, str, str]]:
     """Create the demo data unless it is there; returns (username, role, password) for each demo user."""
     logins_path = data_dir / LOGINS_FILE
     operator = Actor.operator(getpass.getuser())
-    accounts, inventory = AccountService(db), InventoryService(db)
+    accounts, inventory = AccountService(ledger), InventoryService(ledger)
     if await inventory.depots(operator):
         return _read_logins(logins_path)
     depots = {}

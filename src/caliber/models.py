@@ -4,7 +4,8 @@ from advanced_alchemy.base import orm_registry
 
 from caliber.accounts import models as accounts_models
 from caliber.inventory import models as inventory_models
+from caliber.ledger import models as ledger_models
 
 metadata = orm_registry.metadata
 
-__all__ = ["accounts_models", "inventory_models", "metadata"]
+__all__ = ["accounts_models", "inventory_models", "ledger_models", "metadata"]

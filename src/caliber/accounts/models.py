@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from uuid import UUID
 
-from advanced_alchemy.base import BigIntBase, UUIDv7AuditBase
+from advanced_alchemy.base import BigIntBase, DefaultBase, UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,14 +48,13 @@ class User(UUIDv7AuditBase):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class UserDepot(UUIDv7AuditBase):
+class UserDepot(DefaultBase):
     """A depot a user is assigned to (depot scope)."""
 
     __tablename__ = "user_depot"
-    __table_args__ = (Index("uq_user_depot", "user_id", "depot_id", unique=True),)
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id"))
-    depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"), index=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"), primary_key=True, index=True)
 
 
 class LoginSession(UUIDv7AuditBase):

@@ -1,9 +1,18 @@
-"""The only code that changes users, their depots, login sessions and API tokens."""
+"""The only code that changes users, their depots, login sessions and API tokens.
+
+Users and their roles and depots are custody state: every change is an event
+on the ledger (``user.created``, ``user.changed``, ``user.password_set``).
+Secrets never enter the ledger: password hashes are written beside the event,
+and login sessions, login failures and API tokens are operational tables
+outside it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sized
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, delete, func, select
@@ -13,9 +22,10 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import ApiToken, LoginFailure, LoginSession, Role, User, UserDepot
 from caliber.accounts.passwords import check_password_rules, hash_password, hash_secret, new_secret, verify_password
 from caliber.accounts.schemas import NewUser, UserUpdate
-from caliber.db import Database
+from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
 from caliber.inventory.service import InventoryService
+from caliber.ledger.store import Ledger, applier, changes_of
 
 __all__ = ["AccountService", "UserView"]
 
@@ -42,8 +52,9 @@ class UserView:
 class AccountService:
     """Users, roles, depot assignments, logins and API tokens."""
 
-    def __init__(self, db: Database, session_hours: int = 12) -> None:
-        self.db = db
+    def __init__(self, ledger: Ledger, session_hours: int = 12) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
         self.session_lifetime = dt.timedelta(hours=session_hours)
 
     # -- who is asking ---------------------------------------------------
@@ -126,57 +137,69 @@ class AccountService:
         """Create a user with a role and depots (admins only)."""
         actor.require_role(Role.ADMIN)
         _require_password_rules(new.password)
-        async with self.db.write() as session:
+        password_hash = hash_password(new.password)
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
             if await session.scalar(select(User.id).where(User.username == new.username)):
                 raise Conflict(f"the username {new.username} is taken")
             depot_ids = await InventoryService.depot_ids_for_codes(session, new.depots)
             _require_depots_fit_role(new.role, depot_ids)
-            user = User(
-                username=new.username,
-                display_name=new.display_name.strip(),
-                organisation=new.organisation.strip(),
-                role=new.role.value,
-                password_hash=hash_password(new.password),
-            )
-            session.add(user)
-            await session.flush()
-            session.add_all(UserDepot(user_id=user.id, depot_id=depot_id) for depot_id in depot_ids.values())
+            user_id = new_id()
+            data = {
+                "id": str(user_id),
+                "username": new.username,
+                "display_name": new.display_name.strip(),
+                "organisation": new.organisation.strip(),
+                "role": new.role.value,
+                "depots": sorted(str(depot_id) for depot_id in depot_ids.values()),
+            }
+            await tx.record("user.created", [user_subject(user_id)], data)
+            user = await _get_user(session, user_id)
+            user.password_hash = password_hash
             return UserView(user, sorted(depot_ids))
 
     async def update_user(self, actor: Actor, user_id: UUID, changes: UserUpdate) -> UserView:
         """Change a user's name, organisation, role, depots or active flag (admins only)."""
         actor.require_role(Role.ADMIN)
-        async with self.db.write() as session:
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
             user = await _get_user(session, user_id)
             if actor.id == user.id and (changes.active is False or changes.role not in (None, Role.ADMIN)):
                 raise Conflict("you cannot deactivate yourself or drop your own admin role")
-            if changes.display_name is not None:
-                user.display_name = changes.display_name.strip()
-            if changes.organisation is not None:
-                user.organisation = changes.organisation.strip()
-            if changes.role is not None:
-                user.role = changes.role.value
-            if changes.active is not None:
-                user.active = changes.active
-                if not changes.active:
-                    await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            wanted: dict[str, Any] = {
+                "display_name": changes.display_name.strip() if changes.display_name is not None else None,
+                "organisation": changes.organisation.strip() if changes.organisation is not None else None,
+                "role": changes.role.value if changes.role is not None else None,
+                "active": changes.active,
+            }
+            diff = changes_of(user, wanted)
+            current = sorted(
+                str(depot_id) for depot_id in await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id))
+            )
             if changes.depots is not None:
-                await _assign_depots(session, user, changes.depots)
-            elif changes.role is not None:
-                current = await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id))
-                _require_depots_fit_role(Role(user.role), dict.fromkeys(current))
-            await session.flush()
+                wanted_depots = sorted(
+                    str(depot_id) for depot_id in (await InventoryService.depot_ids_for_codes(session, changes.depots)).values()
+                )
+                if wanted_depots != current:
+                    diff["depots"] = {"old": current, "new": wanted_depots}
+            _require_depots_fit_role(Role(wanted["role"] or user.role), diff.get("depots", {"new": current})["new"])
+            if diff:
+                await tx.record("user.changed", [user_subject(user.id)], {"id": str(user.id), "changes": diff})
+            if changes.active is False:
+                await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
             return (await _with_depots(session, [user]))[0]
 
     async def set_password(self, actor: Actor, user_id: UUID, password: str) -> None:
-        """Set a new password; admins for anyone, a user for themselves. Ends the user's other sessions."""
+        """Set a new password; admins for anyone, a user for themselves. Ends the user's sessions."""
         if actor.role is not Role.ADMIN and actor.id != user_id:
             raise PermissionDenied("only admins can reset another user's password")
         _require_password_rules(password)
-        async with self.db.write() as session:
-            user = await _get_user(session, user_id)
-            user.password_hash = hash_password(password)
-            await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+        password_hash = hash_password(password)
+        async with self.ledger.write(actor) as tx:
+            user = await _get_user(tx.session, user_id)
+            await tx.record("user.password_set", [user_subject(user.id)], {"id": str(user.id)})
+            user.password_hash = password_hash
+            await tx.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
     # -- API tokens ------------------------------------------------------
 
@@ -218,7 +241,7 @@ def _require_password_rules(password: str) -> None:
         raise InvalidInput(problem, field="password")
 
 
-def _require_depots_fit_role(role: Role, depot_ids: dict[str, UUID] | dict[UUID, None]) -> None:
+def _require_depots_fit_role(role: Role, depot_ids: Sized) -> None:
     if role.is_depot_staff and not depot_ids:
         raise InvalidInput(f"a {role.value} must be assigned at least one depot", field="depots")
 
@@ -254,11 +277,49 @@ async def _with_depots(session: AsyncSession, users: list[User]) -> list[UserVie
     return [UserView(user, sorted(by_user.get(user.id, []))) for user in users]
 
 
-async def _assign_depots(session: AsyncSession, user: User, codes: list[str]) -> None:
-    wanted = await InventoryService.depot_ids_for_codes(session, codes)
-    _require_depots_fit_role(Role(user.role), wanted)
-    current = set(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
-    removed = current - set(wanted.values())
-    if removed:
-        await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id, UserDepot.depot_id.in_(removed)))
-    session.add_all(UserDepot(user_id=user.id, depot_id=depot_id) for depot_id in set(wanted.values()) - current)
+def user_subject(user_id: UUID) -> str:
+    """The ledger subject of a user."""
+    return f"user:{user_id}"
+
+
+# -- appliers: the one place each event changes the tables (live and on replay) --
+
+UNUSABLE_PASSWORD = "!"  # noqa: S105 (not a password: a hash no password matches, until the service sets one)
+
+
+@applier("user.created")
+async def _user_created(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    user_id = UUID(data["id"])
+    session.add(
+        User(
+            id=user_id,
+            username=data["username"],
+            display_name=data["display_name"],
+            organisation=data["organisation"],
+            role=data["role"],
+            password_hash=UNUSABLE_PASSWORD,
+        )
+    )
+    await session.flush()
+    session.add_all(UserDepot(user_id=user_id, depot_id=UUID(depot_id)) for depot_id in data["depots"])
+    await session.flush()
+
+
+@applier("user.changed")
+async def _user_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    user = await _get_user(session, UUID(data["id"]))
+    for name, change in data["changes"].items():
+        if name == "depots":
+            await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id))
+            session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in change["new"])
+        else:
+            setattr(user, name, change["new"])
+    await session.flush()
+
+
+@applier("user.password_set")
+async def _password_set(session: AsyncSession, event: dict[str, Any]) -> None:
+    """The hash stays out of the ledger; the event only records that it changed."""
+    await _get_user(session, UUID(event["data"]["id"]))

@@ -1,11 +1,18 @@
-"""The only code that changes depots and locations.
+"""The only code that changes depots and locations: each change is a custody event on the ledger.
 
-Every public method that changes state runs in one write transaction.
+Events and what they carry in ``data``:
+
+- ``depot.registered``: id, code, name, kind, jurisdiction, address
+- ``depot.changed``: id, changes {field: {old, new}} for name, kind, address, active
+- ``location.created``: id, depot_id, parent_id, kind, name, path
+- ``location.renamed``: id, depot_id, old_name, new_name, old_path, new_path (children follow)
+- ``location.changed``: id, changes {active: {old, new}}
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import String, func, literal, select, update
@@ -13,22 +20,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import Database
+from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.models import Depot, Jurisdiction, Location
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
+from caliber.ledger.store import Ledger, applier, changes_of
 
-__all__ = ["PATH_SEPARATOR", "InventoryService"]
+__all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
 
 PATH_SEPARATOR = " / "
 _LOCATION_EDITORS = (Role.ADMIN, Role.DEPOT_MANAGER)
 
 
+def depot_subject(depot_id: UUID) -> str:
+    """The ledger subject of a depot."""
+    return f"depot:{depot_id}"
+
+
+def location_subject(location_id: UUID) -> str:
+    """The ledger subject of a storage location."""
+    return f"location:{location_id}"
+
+
 class InventoryService:
     """Depots and the storage tree inside each."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
 
     # -- reading ---------------------------------------------------------
 
@@ -84,40 +103,41 @@ class InventoryService:
     async def create_depot(self, actor: Actor, new: NewDepot) -> Depot:
         """Register a depot (admins only)."""
         actor.require_role(Role.ADMIN)
-        async with self.db.write() as session:
-            if await session.scalar(select(Depot.id).where(Depot.code == new.code)):
+        async with self.ledger.write(actor) as tx:
+            if await tx.session.scalar(select(Depot.id).where(Depot.code == new.code)):
                 raise Conflict(f"a depot with code {new.code} already exists")
-            depot = Depot(
-                code=new.code,
-                name=new.name.strip(),
-                kind=new.kind.value,
-                jurisdiction_code=new.jurisdiction,
-                address=new.address.strip(),
-            )
-            session.add(depot)
-            await session.flush()
-            return depot
+            depot_id = new_id()
+            data = {
+                "id": str(depot_id),
+                "code": new.code,
+                "name": new.name.strip(),
+                "kind": new.kind.value,
+                "jurisdiction": new.jurisdiction,
+                "address": new.address.strip(),
+            }
+            await tx.record("depot.registered", [depot_subject(depot_id)], data)
+            return await _get(tx.session, Depot, depot_id)
 
     async def update_depot(self, actor: Actor, depot_id: UUID, changes: DepotUpdate) -> Depot:
         """Rename, re-describe, deactivate or reactivate a depot (admins only)."""
         actor.require_role(Role.ADMIN)
-        async with self.db.write() as session:
-            depot = await _visible_depot(session, actor, depot_id)
-            if changes.name is not None:
-                depot.name = changes.name.strip()
-            if changes.kind is not None:
-                depot.kind = changes.kind.value
-            if changes.address is not None:
-                depot.address = changes.address.strip()
-            if changes.active is not None:
-                depot.active = changes.active
-            await session.flush()
+        async with self.ledger.write(actor) as tx:
+            depot = await _visible_depot(tx.session, actor, depot_id)
+            wanted = {
+                "name": changes.name.strip() if changes.name is not None else None,
+                "kind": changes.kind.value if changes.kind is not None else None,
+                "address": changes.address.strip() if changes.address is not None else None,
+                "active": changes.active,
+            }
+            if diff := changes_of(depot, wanted):
+                await tx.record("depot.changed", [depot_subject(depot.id)], {"id": str(depot.id), "changes": diff})
             return depot
 
     async def create_location(self, actor: Actor, depot_id: UUID, new: NewLocation) -> Location:
         """Add a node to a depot's storage tree (admins, and managers of that depot)."""
         actor.require_role(*_LOCATION_EDITORS)
-        async with self.db.write() as session:
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
             depot = await _visible_depot(session, actor, depot_id)
             if not depot.active:
                 raise Conflict(f"depot {depot.code} is inactive: reactivate it before adding locations")
@@ -131,27 +151,52 @@ class InventoryService:
                     raise Conflict(f"location {parent.path} is inactive")
                 path = parent.path + PATH_SEPARATOR + name
             await _require_free_path(session, depot_id, path)
-            location = Location(depot_id=depot_id, parent_id=new.parent_id, kind=new.kind.value, name=name, path=path)
-            session.add(location)
-            await session.flush()
-            return location
+            location_id = new_id()
+            data = {
+                "id": str(location_id),
+                "depot_id": str(depot_id),
+                "parent_id": str(new.parent_id) if new.parent_id else None,
+                "kind": new.kind.value,
+                "name": name,
+                "path": path,
+            }
+            await tx.record("location.created", [location_subject(location_id), depot_subject(depot_id)], data)
+            return await _get(session, Location, location_id)
 
     async def update_location(self, actor: Actor, location_id: UUID, changes: LocationUpdate) -> Location:
         """Rename or (de)activate a location; a rename carries its children's paths along."""
         actor.require_role(*_LOCATION_EDITORS)
-        async with self.db.write() as session:
-            location = await session.get(Location, location_id)
-            if location is None:
-                raise NotFound(f"no location with id {location_id}")
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            location = await _get(session, Location, location_id)
             await _visible_depot(session, actor, location.depot_id)
+            subjects = [location_subject(location.id)]
             if changes.name is not None and changes.name.strip() != location.name:
-                await _rename(session, location, changes.name.strip())
+                name = changes.name.strip()
+                head, _, _ = location.path.rpartition(PATH_SEPARATOR)
+                new_path = f"{head}{PATH_SEPARATOR}{name}" if head else name
+                await _require_free_path(session, location.depot_id, new_path)
+                data = {
+                    "id": str(location.id),
+                    "depot_id": str(location.depot_id),
+                    "old_name": location.name,
+                    "new_name": name,
+                    "old_path": location.path,
+                    "new_path": new_path,
+                }
+                await tx.record("location.renamed", subjects, data)
             if changes.active is False and location.active:
                 await _require_no_active_children(session, location)
-            if changes.active is not None:
-                location.active = changes.active
-            await session.flush()
+            if diff := changes_of(location, {"active": changes.active}):
+                await tx.record("location.changed", subjects, {"id": str(location.id), "changes": diff})
             return location
+
+
+async def _get(session: AsyncSession, model: Any, record_id: UUID) -> Any:
+    record = await session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"no {model.__tablename__} with id {record_id}")
+    return record
 
 
 async def _visible_depot(session: AsyncSession, actor: Actor, depot_id: UUID) -> Depot:
@@ -174,17 +219,70 @@ async def _require_no_active_children(session: AsyncSession, location: Location)
         raise Conflict(f"location {location.path!r} has active locations inside: deactivate them first")
 
 
-async def _rename(session: AsyncSession, location: Location, name: str) -> None:
-    old_path = location.path
-    head, _, _ = old_path.rpartition(PATH_SEPARATOR)
-    new_path = f"{head}{PATH_SEPARATOR}{name}" if head else name
-    await _require_free_path(session, location.depot_id, new_path)
-    prefix = old_path + PATH_SEPARATOR
+# -- appliers: the one place each event changes the tables (live and on replay) --
+
+
+@applier("depot.registered")
+async def _depot_registered(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    session.add(
+        Depot(
+            id=UUID(data["id"]),
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            jurisdiction_code=data["jurisdiction"],
+            address=data["address"],
+        )
+    )
+    await session.flush()
+
+
+async def _apply_changes(session: AsyncSession, model: Any, data: dict[str, Any]) -> None:
+    record = await _get(session, model, UUID(data["id"]))
+    for name, change in data["changes"].items():
+        setattr(record, name, change["new"])
+    await session.flush()
+
+
+@applier("depot.changed")
+async def _depot_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    await _apply_changes(session, Depot, event["data"])
+
+
+@applier("location.created")
+async def _location_created(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    parent_id = UUID(data["parent_id"]) if data["parent_id"] else None
+    session.add(
+        Location(
+            id=UUID(data["id"]),
+            depot_id=UUID(data["depot_id"]),
+            parent_id=parent_id,
+            kind=data["kind"],
+            name=data["name"],
+            path=data["path"],
+        )
+    )
+    await session.flush()
+
+
+@applier("location.renamed")
+async def _location_renamed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    location = await _get(session, Location, UUID(data["id"]))
+    prefix = data["old_path"] + PATH_SEPARATOR
     await session.execute(
         update(Location)
         .where(Location.depot_id == location.depot_id, Location.path.startswith(prefix, autoescape=True))
-        .values(path=literal(new_path + PATH_SEPARATOR, String).concat(func.substr(Location.path, len(prefix) + 1)))
+        .values(path=literal(data["new_path"] + PATH_SEPARATOR, String).concat(func.substr(Location.path, len(prefix) + 1)))
         .execution_options(synchronize_session=False)
     )
-    location.name = name
-    location.path = new_path
+    location.name = data["new_name"]
+    location.path = data["new_path"]
+    await session.flush()
+
+
+@applier("location.changed")
+async def _location_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    await _apply_changes(session, Location, event["data"])

@@ -1,0 +1,319 @@
+"""Recording custody events: append under the log's lock, apply to the state tables, in one transaction.
+
+A domain service changes state only through :meth:`Ledger.write`::
+
+    async with ledger.write(actor) as tx:
+        ...validate with tx.session...
+        await tx.record("depot.created", [subject], data)
+
+``record`` applies the event to the state tables at once (through the applier
+its domain registered with :func:`applier`) and the block appends every
+recorded event to the log when it ends, sharing one lock and one commit.
+Replaying the log through the same appliers rebuilds the state tables
+(``caliber ledger check``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.db import Database
+from caliber.ledger import canonical, merkle
+from caliber.ledger.models import LedgerEntry, LedgerHead, LedgerNode, LedgerSubject
+
+__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "applier", "appliers", "changes_of"]
+
+EVENT_VERSION = 1
+HEAD_ID = 1
+
+Applier = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+_appliers: dict[str, Applier] = {}
+
+
+def applier(event_type: str) -> Callable[[Applier], Applier]:
+    """Register the function that applies events of ``event_type`` to the state tables."""
+
+    def register(function: Applier) -> Applier:
+        if event_type in _appliers:
+            raise ValueError(f"two appliers for {event_type}")
+        _appliers[event_type] = function
+        return function
+
+    return register
+
+
+def appliers() -> dict[str, Applier]:
+    """Every registered applier, by event type."""
+    return dict(_appliers)
+
+
+def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{field: {old, new}}`` for the fields of ``wanted`` (None: leave as is) that differ on ``record``.
+
+    The ``changes`` member of every ``*.changed`` event: a correction names the old value and the new.
+    """
+    return {
+        name: {"old": getattr(record, name), "new": value}
+        for name, value in wanted.items()
+        if value is not None and getattr(record, name) != value
+    }
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """A UTC time as RFC 3339 with microseconds, e.g. ``2026-11-28T08:12:29.123456Z``."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def actor_json(actor: Any) -> dict[str, Any]:
+    """The ``actor`` member of an event: who did it, in which role."""
+    return {"id": str(actor.id) if actor.id else None, "name": actor.username, "role": str(actor.role)}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An appended event: its index, canonical bytes and leaf hash."""
+
+    index: int
+    data: bytes
+    leaf_hash: bytes
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The event itself (checked to be canonical)."""
+        return canonical.check(self.data)  # type: ignore[no-any-return]
+
+
+@dataclass
+class CustodyTransaction:
+    """A write transaction that records custody events; see :meth:`Ledger.write`."""
+
+    session: AsyncSession
+    actor: dict[str, Any]
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+    async def record(self, event_type: str, subjects: Iterable[str], data: dict[str, Any]) -> dict[str, Any]:
+        """Apply one custody event to the state tables now; it joins the log when the block ends."""
+        handler = _appliers.get(event_type)
+        if handler is None:
+            raise LookupError(f"no applier registered for {event_type}")
+        event = {
+            "time": rfc3339(dt.datetime.now(dt.UTC)),
+            "actor": self.actor,
+            "type": event_type,
+            "subjects": sorted(set(subjects)),
+            "data": data,
+        }
+        canonical.encode(event)  # refuse a value outside the event schema before touching state
+        await handler(self.session, event)
+        self.pending.append(event)
+        return event
+
+
+class Ledger:
+    """The custody log of one origin, over one database."""
+
+    def __init__(self, db: Database, origin: str) -> None:
+        self.db = db
+        self.origin = origin
+
+    @asynccontextmanager
+    async def write(self, actor: Any) -> AsyncIterator[CustodyTransaction]:
+        """A write transaction holding the log's lock; recorded events are appended and committed at the end."""
+        async with self.db.write() as session:
+            head = await _lock_head(session, for_update=not self.db.is_sqlite)
+            tx = CustodyTransaction(session, actor_json(actor))
+            yield tx
+            if tx.pending:
+                tx.entries = await _append(session, self.origin, head, tx.pending)
+
+    async def size(self) -> int:
+        """The number of entries in the log."""
+        async with self.db.read() as session:
+            return int(await session.scalar(select(LedgerHead.size).where(LedgerHead.id == HEAD_ID)) or 0)
+
+
+async def _lock_head(session: AsyncSession, *, for_update: bool) -> LedgerHead:
+    query = select(LedgerHead).where(LedgerHead.id == HEAD_ID)
+    if for_update:
+        query = query.with_for_update()
+    head = await session.scalar(query)
+    if head is None:
+        raise RuntimeError("the ledger head row is missing: run `caliber db upgrade`")
+    return head
+
+
+async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending: Sequence[dict[str, Any]]) -> list[Entry]:
+    size = head.size
+    frontier = await _frontier(session, size)
+    subjects = {subject for event in pending for subject in event["subjects"]}
+    last_of = await _last_indexes(session, subjects)
+    prev = head.last_leaf
+    entries: list[Entry] = []
+    nodes: list[dict[str, Any]] = []
+    subject_rows: list[dict[str, Any]] = []
+    for event in pending:
+        envelope = {
+            **event,
+            "v": EVENT_VERSION,
+            "log": origin,
+            "seq": size,
+            "prev": base64.b64encode(prev).decode() if prev else None,
+            "subject_prev": {subject: last_of[subject] for subject in event["subjects"] if subject in last_of},
+        }
+        data = canonical.encode(envelope)
+        leaf = merkle.leaf_hash(data)
+        entries.append(Entry(size, data, leaf))
+        nodes.extend(_complete(frontier, size, leaf))
+        for subject in event["subjects"]:
+            subject_rows.append({"subject": subject, "idx": size})
+            last_of[subject] = size
+        prev = leaf
+        size += 1
+    await session.execute(
+        insert(LedgerEntry),
+        [{"idx": e.index, "data": e.data, "event_type": event["type"]} for e, event in zip(entries, pending, strict=True)],
+    )
+    await session.execute(insert(LedgerNode), nodes)
+    if subject_rows:
+        await session.execute(insert(LedgerSubject), subject_rows)
+    root = _fold(frontier)
+    await session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(size=size, root=root, last_leaf=prev))
+    return entries
+
+
+def perfect_subtrees(size: int) -> list[tuple[int, int]]:
+    """(level, index) of the complete subtrees that make up a tree of ``size`` leaves, left to right."""
+    result, offset = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            result.append((level, offset >> level))
+            offset += 1 << level
+    return result
+
+
+async def _frontier(session: AsyncSession, size: int) -> list[tuple[int, bytes]]:
+    wanted = perfect_subtrees(size)
+    if not wanted:
+        return []
+    hashes = await load_nodes(session, wanted)
+    return [(level, hashes[(level, index)]) for level, index in wanted]
+
+
+async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored subtree hashes by (level, index), in one query."""
+    keys = list(dict.fromkeys(wanted))
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(tuple_(LedgerNode.level, LedgerNode.index).in_(keys))
+    )
+    found = {(level, index): value for level, index, value in rows}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise LookupError(f"stored subtree hashes missing: {missing[:5]}")
+    return found
+
+
+def _complete(frontier: list[tuple[int, bytes]], index: int, leaf: bytes) -> list[dict[str, Any]]:
+    """Add leaf ``index`` to the frontier; return the node rows it completes (the leaf included)."""
+    rows = [{"level": 0, "index": index, "hash": leaf}]
+    frontier.append((0, leaf))
+    while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
+        (level, right), (_, left) = frontier.pop(), frontier.pop()
+        merged = merkle.node_hash(left, right)
+        frontier.append((level + 1, merged))
+        rows.append({"level": level + 1, "index": index >> (level + 1), "hash": merged})
+    return rows
+
+
+def _fold(frontier: list[tuple[int, bytes]]) -> bytes:
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    result = frontier[-1][1]
+    for _level, value in reversed(frontier[:-1]):
+        result = merkle.node_hash(value, result)
+    return result
+
+
+async def _last_indexes(session: AsyncSession, subjects: set[str]) -> dict[str, int]:
+    if not subjects:
+        return {}
+    rows = await session.execute(
+        select(LedgerSubject.subject, func.max(LedgerSubject.idx))
+        .where(LedgerSubject.subject.in_(subjects))
+        .group_by(LedgerSubject.subject)
+    )
+    return {subject: int(index) for subject, index in rows}
+
+
+# -- reading: roots, proofs and entries from the stored subtrees ------------
+
+
+def _pieces(lo: int, hi: int) -> list[tuple[int, int]]:
+    """The stored complete subtrees whose concatenation is leaves [lo, hi)."""
+    return [(level, (lo >> level) + index) for level, index in perfect_subtrees(hi - lo)]
+
+
+async def _subtree_reader(session: AsyncSession, ranges: Iterable[tuple[int, int]]) -> merkle.Subtree:
+    """A ``subtree(lo, hi)`` over the database, having fetched every node the ranges need in one query."""
+    ranges = list(ranges)
+    hashes = await load_nodes(session, (piece for lo, hi in ranges for piece in _pieces(lo, hi)))
+
+    def subtree(lo: int, hi: int) -> bytes:
+        return _fold([(level, hashes[(level, index)]) for level, index in _pieces(lo, hi)])
+
+    return subtree
+
+
+def _ranges_of(prove: Callable[[merkle.Subtree], list[bytes]]) -> list[tuple[int, int]]:
+    """The subtree ranges a proof asks for (a dry run with a recording ``subtree``)."""
+    asked: list[tuple[int, int]] = []
+
+    def record(lo: int, hi: int) -> bytes:
+        asked.append((lo, hi))
+        return merkle.EMPTY_ROOT
+
+    prove(record)
+    return asked
+
+
+async def root_at(session: AsyncSession, size: int) -> bytes:
+    """The root of the first ``size`` entries."""
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return (await _subtree_reader(session, [(0, size)]))(0, size)
+
+
+async def inclusion_proof(session: AsyncSession, index: int, size: int) -> list[bytes]:
+    """The inclusion proof of entry ``index`` in the tree of ``size`` (O(log n) nodes, one query)."""
+
+    def prove(subtree: merkle.Subtree) -> list[bytes]:
+        return merkle.inclusion_proof(index, size, subtree)
+
+    return prove(await _subtree_reader(session, _ranges_of(prove)))
+
+
+async def consistency_proof(session: AsyncSession, size1: int, size2: int) -> list[bytes]:
+    """The consistency proof from the tree of ``size1`` to the tree of ``size2`` (one query)."""
+
+    def prove(subtree: merkle.Subtree) -> list[bytes]:
+        return merkle.consistency_proof(size1, size2, subtree)
+
+    return prove(await _subtree_reader(session, _ranges_of(prove)))
+
+
+async def read_entries(session: AsyncSession, start: int, end: int) -> list[Entry]:
+    """Entries ``start`` to ``end - 1``, in order."""
+    rows = await session.execute(
+        select(LedgerEntry.idx, LedgerEntry.data).where(LedgerEntry.idx >= start, LedgerEntry.idx < end).order_by(LedgerEntry.idx)
+    )
+    return [Entry(index, data, merkle.leaf_hash(data)) for index, data in rows]
