@@ -29,6 +29,8 @@ from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
+from caliber.ledger.routes import LedgerApi
+from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.site import health, home, ready
 from caliber.web import exception_handlers
@@ -53,6 +55,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     )
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
     ledger = Ledger(db, settings.log_origin)
+    signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -84,6 +87,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             JurisdictionApi,
             DepotApi,
             LocationApi,
+            LedgerApi,
             create_static_files_router(
                 path="/static", directories=[resource_path("static")], opt={"public": True}, include_in_schema=False
             ),
@@ -96,6 +100,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "db": Provide(lambda: db, sync_to_thread=False),
             "accounts": Provide(_state("accounts"), sync_to_thread=False),
             "inventory": Provide(_state("inventory"), sync_to_thread=False),
+            "ledger": Provide(_state("ledger"), sync_to_thread=False),
+            "signer": Provide(_state("signer"), sync_to_thread=False),
             "actor": Provide(_actor, sync_to_thread=False),
         },
         template_config=templates,
@@ -107,12 +113,13 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "settings": settings,
                 "db": db,
                 "ledger": ledger,
+                "signer": signer,
                 "accounts": AccountService(ledger, settings.session_hours),
                 "inventory": InventoryService(ledger),
             }
         ),
         request_max_body_size=MAX_BODY_BYTES,
-        signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings},
+        signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings, "Ledger": Ledger, "LogSigner": LogSigner},
     )
 
 

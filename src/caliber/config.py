@@ -46,6 +46,8 @@ class Settings:
     secret_key: str
     session_hours: int = 12
     log_origin: str = "caliber.local/ledger"
+    log_key: str | None = None
+    """The log's signer key (``CALIBER_LOG_KEY``); without it, a key kept in the data dir."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,7 +75,10 @@ class Settings:
             _make_data_dir(data_dir)
         secret_key = _secret_key(env.get("CALIBER_SECRET_KEY"), data_dir, create=create)
         log_origin = _log_origin(env.get("CALIBER_LOG_ORIGIN"), base_url)
-        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin)
+        log_key = env.get("CALIBER_LOG_KEY") or None
+        if log_key is not None and not log_key.startswith(f"PRIVATE+KEY+{log_origin}+"):
+            raise SettingsError(f"CALIBER_LOG_KEY: must be a signer key for the origin {log_origin} (PRIVATE+KEY+{log_origin}+…)")
+        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key)
 
 
 def _data_dir(raw: str) -> Path:

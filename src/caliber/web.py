@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from caliber.errors import CaliberError, NotAuthenticated, TooManyAttempts
+from caliber.ledger.signer import ForkRefused
 
 __all__ = ["exception_handlers", "form_data", "page", "safe_next"]
 
@@ -100,6 +101,11 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
     return _unexpected(request, exc)
 
 
+def _fork_refused(request: Request[Any, Any, Any], exc: ForkRefused) -> Response[Any]:
+    log.critical("checkpoint refused: %s", exc)
+    return _answer(request, HTTP_503_SERVICE_UNAVAILABLE, "Ledger signing refused", str(exc))
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "something went wrong on the server; it has been logged")
@@ -109,5 +115,6 @@ exception_handlers: dict[type[Exception], Any] = {
     CaliberError: _caliber_error,
     HTTPException: _http_error,
     DBAPIError: _database_error,
+    ForkRefused: _fork_refused,
     Exception: _unexpected,
 }

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import Database
 from caliber.ledger import canonical, merkle
-from caliber.ledger.models import LedgerEntry, LedgerHead, LedgerNode, LedgerSubject
+from caliber.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject
+from caliber.ledger.signer import LogSigner
 
 __all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "applier", "appliers", "changes_of"]
 
@@ -135,10 +137,39 @@ class Ledger:
             if tx.pending:
                 tx.entries = await _append(session, self.origin, head, tx.pending)
 
+    async def checkpoint(self, signer: LogSigner) -> LedgerCheckpoint:
+        """The signed checkpoint of the current tree; a new one is signed when the tree has grown since the last.
+
+        The signer refuses (:class:`ForkRefused`) a tree that does not extend the one it signed last.
+        """
+        async with self.db.read() as session:
+            head = await _lock_head(session, for_update=False)
+            latest = await latest_checkpoint(session)
+            if latest is not None and latest.size == head.size:
+                return latest
+            last = signer.last_signed()
+            proof = await consistency_proof(session, last.size, head.size) if last is not None and last.size <= head.size else []
+            size, root = head.size, head.root
+        signed = signer.sign(size, root, proof)
+        try:
+            async with self.db.write() as session:
+                session.add(LedgerCheckpoint(size=size, root=root, note=signed, created_at=dt.datetime.now(dt.UTC)))
+        except IntegrityError:  # another process signed this size first
+            pass
+        async with self.db.read() as session:
+            stored = await session.get(LedgerCheckpoint, size)
+            assert stored is not None
+            return stored
+
     async def size(self) -> int:
         """The number of entries in the log."""
         async with self.db.read() as session:
             return int(await session.scalar(select(LedgerHead.size).where(LedgerHead.id == HEAD_ID)) or 0)
+
+
+async def latest_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
+    """The checkpoint of the largest tree signed so far."""
+    return await session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1))
 
 
 async def _lock_head(session: AsyncSession, *, for_update: bool) -> LedgerHead:

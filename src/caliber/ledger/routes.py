@@ -1,0 +1,111 @@
+"""The ledger's HTTP API: checkpoint, key, entries, proofs (read-only, any logged-in role)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy import select
+
+from caliber.errors import InvalidInput, NotFound
+from caliber.ledger import store
+from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature
+from caliber.ledger.schemas import ConsistencyProofOut, EntryOut, EntryWithProof, InclusionProofOut
+from caliber.ledger.signer import LogSigner
+from caliber.ledger.store import Entry, Ledger
+
+__all__ = ["LedgerApi", "checkpoint_with_cosignatures", "tlog_proof"]
+
+MAX_ENTRIES = 1000
+TEXT = "text/plain; charset=utf-8"
+NonNegative = Annotated[int, QueryParameter(ge=0)]
+OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0)]
+
+
+def b64(value: bytes) -> str:
+    """Standard base64 text of ``value``."""
+    return base64.b64encode(value).decode()
+
+
+def entry_out(entry: Entry) -> EntryOut:
+    """An entry as the API shows it."""
+    return EntryOut(entry.index, b64(entry.data), b64(entry.leaf_hash), entry.event)
+
+
+async def checkpoint_with_cosignatures(ledger: Ledger, signer: LogSigner) -> tuple[LedgerCheckpoint, str]:
+    """The latest checkpoint and its signed note with every stored cosignature line appended."""
+    checkpoint = await ledger.checkpoint(signer)
+    async with ledger.db.read() as session:
+        query = select(LedgerCosignature.line).where(LedgerCosignature.size == checkpoint.size).order_by(LedgerCosignature.witness)
+        return checkpoint, checkpoint.note + "".join(await session.scalars(query))
+
+
+def tlog_proof(index: int, proof: list[bytes], checkpoint_note: str) -> str:
+    """A ``c2sp.org/tlog-proof@v1`` bundle: the index, the inclusion proof, a blank line, the checkpoint."""
+    lines = ["c2sp.org/tlog-proof@v1", f"index {index}", *(b64(p) for p in proof)]
+    return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+class LedgerApi(Controller):
+    """Read the custody ledger and prove what is in it."""
+
+    path = "/api/ledger"
+    tags = ["ledger"]
+
+    @get("/checkpoint", media_type=TEXT)
+    async def checkpoint(self, ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> str:
+        """The latest signed checkpoint (C2SP tlog-checkpoint) with its cosignatures."""
+        _checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
+        return text
+
+    @get("/key", media_type=TEXT)
+    async def key(self, signer: NamedDependency[LogSigner]) -> str:
+        """The log's verifier key (Go note format), for pinning in verifiers."""
+        return signer.vkey + "\n"
+
+    @get("/entries")
+    async def entries(
+        self, ledger: NamedDependency[Ledger], start: NonNegative = 0, end: OptionalNonNegative = None
+    ) -> Response[list[EntryOut]]:
+        """Entries ``start`` to ``end - 1`` (at most 1,000 at a time)."""
+        size = await ledger.size()
+        end = min(size, start + MAX_ENTRIES if end is None else end)
+        if end - start > MAX_ENTRIES:
+            raise InvalidInput(f"ask for at most {MAX_ENTRIES} entries at a time", field="end")
+        async with ledger.db.read() as session:
+            found = await store.read_entries(session, start, end)
+        return Response([entry_out(entry) for entry in found], headers={"X-Ledger-Size": str(size)})
+
+    @get("/entries/{index:int}")
+    async def entry(self, index: FromPath[int], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> EntryWithProof:
+        """One entry with its inclusion proof against the latest checkpoint, as a tlog-proof bundle."""
+        checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
+        if not 0 <= index < checkpoint.size:
+            raise NotFound(f"no entry {index}: the latest checkpoint covers entries 0 to {checkpoint.size - 1}")
+        async with ledger.db.read() as session:
+            (found,) = await store.read_entries(session, index, index + 1)
+            proof = await store.inclusion_proof(session, index, checkpoint.size)
+        out = entry_out(found)
+        return EntryWithProof(out.index, out.data, out.leaf_hash, out.event, tlog_proof=tlog_proof(index, proof, text))
+
+    @get("/proof/inclusion")
+    async def inclusion(self, ledger: NamedDependency[Ledger], index: NonNegative, size: NonNegative) -> InclusionProofOut:
+        """The inclusion proof of entry ``index`` in the tree of ``size``."""
+        if not index < size <= await ledger.size():
+            raise InvalidInput(f"need index < size <= the ledger's size; got index {index}, size {size}")
+        async with ledger.db.read() as session:
+            (found,) = await store.read_entries(session, index, index + 1)
+            proof = await store.inclusion_proof(session, index, size)
+        return InclusionProofOut(index, size, b64(found.leaf_hash), [b64(p) for p in proof])
+
+    @get("/proof/consistency")
+    async def consistency(self, ledger: NamedDependency[Ledger], old: NonNegative, new: NonNegative) -> ConsistencyProofOut:
+        """The consistency proof from the tree of ``old`` entries to the tree of ``new``."""
+        if not old <= new <= await ledger.size():
+            raise InvalidInput(f"need old <= new <= the ledger's size; got old {old}, new {new}")
+        async with ledger.db.read() as session:
+            proof = await store.consistency_proof(session, old, new)
+        return ConsistencyProofOut(old, new, [b64(p) for p in proof])

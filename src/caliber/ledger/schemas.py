@@ -1,0 +1,39 @@
+"""Response structs of the ledger API. Hashes and bytes are standard base64."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class EntryOut(msgspec.Struct):
+    """One entry: its canonical bytes (what is hashed), leaf hash and the event they encode."""
+
+    index: int
+    data: str
+    leaf_hash: str
+    event: dict[str, Any]
+
+
+class EntryWithProof(EntryOut, kw_only=True):
+    """An entry with its ``c2sp.org/tlog-proof@v1`` bundle against the latest checkpoint."""
+
+    tlog_proof: str
+
+
+class InclusionProofOut(msgspec.Struct):
+    """An inclusion proof (RFC 9162 §2.1.3)."""
+
+    index: int
+    size: int
+    leaf_hash: str
+    proof: list[str]
+
+
+class ConsistencyProofOut(msgspec.Struct):
+    """A consistency proof (RFC 9162 §2.1.4)."""
+
+    old: int
+    new: int
+    proof: list[str]
