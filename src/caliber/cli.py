@@ -10,7 +10,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -214,3 +214,108 @@ def user_list() -> None:
         u = view.user
         table.add_row(u.username, u.display_name, u.role, ", ".join(view.depots), "yes" if u.active else "no")
     Console().print(table)
+
+
+@main.group()
+def ledger() -> None:
+    """The custody ledger: verify, check, export, cosign."""
+
+
+def _signer(settings: Settings) -> Any:
+    from caliber.ledger.signer import LogSigner
+
+    return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
+
+
+def _progress(description: str, total: int) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+    )
+    task = progress.add_task(description, total=total)
+    return progress, lambda n: progress.advance(task, n)
+
+
+@ledger.command("verify")
+def ledger_verify() -> None:
+    """Audit the whole ledger in the database: entries, chains, subtree hashes, checkpoints, signatures."""
+    from caliber.ledger.audit import AuditError, audit
+    from caliber.ledger.store import Ledger
+
+    settings = load_or_exit()
+    prepare_database(settings)
+
+    async def work(db: Database) -> Any:
+        log = Ledger(db, settings.log_origin)
+        progress, advance = _progress("reading entries", await log.size())
+        with progress:
+            return await audit(log, _signer(settings), advance)
+
+    try:
+        report = run_with_database(settings, work)
+    except AuditError as exc:
+        fail(f"ledger verification FAILED: {exc}")
+    click.echo(f"ledger OK: {report.entries} entries, {report.checkpoints} checkpoints, all signatures and subtree hashes verified")
+
+
+@ledger.command("check")
+def ledger_check() -> None:
+    """Replay every event into an empty database and compare it with the live tables, row by row."""
+    import tempfile
+    from pathlib import Path
+
+    from caliber import migrate
+    from caliber.db import Database, create_engine
+    from caliber.ledger.audit import replay
+    from caliber.ledger.store import Ledger
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    with tempfile.TemporaryDirectory() as folder:
+        replay_url = f"sqlite+aiosqlite:///{Path(folder) / 'replay.db'}"
+        migrate.upgrade(replay_url)
+
+        async def work(db: Database) -> Any:
+            empty = Database(create_engine(replay_url))
+            try:
+                progress, advance = _progress("replaying events", await Ledger(db, settings.log_origin).size())
+                with progress:
+                    return await replay(db, empty, advance)
+            finally:
+                await empty.dispose()
+
+        differences = run_with_database(settings, work)
+    for difference in differences:
+        click.echo(str(difference))
+    if differences:
+        fail(f"ledger check FAILED: {len(differences)} row(s) differ between the live tables and the ledger")
+    click.echo("ledger check OK: replaying the ledger gives exactly the live tables")
+
+
+@ledger.command("export")
+@click.argument("bundle", type=click.Path(dir_okay=False, writable=True))
+def ledger_export(bundle: str) -> None:
+    """Write the ledger (entries, checkpoints, cosignatures) to one file for `caliber-verify`."""
+    from caliber.ledger.audit import export_bundle
+    from caliber.ledger.store import Ledger
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    signer = _signer(settings)
+
+    async def work(db: Database) -> int:
+        log = Ledger(db, settings.log_origin)
+        progress, advance = _progress("exporting entries", await log.size())
+        with progress, open(bundle, "wb") as out:
+            return await export_bundle(log, signer, out, advance)
+
+    count = run_with_database(settings, work)
+    click.echo(f"exported {count} entries to {bundle}")
+    click.echo(f"verify it anywhere with: caliber-verify {bundle} --log-key {signer.vkey}")
+
+
+@ledger.command("key")
+def ledger_key() -> None:
+    """Print the log's verifier key (to pin in caliber-verify and witnesses)."""
+    click.echo(_signer(load_or_exit()).vkey)

@@ -1,0 +1,10 @@
+"""Every domain service, imported together so that each registers its event appliers.
+
+Replay (``caliber ledger check``) needs the appliers of every event type the
+ledger may hold; a new domain adds its service here.
+"""
+
+from caliber.accounts import service as accounts_service
+from caliber.inventory import service as inventory_service
+
+__all__ = ["accounts_service", "inventory_service"]

@@ -1,0 +1,292 @@
+"""The offline verifier: checks an exported ledger bundle without trusting the server.
+
+Pure: standard library, ``cryptography`` and ``rfc8785`` (through the other pure
+ledger modules) only, so an inspector can copy this package to a machine with
+just those installed. Run ``caliber-verify BUNDLE --log-key VKEY`` or
+``python -m caliber.ledger.verify BUNDLE --log-key VKEY``.
+
+Checks: every entry's bytes are canonical RFC 8785 and name this log and their
+own index; the hash chain (``prev``); every subject's chain (``subject_prev``);
+the Merkle root of every checkpoint; the log's signature on every checkpoint;
+witness cosignatures against pinned keys (and a quorum on the latest); no two
+checkpoints of one size with different roots; and, with ``--state``,
+consistency with the checkpoint accepted last time. On a fork it prints both
+signed checkpoints as proof of misbehaviour. Exit 0 only when all holds.
+
+Bundle format (``caliber-ledger-bundle/v1``), line by line::
+
+    caliber-ledger-bundle/v1
+    origin <origin>
+    checkpoints <M>
+    <base64 of a signed checkpoint note, cosignatures included>
+    ...
+    entries <N>
+    <entry 0: its canonical JSON bytes>      (canonical JSON holds no newline)
+    ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from caliber.ledger import canonical, merkle, note
+
+__all__ = ["BUNDLE_FORMAT", "Report", "VerificationError", "main", "verify_bundle"]
+
+BUNDLE_FORMAT = "caliber-ledger-bundle/v1"
+
+
+class VerificationError(Exception):
+    """What broke, where; ``evidence`` holds proof of misbehaviour when there is some."""
+
+    def __init__(self, message: str, evidence: str = "") -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+@dataclass
+class Report:
+    """What a successful verification established."""
+
+    origin: str
+    entries: int
+    checkpoints: int
+    latest_size: int
+    latest_root: bytes
+    cosigned_by: list[str] = field(default_factory=list)
+
+
+class _Frontier:
+    """The perfect subtrees of the tree so far, for its root at any size along the way (RFC 9162 §2.1.1)."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []
+
+    def push(self, leaf: bytes) -> None:
+        self.stack.append((0, leaf))
+        while len(self.stack) >= 2 and self.stack[-1][0] == self.stack[-2][0]:
+            (level, right), (_, left) = self.stack.pop(), self.stack.pop()
+            self.stack.append((level + 1, merkle.node_hash(left, right)))
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        result = self.stack[-1][1]
+        for _level, value in reversed(self.stack[:-1]):
+            result = merkle.node_hash(value, result)
+        return result
+
+
+def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], Iterator[tuple[int, bytes]]]:
+    def line(expect: str) -> str:
+        raw = stream.readline()
+        if not raw.endswith(b"\n"):
+            raise VerificationError(f"the bundle ends early: expected {expect}")
+        return raw[:-1].decode("utf-8")
+
+    def counted(name: str) -> int:
+        key, _, number = line(f"the {name} count").partition(" ")
+        if key != name or not number.isdigit():
+            raise VerificationError(f"the bundle has no {name} count")
+        return int(number)
+
+    if line("the format line") != BUNDLE_FORMAT:
+        raise VerificationError(f"not a {BUNDLE_FORMAT} bundle")
+    key, _, origin = line("the origin line").partition(" ")
+    if key != "origin" or not origin:
+        raise VerificationError("the bundle has no origin line")
+    checkpoints = [base64.b64decode(line("a checkpoint")).decode("utf-8") for _ in range(counted("checkpoints"))]
+    count = counted("entries")
+
+    def entries() -> Iterator[tuple[int, bytes]]:
+        for index in range(count):
+            raw = stream.readline()
+            if not raw.endswith(b"\n"):
+                raise VerificationError(f"entry {index}: missing, the bundle ends before it (truncated)")
+            yield index, raw[:-1]
+        if stream.readline():
+            raise VerificationError(f"the bundle holds more than the {count} entries it announces")
+
+    return origin, checkpoints, entries()
+
+
+def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_of: dict[str, int]) -> None:
+    try:
+        event = canonical.check(data)
+    except canonical.CanonicalError as exc:
+        raise VerificationError(f"entry {index}: {exc}") from exc
+    if not isinstance(event, dict):
+        raise VerificationError(f"entry {index}: not a JSON object")
+    if event.get("v") != 1 or event.get("log") != origin or event.get("seq") != index:
+        raise VerificationError(
+            f"entry {index}: names log {event.get('log')!r} and index {event.get('seq')!r} (moved, or from another log)"
+        )
+    expected_prev = base64.b64encode(prev).decode() if prev is not None else None
+    if event.get("prev") != expected_prev:
+        raise VerificationError(f"entry {index}: the hash chain breaks (prev does not name entry {index - 1})")
+    subjects = event.get("subjects")
+    subject_prev = event.get("subject_prev")
+    if not isinstance(subjects, list) or not isinstance(subject_prev, dict):
+        raise VerificationError(f"entry {index}: subjects or subject_prev missing")
+    expected = {s: last_of[s] for s in subjects if s in last_of}
+    if subject_prev != expected:
+        broken = sorted(set(subject_prev) ^ set(expected) or {s for s in expected if expected[s] != subject_prev[s]})
+        raise VerificationError(f"entry {index}: the custody chain of {broken[0]} breaks")
+    for subject in subjects:
+        last_of[subject] = index
+
+
+@dataclass(frozen=True)
+class _Signed:
+    size: int
+    root: bytes
+    note: str
+
+
+def _open_checkpoints(notes: list[str], origin: str, log_key: str) -> list[_Signed]:
+    opened: dict[int, _Signed] = {}
+    for position, signed in enumerate(notes):
+        try:
+            checkpoint = note.parse_checkpoint(note.verify(signed, [log_key]))
+        except note.NoteError as exc:
+            raise VerificationError(f"checkpoint {position}: {exc}") from exc
+        if checkpoint.origin != origin:
+            raise VerificationError(f"checkpoint {position}: origin {checkpoint.origin!r} is not {origin!r}")
+        other = opened.get(checkpoint.size)
+        if other is not None and other.root != checkpoint.root:
+            raise VerificationError(
+                f"two signed checkpoints of size {checkpoint.size} with different roots: the log equivocated",
+                evidence=other.note + "\n" + signed,
+            )
+        opened[checkpoint.size] = _Signed(checkpoint.size, checkpoint.root, signed)
+    return [opened[size] for size in sorted(opened)]
+
+
+def verify_bundle(
+    stream: IO[bytes], log_key: str, witnesses: list[str] | None = None, quorum: int = 0, state_dir: Path | None = None
+) -> Report:
+    """Verify a bundle read from ``stream``; :class:`VerificationError` names what broke."""
+    witnesses = witnesses or []
+    origin, notes, entries = _read_bundle(stream)
+    if log_key.split("+", 1)[0] != origin:
+        raise VerificationError(f"the pinned log key is for {log_key.split('+', 1)[0]!r}, the bundle for {origin!r}")
+    checkpoints = _open_checkpoints(notes, origin, log_key)
+    if not checkpoints:
+        raise VerificationError("the bundle has no signed checkpoint")
+    accepted = _accepted_before(state_dir, origin, log_key)
+    wanted_roots = {c.size for c in checkpoints} | ({accepted.size} if accepted else set())
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    frontier = _Frontier()
+    prev: bytes | None = None
+    last_of: dict[str, int] = {}
+    count = 0
+    for index, data in entries:
+        _check_entry(index, data, origin, prev, last_of)
+        prev = hashlib.sha256(b"\x00" + data).digest()
+        frontier.push(prev)
+        count = index + 1
+        if count in wanted_roots:
+            roots[count] = frontier.root()
+    for checkpoint in checkpoints:
+        if checkpoint.size > count:
+            raise VerificationError(f"the checkpoint of size {checkpoint.size} covers entries the bundle lacks (it has {count})")
+        if roots[checkpoint.size] != checkpoint.root:
+            raise VerificationError(
+                f"the entries do not hash to the signed root of size {checkpoint.size}: an entry was changed, removed, inserted or reordered"
+            )
+    latest = checkpoints[-1]
+    if latest.size != count:
+        raise VerificationError(f"the bundle has {count} entries but its latest checkpoint covers {latest.size}")
+    cosigned = _check_cosignatures(latest, witnesses, quorum)
+    if accepted is not None:
+        _check_against_accepted(accepted, latest, roots)
+    if state_dir is not None:
+        _remember(state_dir, origin, latest.note)
+    return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned)
+
+
+def _check_cosignatures(latest: _Signed, witnesses: list[str], quorum: int) -> list[str]:
+    cosigned = []
+    for vkey in witnesses:
+        try:
+            note.verify_cosignature(latest.note, vkey)
+        except note.NoteError as exc:
+            if "no cosignature" in str(exc):
+                continue
+            raise VerificationError(f"the latest checkpoint (size {latest.size}): {exc}") from exc
+        cosigned.append(vkey.split("+", 1)[0])
+    if len(cosigned) < quorum:
+        raise VerificationError(f"the latest checkpoint has {len(cosigned)} valid witness cosignatures, the quorum is {quorum}")
+    return cosigned
+
+
+def _state_file(state_dir: Path, origin: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in origin)
+    return state_dir / f"{safe}.checkpoint"
+
+
+def _accepted_before(state_dir: Path | None, origin: str, log_key: str) -> _Signed | None:
+    if state_dir is None or not _state_file(state_dir, origin).exists():
+        return None
+    signed = _state_file(state_dir, origin).read_text()
+    checkpoint = note.parse_checkpoint(note.verify(signed, [log_key]))
+    return _Signed(checkpoint.size, checkpoint.root, signed)
+
+
+def _check_against_accepted(accepted: _Signed, latest: _Signed, roots: dict[int, bytes]) -> None:
+    if latest.size < accepted.size:
+        raise VerificationError(
+            f"the latest checkpoint (size {latest.size}) is older than the one accepted before (size {accepted.size}): rolled back",
+            evidence=accepted.note + "\n" + latest.note,
+        )
+    if roots.get(accepted.size) != accepted.root:
+        raise VerificationError(
+            f"the log forked: its first {accepted.size} entries no longer hash to the root signed and accepted before",
+            evidence=accepted.note + "\n" + latest.note,
+        )
+
+
+def _remember(state_dir: Path, origin: str, signed: str) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = _state_file(state_dir, origin)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(signed)
+    temporary.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``caliber-verify`` command."""
+    parser = argparse.ArgumentParser(prog="caliber-verify", description="Verify an exported Caliber custody ledger bundle, offline.")
+    parser.add_argument("bundle", type=Path, help="the file from `caliber ledger export`")
+    parser.add_argument("--log-key", required=True, help="the log's verifier key (name+id+key), pinned")
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY", help="a witness's verifier key (repeat)")
+    parser.add_argument("--quorum", type=int, default=0, help="cosignatures the latest checkpoint needs")
+    parser.add_argument("--state", type=Path, help="folder remembering the checkpoint accepted last time")
+    args = parser.parse_args(argv)
+    try:
+        with args.bundle.open("rb") as stream:
+            report = verify_bundle(stream, args.log_key, args.witness, args.quorum, args.state)
+    except VerificationError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        if exc.evidence:
+            print("Proof of misbehaviour (both signed checkpoints):\n" + exc.evidence, file=sys.stderr)
+        return 1
+    except (OSError, note.NoteError, ValueError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    witnesses = f", cosigned by {', '.join(report.cosigned_by)}" if report.cosigned_by else ""
+    print(
+        f"OK: {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints, root {base64.b64encode(report.latest_root).decode()}{witnesses}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
