@@ -199,7 +199,8 @@ def verify_bundle(
             raise VerificationError(f"the checkpoint of size {checkpoint.size} covers entries the bundle lacks (it has {count})")
         if roots[checkpoint.size] != checkpoint.root:
             raise VerificationError(
-                f"the entries do not hash to the signed root of size {checkpoint.size}: an entry was changed, removed, inserted or reordered"
+                f"the entries do not hash to the signed root of size {checkpoint.size}: "
+                "an entry was changed, removed, inserted or reordered"
             )
     latest = checkpoints[-1]
     if latest.size != count:
@@ -282,9 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     witnesses = f", cosigned by {', '.join(report.cosigned_by)}" if report.cosigned_by else ""
-    print(
-        f"OK: {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints, root {base64.b64encode(report.latest_root).decode()}{witnesses}"
-    )
+    root = base64.b64encode(report.latest_root).decode()
+    print(f"OK: {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints, root {root}{witnesses}")
     return 0
 
 
