@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.db import Database
 from caliber.ledger import canonical, merkle
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode
-from caliber.ledger.signer import LogSigner
-from caliber.ledger.store import HEAD_ID, Ledger, appliers
+from caliber.ledger.signer import ForkRefused, LogSigner
+from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers
 from caliber.ledger.verify import BUNDLE_FORMAT, Report, VerificationError, verify_bundle
 
 __all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "audit", "export_bundle", "replay"]
@@ -68,7 +68,12 @@ async def export_bundle(ledger: Ledger, signer: LogSigner, out: IO[bytes], progr
 async def audit(ledger: Ledger, signer: LogSigner, progress: Progress | None = None) -> Report:
     """Verify everything in the database: entries, chains, checkpoints, signatures, stored subtrees and the head."""
     with tempfile.TemporaryFile() as bundle:
-        await export_bundle(ledger, signer, bundle, progress)
+        try:
+            await export_bundle(ledger, signer, bundle, progress)
+        except ForkRefused as exc:
+            raise AuditError(f"the signer refuses the current tree: {exc}") from exc
+        except StoreCorrupt as exc:
+            raise AuditError(str(exc)) from exc
         bundle.seek(0)
         try:
             report = verify_bundle(bundle, signer.vkey)

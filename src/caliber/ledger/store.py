@@ -31,10 +31,15 @@ from caliber.ledger import canonical, merkle
 from caliber.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject
 from caliber.ledger.signer import LogSigner
 
-__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "applier", "appliers", "changes_of"]
+__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "StoreCorrupt", "applier", "appliers", "changes_of"]
 
 EVENT_VERSION = 1
 HEAD_ID = 1
+
+
+class StoreCorrupt(RuntimeError):
+    """The ledger tables contradict themselves (rows missing or changed outside Caliber)."""
+
 
 Applier = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 _appliers: dict[str, Applier] = {}
@@ -250,7 +255,7 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
     found = {(level, index): value for level, index, value in rows}
     missing = [key for key in keys if key not in found]
     if missing:
-        raise LookupError(f"stored subtree hashes missing: {missing[:5]}")
+        raise StoreCorrupt(f"stored subtree hashes missing at (level, index) {missing[:5]}: the ledger tables were changed outside Caliber")
     return found
 
 

@@ -130,7 +130,10 @@ def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_
         )
     expected_prev = base64.b64encode(prev).decode() if prev is not None else None
     if event.get("prev") != expected_prev:
-        raise VerificationError(f"entry {index}: the hash chain breaks (prev does not name entry {index - 1})")
+        raise VerificationError(
+            f"entry {index}: the hash chain breaks: its prev is not the hash of entry {index - 1} "
+            "(one of them changed, or one removed or inserted)"
+        )
     subjects = event.get("subjects")
     subject_prev = event.get("subject_prev")
     if not isinstance(subjects, list) or not isinstance(subject_prev, dict):
