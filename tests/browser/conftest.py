@@ -83,9 +83,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium from Debian's package (Playwright downloads no browser)."""
+    """Headless Chromium from Debian's package (Playwright downloads no browser).
+
+    Module-scoped: Playwright's sync API holds an event loop while it runs, so
+    it must stop before the async tests of other modules.
+    """
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's chromium package"
         if IN_CI:
