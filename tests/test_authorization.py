@@ -125,6 +125,9 @@ CASES: list[Case] = [
     Case("GET", "/api/ledger/entries/{index:int}", answers(200)),
     Case("GET", "/api/ledger/proof/inclusion?index=0&size=1", answers(200)),
     Case("GET", "/api/ledger/proof/consistency?old=1&new=2", answers(200)),
+    Case("GET", "/api/ledger/witnesses", answers(200)),
+    Case("POST", "/api/ledger/witnesses", answers(422, ADMIN), {"vkey": "name+0000+notakeyatall"}),
+    Case("POST", "/api/ledger/witness/add-checkpoint", answers(422, {Role.INSPECTOR.value}), {"x": 1}),
     # inventory: API
     Case("GET", "/api/jurisdictions", answers(200)),
     Case("GET", "/api/depots", answers(200)),

@@ -32,6 +32,7 @@ from caliber.inventory.service import InventoryService
 from caliber.ledger.routes import LedgerApi
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
+from caliber.ledger.witness import WitnessService
 from caliber.site import health, home, ready
 from caliber.web import exception_handlers
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "inventory": Provide(_state("inventory"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
+            "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
             "actor": Provide(_actor, sync_to_thread=False),
         },
         template_config=templates,
@@ -116,10 +118,18 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "signer": signer,
                 "accounts": AccountService(ledger, settings.session_hours),
                 "inventory": InventoryService(ledger),
+                "witnesses": WitnessService(ledger),
             }
         ),
         request_max_body_size=MAX_BODY_BYTES,
-        signature_namespace={"Actor": Actor, "Database": Database, "Settings": Settings, "Ledger": Ledger, "LogSigner": LogSigner},
+        signature_namespace={
+            "Actor": Actor,
+            "Database": Database,
+            "Settings": Settings,
+            "Ledger": Ledger,
+            "LogSigner": LogSigner,
+            "WitnessService": WitnessService,
+        },
     )
 
 

@@ -319,3 +319,87 @@ def ledger_export(bundle: str) -> None:
 def ledger_key() -> None:
     """Print the log's verifier key (to pin in caliber-verify and witnesses)."""
     click.echo(_signer(load_or_exit()).vkey)
+
+
+@main.group()
+def witness() -> None:
+    """Witness keys: inspectors cosign the log's checkpoints with them."""
+
+
+@witness.command("keygen")
+@click.argument("name")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Where to keep the signer key (default: NAME.witness-key).")
+def witness_keygen(name: str, out: str | None) -> None:
+    """Make a witness key pair for an inspector: the signer key goes to a file (mode 0600), the verifier key is printed."""
+    import os
+
+    from caliber.ledger import note
+
+    try:
+        skey, vkey = note.generate_key(name, note.COSIGNATURE_V1)
+    except note.NoteError as exc:
+        fail(str(exc))
+    path = out or f"{name.replace('/', '_')}.witness-key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{path} exists already: a witness key is never overwritten")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(skey + "\n")
+    click.echo(f"signer key written to {path} (keep it offline)")
+    click.echo(vkey)
+
+
+@witness.command("add")
+@click.argument("vkey")
+def witness_add(vkey: str) -> None:
+    """Register an inspector's witness verifier key with this log."""
+    from caliber.accounts.actor import Actor
+    from caliber.ledger.store import Ledger
+    from caliber.ledger.witness import WitnessService
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    operator = Actor.operator(getpass.getuser())
+    added = run_with_database(settings, lambda db: WitnessService(Ledger(db, settings.log_origin)).register(operator, vkey.strip()))
+    click.echo(f"witness {added.name} registered")
+
+
+@ledger.command("cosign")
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False), help="The witness signer key file.")
+@click.option("--log-key", required=True, help="The log's verifier key, pinned.")
+@click.option(
+    "--state", "state_dir", required=True, type=click.Path(file_okay=False), help="Folder remembering the last checkpoint cosigned."
+)
+@click.option(
+    "--proof",
+    "proof_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Consistency proof from the last cosigned size (JSON from /api/ledger/proof/consistency).",
+)
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+def ledger_cosign(key_file: str, log_key: str, state_dir: str, proof_file: str | None, checkpoint: str) -> None:
+    """Cosign a checkpoint offline, after checking it extends the last one cosigned; prints the add-checkpoint request."""
+    import base64
+    import json
+    import time
+    from pathlib import Path
+
+    from caliber.ledger import merkle, note
+
+    signed = Path(checkpoint).read_text()
+    state = Path(state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    last_file = state / "last-cosigned"
+    try:
+        new = note.parse_checkpoint(note.verify(signed, [log_key]))
+        old = note.parse_checkpoint(note.verify(last_file.read_text(), [log_key])) if last_file.exists() else None
+        proof = [base64.b64decode(p) for p in json.loads(Path(proof_file).read_text())["proof"]] if proof_file else []
+        old_size, old_root = (old.size, old.root) if old else (0, merkle.EMPTY_ROOT)
+        merkle.verify_consistency(old_size, new.size, proof, old_root, new.root)
+        cosigned = note.cosign(signed, Path(key_file).read_text().strip(), int(time.time()))
+    except (note.NoteError, merkle.ProofError, ValueError, KeyError) as exc:
+        fail(f"not cosigned: {exc}")
+    last_file.write_text(signed)
+    lines = [f"old {old_size}", *(base64.b64encode(p).decode() for p in proof)]
+    click.echo("\n".join(lines) + "\n\n" + cosigned, nl=False)

@@ -29,7 +29,7 @@ __all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "audit", "export_bundle
 
 BATCH = 5000
 # State tables the ledger rebuilds, and the columns that are not custody state.
-CUSTODY_TABLES = ["depot", "location", "user_account", "user_depot"]
+CUSTODY_TABLES = ["depot", "location", "user_account", "user_depot", "ledger_witness"]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 
 Progress = Callable[[int], None]

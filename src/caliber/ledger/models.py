@@ -13,7 +13,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["LedgerCheckpoint", "LedgerCosignature", "LedgerEntry", "LedgerHead", "LedgerNode", "LedgerSubject"]
+__all__ = ["LedgerCheckpoint", "LedgerCosignature", "LedgerEntry", "LedgerHead", "LedgerNode", "LedgerSubject", "LedgerWitness"]
 
 
 class LedgerEntry(DefaultBase):
@@ -76,3 +76,12 @@ class LedgerCosignature(DefaultBase):
     witness: Mapped[str] = mapped_column(String(200), primary_key=True)
     line: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerWitness(DefaultBase):
+    """An inspector's witness key that may cosign this log's checkpoints."""
+
+    __tablename__ = "ledger_witness"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vkey: Mapped[str] = mapped_column(String(400))

@@ -33,6 +33,7 @@ __all__ = [
     "cosign",
     "format_checkpoint",
     "generate_key",
+    "key_type",
     "parse_checkpoint",
     "sign",
     "signatures",
@@ -137,6 +138,11 @@ def _parse_key(text: str, *, private: bool) -> _Key:
     if key_id(name, key.key_type, public) != kid:
         raise NoteError(f"key {name}: the key id does not match the key")
     return key
+
+
+def key_type(vkey: str) -> int:
+    """The type byte of a verifier key (0x01 note signer, 0x04 witness); :class:`NoteError` if malformed."""
+    return _parse_key(vkey, private=False).key_type
 
 
 def verifier_key(skey: str) -> str:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 
+from caliber.accounts.actor import Actor
+from caliber.accounts.guards import requires
+from caliber.accounts.models import Role
 from caliber.errors import InvalidInput, NotFound
 from caliber.ledger import store
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature
-from caliber.ledger.schemas import ConsistencyProofOut, EntryOut, EntryWithProof, InclusionProofOut
+from caliber.ledger.schemas import ConsistencyProofOut, EntryOut, EntryWithProof, InclusionProofOut, WitnessKeyIn, WitnessOut
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
+from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
 
 __all__ = ["LedgerApi", "checkpoint_with_cosignatures", "tlog_proof"]
 
@@ -109,3 +114,28 @@ class LedgerApi(Controller):
         async with ledger.db.read() as session:
             proof = await store.consistency_proof(session, old, new)
         return ConsistencyProofOut(old, new, [b64(p) for p in proof])
+
+    @get("/witnesses")
+    async def witnesses(self, witnesses: NamedDependency[WitnessService]) -> list[WitnessOut]:
+        """The witness keys that may cosign this log's checkpoints."""
+        return [WitnessOut(w.name, w.vkey) for w in await witnesses.witnesses()]
+
+    @post("/witnesses", guards=[requires(Role.ADMIN)], status_code=HTTP_201_CREATED)
+    async def register_witness(
+        self, data: JSONBody[WitnessKeyIn], actor: NamedDependency[Actor], witnesses: NamedDependency[WitnessService]
+    ) -> WitnessOut:
+        """Register an inspector's witness key (admins only; a custody event)."""
+        witness = await witnesses.register(actor, data.vkey.strip())
+        return WitnessOut(witness.name, witness.vkey)
+
+    @post("/witness/add-checkpoint", guards=[requires(Role.INSPECTOR)], media_type=TEXT, status_code=200)
+    async def add_checkpoint(
+        self, request: Request[Any, Any, Any], witnesses: NamedDependency[WitnessService], signer: NamedDependency[LogSigner]
+    ) -> Response[str]:
+        """C2SP tlog-witness add-checkpoint: store an inspector's cosignature of a checkpoint this log signed."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            line = await witnesses.add_checkpoint(signer, parse_add_checkpoint(body))
+        except KnownSizeConflict as exc:
+            return Response(f"{exc.known}\n", status_code=409, media_type="text/x.tlog.size")
+        return Response(line, media_type=TEXT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -37,3 +37,16 @@ class ConsistencyProofOut(msgspec.Struct):
     old: int
     new: int
     proof: list[str]
+
+
+class WitnessKeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A witness's verifier key to register."""
+
+    vkey: Annotated[str, msgspec.Meta(min_length=10, max_length=400)]
+
+
+class WitnessOut(msgspec.Struct):
+    """A registered witness key."""
+
+    name: str
+    vkey: str
