@@ -126,6 +126,8 @@ CASES: list[Case] = [
     Case("GET", "/api/ledger/proof/inclusion?index=0&size=1", answers(200)),
     Case("GET", "/api/ledger/proof/consistency?old=1&new=2", answers(200)),
     Case("GET", "/api/ledger/witnesses", answers(200)),
+    Case("GET", "/api/ledger/subjects/{subject:str}/timeline", answers(200)),
+    Case("GET", "/ledger/timeline?subject=depot:{depot_id:uuid}", page(200)),
     Case("POST", "/api/ledger/witnesses", answers(422, ADMIN), {"vkey": "name+0000+notakeyatall"}),
     Case("POST", "/api/ledger/witness/add-checkpoint", answers(422, {Role.INSPECTOR.value}), {"x": 1}),
     # inventory: API
@@ -190,7 +192,14 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
     }
     wrong = []
     for case in CASES:
-        values = {**ids[case.scope], "user_id": str(target.user.id), "token_id": admin_token_id, "file_path": "caliber.css", "index": "0"}
+        values = {
+            **ids[case.scope],
+            "user_id": str(target.user.id),
+            "token_id": admin_token_id,
+            "file_path": "caliber.css",
+            "index": "0",
+            "subject": f"depot:{depot.id}",
+        }
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path)
         body = dict(case.body) if case.body is not None else None
         if body and "username" in body:

@@ -29,7 +29,7 @@ from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
-from caliber.ledger.routes import LedgerApi
+from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
@@ -89,6 +89,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             DepotApi,
             LocationApi,
             LedgerApi,
+            LedgerPages,
             create_static_files_router(
                 path="/static", directories=[resource_path("static")], opt={"public": True}, include_in_schema=False
             ),

@@ -64,3 +64,24 @@ async def test_out_of_range_requests_are_4xx(client: httpx.AsyncClient, factory:
     assert (await client.get("/api/ledger/proof/inclusion?index=5&size=2", headers=headers)).status_code == 422
     assert (await client.get("/api/ledger/proof/consistency?old=3&new=999", headers=headers)).status_code == 422
     assert (await client.get("/api/ledger/entries?start=-1", headers=headers)).status_code == 400
+
+
+async def test_a_subject_timeline_lists_its_events_with_proofs_that_verify(client: httpx.AsyncClient, factory: Factory) -> None:
+    from caliber.inventory.schemas import DepotUpdate
+    from tests.factories import OPERATOR
+
+    depot = await factory.depot(name="First name")
+    await factory.location(await factory.depot(), "Elsewhere")
+    await factory.inventory.update_depot(OPERATOR, depot.id, DepotUpdate(name="Second name"))
+    headers = await bearer(factory)
+    vkey = (await client.get("/api/ledger/key", headers=headers)).text.strip()
+    timeline = (await client.get(f"/api/ledger/subjects/depot:{depot.id}/timeline", headers=headers)).json()
+    assert [e["event"]["type"] for e in timeline["entries"]] == ["depot.registered", "depot.changed"]
+    checkpoint = note.parse_checkpoint(note.verify(timeline["checkpoint"], [vkey]))
+    for entry in timeline["entries"]:
+        proof = [base64.b64decode(p) for p in entry["proof"]]
+        merkle.verify_inclusion(base64.b64decode(entry["leaf_hash"]), entry["index"], checkpoint.size, proof, checkpoint.root)
+    page = (await client.get(f"/ledger/timeline?subject=depot:{depot.id}", headers=headers)).text
+    assert "depot.changed" in page
+    assert "First name → Second name" in page
+    assert (await client.get("/api/ledger/subjects/depot:nothing/timeline", headers=headers)).status_code == 404

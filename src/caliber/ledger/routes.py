@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 
@@ -17,12 +18,22 @@ from caliber.accounts.models import Role
 from caliber.errors import InvalidInput, NotFound
 from caliber.ledger import store
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature
-from caliber.ledger.schemas import ConsistencyProofOut, EntryOut, EntryWithProof, InclusionProofOut, WitnessKeyIn, WitnessOut
+from caliber.ledger.schemas import (
+    ConsistencyProofOut,
+    EntryOut,
+    EntryWithProof,
+    InclusionProofOut,
+    Timeline,
+    TimelineEntry,
+    WitnessKeyIn,
+    WitnessOut,
+)
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
 from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
+from caliber.web import page
 
-__all__ = ["LedgerApi", "checkpoint_with_cosignatures", "tlog_proof"]
+__all__ = ["LedgerApi", "LedgerPages", "checkpoint_with_cosignatures", "subject_timeline", "tlog_proof"]
 
 MAX_ENTRIES = 1000
 TEXT = "text/plain; charset=utf-8"
@@ -52,6 +63,19 @@ def tlog_proof(index: int, proof: list[bytes], checkpoint_note: str) -> str:
     """A ``c2sp.org/tlog-proof@v1`` bundle: the index, the inclusion proof, a blank line, the checkpoint."""
     lines = ["c2sp.org/tlog-proof@v1", f"index {index}", *(b64(p) for p in proof)]
     return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+async def subject_timeline(ledger: Ledger, signer: LogSigner, subject: str) -> Timeline:
+    """A subject's custody chain against the latest checkpoint, proofs fetched in one query."""
+    checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
+    async with ledger.db.read() as session:
+        indexes = [i for i in await store.subject_indexes(session, subject) if i < checkpoint.size]
+        if not indexes:
+            raise NotFound(f"the ledger has no event about {subject}")
+        found = await store.read_indexes(session, indexes)
+        proofs = await store.inclusion_proofs(session, indexes, checkpoint.size)
+    entries = [TimelineEntry(e.index, b64(e.leaf_hash), e.event, [b64(p) for p in proofs[e.index]]) for e in found]
+    return Timeline(subject, text, checkpoint.size, entries)
 
 
 class LedgerApi(Controller):
@@ -115,6 +139,11 @@ class LedgerApi(Controller):
             proof = await store.consistency_proof(session, old, new)
         return ConsistencyProofOut(old, new, [b64(p) for p in proof])
 
+    @get("/subjects/{subject:str}/timeline")
+    async def timeline(self, subject: FromPath[str], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> Timeline:
+        """Every event of one subject (a label code or record key), each with its inclusion proof."""
+        return await subject_timeline(ledger, signer, subject)
+
     @get("/witnesses")
     async def witnesses(self, witnesses: NamedDependency[WitnessService]) -> list[WitnessOut]:
         """The witness keys that may cosign this log's checkpoints."""
@@ -139,3 +168,18 @@ class LedgerApi(Controller):
         except KnownSizeConflict as exc:
             return Response(f"{exc.known}\n", status_code=409, media_type="text/x.tlog.size")
         return Response(line, media_type=TEXT)
+
+
+class LedgerPages(Controller):
+    """Pages for inspectors: a subject's custody timeline with its proofs."""
+
+    path = "/ledger"
+    include_in_schema = False
+
+    @get("/timeline")
+    async def timeline_page(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner], subject: FromQuery[str]
+    ) -> Template:
+        """The custody timeline of ``subject``: each event, who, when, and its inclusion proof against the checkpoint."""
+        timeline = await subject_timeline(ledger, signer, subject.strip())
+        return page(request, "ledger/timeline.html", timeline=timeline, vkey=signer.vkey)

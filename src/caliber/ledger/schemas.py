@@ -50,3 +50,21 @@ class WitnessOut(msgspec.Struct):
 
     name: str
     vkey: str
+
+
+class TimelineEntry(msgspec.Struct):
+    """One event of a subject's custody chain, with its inclusion proof against the checkpoint."""
+
+    index: int
+    leaf_hash: str
+    event: dict[str, Any]
+    proof: list[str]
+
+
+class Timeline(msgspec.Struct):
+    """Every event of one subject, provable against one signed checkpoint."""
+
+    subject: str
+    checkpoint: str
+    size: int
+    entries: list[TimelineEntry]

@@ -353,3 +353,30 @@ async def read_entries(session: AsyncSession, start: int, end: int) -> list[Entr
         select(LedgerEntry.idx, LedgerEntry.data).where(LedgerEntry.idx >= start, LedgerEntry.idx < end).order_by(LedgerEntry.idx)
     )
     return [Entry(index, data, merkle.leaf_hash(data)) for index, data in rows]
+
+
+async def subject_indexes(session: AsyncSession, subject: str, limit: int = 1000) -> list[int]:
+    """Indexes of the entries about ``subject``, oldest first (at most ``limit``)."""
+    query = select(LedgerSubject.idx).where(LedgerSubject.subject == subject).order_by(LedgerSubject.idx).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def read_indexes(session: AsyncSession, indexes: list[int]) -> list[Entry]:
+    """The entries at ``indexes``, in order, in one query."""
+    if not indexes:
+        return []
+    rows = await session.execute(select(LedgerEntry.idx, LedgerEntry.data).where(LedgerEntry.idx.in_(indexes)).order_by(LedgerEntry.idx))
+    return [Entry(index, data, merkle.leaf_hash(data)) for index, data in rows]
+
+
+async def inclusion_proofs(session: AsyncSession, indexes: list[int], size: int) -> dict[int, list[bytes]]:
+    """Inclusion proofs of several entries in the tree of ``size``, with one query for all their nodes."""
+
+    def prove_all(subtree: merkle.Subtree) -> list[bytes]:
+        for index in indexes:
+            proofs[index] = merkle.inclusion_proof(index, size, subtree)
+        return []
+
+    proofs: dict[int, list[bytes]] = {}
+    prove_all(await _subtree_reader(session, _ranges_of(prove_all)))
+    return proofs
