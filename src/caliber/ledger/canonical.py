@@ -13,6 +13,7 @@ differs from code-point order) go to the reference encoder.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -68,13 +69,11 @@ def encode(event: Any) -> bytes:
         raise CanonicalError("the event nests too deeply") from exc
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise CanonicalError(f"duplicate object key {duplicate!r}")
-    return result
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise CanonicalError(f"integer {text} is outside ±(2**53 - 1)")
 
 
 def _no_float(text: str) -> Any:
@@ -85,15 +84,28 @@ def _no_constant(text: str) -> Any:
     raise CanonicalError(f"{text} is not JSON")
 
 
+_AT_OR_ABOVE_E000 = re.compile(rb"[\xee-\xf4]")  # UTF-8 lead bytes of U+E000 and above
+
+
 def check(data: bytes) -> Any:
-    """Parse ``data`` and return the event, if and only if ``data`` is its canonical encoding."""
+    """Parse ``data`` and return the event, if and only if ``data`` is its canonical encoding.
+
+    Parsing and writing the value again must give the same bytes: that one
+    comparison rejects whitespace, reordered or duplicate keys (the parser keeps
+    one), needless escapes and non-minimal numbers. Bytes holding characters at
+    or above U+E000 are compared with the reference encoder's output instead.
+    """
     try:
-        text = data.decode("utf-8")
-        event = json.loads(text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant)
+        event = json.loads(data, parse_int=_checked_int, parse_float=_no_float, parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"not UTF-8 at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
         raise CanonicalError(f"not JSON: {exc.msg} at character {exc.pos}") from exc
-    if encode(event) != data:
-        raise CanonicalError("the bytes are valid JSON but not in RFC 8785 canonical form")
+    try:
+        needs_reference = not data.isascii() and _AT_OR_ABOVE_E000.search(data) is not None
+        again = rfc8785.dumps(event) if needs_reference else _encoder.encode(event).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError("a string holds a lone surrogate, which UTF-8 cannot carry") from exc
+    if again != data:
+        raise CanonicalError("the bytes are valid JSON but not in RFC 8785 canonical form (whitespace, key order, duplicate keys, escapes)")
     return event
