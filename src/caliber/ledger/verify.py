@@ -31,6 +31,7 @@ import argparse
 import base64
 import hashlib
 import sys
+from binascii import b2a_base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,8 +129,7 @@ def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_
         raise VerificationError(
             f"entry {index}: names log {event.get('log')!r} and index {event.get('seq')!r} (moved, or from another log)"
         )
-    expected_prev = base64.b64encode(prev).decode() if prev is not None else None
-    if event.get("prev") != expected_prev:
+    if event.get("prev") != (b2a_base64(prev, newline=False).decode() if prev is not None else None):
         raise VerificationError(
             f"entry {index}: the hash chain breaks: its prev is not the hash of entry {index - 1} "
             "(one of them changed, or one removed or inserted)"
