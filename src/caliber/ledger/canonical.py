@@ -30,31 +30,32 @@ class CanonicalError(ValueError):
 
 
 def _needs_reference(value: Any) -> bool:
-    """Check the schema; True when an object key needs RFC 8785's UTF-16 ordering."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return False
-    if kind is int:
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return False
-        raise CanonicalError(f"integer {value} is outside ±(2**53 - 1): write it as a string")
-    if kind is dict:
-        reference = False
-        for key, item in value.items():
-            if type(key) is not str:
-                raise CanonicalError(f"object key {key!r} is not a string")
-            if max(key, default="") >= _UTF16_ORDER_DIFFERS:
+    """Check the schema; True when an object key needs RFC 8785's UTF-16 ordering.
+
+    Iterative, with the common types first: it runs on every write and import row.
+    """
+    reference = False
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            keys = "".join(item)  # raises TypeError for a key that is not a string
+            if not keys.isascii() and max(keys) >= _UTF16_ORDER_DIFFERS:
                 reference = True
-            reference = _needs_reference(item) or reference
-        return reference
-    if kind is list or kind is tuple:
-        reference = False
-        for item in value:
-            reference = _needs_reference(item) or reference
-        return reference
-    if kind is float:
-        raise CanonicalError(f"float {value!r} in a custody event: write numbers with fractions as strings")
-    raise CanonicalError(f"{kind.__name__} cannot be written in a custody event")
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise CanonicalError(f"integer {item} is outside ±(2**53 - 1): write it as a string")
+        elif kind is float:
+            raise CanonicalError(f"float {item!r} in a custody event: write numbers with fractions as strings")
+        else:
+            raise CanonicalError(f"{kind.__name__} cannot be written in a custody event")
+    return reference
 
 
 def encode(event: Any) -> bytes:
@@ -63,6 +64,8 @@ def encode(event: Any) -> bytes:
         if _needs_reference(event):
             return rfc8785.dumps(event)
         return _encoder.encode(event).encode("utf-8")
+    except TypeError as exc:
+        raise CanonicalError(f"an object key is not a string: {exc}") from exc
     except UnicodeEncodeError as exc:
         raise CanonicalError("a string holds a lone surrogate, which UTF-8 cannot carry") from exc
     except RecursionError as exc:

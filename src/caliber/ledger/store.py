@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,8 +119,7 @@ class CustodyTransaction:
             "subjects": sorted(set(subjects)),
             "data": data,
         }
-        canonical.encode(event)  # refuse a value outside the event schema before touching state
-        await handler(self.session, event)
+        await handler(self.session, event)  # a value outside the event schema fails at append: all rolls back
         self.pending.append(event)
         return event
 
@@ -249,9 +248,12 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
     keys = list(dict.fromkeys(wanted))
     if not keys:
         return {}
-    rows = await session.execute(
-        select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(tuple_(LedgerNode.level, LedgerNode.index).in_(keys))
-    )
+    by_level: dict[int, list[int]] = {}
+    for level, index in keys:
+        by_level.setdefault(level, []).append(index)
+    # One equality on level and an IN on index per level: both databases answer each from the primary key.
+    condition = or_(*(and_(LedgerNode.level == level, LedgerNode.index.in_(indexes)) for level, indexes in by_level.items()))
+    rows = await session.execute(select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(condition))
     found = {(level, index): value for level, index, value in rows}
     missing = [key for key in keys if key not in found]
     if missing:
