@@ -44,7 +44,7 @@ def build(path: Path, entries: int, skey: str) -> int:
     lines: list[bytes] = []
     checkpoints: list[str] = []
     last_of: dict[str, int] = {}
-    stack: list[tuple[int, bytes]] = []
+    frontier = merkle.Frontier()
     prev: bytes | None = None
     every = max(1, entries // 10)
     for seq in range(entries):
@@ -53,15 +53,9 @@ def build(path: Path, entries: int, skey: str) -> int:
         last_of[subject] = seq
         lines.append(data)
         prev = merkle.leaf_hash(data)
-        stack.append((0, prev))
-        while len(stack) >= 2 and stack[-1][0] == stack[-2][0]:
-            (level, right), (_, left) = stack.pop(), stack.pop()
-            stack.append((level + 1, merkle.node_hash(left, right)))
+        frontier.push(prev)
         if (seq + 1) % every == 0 or seq + 1 == entries:
-            root = stack[-1][1]
-            for _level, value in reversed(stack[:-1]):
-                root = merkle.node_hash(value, root)
-            checkpoints.append(note.sign(note.format_checkpoint(note.Checkpoint(ORIGIN, seq + 1, root)), skey))
+            checkpoints.append(note.sign(note.format_checkpoint(note.Checkpoint(ORIGIN, seq + 1, frontier.root())), skey))
     with path.open("wb") as out:
         out.write(f"{BUNDLE_FORMAT}\norigin {ORIGIN}\ncheckpoints {len(checkpoints)}\n".encode())
         out.writelines(base64.b64encode(c.encode()) + b"\n" for c in checkpoints)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "Frontier",
     "ProofError",
     "consistency_proof",
     "inclusion_proof",
@@ -51,22 +52,48 @@ def split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+class Frontier:
+    """The complete subtrees of a tree grown leaf by leaf, left to right: its root at every size in O(log n).
+
+    ``nodes`` holds (level, hash) pairs, largest subtree first; a tree of n
+    leaves has one complete subtree per set bit of n (RFC 9162 §2.1.1).
+    """
+
+    __slots__ = ("nodes", "size")
+
+    def __init__(self, nodes: Sequence[tuple[int, bytes]] = (), size: int = 0) -> None:
+        self.nodes = list(nodes)
+        self.size = size
+
+    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the next leaf hash; returns the (level, index, hash) of every subtree it completes, the leaf first."""
+        index = self.size
+        completed = [(0, index, leaf)]
+        self.nodes.append((0, leaf))
+        self.size += 1
+        while len(self.nodes) >= 2 and self.nodes[-1][0] == self.nodes[-2][0]:
+            (level, right), (_, left) = self.nodes.pop(), self.nodes.pop()
+            merged = node_hash(left, right)
+            self.nodes.append((level + 1, merged))
+            completed.append((level + 1, index >> (level + 1), merged))
+        return completed
+
+    def root(self) -> bytes:
+        """MTH of the leaves pushed so far."""
+        if not self.nodes:
+            return EMPTY_ROOT
+        result = self.nodes[-1][1]
+        for _level, value in reversed(self.nodes[:-1]):
+            result = node_hash(value, result)
+        return result
+
+
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH of the tree with these leaf hashes, in one pass with a stack of perfect subtrees."""
-    stack: list[bytes] = []
-    for count, value in enumerate(leaf_hashes, start=1):
-        stack.append(value)
-        closed = count
-        while closed % 2 == 0:  # each trailing zero bit of the count closes a perfect subtree
-            right = stack.pop()
-            stack.append(node_hash(stack.pop(), right))
-            closed //= 2
-    if not stack:
-        return EMPTY_ROOT
-    result = stack.pop()
-    while stack:
-        result = node_hash(stack.pop(), result)
-    return result
+    """MTH of the tree with these leaf hashes, in one pass."""
+    frontier = Frontier()
+    for leaf in leaf_hashes:
+        frontier.push(leaf)
+    return frontier.root()
 
 
 def subtree_from_leaves(leaf_hashes: Sequence[bytes]) -> Subtree:

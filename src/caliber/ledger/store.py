@@ -188,7 +188,7 @@ async def _lock_head(session: AsyncSession, *, for_update: bool) -> LedgerHead:
 
 async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending: Sequence[dict[str, Any]]) -> list[Entry]:
     size = head.size
-    frontier = await _frontier(session, size)
+    frontier = merkle.Frontier(await _frontier(session, size), size)
     subjects = {subject for event in pending for subject in event["subjects"]}
     last_of = await _last_indexes(session, subjects)
     prev = head.last_leaf
@@ -207,7 +207,7 @@ async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending:
         data = canonical.encode(envelope)
         leaf = merkle.leaf_hash(data)
         entries.append(Entry(size, data, leaf))
-        nodes.extend(_complete(frontier, size, leaf))
+        nodes.extend({"level": level, "index": index, "hash": value} for level, index, value in frontier.push(leaf))
         for subject in event["subjects"]:
             subject_rows.append({"subject": subject, "idx": size})
             last_of[subject] = size
@@ -220,7 +220,7 @@ async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending:
     await session.execute(insert(LedgerNode), nodes)
     if subject_rows:
         await session.execute(insert(LedgerSubject), subject_rows)
-    root = _fold(frontier)
+    root = frontier.root()
     await session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(size=size, root=root, last_leaf=prev))
     return entries
 
@@ -261,27 +261,6 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
     return found
 
 
-def _complete(frontier: list[tuple[int, bytes]], index: int, leaf: bytes) -> list[dict[str, Any]]:
-    """Add leaf ``index`` to the frontier; return the node rows it completes (the leaf included)."""
-    rows = [{"level": 0, "index": index, "hash": leaf}]
-    frontier.append((0, leaf))
-    while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
-        (level, right), (_, left) = frontier.pop(), frontier.pop()
-        merged = merkle.node_hash(left, right)
-        frontier.append((level + 1, merged))
-        rows.append({"level": level + 1, "index": index >> (level + 1), "hash": merged})
-    return rows
-
-
-def _fold(frontier: list[tuple[int, bytes]]) -> bytes:
-    if not frontier:
-        return merkle.EMPTY_ROOT
-    result = frontier[-1][1]
-    for _level, value in reversed(frontier[:-1]):
-        result = merkle.node_hash(value, result)
-    return result
-
-
 async def _last_indexes(session: AsyncSession, subjects: set[str]) -> dict[str, int]:
     if not subjects:
         return {}
@@ -307,7 +286,7 @@ async def _subtree_reader(session: AsyncSession, ranges: Iterable[tuple[int, int
     hashes = await load_nodes(session, (piece for lo, hi in ranges for piece in _pieces(lo, hi)))
 
     def subtree(lo: int, hi: int) -> bytes:
-        return _fold([(level, hashes[(level, index)]) for level, index in _pieces(lo, hi)])
+        return merkle.Frontier([(level, hashes[(level, index)]) for level, index in _pieces(lo, hi)]).root()
 
     return subtree
 

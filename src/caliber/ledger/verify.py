@@ -64,27 +64,6 @@ class Report:
     cosigned_by: list[str] = field(default_factory=list)
 
 
-class _Frontier:
-    """The perfect subtrees of the tree so far, for its root at any size along the way (RFC 9162 §2.1.1)."""
-
-    def __init__(self) -> None:
-        self.stack: list[tuple[int, bytes]] = []
-
-    def push(self, leaf: bytes) -> None:
-        self.stack.append((0, leaf))
-        while len(self.stack) >= 2 and self.stack[-1][0] == self.stack[-2][0]:
-            (level, right), (_, left) = self.stack.pop(), self.stack.pop()
-            self.stack.append((level + 1, merkle.node_hash(left, right)))
-
-    def root(self) -> bytes:
-        if not self.stack:
-            return merkle.EMPTY_ROOT
-        result = self.stack[-1][1]
-        for _level, value in reversed(self.stack[:-1]):
-            result = merkle.node_hash(value, result)
-        return result
-
-
 def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], Iterator[tuple[int, bytes]]]:
     def line(expect: str) -> str:
         raw = stream.readline()
@@ -186,7 +165,7 @@ def verify_bundle(
     accepted = _accepted_before(state_dir, origin, log_key)
     wanted_roots = {c.size for c in checkpoints} | ({accepted.size} if accepted else set())
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    frontier = _Frontier()
+    frontier = merkle.Frontier()
     prev: bytes | None = None
     last_of: dict[str, int] = {}
     count = 0
