@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import base64
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -282,3 +283,47 @@ def test_caliber_verify_names_the_broken_entry(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert "signed root of size 1" in bad.stderr
+
+
+def test_the_verifier_runs_in_a_bare_environment_with_only_cryptography_and_rfc8785(tmp_path: Path) -> None:
+    """An inspector's machine: a new virtual environment, the four pure modules, two packages."""
+    from caliber.ledger import canonical as canonical_module
+
+    source = Path(canonical_module.__file__).parent
+    package = tmp_path / "verifier" / "caliber"
+    (package / "ledger").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for name in ("__init__.py", "canonical.py", "merkle.py", "note.py", "verify.py"):
+        shutil.copy(source / name, package / "ledger" / name)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([sys.executable, "-m", "uv", "pip", "install", "-q", "--python", python, "cryptography", "rfc8785"], check=True)
+    skey, vkey = note.generate_key("bare.example/ledger")
+    line = (
+        b'{"actor":{"id":null,"name":"x","role":"admin"},"data":{},"log":"bare.example/ledger","prev":null,"seq":0,'
+        b'"subject_prev":{},"subjects":[],"time":"2026-01-01T00:00:00.000000Z","type":"t","v":1}'
+    )
+    signed = note.sign(note.format_checkpoint(note.Checkpoint("bare.example/ledger", 1, merkle.leaf_hash(line))), skey)
+    bundle = tmp_path / "bundle"
+    bundle.write_bytes(
+        b"caliber-ledger-bundle/v1\norigin bare.example/ledger\ncheckpoints 1\n"
+        + base64.b64encode(signed.encode())
+        + b"\nentries 1\n"
+        + line
+        + b"\n"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "verifier")}
+    ok = subprocess.run(
+        [python, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, env=env, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK: bare.example/ledger: 1 entries")
+    bundle.write_bytes(bundle.read_bytes().replace(b'"name":"x"', b'"name":"y"'))
+    bad = subprocess.run(
+        [python, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, env=env, check=False
+    )
+    assert bad.returncode == 1
+    assert "signed root of size 1" in bad.stderr
+    listed = subprocess.run([sys.executable, "-m", "uv", "pip", "list", "--python", python], capture_output=True, text=True, check=True)
+    assert {line.split()[0].lower() for line in listed.stdout.splitlines()[2:]} <= {"cryptography", "rfc8785", "cffi", "pycparser"}

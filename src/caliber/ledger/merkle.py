@@ -154,12 +154,12 @@ def _require_hashes(*values: bytes) -> None:
             raise ProofError(f"a hash must be {HASH_SIZE} bytes, got {len(value)}")
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes) -> None:
-    """Check that ``leaf`` (a leaf hash) is entry ``index`` of the tree ``root_hash`` of ``size`` (RFC 9162 §2.1.3.2)."""
-    _require_hashes(leaf, root_hash, *proof)
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+    """Check that ``leaf_hash`` is entry ``index`` of the tree ``root`` of ``size`` (RFC 9162 §2.1.3.2)."""
+    _require_hashes(leaf_hash, root, *proof)
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")
-    fn, sn, r = index, size - 1, leaf
+    fn, sn, r = index, size - 1, leaf_hash
     for p in proof:
         if sn == 0:
             raise ProofError("the inclusion proof is longer than the tree is deep")
@@ -174,7 +174,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         sn >>= 1
     if sn != 0:
         raise ProofError("the inclusion proof is shorter than the tree is deep")
-    if r != root_hash:
+    if r != root:
         raise ProofError(f"the inclusion proof of leaf {index} does not lead to the root of size {size}")
 
 
