@@ -241,9 +241,11 @@ def test_a_proof_of_one_entry_does_not_prove_another() -> None:
 
 def test_the_verifier_imports_nothing_but_the_standard_library_cryptography_and_rfc8785() -> None:
     code = (
-        "import sys, caliber.ledger.verify\n"
-        "allowed = set(sys.stdlib_module_names) | {'__main__', 'caliber', 'cryptography', 'rfc8785', '_cffi_backend', 'cffi', '_openssl'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} - allowed))"
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import caliber.ledger.verify\n"
+        "allowed = set(sys.stdlib_module_names) | {'caliber', 'cryptography', 'rfc8785', '_cffi_backend', 'cffi', '_openssl'}\n"
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} - allowed))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
