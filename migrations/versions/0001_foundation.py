@@ -80,10 +80,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_node",
-        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("level", "index", name=op.f("pk_ledger_node")),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_ledger_node")),
     )
     op.create_table(
         "ledger_subject",

@@ -27,6 +27,7 @@ from caliber.inventory.schemas import DepotUpdate, NewDepot
 from caliber.inventory.service import InventoryService
 from caliber.ledger import merkle, note
 from caliber.ledger.audit import AuditError, audit, export_bundle, replay
+from caliber.ledger.models import node_key
 from caliber.ledger.signer import ForkRefused, LogSigner
 from caliber.ledger.store import Ledger, StoreCorrupt
 from caliber.ledger.verify import VerificationError, verify_bundle
@@ -104,7 +105,7 @@ async def test_non_canonical_bytes(db: Database, factory: Factory, ledger: Ledge
 async def test_an_edited_subtree_hash(db: Database, factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
     await build(factory, ledger, signer)
     async with db.write() as session:  # the subtree of entries 0-7, on which the next root is built
-        await session.execute(text('UPDATE ledger_node SET hash = :h WHERE level = 3 AND "index" = 0'), {"h": bytes(32)})
+        await session.execute(text("UPDATE ledger_node SET hash = :h WHERE key = :k"), {"h": bytes(32), "k": node_key(3, 0)})
     with pytest.raises(AuditError, match="level 3, index 0"):
         await audit(ledger, signer)
     await factory.inventory.update_depot(OPERATOR, (await factory.inventory.depots(OPERATOR))[0].id, DepotUpdate(name="Next"))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import Database
 from caliber.ledger import canonical, merkle
-from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode
+from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode, node_key
 from caliber.ledger.signer import ForkRefused, LogSigner
 from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers
 from caliber.ledger.verify import BUNDLE_FORMAT, Report, VerificationError, verify_bundle
@@ -101,7 +101,9 @@ async def _check_nodes(session: AsyncSession, leaves: list[bytes]) -> None:
     level, hashes = 0, leaves
     while hashes:
         stored = await session.execute(
-            select(LedgerNode.index, LedgerNode.hash).where(LedgerNode.level == level).order_by(LedgerNode.index)
+            select(LedgerNode.key - node_key(level, 0), LedgerNode.hash)
+            .where(LedgerNode.key >= node_key(level, 0), LedgerNode.key < node_key(level + 1, 0))
+            .order_by(LedgerNode.key)
         )
         count = 0
         for index, value in stored:

@@ -13,7 +13,17 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["LedgerCheckpoint", "LedgerCosignature", "LedgerEntry", "LedgerHead", "LedgerNode", "LedgerSubject", "LedgerWitness"]
+__all__ = [
+    "NODE_INDEX_BITS",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
+    "LedgerSubject",
+    "LedgerWitness",
+    "node_key",
+]
 
 
 class LedgerEntry(DefaultBase):
@@ -35,13 +45,23 @@ class LedgerSubject(DefaultBase):
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
+NODE_INDEX_BITS = 48
+
+
+def node_key(level: int, index: int) -> int:
+    """The key of the subtree of leaves [index * 2**level, (index + 1) * 2**level): level in the high bits."""
+    return level << NODE_INDEX_BITS | index
+
+
 class LedgerNode(DefaultBase):
-    """The hash of a complete subtree: leaves [index * 2**level, (index + 1) * 2**level); level 0 holds leaf hashes."""
+    """The hash of a complete subtree, keyed by :func:`node_key`; level 0 holds the leaf hashes.
+
+    One integer key lets a proof fetch all its nodes with one cached ``IN`` query.
+    """
 
     __tablename__ = "ledger_node"
 
-    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 

@@ -22,13 +22,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import Database
 from caliber.ledger import canonical, merkle
-from caliber.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject
+from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
 from caliber.ledger.signer import LogSigner
 
 __all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "StoreCorrupt", "applier", "appliers", "changes_of"]
@@ -207,7 +207,7 @@ async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending:
         data = canonical.encode(envelope)
         leaf = merkle.leaf_hash(data)
         entries.append(Entry(size, data, leaf))
-        nodes.extend({"level": level, "index": index, "hash": value} for level, index, value in frontier.push(leaf))
+        nodes.extend({"key": node_key(level, index), "hash": value} for level, index, value in frontier.push(leaf))
         for subject in event["subjects"]:
             subject_rows.append({"subject": subject, "idx": size})
             last_of[subject] = size
@@ -243,18 +243,18 @@ async def _frontier(session: AsyncSession, size: int) -> list[tuple[int, bytes]]
     return [(level, hashes[(level, index)]) for level, index in wanted]
 
 
+_INDEX_MASK = (1 << NODE_INDEX_BITS) - 1
+# One statement shape for every proof, so SQLAlchemy compiles it once and caches it.
+_NODES_BY_KEY = select(LedgerNode.key, LedgerNode.hash).where(LedgerNode.key.in_(bindparam("keys", expanding=True)))
+
+
 async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """Stored subtree hashes by (level, index), in one query."""
     keys = list(dict.fromkeys(wanted))
     if not keys:
         return {}
-    by_level: dict[int, list[int]] = {}
-    for level, index in keys:
-        by_level.setdefault(level, []).append(index)
-    # One equality on level and an IN on index per level: both databases answer each from the primary key.
-    condition = or_(*(and_(LedgerNode.level == level, LedgerNode.index.in_(indexes)) for level, indexes in by_level.items()))
-    rows = await session.execute(select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(condition))
-    found = {(level, index): value for level, index, value in rows}
+    rows = await session.execute(_NODES_BY_KEY, {"keys": [node_key(level, index) for level, index in keys]})
+    found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): value for key, value in rows}
     missing = [key for key in keys if key not in found]
     if missing:
         raise StoreCorrupt(f"stored subtree hashes missing at (level, index) {missing[:5]}: the ledger tables were changed outside Caliber")
