@@ -98,3 +98,34 @@ def test_on_postgresql_an_unmigrated_database_is_refused_with_the_command_to_run
         assert caliber("user", "list", env=env).returncode == 0
     finally:
         run_sync(admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_ledger_commands_verify_check_export_and_catch_tampering(data_env: dict[str, str], tmp_path: Path) -> None:
+    import sqlite3
+
+    assert caliber("demo", "--no-serve", env=data_env).returncode == 0
+    verified = caliber("ledger", "verify", env=data_env)
+    assert verified.returncode == 0, verified.stderr
+    assert "ledger OK" in verified.stdout
+    assert caliber("ledger", "check", env=data_env).returncode == 0
+    bundle = tmp_path / "ledger.bundle"
+    exported = caliber("ledger", "export", str(bundle), env=data_env)
+    assert exported.returncode == 0, exported.stderr
+    key = caliber("ledger", "key", env=data_env).stdout.strip()
+    verifier = Path(sys.executable).parent / "caliber-verify"  # the installed console script
+    offline = subprocess.run([str(verifier), str(bundle), "--log-key", key], capture_output=True, text=True, check=False)
+    assert offline.returncode == 0, offline.stderr
+
+    database = Path(data_env["CALIBER_DATA_DIR"]) / "caliber.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE depot SET name = 'Renamed behind the ledger' WHERE code = 'RS-KRG-ARM'")
+    checked = caliber("ledger", "check", env=data_env)
+    assert checked.returncode == 1
+    assert "Renamed behind the ledger" in checked.stdout
+    with sqlite3.connect(database) as connection:
+        data = connection.execute("SELECT data FROM ledger_entry WHERE idx = 3").fetchone()[0]
+        connection.execute("UPDATE ledger_entry SET data = ? WHERE idx = 3", (data.replace(b'"AL"', b'"RS"').replace(b'"BA"', b'"RS"'),))
+    tampered = caliber("ledger", "verify", env=data_env)
+    assert tampered.returncode == 1
+    assert "FAILED" in tampered.stderr
+    assert "entry 4" in tampered.stderr or "entry 3" in tampered.stderr
