@@ -116,3 +116,16 @@ async def test_concurrent_writers_make_one_contiguous_chain(db: Database, factor
         head = await session.get(LedgerHead, store.HEAD_ID)
         assert head is not None
         assert head.root == merkle.root([e.leaf_hash for e in entries])
+
+
+async def test_proofs_for_readers_match_the_proofs_inside_a_transaction(db: Database, factory: Factory) -> None:
+    depot = await factory.depot()
+    for n in range(9):
+        await factory.location(depot, f"Bin {n}")
+    entries = await all_entries(db)
+    size = len(entries)
+    async with db.read() as session:
+        for index in range(size):
+            assert await store.prove_inclusion(db, index, size) == await store.inclusion_proof(session, index, size)
+        for old in range(size + 1):
+            assert await store.prove_consistency(db, old, size) == await store.consistency_proof(session, old, size)

@@ -127,7 +127,7 @@ class LedgerApi(Controller):
             raise InvalidInput(f"need index < size <= the ledger's size; got index {index}, size {size}")
         async with ledger.db.read() as session:
             (found,) = await store.read_entries(session, index, index + 1)
-            proof = await store.inclusion_proof(session, index, size)
+        proof = await store.prove_inclusion(ledger.db, index, size)
         return InclusionProofOut(index, size, b64(found.leaf_hash), [b64(p) for p in proof])
 
     @get("/proof/consistency")
@@ -135,8 +135,7 @@ class LedgerApi(Controller):
         """The consistency proof from the tree of ``old`` entries to the tree of ``new``."""
         if not old <= new <= await ledger.size():
             raise InvalidInput(f"need old <= new <= the ledger's size; got old {old}, new {new}")
-        async with ledger.db.read() as session:
-            proof = await store.consistency_proof(session, old, new)
+        proof = await store.prove_consistency(ledger.db, old, new)
         return ConsistencyProofOut(old, new, [b64(p) for p in proof])
 
     @get("/subjects/{subject:str}/timeline")
