@@ -266,24 +266,34 @@ def test_the_verifier_imports_nothing_but_the_standard_library_cryptography_and_
     }
 
 
+def one_entry_bundle(origin: str, skey: str, actor: str = "x") -> bytes:
+    """A bundle of one event and a checkpoint signed over the event with actor ``x``: another actor breaks the root."""
+
+    def line(name: str) -> bytes:
+        return (
+            b'{"actor":{"id":null,"name":"' + name.encode() + b'","role":"admin"},"data":{},"log":"' + origin.encode() + b'",'
+            b'"prev":null,"seq":0,"subject_prev":{},"subjects":[],"time":"2026-01-01T00:00:00.000000Z","type":"t","v":1}'
+        )
+
+    signed = note.sign(note.format_checkpoint(note.Checkpoint(origin, 1, merkle.leaf_hash(line("x")))), skey)
+    header = f"caliber-ledger-bundle/v1\norigin {origin}\ncheckpoints 1\n".encode() + base64.b64encode(signed.encode()) + b"\nentries 1\n"
+    return header + line(actor) + b"\n"
+
+
+def run_verifier(python: str, bundle: Path, vkey: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m caliber.ledger.verify BUNDLE --log-key VKEY``."""
+    command = [python, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
 def test_caliber_verify_names_the_broken_entry(tmp_path: Path) -> None:
     skey, vkey = note.generate_key("t.example/ledger")
-    line = (
-        b'{"actor":{"id":null,"name":"x","role":"admin"},"data":{},"log":"t.example/ledger","prev":null,"seq":0,'
-        b'"subject_prev":{},"subjects":[],"time":"2026-01-01T00:00:00.000000Z","type":"t","v":1}'
-    )
-    signed = note.sign(note.format_checkpoint(note.Checkpoint("t.example/ledger", 1, merkle.leaf_hash(line))), skey)
     bundle = tmp_path / "b"
-    header = b"caliber-ledger-bundle/v1\norigin t.example/ledger\ncheckpoints 1\n" + base64.b64encode(signed.encode()) + b"\nentries 1\n"
-    bundle.write_bytes(header + line + b"\n")
-    ok = subprocess.run(
-        [sys.executable, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, check=False
-    )
+    bundle.write_bytes(one_entry_bundle("t.example/ledger", skey))
+    ok = run_verifier(sys.executable, bundle, vkey)
     assert ok.returncode == 0, ok.stderr
-    bundle.write_bytes(header + line.replace(b'"x"', b'"y"') + b"\n")
-    bad = subprocess.run(
-        [sys.executable, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, check=False
-    )
+    bundle.write_bytes(one_entry_bundle("t.example/ledger", skey, actor="y"))
+    bad = run_verifier(sys.executable, bundle, vkey)
     assert bad.returncode == 1
     assert "signed root of size 1" in bad.stderr
 
@@ -303,29 +313,14 @@ def test_the_verifier_runs_in_a_bare_environment_with_only_cryptography_and_rfc8
     python = str(venv / "bin" / "python")
     subprocess.run([sys.executable, "-m", "uv", "pip", "install", "-q", "--python", python, "cryptography", "rfc8785"], check=True)
     skey, vkey = note.generate_key("bare.example/ledger")
-    line = (
-        b'{"actor":{"id":null,"name":"x","role":"admin"},"data":{},"log":"bare.example/ledger","prev":null,"seq":0,'
-        b'"subject_prev":{},"subjects":[],"time":"2026-01-01T00:00:00.000000Z","type":"t","v":1}'
-    )
-    signed = note.sign(note.format_checkpoint(note.Checkpoint("bare.example/ledger", 1, merkle.leaf_hash(line))), skey)
     bundle = tmp_path / "bundle"
-    bundle.write_bytes(
-        b"caliber-ledger-bundle/v1\norigin bare.example/ledger\ncheckpoints 1\n"
-        + base64.b64encode(signed.encode())
-        + b"\nentries 1\n"
-        + line
-        + b"\n"
-    )
+    bundle.write_bytes(one_entry_bundle("bare.example/ledger", skey))
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "verifier")}
-    ok = subprocess.run(
-        [python, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, env=env, check=False
-    )
+    ok = run_verifier(python, bundle, vkey, env)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK: bare.example/ledger: 1 entries")
-    bundle.write_bytes(bundle.read_bytes().replace(b'"name":"x"', b'"name":"y"'))
-    bad = subprocess.run(
-        [python, "-m", "caliber.ledger.verify", str(bundle), "--log-key", vkey], capture_output=True, text=True, env=env, check=False
-    )
+    bundle.write_bytes(one_entry_bundle("bare.example/ledger", skey, actor="y"))
+    bad = run_verifier(python, bundle, vkey, env)
     assert bad.returncode == 1
     assert "signed root of size 1" in bad.stderr
     listed = subprocess.run([sys.executable, "-m", "uv", "pip", "list", "--python", python], capture_output=True, text=True, check=True)
