@@ -9,11 +9,13 @@ on that to append without gaps.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -67,6 +69,8 @@ class Database:
     def __init__(self, engine: AsyncEngine, session_maker: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.engine = engine
         self.session_maker = session_maker or async_sessionmaker(engine, expire_on_commit=False)
+        self._reader: Any = None
+        self._reader_lock = asyncio.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +98,37 @@ class Database:
                 await session.rollback()
                 raise
 
+    async def fetch_immutable(self, sqlite_sql: str, postgres_sql: str, *params: Any) -> list[Any]:
+        """Rows of one statement over rows that never change once written, in one round trip.
+
+        No transaction and no pool bookkeeping: on SQLite one statement on a
+        pooled raw driver connection; on PostgreSQL a dedicated asyncpg
+        connection of this process, opened on first use and again after a failure.
+        """
+        if self.is_sqlite:
+            async with self.engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                cursor = await driver.execute(sqlite_sql, params)
+                rows = await cursor.fetchall()
+                await cursor.close()
+                return list(rows)
+        async with self._reader_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._reader is None or self._reader.is_closed():
+                        self._reader = await asyncpg.connect(
+                            self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                        )
+                    return list(await self._reader.fetch(postgres_sql, *params))
+                except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+                    self._reader = None
+                    if attempt == 2:
+                        raise
+        return []  # pragma: no cover (the loop returns or raises)
+
     async def dispose(self) -> None:
-        """Close every pooled connection (the engine stays usable)."""
+        """Close every pooled connection and the reader (the engine stays usable)."""
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self.engine.dispose()
