@@ -7,7 +7,6 @@ functions are synchronous and must be called outside a running event loop
 
 from __future__ import annotations
 
-import asyncio
 from functools import cache
 from pathlib import Path
 
@@ -53,8 +52,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     async with engine.connect() as connection:
         return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
-
-
-def is_current(engine: AsyncEngine) -> bool:
-    """Whether the database is at the head revision (synchronous helper for the CLI)."""
-    return asyncio.run(current_revision(engine)) == head_revision()

@@ -25,7 +25,7 @@ from caliber.accounts.schemas import NewUser, UserUpdate
 from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
 from caliber.inventory.service import InventoryService
-from caliber.ledger.store import Ledger, applier, changes_of
+from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 
 __all__ = ["AccountService", "UserView"]
 
@@ -310,12 +310,11 @@ async def _user_created(session: AsyncSession, event: dict[str, Any]) -> None:
 async def _user_changed(session: AsyncSession, event: dict[str, Any]) -> None:
     data = event["data"]
     user = await _get_user(session, UUID(data["id"]))
-    for name, change in data["changes"].items():
-        if name == "depots":
-            await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id))
-            session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in change["new"])
-        else:
-            setattr(user, name, change["new"])
+    changes = dict(data["changes"])
+    if depots := changes.pop("depots", None):
+        await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id))
+        session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in depots["new"])
+    apply_changes(user, changes)
     await session.flush()
 
 

@@ -24,7 +24,7 @@ from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.models import Depot, Jurisdiction, Location
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
-from caliber.ledger.store import Ledger, applier, changes_of
+from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 
 __all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
 
@@ -239,9 +239,7 @@ async def _depot_registered(session: AsyncSession, event: dict[str, Any]) -> Non
 
 
 async def _apply_changes(session: AsyncSession, model: Any, data: dict[str, Any]) -> None:
-    record = await _get(session, model, UUID(data["id"]))
-    for name, change in data["changes"].items():
-        setattr(record, name, change["new"])
+    apply_changes(await _get(session, model, UUID(data["id"])), data["changes"])
     await session.flush()
 
 

@@ -32,7 +32,7 @@ from caliber.ledger import canonical, merkle
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
 from caliber.ledger.signer import LogSigner
 
-__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "StoreCorrupt", "applier", "appliers", "changes_of"]
+__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "StoreCorrupt", "applier", "appliers", "apply_changes", "changes_of"]
 
 EVENT_VERSION = 1
 HEAD_ID = 1
@@ -73,6 +73,12 @@ def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, dict[str, Any]]
         for name, value in wanted.items()
         if value is not None and getattr(record, name) != value
     }
+
+
+def apply_changes(record: Any, changes: dict[str, dict[str, Any]]) -> None:
+    """Set each field of a ``changes`` member (as :func:`changes_of` wrote it) to its new value."""
+    for name, change in changes.items():
+        setattr(record, name, change["new"])
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -284,7 +290,11 @@ def _pieces(lo: int, hi: int) -> list[tuple[int, int]]:
 async def _subtree_reader(session: AsyncSession, ranges: Iterable[tuple[int, int]]) -> merkle.Subtree:
     """A ``subtree(lo, hi)`` over the database, having fetched every node the ranges need in one query."""
     ranges = list(ranges)
-    hashes = await load_nodes(session, (piece for lo, hi in ranges for piece in _pieces(lo, hi)))
+    return _subtree_over(await load_nodes(session, (piece for lo, hi in ranges for piece in _pieces(lo, hi))))
+
+
+def _subtree_over(hashes: dict[tuple[int, int], bytes]) -> merkle.Subtree:
+    """A ``subtree(lo, hi)`` that folds the fetched complete subtrees covering [lo, hi)."""
 
     def subtree(lo: int, hi: int) -> bytes:
         return merkle.Frontier([(level, hashes[(level, index)]) for level, index in _pieces(lo, hi)]).root()
@@ -387,11 +397,7 @@ async def _fetch_nodes(db: Database, wanted: Iterable[tuple[int, int]]) -> dict[
 async def _prove(db: Database, prove: Callable[[merkle.Subtree], list[bytes]]) -> list[bytes]:
     ranges = _ranges_of(prove)
     hashes = await _fetch_nodes(db, (piece for lo, hi in ranges for piece in _pieces(lo, hi)))
-
-    def subtree(lo: int, hi: int) -> bytes:
-        return merkle.Frontier([(level, hashes[(level, index)]) for level, index in _pieces(lo, hi)]).root()
-
-    return prove(subtree)
+    return prove(_subtree_over(hashes))
 
 
 async def prove_inclusion(db: Database, index: int, size: int) -> list[bytes]:
