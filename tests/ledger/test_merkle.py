@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,21 @@ def path_shape(index: int, size: int) -> list[bool]:
 def test_root_matches_the_recursive_definition(size: int) -> None:
     leaves = tree(size)
     assert merkle.root(leaves) == reference_root(leaves)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), size=sizes)
+def test_extend_in_any_runs_grows_the_same_tree_as_push(data: st.DataObject, size: int) -> None:
+    leaves = tree(size)
+    cuts = sorted(data.draw(st.sets(st.integers(0, size), max_size=8), label="cuts") | {0, size})
+    pushed, extended = merkle.Frontier(), merkle.Frontier()
+    for lo, hi in itertools.pairwise(cuts):
+        for leaf in leaves[lo:hi]:
+            pushed.push(leaf)
+        extended.extend(leaves[lo:hi])
+        assert extended.size == pushed.size == hi
+        assert extended.nodes == pushed.nodes
+        assert extended.root() == pushed.root() == reference_root(leaves[:hi])
 
 
 @settings(max_examples=150, deadline=None)

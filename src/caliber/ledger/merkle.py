@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 HASH_SIZE = 32
+_sha256 = hashlib.sha256
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """MTH({}) = SHA-256() (RFC 9162 §2.1.1)."""
 
@@ -78,6 +79,26 @@ class Frontier:
             completed.append((level + 1, index >> (level + 1), merged))
         return completed
 
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Add many leaf hashes at once: each aligned run is hashed level by level, in bulk.
+
+        Same tree as calling :meth:`push` for each; several times faster for long
+        runs (the verifier feeds it thousands of leaves at a time).
+        """
+        done, count = 0, len(leaf_hashes)
+        while done < count:
+            aligned = (self.size & -self.size).bit_length() - 1 if self.size else 62
+            level = min(aligned, (count - done).bit_length() - 1)
+            layer = leaf_hashes[done : done + (1 << level)]
+            while len(layer) > 1:
+                layer = [_sha256(b"\x01" + left + right).digest() for left, right in zip(layer[::2], layer[1::2], strict=True)]
+            self.nodes.append((level, layer[0]))
+            self.size += 1 << level
+            done += 1 << level
+            while len(self.nodes) >= 2 and self.nodes[-1][0] == self.nodes[-2][0]:
+                (top, right), (_, left) = self.nodes.pop(), self.nodes.pop()
+                self.nodes.append((top + 1, node_hash(left, right)))
+
     def root(self) -> bytes:
         """MTH of the leaves pushed so far."""
         if not self.nodes:
@@ -91,8 +112,7 @@ class Frontier:
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """MTH of the tree with these leaf hashes, in one pass."""
     frontier = Frontier()
-    for leaf in leaf_hashes:
-        frontier.push(leaf)
+    frontier.extend(leaf_hashes)
     return frontier.root()
 
 
