@@ -128,6 +128,28 @@ def test_extend_in_any_runs_grows_the_same_tree_as_push(data: st.DataObject, siz
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), size=sizes)
+def test_runs_hashed_apart_join_into_the_same_tree(data: st.DataObject, size: int) -> None:
+    """Frontiers that start mid-log (the verifier's workers) add up to the whole tree."""
+    leaves = tree(size)
+    cuts = sorted(data.draw(st.sets(st.integers(0, size), max_size=6), label="cuts") | {0, size})
+    whole = merkle.Frontier()
+    for lo, hi in itertools.pairwise(cuts):
+        run = merkle.Frontier(size=lo)
+        run.extend(leaves[lo:hi])
+        for level, value in run.nodes:
+            whole.add(level, value)
+        assert whole.size == hi
+        assert whole.root() == reference_root(leaves[:hi])
+
+
+def test_a_subtree_must_start_on_its_own_boundary() -> None:
+    frontier = merkle.Frontier(size=2)
+    with pytest.raises(ValueError, match="cannot start at leaf 2"):
+        frontier.add(2, bytes(32))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), size=sizes)
 def test_every_inclusion_proof_verifies_and_any_change_is_rejected(data: st.DataObject, size: int) -> None:
     leaves = tree(size)
     index = data.draw(st.integers(0, size - 1))

@@ -92,12 +92,23 @@ class Frontier:
             layer = leaf_hashes[done : done + (1 << level)]
             while len(layer) > 1:
                 layer = [_sha256(b"\x01" + left + right).digest() for left, right in zip(layer[::2], layer[1::2], strict=True)]
-            self.nodes.append((level, layer[0]))
-            self.size += 1 << level
+            self.add(level, layer[0])
             done += 1 << level
-            while len(self.nodes) >= 2 and self.nodes[-1][0] == self.nodes[-2][0]:
-                (top, right), (_, left) = self.nodes.pop(), self.nodes.pop()
-                self.nodes.append((top + 1, node_hash(left, right)))
+
+    def add(self, level: int, subtree: bytes) -> None:
+        """Add the hash of the next complete subtree of ``2**level`` leaves (the size must be a multiple of it).
+
+        A frontier may also start at a size other than 0 with no nodes: it then
+        holds the complete subtrees of the leaves from that size on, which is how
+        the verifier's workers each hash one run of the log.
+        """
+        if self.size % (1 << level):
+            raise ValueError(f"a subtree of 2**{level} leaves cannot start at leaf {self.size}")
+        self.nodes.append((level, subtree))
+        self.size += 1 << level
+        while len(self.nodes) >= 2 and self.nodes[-1][0] == self.nodes[-2][0] and self.size % (2 << self.nodes[-1][0]) == 0:
+            (top, right), (_, left) = self.nodes.pop(), self.nodes.pop()
+            self.nodes.append((top + 1, node_hash(left, right)))
 
     def root(self) -> bytes:
         """MTH of the leaves pushed so far."""

@@ -30,10 +30,13 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import itertools
+import multiprocessing
+import os
 import re
 import sys
-from binascii import b2a_base64
-from collections.abc import Iterator
+from binascii import a2b_base64, b2a_base64
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -43,6 +46,8 @@ from caliber.ledger import canonical, merkle, note
 __all__ = ["BUNDLE_FORMAT", "Report", "VerificationError", "main", "verify_bundle"]
 
 BUNDLE_FORMAT = "caliber-ledger-bundle/v1"
+PARALLEL_FROM = 50_000
+"""Bundles with fewer entries are checked in one process: starting workers costs more than they save."""
 _BATCH = 4096  # leaves hashed into the tree at a time
 
 
@@ -66,7 +71,7 @@ class Report:
     cosigned_by: list[str] = field(default_factory=list)
 
 
-def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], Iterator[tuple[int, bytes]]]:
+def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], int, Iterator[tuple[int, bytes]]]:
     def line(expect: str) -> str:
         raw = stream.readline()
         if not raw.endswith(b"\n"):
@@ -96,7 +101,7 @@ def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], Iterator[tuple[int,
         if stream.readline():
             raise VerificationError(f"the bundle holds more than the {count} entries it announces")
 
-    return origin, checkpoints, entries()
+    return origin, checkpoints, count, entries()
 
 
 # The fast path. One compiled pattern recognises the canonical bytes of the
@@ -109,52 +114,98 @@ def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], Iterator[tuple[int,
 # same verdict.
 _STRING = rb'"[^"\\\x00-\x1f]*(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*)*"'
 _INDEX = rb"(?:0|[1-9][0-9]{0,14})"
-_SCALAR = rb"(?:" + _STRING + rb"|0|-?[1-9][0-9]{0,14}|true|false|null)"
-_VALUE = rb"(?:" + _SCALAR + rb"|\[(?:" + _SCALAR + rb"(?:," + _SCALAR + rb")*)?\])"
-_MEMBER = rb'"[A-Za-z0-9_]+":' + _VALUE
 _SUBJECT = rb'"[!#-\[\]-~]+"'  # printable ASCII, no quote or backslash
-_ENVELOPE = re.compile(
-    rb'\{"actor":\{"id":(?:null|' + _STRING + rb'),"name":' + _STRING + rb',"role":' + _STRING + rb"\}"
-    rb',"data":(\{(?:' + _MEMBER + rb"(?:," + _MEMBER + rb")*)?\})"
-    rb',"log":(' + _STRING + rb")"
-    rb',"prev":(null|"[A-Za-z0-9+/]{43}=")'
-    rb',"seq":(' + _INDEX + rb")"
-    rb',"subject_prev":\{((?:' + _SUBJECT + rb":" + _INDEX + rb"(?:," + _SUBJECT + rb":" + _INDEX + rb")*)?)\}"
-    rb',"subjects":\[((?:' + _SUBJECT + rb"(?:," + _SUBJECT + rb")*)?)\]"
-    rb',"time":' + _STRING + rb',"type":' + _STRING + rb',"v":1\}',
-)
+
+
+def _envelope(string: bytes) -> re.Pattern[bytes]:
+    scalar = rb"(?:" + string + rb"|0|-?[1-9][0-9]{0,14}|true|false|null)"
+    value = rb"(?:" + scalar + rb"|\[(?:" + scalar + rb"(?:," + scalar + rb")*)?\])"
+    member = rb'"[A-Za-z0-9_]+":' + value
+    return re.compile(
+        rb'\{"actor":\{"id":(?:null|' + string + rb'),"name":' + string + rb',"role":' + string + rb"\}"
+        rb',"data":(\{(?:' + member + rb"(?:," + member + rb")*)?\})"
+        rb',"log":(' + string + rb")"
+        rb',"prev":(null|"[A-Za-z0-9+/]{43}=")'
+        rb',"seq":(' + _INDEX + rb")"
+        rb',"subject_prev":\{((?:' + _SUBJECT + rb":" + _INDEX + rb"(?:," + _SUBJECT + rb":" + _INDEX + rb")*)?)\}"
+        rb',"subjects":\[((?:' + _SUBJECT + rb"(?:," + _SUBJECT + rb")*)?)\]"
+        rb',"time":' + string + rb',"type":' + string + rb',"v":1\}',
+    )
+
+
+_ENVELOPE = _envelope(_STRING)
+# Bytes without a backslash or a control character hold no escapes, so every
+# quoted run is a canonical string: a simpler pattern reads them twice as fast.
+_PLAIN_ENVELOPE = _envelope(rb'"[^"]*"')
+_ESCAPES = bytes(range(0x20)) + b"\\"
 # Exact on bytes the pattern accepted: there a quote after "{" or "," always opens a string.
 _DATA_KEY = re.compile(rb'[{,]"([A-Za-z0-9_]+)":')
 _QUOTED = re.compile(rb'"([^"]+)"')
+_KEY_ORDERS: set[tuple[bytes, ...]] = set()  # key sequences of data objects already found in strict order
+_KEY_ORDERS_KEPT = 4096
 
 
-def _entry_holds(index: int, data: bytes, origin: bytes, prev: bytes, last_of: dict[bytes, int]) -> bool:
+_PAIR = re.compile(rb'"([^"]+)":([0-9]+)')
+
+Known = dict[bytes, int]
+"""Subject -> index of its latest entry so far."""
+Claims = dict[bytes, int | None]
+"""Subject -> the previous index its first entry in a run claims (None: none), checked when runs are joined."""
+
+
+def _chain_holds(index: int, subjects: list[bytes], claimed: dict[bytes, int], last_of: Known, first: Claims | None) -> bool:
+    """Each subject's claimed previous entry is its latest one; a worker notes the claims it cannot check yet."""
+    for subject in subjects:
+        if subject in last_of:
+            if claimed.get(subject) != last_of[subject]:
+                return False
+        elif first is not None:
+            first.setdefault(subject, claimed.get(subject))
+        elif subject in claimed:
+            return False
+    if not claimed.keys() <= set(subjects):
+        return False
+    for subject in subjects:
+        last_of[subject] = index
+    return True
+
+
+def _entry_holds(index: int, data: bytes, origin: bytes, prev: bytes, last_of: Known, *, first: Claims | None = None) -> bool:
     """True when the fast path proves entry ``index`` canonical and chained (and records its subjects)."""
-    match = _ENVELOPE.fullmatch(data)
+    match = (_PLAIN_ENVELOPE if len(data.translate(None, _ESCAPES)) == len(data) else _ENVELOPE).fullmatch(data)
     if match is None:
         return False
     members, log, claimed_prev, seq, subject_prev, listed = match.groups()
     if log != origin or claimed_prev != prev or int(seq) != index:
         return False
-    keys = _DATA_KEY.findall(members)
-    if len(keys) > 1 and keys != sorted(set(keys)):
-        return False
+    keys = tuple(_DATA_KEY.findall(members))
+    if len(keys) > 1 and keys not in _KEY_ORDERS:
+        if list(keys) != sorted(set(keys)):
+            return False
+        if len(_KEY_ORDERS) < _KEY_ORDERS_KEPT:
+            _KEY_ORDERS.add(keys)
     subjects = _QUOTED.findall(listed)
     if len(subjects) > 1 and subjects != sorted(set(subjects)):
-        return False
-    if subject_prev != b",".join([b'"%b":%d' % (s, last_of[s]) for s in subjects if s in last_of]):
         return False
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False
-    for subject in subjects:
-        last_of[subject] = index
-    return True
+    if first is None or all(map(last_of.__contains__, subjects)):
+        if subject_prev != b",".join([b'"%b":%d' % (s, last_of[s]) for s in subjects if s in last_of]):
+            return False
+        for subject in subjects:
+            last_of[subject] = index
+        return True
+    pairs = _PAIR.findall(subject_prev)
+    named = [subject for subject, _ in pairs]
+    if len(named) > 1 and named != sorted(set(named)):
+        return False
+    return _chain_holds(index, subjects, {subject: int(claim) for subject, claim in pairs}, last_of, first)
 
 
-def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_of: dict[bytes, int]) -> None:
+def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_of: Known, *, first: Claims | None = None) -> None:
     try:
         event = canonical.check(data)
     except canonical.CanonicalError as exc:
@@ -172,14 +223,135 @@ def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_
         )
     subjects = event.get("subjects")
     subject_prev = event.get("subject_prev")
-    if not isinstance(subjects, list) or not isinstance(subject_prev, dict):
-        raise VerificationError(f"entry {index}: subjects or subject_prev missing")
-    expected = {s: last_of[s.encode()] for s in subjects if s.encode() in last_of}
-    if subject_prev != expected:
+    if (
+        not isinstance(subjects, list)
+        or not isinstance(subject_prev, dict)
+        or not all(isinstance(s, str) for s in subjects)
+        or not all(type(claim) is int for claim in subject_prev.values())
+    ):
+        raise VerificationError(f"entry {index}: subjects or subject_prev missing or malformed")
+    claimed = {s.encode(): claim for s, claim in subject_prev.items()}
+    if not _chain_holds(index, [s.encode() for s in subjects], claimed, last_of, first):
+        expected = {s: last_of[s.encode()] for s in subjects if s.encode() in last_of}
         broken = sorted(set(subject_prev) ^ set(expected) or {s for s in expected if expected[s] != subject_prev[s]})
         raise VerificationError(f"entry {index}: the custody chain of {broken[0]} breaks")
-    for subject in subjects:
-        last_of[subject.encode()] = index
+
+
+def _walk(
+    entries: Iterable[tuple[int, bytes]],
+    origin: str,
+    prev: bytes | None,
+    frontier: merkle.Frontier,
+    wanted: Collection[int],
+    *,
+    last_of: Known,
+    first: Claims | None = None,
+) -> tuple[int, bytes | None, dict[int, list[tuple[int, bytes]]]]:
+    """Check consecutive entries and grow ``frontier`` with them.
+
+    Returns the size reached, the last leaf hash, and the frontier's nodes at
+    every size in ``wanted`` passed on the way.
+    """
+    origin_json = canonical.encode(origin)
+    prev_json = b"null" if prev is None else b'"' + b2a_base64(prev, newline=False) + b'"'
+    sha256 = hashlib.sha256
+    leaves: list[bytes] = []
+    snapshots: dict[int, list[tuple[int, bytes]]] = {}
+    count = frontier.size
+    for index, data in entries:
+        if not _entry_holds(index, data, origin_json, prev_json, last_of, first=first):
+            _check_entry(index, data, origin, prev, last_of, first=first)
+        prev = sha256(b"\x00" + data).digest()
+        prev_json = b'"' + b2a_base64(prev, newline=False) + b'"'
+        leaves.append(prev)
+        count = index + 1
+        if count in wanted or len(leaves) == _BATCH:
+            frontier.extend(leaves)
+            leaves.clear()
+            if count in wanted:
+                snapshots[count] = list(frontier.nodes)
+    frontier.extend(leaves)
+    return count, prev, snapshots
+
+
+@dataclass
+class _Run:
+    """What one worker established about one run of consecutive entries."""
+
+    start: int
+    count: int
+    prev: bytes | None
+    last_leaf: bytes | None
+    nodes: list[tuple[int, bytes]]
+    snapshots: dict[int, list[tuple[int, bytes]]]
+    first: Claims
+    last_of: Known
+
+
+def _check_run(task: tuple[str, int, int, str, frozenset[int]]) -> _Run | None:
+    """A worker: check the entries between two byte offsets; None when anything is off (the caller then decides alone)."""
+    path, begin, end, origin, wanted = task
+    with open(path, "rb") as stream:
+        stream.seek(begin)
+        block = stream.read(end - begin)
+    if not block.endswith(b"\n"):
+        return None
+    lines = block[:-1].split(b"\n")
+    try:  # the run's first entry says where the run starts and what precedes it; joining the runs checks both
+        head = canonical.check(lines[0])
+        start, prev_text = head["seq"], head["prev"]
+        prev = None if prev_text is None else a2b_base64(prev_text)
+    except (canonical.CanonicalError, KeyError, TypeError, ValueError):
+        return None
+    if type(start) is not int or start < 0 or (prev is not None and len(prev) != merkle.HASH_SIZE):
+        return None
+    frontier = merkle.Frontier(size=start)
+    last_of: Known = {}
+    first: Claims = {}
+    try:
+        _, last_leaf, snapshots = _walk(enumerate(lines, start), origin, prev, frontier, wanted, last_of=last_of, first=first)
+    except VerificationError:
+        return None
+    return _Run(start, len(lines), prev, last_leaf, frontier.nodes, snapshots, first, last_of)
+
+
+def _run_bounds(path: str, begin: int, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of about equal size from ``begin`` to the end of the file, each starting at a line."""
+    end = os.path.getsize(path)
+    cuts = [begin]
+    with open(path, "rb") as stream:
+        for part in range(1, parts):
+            stream.seek(max(begin + (end - begin) * part // parts - 1, cuts[-1]))
+            stream.readline()
+            if cuts[-1] < stream.tell() < end:
+                cuts.append(stream.tell())
+    cuts.append(end)
+    return list(itertools.pairwise(cuts))
+
+
+def _walk_parallel(path: str, begin: int, count: int, origin: str, wanted: set[int], *, jobs: int) -> dict[int, bytes] | None:
+    """The roots at the wanted sizes, from ``jobs`` processes each checking runs of the entries; None if any run fails."""
+    tasks = [(path, lo, hi, origin, frozenset(wanted)) for lo, hi in _run_bounds(path, begin, jobs * 4)]
+    frontier = merkle.Frontier()
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    last_of: Known = {}
+    prev: bytes | None = None
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        for run in pool.imap(_check_run, tasks):
+            if run is None or run.start != frontier.size or run.prev != prev:
+                return None
+            if any(last_of.get(subject) != claim for subject, claim in run.first.items()):
+                return None
+            last_of.update(run.last_of)
+            for size, nodes in run.snapshots.items():
+                upto = merkle.Frontier(frontier.nodes, frontier.size)
+                for level, value in nodes:
+                    upto.add(level, value)
+                roots[size] = upto.root()
+            for level, value in run.nodes:
+                frontier.add(level, value)
+            prev = run.last_leaf
+    return roots if frontier.size == count else None
 
 
 @dataclass(frozen=True)
@@ -209,11 +381,23 @@ def _open_checkpoints(notes: list[str], origin: str, log_key: str) -> list[_Sign
 
 
 def verify_bundle(
-    stream: IO[bytes], log_key: str, witnesses: list[str] | None = None, quorum: int = 0, state_dir: Path | None = None
+    stream: IO[bytes],
+    log_key: str,
+    witnesses: list[str] | None = None,
+    quorum: int = 0,
+    state_dir: Path | None = None,
+    *,
+    jobs: int = 1,
 ) -> Report:
-    """Verify a bundle read from ``stream``; :class:`VerificationError` names what broke."""
+    """Verify a bundle read from ``stream``; :class:`VerificationError` names what broke.
+
+    With ``jobs`` above 1, a stream opened from a file, and at least
+    :data:`PARALLEL_FROM` entries, that many processes check runs of the
+    entries side by side; any failure is then checked again in one process,
+    which names what broke.
+    """
     witnesses = witnesses or []
-    origin, notes, entries = _read_bundle(stream)
+    origin, notes, count, entries = _read_bundle(stream)
     if log_key.split("+", 1)[0] != origin:
         raise VerificationError(f"the pinned log key is for {log_key.split('+', 1)[0]!r}, the bundle for {origin!r}")
     checkpoints = _open_checkpoints(notes, origin, log_key)
@@ -221,27 +405,12 @@ def verify_bundle(
         raise VerificationError("the bundle has no signed checkpoint")
     accepted = _accepted_before(state_dir, origin, log_key)
     wanted_roots = {c.size for c in checkpoints} | ({accepted.size} if accepted else set())
-    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    frontier = merkle.Frontier()
-    leaves: list[bytes] = []
-    prev: bytes | None = None
-    prev_json = b"null"
-    origin_json = canonical.encode(origin)
-    last_of: dict[bytes, int] = {}
-    sha256 = hashlib.sha256
-    count = 0
-    for index, data in entries:
-        if not _entry_holds(index, data, origin_json, prev_json, last_of):
-            _check_entry(index, data, origin, prev, last_of)
-        prev = sha256(b"\x00" + data).digest()
-        prev_json = b'"' + b2a_base64(prev, newline=False) + b'"'
-        leaves.append(prev)
-        count = index + 1
-        if count in wanted_roots or len(leaves) == _BATCH:
-            frontier.extend(leaves)
-            leaves.clear()
-            if count in wanted_roots:
-                roots[count] = frontier.root()
+    roots = None
+    if jobs > 1 and count >= PARALLEL_FROM and isinstance(getattr(stream, "name", None), str):
+        roots = _walk_parallel(stream.name, stream.tell(), count, origin, wanted_roots, jobs=jobs)
+    if roots is None:  # one process, which also names what broke when a worker found something wrong
+        count, _, snapshots = _walk(entries, origin, None, merkle.Frontier(), wanted_roots, last_of={})
+        roots = {size: merkle.Frontier(nodes).root() for size, nodes in snapshots.items()} | {0: merkle.EMPTY_ROOT}
     for checkpoint in checkpoints:
         if checkpoint.size > count:
             raise VerificationError(f"the checkpoint of size {checkpoint.size} covers entries the bundle lacks (it has {count})")
@@ -310,6 +479,11 @@ def _remember(state_dir: Path, origin: str, signed: str) -> None:
     temporary.replace(path)
 
 
+def _cpus() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``caliber-verify`` command."""
     parser = argparse.ArgumentParser(prog="caliber-verify", description="Verify an exported Caliber custody ledger bundle, offline.")
@@ -318,10 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--witness", action="append", default=[], metavar="VKEY", help="a witness's verifier key (repeat)")
     parser.add_argument("--quorum", type=int, default=0, help="cosignatures the latest checkpoint needs")
     parser.add_argument("--state", type=Path, help="folder remembering the checkpoint accepted last time")
+    parser.add_argument("--jobs", type=int, default=_cpus(), help="processes checking entries side by side (default: every CPU)")
     args = parser.parse_args(argv)
     try:
         with args.bundle.open("rb") as stream:
-            report = verify_bundle(stream, args.log_key, args.witness, args.quorum, args.state)
+            report = verify_bundle(stream, args.log_key, args.witness, args.quorum, args.state, jobs=max(args.jobs, 1))
     except VerificationError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         if exc.evidence:
