@@ -1,0 +1,1 @@
+"""Label codes, scan normalisation and (later) label renderers."""

@@ -1,0 +1,97 @@
+"""Label codes: digits only, with a Damm check digit.
+
+Keyboard-wedge scanners on QWERTZ, Albanian or Cyrillic layouts garble letters
+and punctuation but never digits, so a code is nine digits of serial number
+and one Damm check digit. The Damm quasigroup catches every single-digit error
+and every swap of two neighbouring digits. People read a code in groups:
+``0000 0004 27``.
+
+A scan may hold the whole label URL (``BASE_URL/s/CODE``), the bare code, or
+either typed through the wrong keyboard layout: :func:`find_code` finds the
+code in it.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CODE_DIGITS", "CodeError", "check_digit", "find_code", "format_code", "is_valid", "make_code", "number_of"]
+
+SERIAL_DIGITS = 9
+CODE_DIGITS = SERIAL_DIGITS + 1
+MAX_SERIAL = 10**SERIAL_DIGITS - 1
+
+# The totally anti-symmetric quasigroup of order 10 from H. Michael Damm (2004).
+_DAMM = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
+_DIGIT_RUNS = re.compile(rf"(?<![0-9])[0-9]{{{CODE_DIGITS}}}(?![0-9])")
+_SPACED = re.compile(r"(?<![0-9])[0-9]{4} [0-9]{4} [0-9]{2}(?![0-9])")
+
+
+class CodeError(ValueError):
+    """A text holds no valid label code; the message says why."""
+
+
+def _interim(digits: str) -> int:
+    state = 0
+    for digit in digits:
+        state = _DAMM[state][ord(digit) - 48]
+    return state
+
+
+def check_digit(digits: str) -> str:
+    """The Damm check digit of a string of digits."""
+    if not digits.isascii() or not digits.isdigit():
+        raise CodeError(f"{digits!r} is not a string of digits")
+    return str(_interim(digits))
+
+
+def is_valid(code: str) -> bool:
+    """Whether ``code`` is ten digits whose last is the Damm check digit of the first nine."""
+    return len(code) == CODE_DIGITS and code.isascii() and code.isdigit() and _interim(code) == 0
+
+
+def make_code(serial: int) -> str:
+    """The label code of serial number ``serial`` (1 to 999,999,999)."""
+    if not 1 <= serial <= MAX_SERIAL:
+        raise CodeError(f"label serial {serial} is outside 1..{MAX_SERIAL}")
+    digits = f"{serial:0{SERIAL_DIGITS}d}"
+    return digits + check_digit(digits)
+
+
+def number_of(code: str) -> int:
+    """The serial number inside a valid code."""
+    if not is_valid(code):
+        raise CodeError(f"{code!r} is not a valid label code")
+    return int(code[:SERIAL_DIGITS])
+
+
+def format_code(code: str) -> str:
+    """The code in groups for people to read: ``0000 0004 27``."""
+    return f"{code[:4]} {code[4:8]} {code[8:]}"
+
+
+def find_code(text: str) -> str:
+    """The label code in a scan or typed text: a URL, a bare or grouped code, whatever the keyboard layout did.
+
+    Only digits survive a wrong layout, so the code is the last run of exactly
+    ten digits (or the grouped form) whose check digit holds.
+    """
+    candidates = [m.group() for m in _DIGIT_RUNS.finditer(text)]
+    candidates += [m.group().replace(" ", "") for m in _SPACED.finditer(text)]
+    valid = [c for c in candidates if is_valid(c)]
+    if valid:
+        return valid[-1]
+    if candidates:
+        raise CodeError(f"{candidates[-1]} is not a valid label code: a digit was misread or two were swapped")
+    raise CodeError(f"no label code ({CODE_DIGITS} digits) in {text.strip()[:60]!r}")
