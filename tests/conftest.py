@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,8 +26,10 @@ from caliber.accounts.service import AccountService
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
+from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
 from caliber.ledger import merkle
+from caliber.ledger.audit import replay
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import Ledger
 from caliber.models import metadata
@@ -158,6 +161,39 @@ def inventory(ledger: Ledger) -> InventoryService:
 
 
 @pytest.fixture
-def factory(accounts: AccountService, inventory: InventoryService) -> Factory:
-    """Builds depots, locations and users through the services."""
-    return Factory(accounts, inventory)
+def items(ledger: Ledger, tmp_path: Path) -> ItemService:
+    """The items and lots service over the test database (photos in the test's folder)."""
+    return ItemService(ledger, tmp_path / "photos")
+
+
+@pytest.fixture
+def factory(accounts: AccountService, inventory: InventoryService, items: ItemService) -> Factory:
+    """Builds depots, locations, users, items and lots through the services."""
+    return Factory(accounts, inventory, items)
+
+
+@pytest.fixture(scope="session")
+def empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite database file to copy for replays."""
+    path = tmp_path_factory.mktemp("replay") / "empty.db"
+    in_thread(migrate.upgrade, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def replay_differences(db: Database, empty_sqlite: Path, folder: Path) -> list[object]:
+    """What ``caliber ledger check`` finds: the ledger replayed into an empty database, compared with ``db``."""
+    copy = folder / f"replay-{secrets.token_hex(4)}.db"
+    await asyncio.to_thread(shutil.copyfile, empty_sqlite, copy)
+    empty = Database(create_engine(f"sqlite+aiosqlite:///{copy}"))
+    try:
+        return list(await replay(db, empty))
+    finally:
+        await empty.dispose()
+
+
+@pytest.fixture
+async def ledger_checked(db: Database, empty_sqlite: Path, tmp_path: Path) -> AsyncIterator[None]:
+    """After the test, the ledger replays into exactly the live state tables (``caliber ledger check``)."""
+    yield
+    differences = await replay_differences(db, empty_sqlite, tmp_path)
+    assert differences == [], "\n".join(map(str, differences))

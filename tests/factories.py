@@ -12,8 +12,20 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService, UserView
-from caliber.inventory.models import Depot, DepotKind, Location, LocationKind
-from caliber.inventory.schemas import NewDepot, NewLocation
+from caliber.inventory.items import ItemService
+from caliber.inventory.lifecycle import IntakeSource
+from caliber.inventory.models import (
+    AmmunitionLot,
+    CompatibilityGroup,
+    Depot,
+    DepotKind,
+    HazardDivision,
+    Item,
+    Location,
+    LocationKind,
+    UnType,
+)
+from caliber.inventory.schemas import NewDepot, NewItem, NewLocation, NewLot
 from caliber.inventory.service import InventoryService
 
 OPERATOR = Actor.operator("tests")
@@ -27,6 +39,7 @@ class Factory:
 
     accounts: AccountService
     inventory: InventoryService
+    items: ItemService
 
     async def depot(self, **overrides: Any) -> Depot:
         """A depot (default: an army depot in Serbia with a unique code)."""
@@ -56,6 +69,55 @@ class Factory:
         }
         values.update(overrides)
         return await self.accounts.create_user(OPERATOR, NewUser(**values))
+
+    def new_item(self, depot: Depot, **overrides: Any) -> NewItem:
+        """What a clerk types for a weapon (default: a Zastava M70 assault rifle surrendered in ``depot``)."""
+        n = next(_counter)
+        values: dict[str, Any] = {
+            "depot_id": depot.id,
+            "manufacturer": "Zastava",
+            "model": "M70",
+            "calibre": "7.62x39mm",
+            "serial": f"Z{n:07d}",
+            "un_type": UnType.ASSAULT_RIFLE,
+            "intake_source": IntakeSource.SURRENDERED,
+        }
+        values.update(overrides)
+        return NewItem(**values)
+
+    async def item(self, depot: Depot, **overrides: Any) -> Item:
+        """A weapon taken into custody in ``depot``."""
+        (item,) = await self.items.register_items(OPERATOR, [self.new_item(depot, **overrides)])
+        return item
+
+    def new_lot(self, depot: Depot, **overrides: Any) -> NewLot:
+        """An ammunition lot (default: 10,000 rounds of 7.62x39mm, 1.4S)."""
+        n = next(_counter)
+        values: dict[str, Any] = {
+            "depot_id": depot.id,
+            "lot_number": f"PPU-{n:05d}",
+            "manufacturer": "Prvi Partizan",
+            "calibre": "7.62x39mm",
+            "nature": "ball",
+            "quantity": 10_000,
+            "gross_mass_kg": "180",
+            "net_explosive_mass_kg": "16.5",
+            "hazard_division": HazardDivision.D1_4,
+            "compatibility_group": CompatibilityGroup.S,
+            "intake_source": IntakeSource.SURPLUS,
+        }
+        values.update(overrides)
+        return NewLot(**values)
+
+    async def lot(self, depot: Depot, **overrides: Any) -> AmmunitionLot:
+        """An ammunition lot taken into custody in ``depot``."""
+        return await self.items.register_lot(OPERATOR, self.new_lot(depot, **overrides))
+
+    async def actor(self, role: Role = Role.DEPOT_CLERK, depots: list[Depot] | None = None) -> Actor:
+        """A new user of ``role`` (assigned to ``depots``) as the services see them."""
+        view = await self.user(role, depots)
+        ids = frozenset(d.id for d in depots or [])
+        return Actor(id=view.user.id, username=view.user.username, display_name=view.user.display_name, role=role, depot_ids=ids)
 
     async def token(self, view: UserView) -> str:
         """An API token secret for the user."""

@@ -27,6 +27,7 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.inventory.items import ItemService
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
 from caliber.ledger.routes import LedgerApi, LedgerPages
@@ -102,6 +103,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "db": Provide(lambda: db, sync_to_thread=False),
             "accounts": Provide(_state("accounts"), sync_to_thread=False),
             "inventory": Provide(_state("inventory"), sync_to_thread=False),
+            "items": Provide(_state("items"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
             "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
@@ -119,6 +121,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "signer": signer,
                 "accounts": AccountService(ledger, settings.session_hours),
                 "inventory": InventoryService(ledger),
+                "items": ItemService(ledger, settings.data_dir / "photos"),
                 "witnesses": WitnessService(ledger),
             }
         ),
@@ -130,6 +133,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "Ledger": Ledger,
             "LogSigner": LogSigner,
             "WitnessService": WitnessService,
+            "ItemService": ItemService,
         },
     )
 

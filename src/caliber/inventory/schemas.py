@@ -8,7 +8,18 @@ from uuid import UUID
 
 import msgspec
 
-from caliber.inventory.models import DepotKind, LocationKind
+from caliber.inventory.lifecycle import Action, IntakeSource, Status
+from caliber.inventory.models import (
+    CompatibilityGroup,
+    ComponentType,
+    Condition,
+    DepotKind,
+    EuCategory,
+    HazardDivision,
+    ItemKind,
+    LocationKind,
+    UnType,
+)
 from caliber.schemas import Code, Name, Text
 
 JurisdictionCode = Annotated[str, msgspec.Meta(pattern=r"^(AL|BA|XK|ME|MK|RS)$")]
@@ -82,3 +93,166 @@ class LocationOut(msgspec.Struct):
     path: str
     depth: int
     active: bool
+
+
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"\S")]
+"""A maker, model or nature: 1 to 120 characters, not blank."""
+Calibre = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"\S")]
+Serial = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"\S")]
+"""As marked; ``illegible`` or ``removed`` where it cannot be read."""
+Reference = Annotated[str, msgspec.Meta(max_length=120)]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Year = Annotated[int, msgspec.Meta(ge=1800, le=2100)]
+LabelCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{10}$")]
+Kilograms = Annotated[str, msgspec.Meta(pattern=r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$")]
+"""A mass in kilograms as a decimal string, to the gram: ``12.5``."""
+Notes = Annotated[str, msgspec.Meta(max_length=4000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=400, pattern=r"\S")]
+
+
+class NewItem(msgspec.Struct, forbid_unknown_fields=True):
+    """A weapon or component taken into custody."""
+
+    depot_id: UUID
+    manufacturer: Short
+    model: Short
+    calibre: Calibre
+    serial: Serial
+    un_type: UnType
+    intake_source: IntakeSource
+    condition: Condition = Condition.UNKNOWN
+    kind: ItemKind = ItemKind.WEAPON
+    component_type: ComponentType | None = None
+    parent_code: LabelCode | None = None
+    location_id: UUID | None = None
+    country_of_manufacture: Country | None = None
+    year_of_manufacture: Year | None = None
+    import_country: Country | None = None
+    import_year: Year | None = None
+    marking_location: Text = ""
+    other_marks: Text = ""
+    eu_category: EuCategory | None = None
+    case_reference: Reference = ""
+    court_order: Reference = ""
+    notes: Notes = ""
+
+
+class NewLot(msgspec.Struct, forbid_unknown_fields=True):
+    """An ammunition lot taken into custody."""
+
+    depot_id: UUID
+    lot_number: Short
+    manufacturer: Short
+    calibre: Calibre
+    nature: Short
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10**12)]
+    gross_mass_kg: Kilograms
+    net_explosive_mass_kg: Kilograms
+    hazard_division: HazardDivision
+    compatibility_group: CompatibilityGroup
+    intake_source: IntakeSource
+    condition: Condition = Condition.UNKNOWN
+    year: Year | None = None
+    location_id: UUID | None = None
+    case_reference: Reference = ""
+    court_order: Reference = ""
+    notes: Notes = ""
+
+
+class ItemOut(msgspec.Struct):
+    """A weapon or component as the API shows it."""
+
+    id: UUID
+    code: str
+    kind: ItemKind
+    component_type: ComponentType | None
+    parent_code: str | None
+    manufacturer: str
+    model: str
+    calibre: str
+    serial: str
+    un_type: UnType
+    country_of_manufacture: str | None
+    year_of_manufacture: int | None
+    import_country: str | None
+    import_year: int | None
+    marking_location: str
+    other_marks: str
+    eu_category: str | None
+    intake_source: IntakeSource
+    case_reference: str
+    court_order: str
+    condition: Condition
+    notes: str
+    depot_id: UUID
+    location_id: UUID | None
+    status: Status
+    duplicate_review: str | None
+    registered_at: dt.datetime
+    photos: list[str] = msgspec.field(default_factory=list)
+
+
+class LotOut(msgspec.Struct):
+    """An ammunition lot as the API shows it."""
+
+    id: UUID
+    code: str
+    lot_number: str
+    parent_code: str | None
+    manufacturer: str
+    year: int | None
+    calibre: str
+    nature: str
+    quantity: int
+    gross_mass_kg: str
+    net_explosive_mass_kg: str
+    hazard_division: str
+    compatibility_group: str
+    intake_source: IntakeSource
+    case_reference: str
+    court_order: str
+    condition: Condition
+    notes: str
+    depot_id: UUID
+    location_id: UUID | None
+    status: Status
+    registered_at: dt.datetime
+
+
+class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
+    """A lifecycle action on one record, with why (and the court order that releases a hold)."""
+
+    action: Action
+    reason: Reason
+    court_order: Reference = ""
+
+
+class Correction(msgspec.Struct, forbid_unknown_fields=True):
+    """A corrected field: the record keeps its history, the page shows the new value."""
+
+    field: str
+    value: str | int | None
+    reason: Reason
+
+
+class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Records (by label code) to put in one location (by id or by its label code)."""
+
+    codes: Annotated[list[LabelCode], msgspec.Meta(min_length=1, max_length=5000)]
+    location_id: UUID | None = None
+    location_code: LabelCode | None = None
+
+
+class SplitRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Part of a lot taken off as a new lot (same lot number); masses are shared in proportion unless given."""
+
+    quantity: Annotated[int, msgspec.Meta(ge=1)]
+    reason: Reason
+    location_id: UUID | None = None
+
+
+class DuplicateReview(msgspec.Struct, forbid_unknown_fields=True):
+    """A manager's decision on a possible duplicate."""
+
+    decision: Annotated[str, msgspec.Meta(pattern=r"^(distinct|same_item)$")]
+    reason: Reason

@@ -4,7 +4,7 @@ Events and what they carry in ``data``:
 
 - ``depot.registered``: id, code, name, kind, jurisdiction, address
 - ``depot.changed``: id, changes {field: {old, new}} for name, kind, address, active
-- ``location.created``: id, depot_id, parent_id, kind, name, path
+- ``location.created``: id, code (its label code), depot_id, parent_id, kind, name, path
 - ``location.renamed``: id, depot_id, old_name, new_name, old_path, new_path (children follow)
 - ``location.changed``: id, changes {active: {old, new}}
 """
@@ -24,6 +24,7 @@ from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.models import Depot, Jurisdiction, Location
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
+from caliber.labels import service as labels
 from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 
 __all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
@@ -152,8 +153,10 @@ class InventoryService:
                 path = parent.path + PATH_SEPARATOR + name
             await _require_free_path(session, depot_id, path)
             location_id = new_id()
+            (code,) = await labels.issue_codes(session, 1)
             data = {
                 "id": str(location_id),
+                "code": code,
                 "depot_id": str(depot_id),
                 "parent_id": str(new.parent_id) if new.parent_id else None,
                 "kind": new.kind.value,
@@ -260,9 +263,11 @@ async def _location_created(session: AsyncSession, event: dict[str, Any]) -> Non
             kind=data["kind"],
             name=data["name"],
             path=data["path"],
+            code=data["code"],
         )
     )
     await session.flush()
+    await labels.register_codes(session, "location", [(data["code"], UUID(data["id"]))])
 
 
 @applier("location.renamed")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ __all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "audit", "export_bundle
 
 BATCH = 5000
 # State tables the ledger rebuilds, and the columns that are not custody state.
-CUSTODY_TABLES = ["depot", "location", "user_account", "user_depot", "ledger_witness"]
+CUSTODY_TABLES = ["depot", "location", "user_account", "user_depot", "ledger_witness", "label", "item", "item_photo", "ammunition_lot"]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 
 Progress = Callable[[int], None]
@@ -147,12 +148,13 @@ async def replay(live: Database, empty: Database, progress: Progress | None = No
                 rows = await source.scalars(
                     select(LedgerEntry.data).where(LedgerEntry.idx >= start, LedgerEntry.idx < end).order_by(LedgerEntry.idx)
                 )
-                for data in rows:
-                    event = canonical.check(data)
-                    handler = handlers.get(event["type"])
+                events = [canonical.check(data) for data in rows]
+                for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):
+                    handler = handlers.get(event_type)
+                    group = list(run)
                     if handler is None:
-                        raise AuditError(f"no applier for event type {event['type']!r} (entry {event['seq']})")
-                    await handler(target, event)
+                        raise AuditError(f"no applier for event type {event_type!r} (entry {group[0]['seq']})")
+                    await handler(target, group)
                 if progress:
                     progress(end - start)
     differences: list[Difference] = []

@@ -9,8 +9,10 @@ A domain service changes state only through :meth:`Ledger.write`::
 ``record`` applies the event to the state tables at once (through the applier
 its domain registered with :func:`applier`) and the block appends every
 recorded event to the log when it ends, sharing one lock and one commit.
-Replaying the log through the same appliers rebuilds the state tables
-(``caliber ledger check``).
+Bulk work (imports, manifests) calls ``record_many`` with many events of one
+type: an applier registered with ``batch=True`` then applies them all with a
+few statements. Replaying the log through the same appliers rebuilds the
+state tables (``caliber ledger check``).
 """
 
 from __future__ import annotations
@@ -42,24 +44,38 @@ class StoreCorrupt(RuntimeError):
     """The ledger tables contradict themselves (rows missing or changed outside Caliber)."""
 
 
-Applier = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-_appliers: dict[str, Applier] = {}
+Applier = Callable[[AsyncSession, Any], Awaitable[None]]
+"""Applies one event (a dict), or with ``batch=True`` a list of events of its type, to the state tables."""
+BatchApplier = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
+_appliers: dict[str, BatchApplier] = {}
 
 
-def applier(event_type: str) -> Callable[[Applier], Applier]:
-    """Register the function that applies events of ``event_type`` to the state tables."""
+def applier(event_type: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
+    """Register the function that applies events of ``event_type`` to the state tables.
+
+    With ``batch=True`` the function takes a list of events (in log order) and
+    should apply them with a few statements; otherwise it takes one event.
+    """
 
     def register(function: Applier) -> Applier:
         if event_type in _appliers:
             raise ValueError(f"two appliers for {event_type}")
-        _appliers[event_type] = function
+        if batch:
+            _appliers[event_type] = function
+        else:
+
+            async def each(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+                for event in events:
+                    await function(session, event)
+
+            _appliers[event_type] = each
         return function
 
     return register
 
 
-def appliers() -> dict[str, Applier]:
-    """Every registered applier, by event type."""
+def appliers() -> dict[str, BatchApplier]:
+    """Every registered applier, by event type, each taking a list of events of its type."""
     return dict(_appliers)
 
 
@@ -116,19 +132,22 @@ class CustodyTransaction:
 
     async def record(self, event_type: str, subjects: Iterable[str], data: dict[str, Any]) -> dict[str, Any]:
         """Apply one custody event to the state tables now; it joins the log when the block ends."""
+        return (await self.record_many(event_type, [(subjects, data)]))[0]
+
+    async def record_many(self, event_type: str, events: Iterable[tuple[Iterable[str], dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Apply many custody events of one type, each ``(subjects, data)``, in one go; they join the log in order."""
         handler = _appliers.get(event_type)
         if handler is None:
             raise LookupError(f"no applier registered for {event_type}")
-        event = {
-            "time": rfc3339(dt.datetime.now(dt.UTC)),
-            "actor": self.actor,
-            "type": event_type,
-            "subjects": sorted(set(subjects)),
-            "data": data,
-        }
-        await handler(self.session, event)  # a value outside the event schema fails at append: all rolls back
-        self.pending.append(event)
-        return event
+        time = rfc3339(dt.datetime.now(dt.UTC))
+        recorded = [
+            {"time": time, "actor": self.actor, "type": event_type, "subjects": sorted(set(subjects)), "data": data}
+            for subjects, data in events
+        ]
+        if recorded:
+            await handler(self.session, recorded)  # a value outside the event schema fails at append: all rolls back
+            self.pending.extend(recorded)
+        return recorded
 
 
 class Ledger:

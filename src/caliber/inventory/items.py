@@ -1,0 +1,739 @@
+"""The only code that changes weapons, components and ammunition lots: each change is a custody event.
+
+Events (``data`` is flat, so the verifier reads them on its fast path):
+
+- ``item.registered``: every field of the record, its label code, depot,
+  location, status and ``duplicates`` (codes of records with the same identity)
+- ``lot.registered``: every field of the lot, masses as decimal strings of kg
+- ``item.moved`` / ``lot.moved``: code, depot_id, from_location, to_location
+- ``item.status_changed`` / ``lot.status_changed``: code, action, from, to, reason, court_order
+- ``item.corrected`` / ``lot.corrected``: code, field, old, new, reason
+- ``item.duplicate_reviewed``: code, decision (distinct | same_item), reason
+- ``item.photo_added``: code, sha256, content_type, size
+- ``lot.split``: code, new_code, new_id, quantity, gross_mass_kg, net_explosive_mass_kg, location_id, reason
+
+Every record's label code is its ledger subject, so its custody timeline is
+the chain of events about that code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import Select, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.db import new_id
+from caliber.errors import Conflict, InvalidInput, NotFound
+from caliber.inventory.countries import COUNTRY_CODES
+from caliber.inventory.lifecycle import TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
+from caliber.inventory.models import AmmunitionLot, Depot, Item, ItemKind, ItemPhoto, Location
+from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
+from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
+from caliber.labels import service as labels
+from caliber.labels.codes import CodeError, find_code
+from caliber.ledger.store import CustodyTransaction, Ledger, applier
+
+__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind"]
+
+DEPOT_STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
+MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
+PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+LOOKUP_CHUNK = 500  # values per IN (...) list
+RecordKind = Literal["item", "lot"]
+
+ITEM_FIELDS = (
+    "kind",
+    "component_type",
+    "parent_code",
+    "manufacturer",
+    "model",
+    "calibre",
+    "serial",
+    "un_type",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+    "marking_location",
+    "other_marks",
+    "eu_category",
+    "intake_source",
+    "case_reference",
+    "court_order",
+    "condition",
+    "notes",
+)
+LOT_FIELDS = (
+    "lot_number",
+    "manufacturer",
+    "year",
+    "calibre",
+    "nature",
+    "quantity",
+    "gross_mass_kg",
+    "net_explosive_mass_kg",
+    "hazard_division",
+    "compatibility_group",
+    "intake_source",
+    "case_reference",
+    "court_order",
+    "condition",
+    "notes",
+)
+_TEXT_FIELDS = {"manufacturer", "model", "calibre", "serial", "marking_location", "other_marks", "case_reference", "court_order", "notes"}
+_TEXT_FIELDS |= {"lot_number", "nature"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of search results and the cursor of the next page (None: last page)."""
+
+    records: list[Any]
+    next_after: UUID | None
+
+
+def event_time(event: dict[str, Any]) -> dt.datetime:
+    """When an event was recorded."""
+    return dt.datetime.fromisoformat(event["time"])
+
+
+def _value(value: Any) -> Any:
+    """A struct field as an event carries it: enums by value, text trimmed."""
+    if isinstance(value, str):
+        return squeeze(value) if "\n" not in value else value.strip()
+    return value
+
+
+def _model(kind: RecordKind) -> type[Item] | type[AmmunitionLot]:
+    return Item if kind == "item" else AmmunitionLot
+
+
+class ItemService:
+    """Intake, look-up, moves, lifecycle actions, corrections and splits of items and lots."""
+
+    def __init__(self, ledger: Ledger, photo_dir: Path) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
+        self.photo_dir = photo_dir
+
+    # -- intake ----------------------------------------------------------
+
+    async def register_items(self, actor: Actor, items: Sequence[NewItem]) -> list[Item]:
+        """Take weapons and components into custody, each with a new label code; one transaction for all."""
+        actor.require_role(*DEPOT_STAFF)
+        async with self.ledger.write(actor) as tx:
+            codes = await self.record_items(tx, actor, items)
+            return await _by_codes(tx.session, Item, codes)
+
+    async def record_items(self, tx: CustodyTransaction, actor: Actor, items: Sequence[NewItem]) -> list[str]:
+        """Validate and record ``item.registered`` events inside ``tx`` (also used by imports); returns the codes."""
+        session = tx.session
+        await _check_places(session, actor, [(i.depot_id, i.location_id) for i in items])
+        for position, item in enumerate(items):
+            _check_item(item, position if len(items) > 1 else None)
+        parents = {i.parent_code for i in items if i.parent_code}
+        if parents:
+            found = {code for (code,) in await _in_chunks(session, select(Item.code), Item.code, parents)}
+            if missing := sorted(parents - found):
+                raise InvalidInput(f"no weapon with label code {missing[0]} to be the parent of a component", field="parent_code")
+        duplicates = await _duplicates(session, items)
+        codes = await labels.issue_codes(session, len(items))
+        events = []
+        for code, item, same in zip(codes, items, duplicates, strict=True):
+            data = {name: _value(getattr(item, name)) for name in ITEM_FIELDS}
+            data |= {
+                "id": str(new_id()),
+                "code": code,
+                "depot_id": str(item.depot_id),
+                "location_id": str(item.location_id) if item.location_id else None,
+                "status": intake_status(item.intake_source).value,
+                "duplicates": same,
+            }
+            events.append(([code], data))
+        await tx.record_many("item.registered", events)
+        return codes
+
+    async def register_lot(self, actor: Actor, lot: NewLot) -> AmmunitionLot:
+        """Take an ammunition lot into custody with a new label code."""
+        actor.require_role(*DEPOT_STAFF)
+        async with self.ledger.write(actor) as tx:
+            await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id)])
+            _check_lot(lot)
+            (code,) = await labels.issue_codes(tx.session, 1)
+            data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
+            data |= {
+                "id": str(new_id()),
+                "code": code,
+                "depot_id": str(lot.depot_id),
+                "location_id": str(lot.location_id) if lot.location_id else None,
+                "status": intake_status(lot.intake_source).value,
+            }
+            await tx.record("lot.registered", [code], data)
+            return (await _by_codes(tx.session, AmmunitionLot, [code]))[0]
+
+    # -- reading ---------------------------------------------------------
+
+    async def find(self, actor: Actor, scanned: str) -> tuple[RecordKind | Literal["location"], Any]:
+        """The record behind a scanned or typed label code, in ``actor``'s depots."""
+        try:
+            code = find_code(scanned)
+        except CodeError as exc:
+            raise InvalidInput(str(exc), field="code") from None
+        async with self.db.read() as session:
+            label = await labels.resolve(session, code)
+            if label is None:
+                raise NotFound(f"label {code} was never issued here")
+            model = {"item": Item, "lot": AmmunitionLot, "location": Location}[label.kind]
+            record = await session.get(model, label.record_id)
+            if record is None:  # pragma: no cover (the register and the records are written together)
+                raise NotFound(f"label {code} names a record that is missing")
+            await _visible_depot(session, actor, record.depot_id)
+            return label.kind, record  # type: ignore[return-value]
+
+    async def get(self, actor: Actor, kind: RecordKind, code: str) -> Any:
+        """One item or lot by label code, in ``actor``'s depots."""
+        async with self.db.read() as session:
+            return await _record(session, actor, kind, code)
+
+    async def photos(self, item: Item) -> list[ItemPhoto]:
+        """An item's photographs, oldest first."""
+        async with self.db.read() as session:
+            return list(await session.scalars(select(ItemPhoto).where(ItemPhoto.item_id == item.id).order_by(ItemPhoto.sha256)))
+
+    def photo_path(self, sha256: str) -> Path:
+        """Where the photo with this SHA-256 is stored."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise NotFound("no such photo")
+        return self.photo_dir / sha256[:2] / sha256
+
+    async def duplicates_of(self, actor: Actor, item: Item) -> list[Item]:
+        """Other records with the same identity (manufacturer, model, calibre, serial) in ``actor``'s depots."""
+        query = select(Item).where(Item.identity_key == item.identity_key, Item.id != item.id).order_by(Item.id)
+        if not actor.sees_all_depots:
+            query = query.where(Item.depot_id.in_(actor.depot_ids))
+        async with self.db.read() as session:
+            return list(await session.scalars(query.limit(50)))
+
+    async def search(self, actor: Actor, filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50) -> Page:
+        """Items matching ``filters`` (newest first), one page at a time by keyset."""
+        query = _item_filters(select(Item), actor, filters)
+        if after is not None:
+            query = query.where(Item.id < after)
+        async with self.db.read() as session:
+            found = list(await session.scalars(query.order_by(Item.id.desc()).limit(limit + 1)))
+        more = len(found) > limit
+        return Page(found[:limit], found[limit - 1].id if more else None)
+
+    async def search_lots(self, actor: Actor, filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50) -> Page:
+        """Ammunition lots matching ``filters`` (newest first), one page at a time by keyset."""
+        query = select(AmmunitionLot)
+        if not actor.sees_all_depots:
+            query = query.where(AmmunitionLot.depot_id.in_(actor.depot_ids))
+        for name in ("depot_id", "location_id", "status", "calibre", "hazard_division", "intake_source"):
+            if filters.get(name):
+                query = query.where(getattr(AmmunitionLot, name) == filters[name])
+        if filters.get("q"):
+            text = str(filters["q"]).strip()
+            query = query.where((AmmunitionLot.lot_number == text) | (AmmunitionLot.code == text.replace(" ", "")))
+        if after is not None:
+            query = query.where(AmmunitionLot.id < after)
+        async with self.db.read() as session:
+            found = list(await session.scalars(query.order_by(AmmunitionLot.id.desc()).limit(limit + 1)))
+        more = len(found) > limit
+        return Page(found[:limit], found[limit - 1].id if more else None)
+
+    # -- changing --------------------------------------------------------
+
+    async def move(self, actor: Actor, codes: Sequence[str], location_id: UUID | None = None, location_code: str | None = None) -> Location:
+        """Put records (items or lots, by code) into one location of their depot: one event per record."""
+        actor.require_role(*DEPOT_STAFF)
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            location = await _target_location(session, location_id, location_code)
+            await _visible_depot(session, actor, location.depot_id)
+            if not location.active:
+                raise Conflict(f"location {location.path!r} is inactive")
+            for kind, records in (await _records_by_code(session, codes)).items():
+                events = []
+                for record in records:
+                    _require_moveable(record, location)
+                    if record.location_id != location.id:
+                        data = {
+                            "code": record.code,
+                            "depot_id": str(record.depot_id),
+                            "from_location": str(record.location_id) if record.location_id else None,
+                            "to_location": str(location.id),
+                        }
+                        events.append(([record.code], data))
+                await tx.record_many(f"{kind}.moved", events)
+            return location
+
+    async def change_status(self, actor: Actor, kind: RecordKind, code: str, change: StatusChange) -> Any:
+        """Take one lifecycle action on one record; the transition table decides whether it may."""
+        action, reason, court_order = change.action, change.reason, change.court_order
+        rule = TRANSITIONS[action]
+        if not rule.manual:
+            raise Conflict(f"{action.label.lower()} happens through its work flow (transfer, stock check or destruction)")
+        async with self.ledger.write(actor) as tx:
+            record = await _record(tx.session, actor, kind, code)
+            status = Status(record.status)
+            target = transition(
+                action,
+                status,
+                Status(record.prior_status) if record.prior_status else None,
+                actor.role,
+                code=code,
+                court_order=court_order,
+            )
+            data = {
+                "code": code,
+                "action": action.value,
+                "from": status.value,
+                "to": target.value,
+                "reason": squeeze(reason),
+                "court_order": squeeze(court_order),
+            }
+            await tx.record(f"{kind}.status_changed", [code], data)
+            return record
+
+    async def correct(self, actor: Actor, kind: RecordKind, code: str, correction: Correction) -> Any:
+        """Correct one field of a record: the event keeps the old value, the new value and the reason."""
+        actor.require_role(*DEPOT_STAFF)
+        fields = ITEM_FIELDS if kind == "item" else LOT_FIELDS
+        if correction.field not in fields:
+            raise InvalidInput(f"{correction.field!r} cannot be corrected; fields: {', '.join(fields)}", field="field")
+        async with self.ledger.write(actor) as tx:
+            record = await _record(tx.session, actor, kind, code)
+            current = _current_values(record, kind)
+            wanted = dict(current)
+            wanted[correction.field] = correction.value
+            new = _value(getattr(_validated(kind, wanted), correction.field))
+            old = current[correction.field]
+            if new == old:
+                raise Conflict(f"{correction.field} is already {old!r}")
+            data = {"code": code, "field": correction.field, "old": old, "new": new, "reason": squeeze(correction.reason)}
+            await tx.record(f"{kind}.corrected", [code], data)
+            return record
+
+    async def review_duplicate(self, actor: Actor, code: str, decision: str, reason: str) -> Item:
+        """A manager's decision on a flagged possible duplicate (voiding a double record is a separate action)."""
+        actor.require_role(*MANAGERS)
+        async with self.ledger.write(actor) as tx:
+            item = await _record(tx.session, actor, "item", code)
+            if item.duplicate_review != "open":
+                raise Conflict(f"{code} has no open duplicate review")
+            await tx.record("item.duplicate_reviewed", [code], {"code": code, "decision": decision, "reason": squeeze(reason)})
+            return item  # type: ignore[no-any-return]
+
+    async def add_photo(self, actor: Actor, code: str, content: bytes, content_type: str) -> str:
+        """Store a photograph of an item under its SHA-256 and record it; returns the hash."""
+        actor.require_role(*DEPOT_STAFF)
+        magic = PHOTO_TYPES.get(content_type)
+        if magic is None:
+            raise InvalidInput(f"photos must be {', '.join(PHOTO_TYPES)}; got {content_type or 'no type'}", field="photo")
+        if not content.startswith(magic):
+            raise InvalidInput(f"the file is not a {content_type} image", field="photo")
+        if len(content) > MAX_PHOTO_BYTES:
+            raise InvalidInput(f"photos are limited to {MAX_PHOTO_BYTES // (1024 * 1024)} MB", field="photo")
+        digest = hashlib.sha256(content).hexdigest()
+        path = self.photo_path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".part")
+            temporary.write_bytes(content)
+            temporary.replace(path)
+        async with self.ledger.write(actor) as tx:
+            item = await _record(tx.session, actor, "item", code)
+            known = await tx.session.get(ItemPhoto, (item.id, digest))
+            if known is None:
+                data = {"code": code, "sha256": digest, "content_type": content_type, "size": len(content)}
+                await tx.record("item.photo_added", [code], data)
+        return digest
+
+    async def split_lot(self, actor: Actor, code: str, quantity: int, reason: str, location_id: UUID | None = None) -> AmmunitionLot:
+        """Take ``quantity`` pieces off a lot as a new lot with the same lot number; masses shared in proportion."""
+        actor.require_role(*DEPOT_STAFF)
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            lot = await _record(session, actor, "lot", code)
+            if Status(lot.status) not in (Status.EVIDENCE_HOLD, Status.AWAITING_DECISION, Status.SURPLUS, Status.APPROVED_FOR_DESTRUCTION):
+                raise Conflict(f"lot {code} is {Status(lot.status).label.lower()}: only a lot in storage can be split")
+            if not 0 < quantity < lot.quantity:
+                raise InvalidInput(f"a split takes between 1 and {lot.quantity - 1} of the {lot.quantity} pieces", field="quantity")
+            if location_id is not None:
+                await _check_places(session, actor, [(lot.depot_id, location_id)])
+            (new_code,) = await labels.issue_codes(session, 1)
+            data = {
+                "code": code,
+                "new_code": new_code,
+                "new_id": str(new_id()),
+                "quantity": quantity,
+                "gross_mass_kg": kilograms(lot.gross_mass_g * quantity // lot.quantity),
+                "net_explosive_mass_kg": kilograms(lot.net_explosive_mass_g * quantity // lot.quantity),
+                "location_id": str(location_id) if location_id else (str(lot.location_id) if lot.location_id else None),
+                "reason": squeeze(reason),
+            }
+            await tx.record("lot.split", [code, new_code], data)
+            return (await _by_codes(session, AmmunitionLot, [new_code]))[0]
+
+
+# -- checks ------------------------------------------------------------------
+
+
+def _check_item(item: NewItem, position: int | None) -> None:
+    where = f"record {position + 1}: " if position is not None else ""
+    if item.kind is ItemKind.COMPONENT and item.component_type is None:
+        raise InvalidInput(f"{where}a component needs its type (frame or receiver, barrel, ...)", field="component_type")
+    if item.kind is ItemKind.WEAPON and (item.component_type is not None or item.parent_code is not None):
+        raise InvalidInput(f"{where}a whole weapon has no component type or parent weapon", field="component_type")
+    _check_common(item.intake_source, item.case_reference, where)
+    for name in ("country_of_manufacture", "import_country"):
+        country = getattr(item, name)
+        if country is not None and country not in COUNTRY_CODES:
+            raise InvalidInput(f"{where}{country} is not an ISO 3166-1 country code", field=name)
+    if item.import_year is not None and item.year_of_manufacture is not None and item.import_year < item.year_of_manufacture:
+        raise InvalidInput(f"{where}imported in {item.import_year}, before it was made in {item.year_of_manufacture}", field="import_year")
+
+
+def _check_lot(lot: NewLot) -> None:
+    _check_common(lot.intake_source, lot.case_reference, "")
+    if grams(lot.net_explosive_mass_kg) > grams(lot.gross_mass_kg):
+        raise InvalidInput("the net explosive mass cannot exceed the gross mass", field="net_explosive_mass_kg")
+
+
+def _check_common(source: IntakeSource, case_reference: str, where: str) -> None:
+    if source is IntakeSource.SEIZED and not case_reference.strip():
+        raise InvalidInput(f"{where}a seized record needs its case reference (legal basis)", field="case_reference")
+
+
+def _validated(kind: RecordKind, values: dict[str, Any]) -> Any:
+    schema = NewItem if kind == "item" else NewLot
+    try:
+        checked = msgspec.convert({k: v for k, v in values.items() if v is not None}, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rpartition("$.")[2] if "$." in str(exc) else None
+        raise InvalidInput(str(exc), field=field) from None
+    if isinstance(checked, NewItem):
+        _check_item(checked, None)
+    else:
+        _check_lot(checked)
+    return checked
+
+
+def _current_values(record: Any, kind: RecordKind) -> dict[str, Any]:
+    if kind == "item":
+        values = {name: getattr(record, name) for name in ITEM_FIELDS}
+    else:
+        values = {name: getattr(record, name) for name in LOT_FIELDS if not name.endswith("_kg")}
+        values["gross_mass_kg"] = kilograms(record.gross_mass_g)
+        values["net_explosive_mass_kg"] = kilograms(record.net_explosive_mass_g)
+    values["depot_id"] = str(record.depot_id)
+    return values
+
+
+def _require_moveable(record: Any, location: Location) -> None:
+    if record.depot_id != location.depot_id:
+        raise Conflict(f"{record.code} is in another depot: dispatch it with a transfer instead")
+    if Status(record.status) not in (
+        Status.EVIDENCE_HOLD,
+        Status.AWAITING_DECISION,
+        Status.SURPLUS,
+        Status.APPROVED_FOR_DESTRUCTION,
+        Status.RETAINED,
+    ):
+        raise Conflict(f"{record.code} is {Status(record.status).label.lower()}: only records on the shelves can be moved")
+
+
+async def _in_chunks(session: AsyncSession, query: Select[Any], column: Any, values: Iterable[Any]) -> list[Any]:
+    ordered = list(values)
+    rows: list[Any] = []
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        rows += (await session.execute(query.where(column.in_(ordered[start : start + LOOKUP_CHUNK])))).all()
+    return rows
+
+
+async def _duplicates(session: AsyncSession, items: Sequence[NewItem]) -> list[list[str]]:
+    """For each new item, the codes of records already held with the same identity (and earlier ones in the batch)."""
+    keys = [identity_key(i.manufacturer, i.model, i.calibre, i.serial) for i in items]
+    readable = [serial_key(i.serial) not in UNREADABLE_SERIALS for i in items]
+    existing: dict[str, list[str]] = {}
+    wanted = {key for key, ok in zip(keys, readable, strict=True) if ok}
+    for key, code in await _in_chunks(session, select(Item.identity_key, Item.code), Item.identity_key, wanted):
+        existing.setdefault(key, []).append(code)
+    return [sorted(existing.get(key, [])) if ok else [] for key, ok in zip(keys, readable, strict=True)]
+
+
+async def _check_places(session: AsyncSession, actor: Actor, places: Sequence[tuple[UUID, UUID | None]]) -> None:
+    """Every depot exists, is active and in ``actor``'s scope; every location is active and in its depot."""
+    depot_ids = {depot for depot, _ in places}
+    depots = {d.id: d for d in await session.scalars(select(Depot).where(Depot.id.in_(depot_ids)))}
+    for depot_id in depot_ids:
+        depot = depots.get(depot_id)
+        if depot is None:
+            raise InvalidInput(f"no depot with id {depot_id}", field="depot_id")
+        actor.require_depot(depot.id, depot.code)
+        if not depot.active:
+            raise Conflict(f"depot {depot.code} is inactive")
+    location_ids = {location for _, location in places if location is not None}
+    if not location_ids:
+        return
+    locations = {loc.id: loc for loc in await session.scalars(select(Location).where(Location.id.in_(location_ids)))}
+    for depot_id, location_id in places:
+        if location_id is None:
+            continue
+        location = locations.get(location_id)
+        if location is None or location.depot_id != depot_id:
+            raise InvalidInput(f"location {location_id} is not in depot {depots[depot_id].code}", field="location_id")
+        if not location.active:
+            raise Conflict(f"location {location.path!r} is inactive")
+
+
+async def _visible_depot(session: AsyncSession, actor: Actor, depot_id: UUID) -> Depot:
+    depot = await session.get(Depot, depot_id)
+    if depot is None:  # pragma: no cover (records always reference a depot)
+        raise NotFound(f"no depot with id {depot_id}")
+    actor.require_depot(depot.id, depot.code)
+    return depot
+
+
+async def _record(session: AsyncSession, actor: Actor, kind: RecordKind, code: str) -> Any:
+    model = _model(kind)
+    record = await session.scalar(select(model).where(model.code == code))
+    if record is None:
+        raise NotFound(f"no {'item' if kind == 'item' else 'ammunition lot'} with label code {code}")
+    await _visible_depot(session, actor, record.depot_id)
+    return record
+
+
+async def _records_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[RecordKind, list[Any]]:
+    """Items and lots by code, in the order given; unknown codes raise :class:`NotFound` naming them."""
+    wanted = list(dict.fromkeys(codes))
+    items = {r.code: r for (r,) in await _in_chunks(session, select(Item), Item.code, wanted)}
+    lots = {r.code: r for (r,) in await _in_chunks(session, select(AmmunitionLot), AmmunitionLot.code, wanted)}
+    if missing := [c for c in wanted if c not in items and c not in lots]:
+        raise NotFound(f"no item or lot with label code {', '.join(missing[:5])}")
+    return {"item": [items[c] for c in wanted if c in items], "lot": [lots[c] for c in wanted if c in lots]}
+
+
+async def _by_codes(session: AsyncSession, model: Any, codes: Sequence[str]) -> list[Any]:
+    found = {r.code: r for (r,) in await _in_chunks(session, select(model), model.code, codes)}
+    return [found[code] for code in codes]
+
+
+async def _target_location(session: AsyncSession, location_id: UUID | None, location_code: str | None) -> Location:
+    if location_id is not None:
+        location = await session.get(Location, location_id)
+    elif location_code is not None:
+        location = await session.scalar(select(Location).where(Location.code == location_code))
+    else:
+        raise InvalidInput("name the location to move to: its id or its label code", field="location_id")
+    if location is None:
+        raise NotFound(f"no location {location_id or location_code}")
+    return location
+
+
+def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any]) -> Select[Any]:
+    if not actor.sees_all_depots:
+        query = query.where(Item.depot_id.in_(actor.depot_ids))
+    for name in ("depot_id", "location_id", "status", "un_type", "intake_source", "kind", "duplicate_review"):
+        if filters.get(name):
+            query = query.where(getattr(Item, name) == filters[name])
+    for name in ("manufacturer", "model", "calibre", "case_reference"):
+        if filters.get(name):
+            query = query.where(getattr(Item, name) == squeeze(str(filters[name])))
+    text = str(filters.get("q") or "").strip()
+    if text:
+        try:
+            code = find_code(text)
+        except CodeError:
+            key = serial_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Item.serial_key.like(f"%{key}%", escape="\\"))
+        else:
+            query = query.where(Item.code == code)
+    return query
+
+
+# -- appliers: the one place each event changes the tables (live and on replay) --
+
+
+@applier("item.registered", batch=True)
+async def _items_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    rows = []
+    for event in events:
+        data = event["data"]
+        moment = event_time(event)
+        row = {name: data[name] for name in ITEM_FIELDS}
+        row |= {
+            "id": UUID(data["id"]),
+            "code": data["code"],
+            "serial_key": serial_key(data["serial"]),
+            "identity_key": identity_key(data["manufacturer"], data["model"], data["calibre"], data["serial"]),
+            "depot_id": UUID(data["depot_id"]),
+            "location_id": UUID(data["location_id"]) if data["location_id"] else None,
+            "status": data["status"],
+            "prior_status": None,
+            "duplicate_review": "open" if data["duplicates"] else None,
+            "registered_at": moment,
+            "status_changed_at": moment,
+        }
+        rows.append(row)
+    await session.execute(insert(Item), rows)
+    await labels.register_codes(session, "item", [(row["code"], row["id"]) for row in rows])
+
+
+@applier("lot.registered", batch=True)
+async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    rows = []
+    for event in events:
+        data = event["data"]
+        moment = event_time(event)
+        row = {name: data[name] for name in LOT_FIELDS if not name.endswith("_kg")}
+        row |= {
+            "id": UUID(data["id"]),
+            "code": data["code"],
+            "parent_code": None,
+            "gross_mass_g": grams(data["gross_mass_kg"]),
+            "net_explosive_mass_g": grams(data["net_explosive_mass_kg"]),
+            "depot_id": UUID(data["depot_id"]),
+            "location_id": UUID(data["location_id"]) if data["location_id"] else None,
+            "status": data["status"],
+            "prior_status": None,
+            "registered_at": moment,
+            "status_changed_at": moment,
+        }
+        rows.append(row)
+    await session.execute(insert(AmmunitionLot), rows)
+    await labels.register_codes(session, "lot", [(row["code"], row["id"]) for row in rows])
+
+
+async def _applied_record(session: AsyncSession, model: Any, code: str) -> Any:
+    record = await session.scalar(select(model).where(model.code == code))
+    if record is None:
+        raise LookupError(f"an event names {code}, which no earlier event registered")
+    return record
+
+
+async def _moved(session: AsyncSession, model: Any, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        data = event["data"]
+        record = await _applied_record(session, model, data["code"])
+        record.location_id = UUID(data["to_location"])
+    await session.flush()
+
+
+@applier("item.moved", batch=True)
+async def _items_moved(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _moved(session, Item, events)
+
+
+@applier("lot.moved", batch=True)
+async def _lots_moved(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _moved(session, AmmunitionLot, events)
+
+
+_LEAVES_SHELVES = frozenset({Status.IN_TRANSIT, Status.MISSING, Status.TRANSFERRED_OUT, Status.RETURNED_TO_OWNER, Status.VOID})
+
+
+async def _status_changed(session: AsyncSession, model: Any, event: dict[str, Any]) -> None:
+    data = event["data"]
+    record = await _applied_record(session, model, data["code"])
+    target = Status(data["to"])
+    record.prior_status = data["from"] if target in (Status.IN_TRANSIT, Status.MISSING) else None
+    record.status = target.value
+    record.status_changed_at = event_time(event)
+    if target in _LEAVES_SHELVES:
+        record.location_id = None
+    if data["action"] == Action.RELEASE_HOLD.value:
+        record.court_order = data["court_order"]
+    await session.flush()
+
+
+@applier("item.status_changed")
+async def _item_status_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    await _status_changed(session, Item, event)
+
+
+@applier("lot.status_changed")
+async def _lot_status_changed(session: AsyncSession, event: dict[str, Any]) -> None:
+    await _status_changed(session, AmmunitionLot, event)
+
+
+@applier("item.corrected")
+async def _item_corrected(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    item = await _applied_record(session, Item, data["code"])
+    setattr(item, data["field"], data["new"])
+    item.serial_key = serial_key(item.serial)
+    item.identity_key = identity_key(item.manufacturer, item.model, item.calibre, item.serial)
+    await session.flush()
+
+
+@applier("lot.corrected")
+async def _lot_corrected(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    lot = await _applied_record(session, AmmunitionLot, data["code"])
+    field = data["field"]
+    if field.endswith("_kg"):
+        setattr(lot, field.removesuffix("_kg") + "_g", grams(data["new"]))
+    else:
+        setattr(lot, field, data["new"])
+    await session.flush()
+
+
+@applier("item.duplicate_reviewed")
+async def _duplicate_reviewed(session: AsyncSession, event: dict[str, Any]) -> None:
+    item = await _applied_record(session, Item, event["data"]["code"])
+    item.duplicate_review = "cleared"
+    await session.flush()
+
+
+@applier("item.photo_added")
+async def _photo_added(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    item = await _applied_record(session, Item, data["code"])
+    session.add(ItemPhoto(item_id=item.id, sha256=data["sha256"], content_type=data["content_type"], size=data["size"]))
+    await session.flush()
+
+
+@applier("lot.split")
+async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    parent = await _applied_record(session, AmmunitionLot, data["code"])
+    part_gross, part_net = grams(data["gross_mass_kg"]), grams(data["net_explosive_mass_kg"])
+    if not 0 < data["quantity"] < parent.quantity or part_gross > parent.gross_mass_g or part_net > parent.net_explosive_mass_g:
+        raise ValueError(f"split of {parent.code} takes more than the lot holds")
+    parent.quantity -= data["quantity"]
+    parent.gross_mass_g -= part_gross
+    parent.net_explosive_mass_g -= part_net
+    moment = event_time(event)
+    copied = {name: getattr(parent, name) for name in LOT_FIELDS if not name.endswith("_kg") and name != "quantity"}
+    session.add(
+        AmmunitionLot(
+            **copied,
+            id=UUID(data["new_id"]),
+            code=data["new_code"],
+            parent_code=parent.code,
+            quantity=data["quantity"],
+            gross_mass_g=part_gross,
+            net_explosive_mass_g=part_net,
+            depot_id=parent.depot_id,
+            location_id=UUID(data["location_id"]) if data["location_id"] else None,
+            status=parent.status,
+            prior_status=parent.prior_status,
+            registered_at=moment,
+            status_changed_at=moment,
+        )
+    )
+    await session.flush()
+    await labels.register_codes(session, "lot", [(data["new_code"], UUID(data["new_id"]))])
