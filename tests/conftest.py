@@ -161,9 +161,9 @@ def inventory(ledger: Ledger) -> InventoryService:
 
 
 @pytest.fixture
-def items(ledger: Ledger, tmp_path: Path) -> ItemService:
-    """The items and lots service over the test database (photos in the test's folder)."""
-    return ItemService(ledger, tmp_path / "photos")
+def items(ledger: Ledger, settings: Settings) -> ItemService:
+    """The items and lots service over the test database (photos in the test deployment's data dir)."""
+    return ItemService(ledger, settings.data_dir / "photos")
 
 
 @pytest.fixture

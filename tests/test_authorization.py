@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from caliber.accounts.models import Role
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"
 ROLES = [ANON, *(role.value for role in Role)]
@@ -42,6 +42,31 @@ def page(ok: int, allowed: set[str] | None = None, *, denied: int = 403, post: b
 
 ADMIN = {Role.ADMIN.value}
 LOCATION_EDITORS = {Role.ADMIN.value, Role.DEPOT_MANAGER.value}
+MANAGERS = LOCATION_EDITORS
+DEPOT_WORK = {Role.ADMIN.value, *STAFF}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+ITEM_BODY = {
+    "depot_id": "{depot_id}",
+    "manufacturer": "Zastava",
+    "model": "M70",
+    "calibre": "7.62x39mm",
+    "serial": "MATRIX",
+    "un_type": "assault_rifle",
+    "intake_source": "found",
+}
+LOT_BODY = {
+    "depot_id": "{depot_id}",
+    "lot_number": "L-1",
+    "manufacturer": "PPU",
+    "calibre": "9x19mm",
+    "nature": "ball",
+    "quantity": 100,
+    "gross_mass_kg": "2",
+    "net_explosive_mass_kg": "0.1",
+    "hazard_division": "1.4",
+    "compatibility_group": "S",
+    "intake_source": "surplus",
+}
 OUT_OF_SCOPE = dict.fromkeys(STAFF, 403)
 PUBLIC = dict.fromkeys(ROLES, 200)
 
@@ -53,8 +78,10 @@ class Case:
     method: str
     path: str
     expected: dict[str, int]
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
     form: bool = False
+    raw: tuple[str, bytes] | None = None
+    """A content type and a body sent as they are (uploads)."""
     scope: str = "depot"
     ids: dict[str, str] = field(default_factory=dict)
 
@@ -151,9 +178,54 @@ CASES: list[Case] = [
     Case(
         "PATCH", "/api/locations/{location_id:uuid}", {**answers(200, LOCATION_EDITORS), **OUT_OF_SCOPE}, {"name": "Renamed"}, scope="other"
     ),
+    # items and lots: API
+    Case("POST", "/api/items", answers(201, DEPOT_WORK), ITEM_BODY),
+    Case("POST", "/api/items", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, ITEM_BODY, scope="other"),
+    Case("POST", "/api/items/batch", answers(201, DEPOT_WORK), [ITEM_BODY, ITEM_BODY]),
+    Case("GET", "/api/items", answers(200)),
+    Case("GET", "/api/items/export.csv", answers(200)),
+    Case("GET", "/api/items/{code:str}", answers(200)),
+    Case("GET", "/api/items/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("GET", "/api/items/{code:str}/timeline", answers(200)),
+    Case("GET", "/api/items/{code:str}/photos/{sha256:str}", answers(200)),
+    Case("POST", "/api/items/{code:str}/status", answers(200, MANAGERS), {"action": "declare_surplus", "reason": "old stock"}),
+    Case("POST", "/api/items/{code:str}/corrections", answers(200, DEPOT_WORK), {"field": "notes", "value": "matrix", "reason": "r"}),
+    Case("POST", "/api/items/{code:str}/duplicate-review", answers(200, MANAGERS), {"decision": "distinct", "reason": "r"}),
+    Case("POST", "/api/items/{code:str}/photos", answers(201, DEPOT_WORK), raw=("image/png", PNG + b"2")),
+    Case(
+        "POST", "/api/items/{code:str}/photos", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, raw=("image/png", PNG + b"3"), scope="other"
+    ),
+    Case("POST", "/api/lots", answers(201, DEPOT_WORK), LOT_BODY),
+    Case("GET", "/api/lots", answers(200)),
+    Case("GET", "/api/lots/{code:str}", answers(200)),
+    Case("GET", "/api/lots/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/api/lots/{code:str}/status", answers(200, MANAGERS), {"action": "declare_surplus", "reason": "old stock"}),
+    Case("POST", "/api/lots/{code:str}/corrections", answers(200, DEPOT_WORK), {"field": "nature", "value": "tracer", "reason": "r"}),
+    Case("POST", "/api/lots/{code:str}/split", answers(201, DEPOT_WORK), {"quantity": 10, "reason": "part to destruction"}),
+    Case("POST", "/api/moves", answers(200, DEPOT_WORK), {"codes": ["{item_code}"], "location_id": "{location_id}"}),
+    Case(
+        "POST",
+        "/api/moves",
+        {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE},
+        {"codes": ["{item_code}"], "location_id": "{location_id}"},
+        scope="other",
+    ),
+    Case("GET", "/api/scan?code={item_code}", answers(200)),
+    Case("GET", "/api/scan?code={item_code}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
 ]
 
 _PARAM = re.compile(r"{(\w+):\w+}")
+
+
+def filled(body: Any, values: dict[str, str]) -> Any:
+    """``body`` with ``{name}`` placeholders in its strings replaced by this run's ids and codes."""
+    if isinstance(body, dict):
+        return {key: filled(value, values) for key, value in body.items()}
+    if isinstance(body, list):
+        return [filled(value, values) for value in body]
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return values[body[1:-1]]
+    return body
 
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
@@ -186,9 +258,16 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
     if role != ANON:
         me = admin if role == Role.ADMIN.value else await factory.user(Role(role), depots=[depot])
         headers["authorization"] = f"Bearer {await factory.token(me)}"
+    records = {}
+    for scope, where in (("depot", depot), ("other", other)):
+        first = await factory.item(where, serial="DUP-1")
+        item = await factory.item(where, serial="DUP-1")  # a possible duplicate of the first, for the review route
+        lot = await factory.lot(where)
+        photo = await factory.items.add_photo(OPERATOR, item.code, PNG, "image/png")
+        records[scope] = {"item_code": item.code, "lot_code": lot.code, "sha256": photo, "first": first.code}
     ids = {
-        "depot": {"depot_id": str(depot.id), "location_id": str(location.id)},
-        "other": {"depot_id": str(other.id), "location_id": str(other_location.id)},
+        "depot": {"depot_id": str(depot.id), "location_id": str(location.id), **records["depot"]},
+        "other": {"depot_id": str(other.id), "location_id": str(other_location.id), **records["other"]},
     }
     wrong = []
     for case in CASES:
@@ -200,14 +279,19 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
             "index": "0",
             "subject": f"depot:{depot.id}",
         }
-        path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path)
-        body = dict(case.body) if case.body is not None else None
-        if body and "username" in body:
+        values["code"] = values["lot_code"] if "/lots/" in case.path else values["item_code"]
+        path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
+        body = filled(case.body, values)
+        if isinstance(body, dict) and "username" in body:
             body["username"] = f"{body['username']}{role.replace('_', '')}"
-        if body and "code" in body:
+        if isinstance(body, dict) and "code" in body:
             body["code"] = f"{body['code']}-{ROLES.index(role)}"
         kwargs: dict[str, Any] = {"data": body} if case.form else {"json": body}
-        response = await client.request(case.method, path, headers=headers, **kwargs)
+        if case.raw is not None:
+            kwargs = {"content": case.raw[1], "headers": {**headers, "content-type": case.raw[0]}}
+        else:
+            kwargs["headers"] = headers
+        response = await client.request(case.method, path, **kwargs)
         if response.status_code != case.expected[role]:
             wrong.append(f"{case.method} {path} ({case.scope}): expected {case.expected[role]}, got {response.status_code}")
     assert not wrong, f"{role}:\n" + "\n".join(wrong)

@@ -27,6 +27,7 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
 from caliber.inventory.items import ItemService
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
@@ -89,6 +90,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             JurisdictionApi,
             DepotApi,
             LocationApi,
+            ItemApi,
+            LotApi,
+            MoveApi,
+            ScanApi,
             LedgerApi,
             LedgerPages,
             create_static_files_router(

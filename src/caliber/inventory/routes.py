@@ -55,6 +55,7 @@ def location_out(location: Location) -> LocationOut:
         location.path,
         depth,
         location.active,
+        location.code,
     )
 
 

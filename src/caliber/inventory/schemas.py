@@ -93,6 +93,7 @@ class LocationOut(msgspec.Struct):
     path: str
     depth: int
     active: bool
+    code: str | None = None
 
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"\S")]
