@@ -82,6 +82,8 @@ class Case:
     form: bool = False
     raw: tuple[str, bytes] | None = None
     """A content type and a body sent as they are (uploads)."""
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    """Files sent as a multipart form (page uploads)."""
     scope: str = "depot"
     ids: dict[str, str] = field(default_factory=dict)
 
@@ -212,6 +214,34 @@ CASES: list[Case] = [
     ),
     Case("GET", "/api/scan?code={item_code}", answers(200)),
     Case("GET", "/api/scan?code={item_code}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    # items and lots: pages (they work on records of their own, apart from the API's)
+    Case("GET", "/items/", page(200)),
+    Case("GET", "/items/new", page(200, DEPOT_WORK)),
+    Case("POST", "/items/new", page(302, DEPOT_WORK, post=True), ITEM_BODY, form=True),
+    Case("GET", "/items/intake", page(200, DEPOT_WORK)),
+    Case("POST", "/items/intake", page(200, DEPOT_WORK, post=True), ITEM_BODY, form=True),
+    Case("GET", "/items/{code:str}", page(200)),
+    Case("GET", "/items/{code:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/items/{code:str}/status", page(302, MANAGERS, post=True), {"action": "declare_surplus", "reason": "old"}, form=True),
+    Case("POST", "/items/{code:str}/correct", page(302, DEPOT_WORK, post=True), {"field": "notes", "value": "p", "reason": "r"}, form=True),
+    Case("POST", "/items/{code:str}/move", page(302, DEPOT_WORK, post=True), {"location_id": "{location_id}"}, form=True),
+    Case("POST", "/items/{code:str}/duplicate-review", page(302, MANAGERS, post=True), {"decision": "distinct", "reason": "r"}, form=True),
+    Case("POST", "/items/{code:str}/photos", page(302, DEPOT_WORK, post=True), files={"photo": ("p.png", PNG + b"4", "image/png")}),
+    Case("GET", "/lots/", page(200)),
+    Case("GET", "/lots/new", page(200, DEPOT_WORK)),
+    Case("POST", "/lots/new", page(302, DEPOT_WORK, post=True), LOT_BODY, form=True),
+    Case("GET", "/lots/{code:str}", page(200)),
+    Case("GET", "/lots/{code:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/lots/{code:str}/status", page(302, MANAGERS, post=True), {"action": "declare_surplus", "reason": "old"}, form=True),
+    Case(
+        "POST", "/lots/{code:str}/correct", page(302, DEPOT_WORK, post=True), {"field": "nature", "value": "HE", "reason": "r"}, form=True
+    ),
+    Case("POST", "/lots/{code:str}/move", page(302, DEPOT_WORK, post=True), {"location_id": "{location_id}"}, form=True),
+    Case("POST", "/lots/{code:str}/split", page(302, DEPOT_WORK, post=True), {"quantity": "5", "reason": "to destroy"}, form=True),
+    Case("GET", "/moves", page(200, DEPOT_WORK)),
+    Case("POST", "/moves", page(200, DEPOT_WORK, post=True), {"location_scan": "{location_code}"}, form=True),
+    Case("GET", "/s/{code:str}", page(302)),
+    Case("GET", "/s/{code:str}", {**page(302), **OUT_OF_SCOPE}, scope="other"),
 ]
 
 _PARAM = re.compile(r"{(\w+):\w+}")
@@ -260,14 +290,20 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
         headers["authorization"] = f"Bearer {await factory.token(me)}"
     records = {}
     for scope, where in (("depot", depot), ("other", other)):
-        first = await factory.item(where, serial="DUP-1")
-        item = await factory.item(where, serial="DUP-1")  # a possible duplicate of the first, for the review route
-        lot = await factory.lot(where)
+        await factory.item(where, serial="DUP-1")
+        item, page_item = [await factory.item(where, serial="DUP-1") for _ in range(2)]  # possible duplicates, for the review routes
+        lot, page_lot = await factory.lot(where), await factory.lot(where)
         photo = await factory.items.add_photo(OPERATOR, item.code, PNG, "image/png")
-        records[scope] = {"item_code": item.code, "lot_code": lot.code, "sha256": photo, "first": first.code}
+        records[scope] = {"item_code": item.code, "lot_code": lot.code, "sha256": photo}
+        records[scope] |= {"page_item_code": page_item.code, "page_lot_code": page_lot.code}
     ids = {
-        "depot": {"depot_id": str(depot.id), "location_id": str(location.id), **records["depot"]},
-        "other": {"depot_id": str(other.id), "location_id": str(other_location.id), **records["other"]},
+        "depot": {"depot_id": str(depot.id), "location_id": str(location.id), "location_code": location.code, **records["depot"]},
+        "other": {
+            "depot_id": str(other.id),
+            "location_id": str(other_location.id),
+            "location_code": other_location.code,
+            **records["other"],
+        },
     }
     wrong = []
     for case in CASES:
@@ -279,7 +315,8 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
             "index": "0",
             "subject": f"depot:{depot.id}",
         }
-        values["code"] = values["lot_code"] if "/lots/" in case.path else values["item_code"]
+        prefix = "" if case.path.startswith(("/api/", "/s/")) else "page_"
+        values["code"] = values[prefix + ("lot_code" if "/lots/" in case.path else "item_code")]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)
         if isinstance(body, dict) and "username" in body:
@@ -289,6 +326,8 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
         kwargs: dict[str, Any] = {"data": body} if case.form else {"json": body}
         if case.raw is not None:
             kwargs = {"content": case.raw[1], "headers": {**headers, "content-type": case.raw[0]}}
+        elif case.files is not None:
+            kwargs = {"files": case.files, "headers": headers}
         else:
             kwargs["headers"] = headers
         response = await client.request(case.method, path, **kwargs)

@@ -28,6 +28,7 @@ from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
+from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages, MovePages
 from caliber.inventory.items import ItemService
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
@@ -90,6 +91,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             JurisdictionApi,
             DepotApi,
             LocationApi,
+            ItemPages,
+            LotPages,
+            MovePages,
+            LabelLinks,
             ItemApi,
             LotApi,
             MoveApi,

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Headers
+from litestar.datastructures import FormMultiDict, Headers
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
@@ -78,7 +80,14 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
             if bearer_token(headers) or no_cookie_api:
                 await self.app(scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        except PermissionDeniedException:
+            # The check may have parsed an upload to look for the token: free its temporary files.
+            form = ScopeState.from_scope(scope).form
+            if form is not Empty and form:
+                await FormMultiDict.from_form_data(form).close()
+            raise
 
 
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

@@ -1,0 +1,597 @@
+"""Pages for depot staff: intake (one, or scan as you go), search, the item and lot pages, moves, label links."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.guards import requires
+from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
+from caliber.inventory.item_api import item_filters, page_url
+from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, RecordKind
+from caliber.inventory.lifecycle import TRANSITIONS, IntakeSource, Status
+from caliber.inventory.models import (
+    CompatibilityGroup,
+    ComponentType,
+    Condition,
+    Depot,
+    EuCategory,
+    HazardDivision,
+    ItemKind,
+    Location,
+    UnType,
+)
+from caliber.inventory.records import kilograms
+from caliber.inventory.schemas import Correction, NewItem, NewLot, SplitRequest, StatusChange
+from caliber.inventory.service import InventoryService
+from caliber.ledger.routes import subject_timeline
+from caliber.ledger.signer import LogSigner
+from caliber.ledger.store import Ledger
+from caliber.schemas import convert
+from caliber.web import form_data, page
+
+__all__ = ["VOCABULARY", "ItemPages", "LabelLinks", "LotPages", "MovePages"]
+
+staff = [requires(*DEPOT_STAFF)]
+managers = [requires(*MANAGERS)]
+CARRIED_OVER = ("serial", "other_marks", "notes", "parent_code")
+"""Fields the scan-as-you-go form clears after each record; everything else carries over."""
+
+
+def _options(enum: Any) -> list[tuple[str, str]]:
+    return [(member.value, getattr(member, "label", member.value)) for member in enum]
+
+
+VOCABULARY = {
+    "un_types": _options(UnType),
+    "kinds": _options(ItemKind),
+    "component_types": _options(ComponentType),
+    "conditions": _options(Condition),
+    "eu_categories": [(c.value, c.value) for c in EuCategory],
+    "intake_sources": _options(IntakeSource),
+    "statuses": _options(Status),
+    "hazard_divisions": [(h.value, h.value) for h in HazardDivision],
+    "compatibility_groups": [(g.value, g.value) for g in CompatibilityGroup],
+    "kilograms": kilograms,
+}
+
+
+async def _places(actor: Actor, inventory: InventoryService) -> dict[str, Any]:
+    """The depots the actor works in, and their active locations, for the forms."""
+    depots = [d for d in await inventory.depots(actor) if d.active]
+    locations = {d.id: [loc for loc in await inventory.locations(actor, d.id) if loc.active] for d in depots}
+    return {"depots": depots, "locations": locations, "depot_options": [(str(d.id), f"{d.code} · {d.name}") for d in depots]}
+
+
+def _record_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A submitted intake form as the intake struct reads it: blanks left out, country codes in capitals."""
+    cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+    for name in ("country_of_manufacture", "import_country"):
+        if cleaned.get(name):
+            cleaned[name] = cleaned[name].upper()
+    return {k: v for k, v in cleaned.items() if v not in ("", None) and k != "taken"}
+
+
+def _allowed_actions(status: str, actor: Actor) -> list[tuple[str, str]]:
+    return [
+        (action.value, action.label)
+        for action, rule in TRANSITIONS.items()
+        if rule.manual and Status(status) in rule.sources and actor.role in rule.roles
+    ]
+
+
+async def _record_page(
+    request: Request[Any, Any, Any],
+    kind: RecordKind,
+    code: str,
+    services: tuple[ItemService, InventoryService, Ledger, LogSigner],
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+) -> Template:
+    items, inventory, ledger, signer = services
+    actor: Actor = request.scope["user"]
+    record = await items.get(actor, kind, code)
+    depot = await inventory.depot(actor, record.depot_id)
+    shelves = [loc for loc in await inventory.locations(actor, depot.id) if loc.active]
+    location = next((loc for loc in shelves if loc.id == record.location_id), None)
+    can_work = actor.role in DEPOT_STAFF and depot.active
+    context: dict[str, Any] = {
+        kind: record,
+        "depot": depot,
+        "location": location,
+        "shelves": shelves if can_work and Status(record.status) in _ON_SHELVES else [],
+        "actions": _allowed_actions(record.status, actor),
+        "can_work": can_work,
+        "can_manage": actor.role in MANAGERS,
+        "correctable": [(name, name.replace("_", " ")) for name in (ITEM_FIELDS if kind == "item" else LOT_FIELDS)],
+        "timeline": await subject_timeline(ledger, signer, code),
+        "notice": notice,
+        "error": error,
+        "kilograms": kilograms,
+    }
+    if kind == "item":
+        context["photos"] = await items.photos(record)
+        context["duplicates"] = await items.duplicates_of(actor, record)
+    return page(request, f"inventory/{kind}.html", status_code=422 if error else 200, **context)
+
+
+_ON_SHELVES = frozenset({Status.EVIDENCE_HOLD, Status.AWAITING_DECISION, Status.SURPLUS, Status.APPROVED_FOR_DESTRUCTION, Status.RETAINED})
+
+
+async def _act(
+    request: Request[Any, Any, Any],
+    kind: RecordKind,
+    code: str,
+    services: tuple[ItemService, InventoryService, Ledger, LogSigner],
+    *,
+    work: Any,
+    done: str,
+) -> Response[Any]:
+    """Run a change from a record page's form; back to the page with what happened or what is wrong."""
+    try:
+        await work(await form_data(request))
+    except CORRECTABLE as exc:
+        return await _record_page(request, kind, code, services, error=exc.message)
+    return Redirect(f"/{'items' if kind == 'item' else 'lots'}/{code}?done={done}")
+
+
+_DONE = {
+    "status": "Status recorded.",
+    "correct": "Correction recorded.",
+    "move": "Moved.",
+    "photo": "Photo added.",
+    "review": "Review recorded.",
+    "split": "Split recorded: the new lot is below.",
+    "new": "Taken in. Write the label code on the tag or print its label.",
+}
+
+
+class ItemPages(Controller):
+    """Weapons and components."""
+
+    path = "/items"
+    include_in_schema = False
+
+    @get("/")
+    async def search(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Template:
+        """Search by serial or label code and filters."""
+        values = {k: v for k, v in request.query_params.items() if k != "after"}
+        after = request.query_params.get("after")
+        depots = await inventory.depots(actor)
+        context: dict[str, Any] = {
+            **VOCABULARY,
+            "values": values,
+            "depot_options": [(str(d.id), f"{d.code} · {d.name}") for d in depots],
+            "depot_codes": {d.id: d.code for d in depots},
+            "can_work": actor.role in DEPOT_STAFF,
+            "query": urlencode(values),
+            "records": [],
+            "next_after": None,
+            "error": None,
+        }
+        try:
+            found = await items.search(actor, item_filters(values), after=UUID(after) if after else None)
+        except (CaliberError, ValueError) as exc:
+            context["error"] = getattr(exc, "message", f"bad page cursor: {exc}")
+        else:
+            context |= {"records": found.records, "next_after": found.next_after}
+        return page(request, "inventory/items.html", status_code=422 if context["error"] else 200, **context)
+
+    @get("/new", guards=staff)
+    async def new_form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
+        """The intake form for one weapon or component."""
+        return page(request, "inventory/item_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
+
+    @post("/new", guards=staff)
+    async def create(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Response[Any]:
+        """Take the weapon in and go to its page, or show the form again with what is wrong."""
+        values = await form_data(request)
+        try:
+            (item,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
+        except CORRECTABLE as exc:
+            context = {**VOCABULARY, **await _places(actor, inventory)}
+            return page(request, "inventory/item_form.html", status_code=exc.status_code, values=values, error=exc.message, **context)
+        return Redirect(f"/items/{item.code}?done=new")
+
+    @get("/intake", guards=staff)
+    async def intake_form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
+        """Scan as you go: the form stays, Enter saves, the next record starts from this one."""
+        context = {**VOCABULARY, **await _places(actor, inventory)}
+        return page(request, "inventory/intake.html", values={}, taken=[], error=None, **context)
+
+    @post("/intake", guards=staff)
+    async def intake(
+        self,
+        *,
+        request: HTMXRequest,
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Template:
+        """Save one record and answer with the form for the next (defaults carried over)."""
+        values = await form_data(request, "taken")
+        taken = [tuple(entry.split(" ", 1)) for entry in values.pop("taken", []) if " " in entry]
+        error = None
+        try:
+            (item,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
+        except CORRECTABLE as exc:
+            error = exc.message
+        else:
+            taken.insert(0, (item.code, item.serial))
+            values = {k: v for k, v in values.items() if k not in CARRIED_OVER}
+        context = {**VOCABULARY, **await _places(actor, inventory), "values": values, "taken": taken, "error": error}
+        template = "inventory/_intake.html" if request.htmx else "inventory/intake.html"
+        return page(request, template, status_code=422 if error else 200, **context)
+
+    @get("/{code:str}")
+    async def show(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Template:
+        """Everything about one item: fields, photos, status, location, duplicates, actions, custody timeline."""
+        notice = _DONE.get(request.query_params.get("done", ""))
+        return await _record_page(request, "item", code, (items, inventory, ledger, signer), notice=notice)
+
+    @post("/{code:str}/status")
+    async def change_status(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """A lifecycle action from the item page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.change_status(actor, "item", code, convert(values, StatusChange))
+
+        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="status")
+
+    @post("/{code:str}/correct", guards=staff)
+    async def correct(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Correct one field from the item page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.correct(actor, "item", code, convert(_correction(values), Correction))
+
+        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="correct")
+
+    @post("/{code:str}/move", guards=staff)
+    async def move(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Move the item from its page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
+
+        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="move")
+
+    @post("/{code:str}/duplicate-review", guards=managers)
+    async def review_duplicate(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """A manager's decision on a possible duplicate."""
+
+        async def work(values: dict[str, Any]) -> None:
+            decision = values.get("decision", "")
+            if decision not in ("distinct", "same_item"):
+                raise InvalidInput("choose whether it is a different weapon or the same one", field="decision")
+            reason = str(values.get("reason", "")).strip()
+            if not reason:
+                raise InvalidInput("say why", field="reason")
+            await items.review_duplicate(actor, code, decision, reason)
+
+        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="review")
+
+    @post("/{code:str}/photos", guards=staff)
+    async def add_photo(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Upload a photo from the item page (a phone opens its camera)."""
+        form = await request.form()
+        upload = form.get("photo")
+        try:
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput("choose a photo to upload", field="photo")
+            await items.add_photo(actor, code, await upload.read(), upload.content_type)
+        except CORRECTABLE as exc:
+            return await _record_page(request, "item", code, (items, inventory, ledger, signer), error=exc.message)
+        return Redirect(f"/items/{code}?done=photo")
+
+
+class LotPages(Controller):
+    """Ammunition lots."""
+
+    path = "/lots"
+    include_in_schema = False
+
+    @get("/")
+    async def search(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Template:
+        """Lots by lot number or label code and filters."""
+        values = {k: v for k, v in request.query_params.items() if k != "after" and v}
+        after = request.query_params.get("after")
+        depots = await inventory.depots(actor)
+        try:
+            cursor = UUID(after) if after else None
+        except ValueError:
+            cursor = None
+        found = await items.search_lots(actor, values, after=cursor)
+        return page(
+            request,
+            "inventory/lots.html",
+            **VOCABULARY,
+            values=values,
+            depot_options=[(str(d.id), f"{d.code} · {d.name}") for d in depots],
+            can_work=actor.role in DEPOT_STAFF,
+            query=urlencode(values),
+            records=found.records,
+            next_after=found.next_after,
+        )
+
+    @get("/new", guards=staff)
+    async def new_form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
+        """The intake form for an ammunition lot."""
+        return page(request, "inventory/lot_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
+
+    @post("/new", guards=staff)
+    async def create(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Response[Any]:
+        """Take the lot in and go to its page, or show the form again with what is wrong."""
+        values = await form_data(request)
+        try:
+            lot = await items.register_lot(actor, convert(_record_values(values), NewLot))
+        except CORRECTABLE as exc:
+            context = {**VOCABULARY, **await _places(actor, inventory)}
+            return page(request, "inventory/lot_form.html", status_code=exc.status_code, values=values, error=exc.message, **context)
+        return Redirect(f"/lots/{lot.code}?done=new")
+
+    @get("/{code:str}")
+    async def show(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Template:
+        """Everything about one lot: quantities, masses, status, location, actions, custody timeline."""
+        notice = _DONE.get(request.query_params.get("done", ""))
+        return await _record_page(request, "lot", code, (items, inventory, ledger, signer), notice=notice)
+
+    @post("/{code:str}/status")
+    async def change_status(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """A lifecycle action from the lot page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.change_status(actor, "lot", code, convert(values, StatusChange))
+
+        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="status")
+
+    @post("/{code:str}/correct", guards=staff)
+    async def correct(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Correct one field from the lot page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.correct(actor, "lot", code, convert(_correction(values), Correction))
+
+        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="correct")
+
+    @post("/{code:str}/move", guards=staff)
+    async def move(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Move the lot from its page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
+
+        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="move")
+
+    @post("/{code:str}/split", guards=staff)
+    async def split(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Split part of the lot off; go to the new lot."""
+        values = await form_data(request)
+        try:
+            wanted = convert({k: v for k, v in values.items() if v}, SplitRequest)
+            new = await items.split_lot(actor, code, wanted.quantity, wanted.reason, wanted.location_id)
+        except CORRECTABLE as exc:
+            return await _record_page(request, "lot", code, (items, inventory, ledger, signer), error=exc.message)
+        return Redirect(f"/lots/{new.code}?done=split")
+
+
+class MovePages(Controller):
+    """Scan a location label, then scan records into it."""
+
+    path = "/moves"
+    include_in_schema = False
+
+    @get("/", guards=staff)
+    async def start(self, request: Request[Any, Any, Any]) -> Template:
+        """Step one: scan the location."""
+        return page(request, "inventory/moves.html", location=None, depot=None, moved=[], error=None)
+
+    @post("/", guards=staff)
+    async def scan(
+        self,
+        *,
+        request: HTMXRequest,
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Template:
+        """A scan: the location first, then each record, moved at once."""
+        values = await form_data(request, "moved")
+        moved: list[str] = values.get("moved", [])
+        location: Location | None = None
+        depot: Depot | None = None
+        error = None
+        try:
+            scanned = values.get("location_scan") or values.get("location_code") or ""
+            kind, found = await items.find(actor, scanned)
+            if kind != "location":
+                raise InvalidInput("that is not a location label: scan the label on the shelf or door first", field="location_scan")
+            location = found
+            depot = await inventory.depot(actor, found.depot_id)
+            if values.get("scan"):
+                kind, record = await items.find(actor, values["scan"])
+                if kind == "location":
+                    raise InvalidInput("that is a location label: scan an item or lot, or change the location", field="scan")
+                await items.move(actor, [record.code], location_code=found.code)
+                moved = [record.code, *[c for c in moved if c != record.code]]
+        except CORRECTABLE as exc:
+            error = exc.message
+        template = "inventory/_moves.html" if request.htmx else "inventory/moves.html"
+        return page(request, template, status_code=422 if error else 200, location=location, depot=depot, moved=moved, error=error)
+
+
+class LabelLinks(Controller):
+    """The URL in every QR label: ``/s/CODE`` opens the record's page."""
+
+    path = "/s"
+    include_in_schema = False
+
+    @get("/{code:str}")
+    async def open_label(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Redirect:
+        """Go to the page of whatever carries this label."""
+        kind, record = await items.find(actor, code)
+        return Redirect(page_url(kind, record))
+
+
+def _correction(values: dict[str, Any]) -> dict[str, Any]:
+    value = str(values.get("value", "")).strip()
+    return {"field": values.get("field", ""), "value": value or None, "reason": values.get("reason", "")}
+
+
+def _uuid(value: Any, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput(f"choose a {field.replace('_id', '')}", field=field) from None
