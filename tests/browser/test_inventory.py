@@ -1,0 +1,95 @@
+"""In a real browser: take a weapon in, scan as you go, move by scanning a location label and an item."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer, log_in
+
+pytestmark = pytest.mark.browser
+CODE = re.compile(r"\d{4} \d{4} \d{2}")
+
+
+def make_depot(page: Page, server: LiveServer, code: str, location: str) -> str:
+    """Create a depot with one location through the pages; returns the location's label code."""
+    page.goto(f"{server.url}/depots/new")
+    page.get_by_label("Code").fill(code)
+    page.get_by_label("Jurisdiction").select_option("RS")
+    page.get_by_label("Name").fill(f"Depot {code}")
+    page.get_by_role("button", name="Create depot").click()
+    page.get_by_label("Name").fill(location)
+    page.get_by_role("button", name="Add").click()
+    row = page.locator("#locations li", has_text=location)
+    expect(row.locator(".code")).to_have_text(CODE)
+    return row.locator(".code").inner_text().replace(" ", "")
+
+
+def fill_weapon(page: Page, depot: str, serial: str) -> None:
+    page.get_by_label("Depot").select_option(label=f"{depot} · Depot {depot}")
+    page.get_by_label("Manufacturer").fill("Zastava")
+    page.get_by_label("Model").fill("M70")
+    page.get_by_label("Calibre").fill("7.62x39mm")
+    page.get_by_label("UN SALW type").select_option("assault_rifle")
+    page.get_by_label("Intake source").select_option("voluntarily_surrendered")
+    page.get_by_label("Serial number").fill(serial)
+
+
+def test_a_clerk_takes_in_scans_as_they_go_and_moves_by_scanning(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    rack = make_depot(page, live_server, "RS-BRW-01", "Rack A")
+
+    page.goto(f"{live_server.url}/items/new")
+    fill_weapon(page, "RS-BRW-01", "SINGLE-1")
+    page.get_by_role("button", name="Take in and issue a label code").click()
+    expect(page.get_by_role("status")).to_contain_text("Taken in")
+    expect(page.locator(".label-line")).to_contain_text("SINGLE-1")
+    label = page.locator(".label-line .code").inner_text().replace(" ", "")
+
+    page.goto(f"{live_server.url}/items/intake")
+    fill_weapon(page, "RS-BRW-01", "BATCH-1")
+    page.get_by_label("Serial number").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Saved 1 in this run")
+    serial = page.get_by_label("Serial number")
+    expect(serial).to_have_value("")
+    expect(serial).to_be_focused()
+    expect(page.get_by_label("Manufacturer")).to_have_value("Zastava")  # carried over
+    serial.type("BATCH-2")
+    serial.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Saved 2 in this run")
+    expect(page.get_by_role("table")).to_contain_text("BATCH-1")
+    expect(page.get_by_role("table")).to_contain_text("BATCH-2")
+    assert page.url.endswith("/items/intake")
+
+    page.goto(f"{live_server.url}/moves/")
+    page.get_by_label("Scan the location label").fill(f"{live_server.url}/s/{rack}")  # a phone scan gives the whole URL
+    page.get_by_label("Scan the location label").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Putting into Rack A")
+    scan = page.get_by_label("Scan an item or lot")
+    expect(scan).to_be_focused()
+    scan.fill(label)
+    scan.press("Enter")
+    expect(page.locator("#moves")).to_contain_text("Moved here in this run (1)")
+
+    page.goto(f"{live_server.url}/s/{label}")
+    expect(page.locator("dl.facts")).to_contain_text("Rack A")
+    expect(page.locator("table.timeline")).to_contain_text("item.moved")
+
+
+def test_search_finds_a_partial_serial_and_exports_csv(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-02", "Room 1")
+    page.goto(f"{live_server.url}/items/new")
+    fill_weapon(page, "RS-BRW-02", "FIND ME 777")
+    page.get_by_role("button", name="Take in and issue a label code").click()
+    page.goto(f"{live_server.url}/items/")
+    page.get_by_label("Serial (part of it) or label code").fill("me777")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("table")).to_contain_text("FIND ME 777")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export all results as CSV").click()
+    content = download.value.path().read_text()
+    assert "FIND ME 777" in content
+    assert content.splitlines()[0].startswith("code,kind")
