@@ -10,6 +10,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -216,6 +217,62 @@ def user_list() -> None:
     Console().print(table)
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--depot", "depot_code", required=True, help="code of the depot taking the weapons in")
+@click.option("--dry-run", is_flag=True, help="check every row and report; import nothing")
+@click.option("--valid-only", is_flag=True, help="import the valid rows even when others have errors")
+def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool) -> None:
+    """Import weapons and components from a CSV or XLSX file (the template: /imports/template.csv)."""
+    from caliber.accounts.actor import Actor
+    from caliber.inventory.importer import Importer, ImportReport
+    from caliber.inventory.items import ItemService
+    from caliber.ledger.store import Ledger
+
+    settings = load_or_exit()
+    prepare_database(settings)
+    operator = Actor.operator(getpass.getuser())
+
+    async def work(db: Database) -> ImportReport:
+        importer = Importer(ItemService(Ledger(db, settings.log_origin), settings.data_dir / "photos"))
+        progress, advance = _progress("checking rows", None)
+        with progress:
+            report = await importer.check(operator, file, depot_code, advance)
+        _print_import_errors(report)
+        if dry_run or (not report.clean and not valid_only):
+            return report
+        progress, advance = _progress("importing rows", report.rows)
+        with progress:
+            return await importer.run(operator, file, depot_code, valid_only=valid_only, checked=report, progress=advance)
+
+    report = run_with_database(settings, work)
+    summary = f"{report.rows} rows: {report.valid} valid, {report.error_count} with errors"
+    if dry_run:
+        click.echo(f"dry run: {summary}; {report.already_imported} of the valid rows were imported before")
+        if not report.clean:
+            sys.exit(1)
+        return
+    if not report.clean and not valid_only:
+        fail(f"nothing imported: {summary}. Fix the file, or run again with --valid-only to import the valid rows")
+    click.echo(
+        f"imported {report.imported} new records into {depot_code.upper()} ({summary}; {report.valid - report.imported} were there already)"
+    )
+
+
+def _print_import_errors(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if report.clean:
+        return
+    table = Table("row", "column", "reason", title=f"{report.error_count} row(s) with errors")
+    for error in report.errors[:50]:
+        table.add_row(str(error.row), error.column or "(row)", error.reason)
+    Console(stderr=True).print(table)
+    if len(report.errors) > 50:
+        click.echo(f"... and more: the first {len(report.errors)} errors are kept; fix these and check again", err=True)
+
+
 @main.group()
 def ledger() -> None:
     """The custody ledger: verify, check, export, cosign."""
@@ -227,7 +284,7 @@ def _signer(settings: Settings) -> Any:
     return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
 
 
-def _progress(description: str, total: int) -> Any:
+def _progress(description: str, total: int | None) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     progress = Progress(

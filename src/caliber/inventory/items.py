@@ -36,14 +36,14 @@ from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.lifecycle import TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
-from caliber.inventory.models import AmmunitionLot, Depot, Item, ItemKind, ItemPhoto, Location
+from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, find_code
 from caliber.ledger.store import CustodyTransaction, Ledger, applier
 
-__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind"]
+__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind", "check_item"]
 
 DEPOT_STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
 MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
@@ -136,12 +136,18 @@ class ItemService:
             codes = await self.record_items(tx, actor, items)
             return await _by_codes(tx.session, Item, codes)
 
-    async def record_items(self, tx: CustodyTransaction, actor: Actor, items: Sequence[NewItem]) -> list[str]:
-        """Validate and record ``item.registered`` events inside ``tx`` (also used by imports); returns the codes."""
+    async def record_items(
+        self, tx: CustodyTransaction, actor: Actor, items: Sequence[NewItem], sources: Sequence[tuple[str, int]] | None = None
+    ) -> list[str]:
+        """Validate and record ``item.registered`` events inside ``tx``; returns the codes.
+
+        Imports pass ``sources``: the file's SHA-256 and the row number of each
+        record, carried in its event so the same row is never imported twice.
+        """
         session = tx.session
         await _check_places(session, actor, [(i.depot_id, i.location_id) for i in items])
         for position, item in enumerate(items):
-            _check_item(item, position if len(items) > 1 else None)
+            check_item(item, position if len(items) > 1 else None)
         parents = {i.parent_code for i in items if i.parent_code}
         if parents:
             found = {code for (code,) in await _in_chunks(session, select(Item.code), Item.code, parents)}
@@ -161,6 +167,8 @@ class ItemService:
                 "duplicates": same,
             }
             events.append(([code], data))
+        for (_, data), (sha256, row) in zip(events, sources or [], strict=False):
+            data |= {"source_file": sha256, "source_row": row}
         await tx.record_many("item.registered", events)
         return codes
 
@@ -391,7 +399,7 @@ class ItemService:
 # -- checks ------------------------------------------------------------------
 
 
-def _check_item(item: NewItem, position: int | None) -> None:
+def check_item(item: NewItem, position: int | None) -> None:
     where = f"record {position + 1}: " if position is not None else ""
     if item.kind is ItemKind.COMPONENT and item.component_type is None:
         raise InvalidInput(f"{where}a component needs its type (frame or receiver, barrel, ...)", field="component_type")
@@ -425,7 +433,7 @@ def _validated(kind: RecordKind, values: dict[str, Any]) -> Any:
         field = str(exc).rpartition("$.")[2] if "$." in str(exc) else None
         raise InvalidInput(str(exc), field=field) from None
     if isinstance(checked, NewItem):
-        _check_item(checked, None)
+        check_item(checked, None)
     else:
         _check_lot(checked)
     return checked
@@ -590,6 +598,13 @@ async def _items_registered(session: AsyncSession, events: list[dict[str, Any]])
         rows.append(row)
     await session.execute(insert(Item), rows)
     await labels.register_codes(session, "item", [(row["code"], row["id"]) for row in rows])
+    imported = [
+        {"file_sha256": e["data"]["source_file"], "row": e["data"]["source_row"], "code": e["data"]["code"]}
+        for e in events
+        if e["data"].get("source_file")
+    ]
+    if imported:
+        await session.execute(insert(ImportRow), imported)
 
 
 @applier("lot.registered", batch=True)

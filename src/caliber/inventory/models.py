@@ -24,6 +24,7 @@ __all__ = [
     "DepotKind",
     "EuCategory",
     "HazardDivision",
+    "ImportRow",
     "Item",
     "ItemKind",
     "ItemPhoto",
@@ -325,3 +326,13 @@ class AmmunitionLot(UUIDv7AuditBase):
     prior_status: Mapped[str | None] = mapped_column(String(32), default=None)
     registered_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     status_changed_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ImportRow(DefaultBase):
+    """Which record each imported file row became: importing the same file again adds nothing."""
+
+    __tablename__ = "import_row"
+
+    file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(10))

@@ -30,7 +30,18 @@ __all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "audit", "export_bundle
 
 BATCH = 5000
 # State tables the ledger rebuilds, and the columns that are not custody state.
-CUSTODY_TABLES = ["depot", "location", "user_account", "user_depot", "ledger_witness", "label", "item", "item_photo", "ammunition_lot"]
+CUSTODY_TABLES = [
+    "depot",
+    "location",
+    "user_account",
+    "user_depot",
+    "ledger_witness",
+    "label",
+    "item",
+    "item_photo",
+    "ammunition_lot",
+    "import_row",
+]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 
 Progress = Callable[[int], None]

@@ -1,0 +1,389 @@
+"""Bulk import of weapons and components from CSV or XLSX: validate every row first, then import in batches.
+
+The file is read as a stream twice (memory stays flat for any size): once to
+check every row and report row, column and reason; once to import, in batches
+of :data:`BATCH_ROWS` rows, each one transaction with its custody events.
+Every imported row is remembered by the file's SHA-256 and its row number, so
+importing the same file again adds nothing, and an interrupted import picks up
+at the first batch that did not commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+
+from caliber.accounts.actor import Actor
+from caliber.errors import InvalidInput, NotFound
+from caliber.inventory.items import DEPOT_STAFF, ItemService, check_item
+from caliber.inventory.models import Depot, ImportRow, Location
+from caliber.inventory.schemas import NewItem
+
+__all__ = [
+    "BATCH_ROWS",
+    "COLUMNS",
+    "ImportReport",
+    "Importer",
+    "RowError",
+    "blank_template_csv",
+    "blank_template_xlsx",
+    "file_sha256",
+]
+
+BATCH_ROWS = 1000
+MAX_ERRORS_KEPT = 1000
+COLUMNS = [
+    "serial",
+    "manufacturer",
+    "model",
+    "calibre",
+    "un_type",
+    "intake_source",
+    "kind",
+    "component_type",
+    "parent_code",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+    "marking_location",
+    "other_marks",
+    "eu_category",
+    "case_reference",
+    "court_order",
+    "condition",
+    "notes",
+    "location",
+]
+REQUIRED = {"serial", "manufacturer", "model", "calibre", "un_type", "intake_source"}
+"""The columns a file must have; ``location`` is a path as the depot page shows it (``Building A / Room 1``)."""
+EXAMPLE = [
+    "AK123456",
+    "Zastava",
+    "M70",
+    "7.62x39mm",
+    "assault_rifle",
+    "voluntarily_surrendered",
+    "weapon",
+    "",
+    "",
+    "YU",
+    "1984",
+    "",
+    "",
+    "left side of receiver",
+    "proof mark on barrel",
+    "A",
+    "",
+    "",
+    "serviceable",
+    "",
+    "Building A / Room 1",
+]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong in one cell (column ``""`` when the row as a whole is wrong)."""
+
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """The result of checking (and perhaps importing) a file."""
+
+    sha256: str
+    rows: int = 0
+    valid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    imported: int = 0
+    already_imported: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """No row has an error."""
+        return self.error_count == 0
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows(path: Path) -> Iterator[list[str]]:
+    """The file's rows as lists of text, header first: CSV (UTF-8, with or without BOM) or XLSX (first sheet)."""
+    with path.open("rb") as probe:
+        zipped = probe.read(4) == b"PK\x03\x04"
+    if zipped:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise InvalidInput(f"the file is not a readable XLSX workbook: {exc}", field="file") from None
+        try:
+            for values in book.worksheets[0].iter_rows(values_only=True):
+                yield [_cell(v) for v in values]
+        finally:
+            book.close()
+        return
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        try:
+            yield from csv.reader(text)
+        except UnicodeDecodeError:
+            raise InvalidInput("the file is not UTF-8 text: save the CSV as UTF-8, or upload the XLSX", field="file") from None
+        except csv.Error as exc:
+            raise InvalidInput(f"the CSV cannot be read: {exc}", field="file") from None
+
+
+def _header(row: list[str]) -> list[str]:
+    names = [cell.strip().lower().replace(" ", "_") for cell in row]
+    unknown = [n for n in names if n and n not in COLUMNS]
+    if unknown:
+        raise InvalidInput(f"row 1: unknown column(s) {', '.join(unknown)}; the template has {', '.join(COLUMNS)}", field="file")
+    missing = sorted(REQUIRED - set(names))
+    if missing:
+        raise InvalidInput(f"row 1: missing column(s) {', '.join(missing)}", field="file")
+    return names
+
+
+@dataclass(frozen=True)
+class _Checked:
+    row: int
+    item: NewItem | None
+    errors: list[RowError]
+
+
+class _RowChecker:
+    """Turns one row into an intake struct, or says, cell by cell, what is wrong."""
+
+    def __init__(self, depot: Depot, locations: dict[str, UUID]) -> None:
+        self.depot = depot
+        self.locations = {path.casefold(): location_id for path, location_id in locations.items()}
+
+    def check(self, number: int, names: list[str], cells: list[str]) -> _Checked:
+        if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
+            return _Checked(number, None, [RowError(number, "", f"{len(cells)} cells but {len(names)} columns")])
+        values = {name: cell.strip() for name, cell in zip(names, cells, strict=False) if name and cell.strip()}
+        errors: list[RowError] = []
+        location = values.pop("location", None)
+        record: dict[str, Any] = {"depot_id": self.depot.id, **values}
+        for name in ("country_of_manufacture", "import_country"):
+            if name in record:
+                record[name] = record[name].upper()
+        for name in ("un_type", "intake_source", "kind", "component_type", "condition"):
+            if name in record:
+                record[name] = record[name].lower().replace(" ", "_")
+        if location is not None:
+            location_id = self.locations.get(" / ".join(part.strip() for part in location.split("/")).casefold())
+            if location_id is None:
+                errors.append(RowError(number, "location", f"no active location {location!r} in depot {self.depot.code}"))
+            record["location_id"] = location_id
+        item = None
+        while item is None:
+            try:
+                item = msgspec.convert(record, NewItem, strict=False)
+            except msgspec.ValidationError as exc:
+                column, reason = _explain(str(exc))
+                if column not in record or column in REQUIRED:
+                    return _Checked(number, None, [*errors, RowError(number, column, reason)])
+                errors.append(RowError(number, column, f"{reason}: {record.pop(column)!r}"))
+        try:
+            check_item(item, None)
+        except InvalidInput as exc:
+            errors.append(RowError(number, exc.field or "", exc.message))
+        return _Checked(number, None if errors else item, errors)
+
+
+def _explain(message: str) -> tuple[str, str]:
+    """The column and the reason in a validation message such as ``Invalid enum value 'x' - at `$.un_type```."""
+    reason, _, where = message.partition(" - at ")
+    if where.startswith("`$."):
+        return where[3:].split("`")[0].split("[")[0], reason
+    if "required field `" in message:
+        column = message.split("`")[1]
+        return column, f"{column} is required"
+    return "", message
+
+
+class Importer:
+    """Checks and imports files for one depot."""
+
+    def __init__(self, items: ItemService) -> None:
+        self.items = items
+        self.db = items.db
+
+    async def _checker(self, actor: Actor, depot_code: str) -> _RowChecker:
+        actor.require_role(*DEPOT_STAFF)
+        async with self.db.read() as session:
+            depot = await session.scalar(select(Depot).where(Depot.code == depot_code.strip().upper()))
+            if depot is None:
+                raise NotFound(f"no depot with code {depot_code}")
+            actor.require_depot(depot.id, depot.code)
+            if not depot.active:
+                raise InvalidInput(f"depot {depot.code} is inactive", field="depot")
+            rows = await session.execute(select(Location.path, Location.id).where(Location.depot_id == depot.id, Location.active.is_(True)))
+            return _RowChecker(depot, dict(rows.all()))
+
+    async def check(self, actor: Actor, path: Path, depot_code: str, progress: Callable[[int], None] | None = None) -> ImportReport:
+        """Read the whole file and report every bad row (row, column, reason); nothing is written."""
+        checker = await self._checker(actor, depot_code)
+        report = ImportReport(file_sha256(path))
+        done = await self._done_rows(report.sha256)
+        for checked in self._walk(checker, path, progress):
+            report.rows += 1
+            if checked.errors:
+                report.error_count += 1
+                room = MAX_ERRORS_KEPT - len(report.errors)
+                report.errors += checked.errors[: max(room, 0)]
+            else:
+                report.valid += 1
+                report.already_imported += checked.row in done
+        return report
+
+    async def run(
+        self,
+        actor: Actor,
+        path: Path,
+        depot_code: str,
+        *,
+        valid_only: bool = False,
+        checked: ImportReport | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Import every valid row not imported before, batch by batch; refuses a file with bad rows unless ``valid_only``.
+
+        ``checked`` is the report of :meth:`check` on this file, when the caller
+        has already shown it; otherwise the file is checked first.
+        """
+        report = checked or await self.check(actor, path, depot_code)
+        if not report.clean and not valid_only:
+            raise InvalidInput(
+                f"{report.error_count} row(s) have errors, first at row {report.errors[0].row}: "
+                "fix the file, or choose to import only the valid rows",
+                field="file",
+            )
+        checker = await self._checker(actor, depot_code)
+        batch: list[_Checked] = []
+        for row in self._walk(checker, path, progress):
+            if row.item is None:
+                continue
+            batch.append(row)
+            if len(batch) == BATCH_ROWS:
+                report.imported += await self._import_batch(actor, report.sha256, batch)
+                batch = []
+        if batch:
+            report.imported += await self._import_batch(actor, report.sha256, batch)
+        return report
+
+    def _walk(self, checker: _RowChecker, path: Path, progress: Callable[[int], None] | None) -> Iterator[_Checked]:
+        rows = _rows(path)
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput("the file is empty", field="file")
+        names = _header(header)
+        for number, cells in enumerate(rows, start=2):
+            if progress:
+                progress(1)
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield checker.check(number, names, cells)
+
+    async def _done_rows(self, sha256: str) -> set[int]:
+        async with self.db.read() as session:
+            return set(await session.scalars(select(ImportRow.row).where(ImportRow.file_sha256 == sha256)))
+
+    async def _import_batch(self, actor: Actor, sha256: str, batch: list[_Checked]) -> int:
+        """One transaction: the batch's rows not imported before, each an ``item.registered`` event naming file and row."""
+        async with self.items.ledger.write(actor) as tx:
+            numbers = [c.row for c in batch]
+            query = select(ImportRow.row).where(ImportRow.file_sha256 == sha256, ImportRow.row.in_(numbers))
+            done = set(await tx.session.scalars(query))
+            todo = [c for c in batch if c.row not in done]
+            if todo:
+                await self.items.record_items(
+                    tx, actor, [c.item for c in todo if c.item is not None], sources=[(sha256, c.row) for c in todo]
+                )
+            return len(todo)
+
+
+def blank_template_csv() -> str:
+    """The import template as CSV: the header and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(EXAMPLE)
+    return out.getvalue()
+
+
+def blank_template_xlsx() -> bytes:
+    """The import template as an XLSX workbook: the header, one example row, and a sheet explaining each column."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "weapons"
+    sheet.append(COLUMNS)
+    sheet.append(EXAMPLE)
+    notes = book.create_sheet("columns")
+    notes.append(["column", "required", "what it holds"])
+    for name in COLUMNS:
+        notes.append([name, "yes" if name in REQUIRED else "", COLUMN_HELP[name]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+COLUMN_HELP = {
+    "serial": "serial number as marked; illegible or removed when it cannot be read",
+    "manufacturer": "maker as marked",
+    "model": "model",
+    "calibre": "calibre, e.g. 7.62x39mm",
+    "un_type": "UN SALW type: revolver, self_loading_pistol, rifle, carbine, sub_machine_gun, assault_rifle, light_machine_gun, "
+    "heavy_machine_gun, grenade_launcher_hand_held, grenade_launcher_under_barrel, grenade_launcher_mounted, "
+    "portable_anti_aircraft_gun, portable_anti_tank_gun, recoilless_rifle, anti_tank_launcher, manpads, mortar, shotgun, other",
+    "intake_source": "surplus, seized, found, voluntarily_surrendered, collection_programme, legalisation_turn_in, "
+    "returned_from_deactivation",
+    "kind": "weapon (default) or component",
+    "component_type": "for components: frame_receiver, barrel, slide, cylinder, bolt, suppressor",
+    "parent_code": "for components: label code of the weapon it came from",
+    "country_of_manufacture": "ISO 3166-1 alpha-2 code; YU, SU, CS, DD for former states; XK",
+    "year_of_manufacture": "four digits",
+    "import_country": "ISO code of the import marking",
+    "import_year": "four digits",
+    "marking_location": "where the markings are",
+    "other_marks": "proof marks, assembly numbers",
+    "eu_category": "A, A1-A9, B or C",
+    "case_reference": "legal basis or case reference; required for seized",
+    "court_order": "court order",
+    "condition": "serviceable, unserviceable, damaged, incomplete, unsafe, unknown (default)",
+    "notes": "free text",
+    "location": "storage location path as the depot page shows it, e.g. Building A / Room 1",
+}
