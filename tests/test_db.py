@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
-from caliber.db import Database
+from caliber.db import Database, insert_many, new_id
+from caliber.inventory.models import Item
+from caliber.labels.codes import make_code
+from tests.factories import Factory
 
 
 async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
@@ -54,3 +58,41 @@ async def test_a_failed_write_leaves_nothing_behind(db: Database) -> None:
         await insert_then_fail()
     async with db.read() as session:
         assert (await session.execute(text("SELECT count(*) FROM login_failure"))).scalar() == 0
+
+
+async def test_insert_many_writes_what_core_insert_writes(db: Database, factory: Factory) -> None:
+    """The bulk insert's own parameter handling (GUIDs, times, defaults) reads back like Core's."""
+    depot = await factory.depot()
+    moment = dt.datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=dt.UTC)
+    rows = [
+        {
+            "id": new_id(),
+            "code": make_code(900_000_000 + n),
+            "kind": "weapon",
+            "manufacturer": "Zastava",
+            "model": "M70",
+            "calibre": "7.62x39mm",
+            "serial": f"S{n}",
+            "serial_key": f"S{n}",
+            "identity_key": f"k{n}",
+            "un_type": "assault_rifle",
+            "intake_source": "found",
+            "condition": "unknown",
+            "depot_id": depot.id,
+            "location_id": None,
+            "status": "awaiting_decision",
+            "registered_at": moment,
+            "status_changed_at": moment,
+        }
+        for n in range(3)
+    ]
+    async with db.write() as session:
+        await insert_many(session, Item.__table__, rows[:2])
+        await session.execute(insert(Item.__table__), rows[2:])
+    async with db.read() as session:
+        found = {item.code: item for item in await session.scalars(select(Item).order_by(Item.code))}
+    assert len(found) == 3
+    for row in rows:
+        item = found[row["code"]]
+        assert (item.id, item.depot_id, item.registered_at, item.marking_location) == (row["id"], depot.id, moment, "")
+        assert item.created_at is not None

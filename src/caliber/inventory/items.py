@@ -19,7 +19,9 @@ the chain of events about that code.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +29,12 @@ from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import new_id
+from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.lifecycle import TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
@@ -108,9 +110,15 @@ def event_time(event: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(event["time"])
 
 
+_UNTIDY = re.compile(r"^\s|\s$|\s\s|[^\S ]")
+
+
 def _value(value: Any) -> Any:
-    """A struct field as an event carries it: enums by value, text trimmed."""
-    if isinstance(value, str):
+    """A struct field as an event carries it: enums by value, text trimmed (white space runs made one space, but
+    line breaks kept in longer text)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if type(value) is str and _UNTIDY.search(value):
         return squeeze(value) if "\n" not in value else value.strip()
     return value
 
@@ -578,9 +586,10 @@ def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any]) -> 
 @applier("item.registered", batch=True)
 async def _items_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     rows = []
+    times: dict[str, dt.datetime] = {}  # events recorded together share their time
     for event in events:
         data = event["data"]
-        moment = event_time(event)
+        moment = times.get(event["time"]) or times.setdefault(event["time"], event_time(event))
         row = {name: data[name] for name in ITEM_FIELDS}
         row |= {
             "id": UUID(data["id"]),
@@ -596,7 +605,7 @@ async def _items_registered(session: AsyncSession, events: list[dict[str, Any]])
             "status_changed_at": moment,
         }
         rows.append(row)
-    await session.execute(insert(Item), rows)
+    await insert_many(session, Item.__table__, rows)
     await labels.register_codes(session, "item", [(row["code"], row["id"]) for row in rows])
     imported = [
         {"file_sha256": e["data"]["source_file"], "row": e["data"]["source_row"], "code": e["data"]["code"]}
@@ -604,7 +613,7 @@ async def _items_registered(session: AsyncSession, events: list[dict[str, Any]])
         if e["data"].get("source_file")
     ]
     if imported:
-        await session.execute(insert(ImportRow), imported)
+        await insert_many(session, ImportRow.__table__, imported)
 
 
 @applier("lot.registered", batch=True)
@@ -628,7 +637,7 @@ async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) 
             "status_changed_at": moment,
         }
         rows.append(row)
-    await session.execute(insert(AmmunitionLot), rows)
+    await insert_many(session, AmmunitionLot.__table__, rows)
     await labels.register_codes(session, "lot", [(row["code"], row["id"]) for row in rows])
 
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caliber.db import insert_many
 from caliber.labels.codes import make_code, number_of
 from caliber.labels.models import Label
 
@@ -33,8 +34,7 @@ async def register_codes(session: AsyncSession, kind: str, codes: Iterable[tuple
     rows: list[dict[str, Any]] = [
         {"code": code, "serial": number_of(code), "kind": kind, "record_id": record_id} for code, record_id in codes
     ]
-    if rows:
-        await session.execute(insert(Label), rows)
+    await insert_many(session, Label.__table__, rows)
 
 
 async def resolve(session: AsyncSession, code: str) -> Label | None:

@@ -32,29 +32,36 @@ class CanonicalError(ValueError):
 def _needs_reference(value: Any) -> bool:
     """Check the schema; True when an object key needs RFC 8785's UTF-16 ordering.
 
-    Iterative, with the common types first: it runs on every write and import row.
+    Iterative, with the common types first and scalars checked in place rather
+    than queued: it runs on every write and import row.
     """
     reference = False
     pending = [value]
     while pending:
         item = pending.pop()
         kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
         if kind is dict:
             keys = "".join(item)  # raises TypeError for a key that is not a string
             if not keys.isascii() and max(keys) >= _UTF16_ORDER_DIFFERS:
                 reference = True
-            pending.extend(item.values())
+            members = item.values()
         elif kind is list or kind is tuple:
-            pending.extend(item)
-        elif kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                raise CanonicalError(f"integer {item} is outside ±(2**53 - 1): write it as a string")
-        elif kind is float:
-            raise CanonicalError(f"float {item!r} in a custody event: write numbers with fractions as strings")
+            members = item
         else:
-            raise CanonicalError(f"{kind.__name__} cannot be written in a custody event")
+            members = (item,)
+        for member in members:
+            kind = type(member)
+            if kind is str or member is None or kind is bool:
+                continue
+            if kind is int:
+                if not -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER:
+                    raise CanonicalError(f"integer {member} is outside ±(2**53 - 1): write it as a string")
+            elif kind is dict or kind is list or kind is tuple:
+                pending.append(member)
+            elif kind is float:
+                raise CanonicalError(f"float {member!r} in a custody event: write numbers with fractions as strings")
+            else:
+                raise CanonicalError(f"{kind.__name__} cannot be written in a custody event")
     return reference
 
 

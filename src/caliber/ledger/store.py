@@ -25,11 +25,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import Database
+from caliber.db import Database, insert_many
 from caliber.ledger import canonical, merkle
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
 from caliber.ledger.signer import LogSigner
@@ -239,13 +239,10 @@ async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending:
             last_of[subject] = size
         prev = leaf
         size += 1
-    await session.execute(
-        insert(LedgerEntry),
-        [{"idx": e.index, "data": e.data, "event_type": event["type"]} for e, event in zip(entries, pending, strict=True)],
-    )
-    await session.execute(insert(LedgerNode), nodes)
-    if subject_rows:
-        await session.execute(insert(LedgerSubject), subject_rows)
+    entry_rows = [{"idx": e.index, "data": e.data, "event_type": event["type"]} for e, event in zip(entries, pending, strict=True)]
+    await insert_many(session, LedgerEntry.__table__, entry_rows)
+    await insert_many(session, LedgerNode.__table__, nodes)
+    await insert_many(session, LedgerSubject.__table__, subject_rows)
     root = frontier.root()
     await session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(size=size, root=root, last_leaf=prev))
     return entries

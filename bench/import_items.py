@@ -1,0 +1,211 @@
+"""Bulk import of weapons from CSV into SQLite, against a raw Core insert of the same rows, with peak memory.
+
+Run: ``.venv/bin/python -m bench.import_items [--rows 100000] [--quick]``.
+Writes a CSV of realistic weapons, imports it with ``caliber import`` in a
+child process (checking pass and importing pass, each row its custody event,
+leaf and stored subtree hashes) and, in the same run, inserts the same rows
+into the same ``item`` table of an empty database with SQLAlchemy Core
+``executemany`` in transactions of 1,000 rows. Prints rows/s, the ratio
+(goal at least 0.25 of raw) and the child's peak resident memory for the full
+size and for a tenth of it (goal: flat, under 200 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from caliber import migrate
+from caliber.db import Database, create_engine
+from caliber.inventory.models import Item
+from caliber.inventory.records import identity_key, serial_key
+
+MAKERS = [
+    ("Zastava", "M70", "7.62x39mm", "assault_rifle", "YU"),
+    ("Zastava", "M57", "7.62x25mm", "self_loading_pistol", "YU"),
+    ("Zastava", "M84", "7.62x54mmR", "light_machine_gun", "YU"),
+    ("Izhmash", "AKM", "7.62x39mm", "assault_rifle", "SU"),
+    ("CZ", "vz. 58", "7.62x39mm", "assault_rifle", "CS"),
+    ("Crvena Zastava", "M48", "7.92x57mm", "rifle", "YU"),
+    ("Tokarev", "TT-33", "7.62x25mm", "self_loading_pistol", "SU"),
+    ("Beretta", "92", "9x19mm", "self_loading_pistol", "IT"),
+]
+SOURCES = ["surplus", "surplus", "surplus", "found", "voluntarily_surrendered", "collection_programme"]
+COLUMNS = [
+    "serial",
+    "manufacturer",
+    "model",
+    "calibre",
+    "un_type",
+    "intake_source",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "condition",
+    "location",
+]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """Realistic weapons: a handful of makers and models, distinct serials, a location each."""
+    chooser = random.Random(7)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for n in range(rows):
+            maker, model, calibre, un_type, country = chooser.choice(MAKERS)
+            location = f"Building {'AB'[n % 2]}"
+            writer.writerow(
+                [
+                    f"{model[:2].upper()}{n:07d}",
+                    maker,
+                    model,
+                    calibre,
+                    un_type,
+                    chooser.choice(SOURCES),
+                    country,
+                    1950 + n % 40,
+                    "serviceable",
+                    location,
+                ]
+            )
+
+
+def caliber(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a caliber command against ``data_dir``."""
+    env = {**os.environ, "CALIBER_DATA_DIR": str(data_dir)}
+    env.pop("CALIBER_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "caliber", *args], env=env, capture_output=True, text=True, check=True)
+
+
+async def make_depot(data_dir: Path) -> None:
+    """A depot with the two buildings the CSV names."""
+    from caliber.accounts.actor import Actor
+    from caliber.config import Settings
+    from caliber.inventory.models import DepotKind, LocationKind
+    from caliber.inventory.schemas import NewDepot, NewLocation
+    from caliber.inventory.service import InventoryService
+    from caliber.ledger.store import Ledger
+
+    settings = Settings.from_env({"CALIBER_DATA_DIR": str(data_dir)})
+    db = Database(create_engine(settings.database_url))
+    inventory = InventoryService(Ledger(db, settings.log_origin))
+    operator = Actor.operator("bench")
+    depot = await inventory.create_depot(operator, NewDepot("RS-BENCH", "Bench depot", DepotKind.ARMY_DEPOT, "RS"))
+    for name in ("Building A", "Building B"):
+        await inventory.create_location(operator, depot.id, NewLocation(LocationKind.BUILDING, name))
+    await db.dispose()
+
+
+def timed_import(folder: Path, rows: int) -> tuple[float, float]:
+    """Seconds and peak MB of ``caliber import`` of ``rows`` weapons into a fresh data dir."""
+    data_dir = folder / f"data-{rows}"
+    caliber(data_dir, "db", "upgrade")
+    asyncio.run(make_depot(data_dir))
+    path = folder / f"weapons-{rows}.csv"
+    write_csv(path, rows)
+    env = {**os.environ, "CALIBER_DATA_DIR": str(data_dir)}
+    env.pop("CALIBER_DATABASE_URL", None)
+    command = [sys.executable, "-m", "caliber", "import", str(path), "--depot", "RS-BENCH"]
+    output = folder / f"import-{rows}.out"
+    start = time.perf_counter()
+    with output.open("w") as out:
+        child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own peak memory, not the largest of all children
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    text = output.read_text()
+    if f"imported {rows} new records" not in text:
+        raise SystemExit(f"import did not take every row: {text}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def raw_rows(rows: int, depot_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The item rows the import writes, ready for a Core insert."""
+    chooser = random.Random(7)
+    now = datetime.now(UTC)
+    out = []
+    for n in range(rows):
+        maker, model, calibre, un_type, country = chooser.choice(MAKERS)
+        serial = f"{model[:2].upper()}{n:07d}"
+        out.append(
+            {
+                "id": uuid.uuid4(),
+                "code": f"{n:010d}",
+                "kind": "weapon",
+                "manufacturer": maker,
+                "model": model,
+                "calibre": calibre,
+                "serial": serial,
+                "serial_key": serial_key(serial),
+                "identity_key": identity_key(maker, model, calibre, serial),
+                "un_type": un_type,
+                "country_of_manufacture": country,
+                "year_of_manufacture": 1950 + n % 40,
+                "intake_source": chooser.choice(SOURCES),
+                "condition": "serviceable",
+                "depot_id": depot_id,
+                "status": "awaiting_decision",
+                "registered_at": now,
+                "status_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return out
+
+
+async def raw_insert(folder: Path, rows: int) -> float:
+    """Seconds for Core executemany of the same rows into the same schema, 1,000 rows per transaction."""
+    url = f"sqlite+aiosqlite:///{folder / 'raw.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    db = Database(create_engine(url))
+    depot_id = uuid.uuid4()
+    async with db.write() as session:
+        from caliber.inventory.models import Depot
+
+        session.add(Depot(id=depot_id, code="RAW", name="Raw", kind="army_depot", jurisdiction_code="RS"))
+    prepared = raw_rows(rows, depot_id)
+    start = time.perf_counter()
+    for lo in range(0, rows, 1000):
+        async with db.write() as session:
+            await session.execute(insert(Item.__table__), prepared[lo : lo + 1000])
+    elapsed = time.perf_counter() - start
+    await db.dispose()
+    return elapsed
+
+
+def main() -> None:
+    """Import at full size and at a tenth, raw insert at full size, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 rows")
+    args = parser.parse_args()
+    rows = 10_000 if args.quick else args.rows
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        small_seconds, small_peak = timed_import(folder, max(rows // 10, 1000))
+        seconds, peak = timed_import(folder, rows)
+        raw = asyncio.run(raw_insert(folder, rows))
+    print(f"import of weapons from CSV into SQLite, {rows:,} rows (each with its custody event)")
+    print(f"  caliber import       {seconds:8.2f} s {rows / seconds:>10,.0f} rows/s   peak {peak:6.0f} MB")
+    print(f"  raw Core executemany {raw:8.2f} s {rows / raw:>10,.0f} rows/s   (reference)")
+    print(f"  ratio import / raw   {raw / seconds:8.3f}   goal >= 0.25")
+    print(f"  peak memory at {max(rows // 10, 1000):,} rows {small_peak:.0f} MB, at {rows:,} rows {peak:.0f} MB   goal: flat, under 200 MB")
+    del small_seconds
+
+
+if __name__ == "__main__":
+    main()
