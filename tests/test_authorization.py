@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from caliber.accounts.models import Role
+from caliber.inventory.imports import ImportJobs
 from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"
@@ -54,6 +56,7 @@ ITEM_BODY = {
     "un_type": "assault_rifle",
     "intake_source": "found",
 }
+CSV = b"serial,manufacturer,model,calibre,un_type,intake_source\nM1,Zastava,M70,7.62x39mm,assault_rifle,found\n"
 LOT_BODY = {
     "depot_id": "{depot_id}",
     "lot_number": "L-1",
@@ -242,6 +245,26 @@ CASES: list[Case] = [
     Case("POST", "/moves", page(200, DEPOT_WORK, post=True), {"location_scan": "{location_code}"}, form=True),
     Case("GET", "/s/{code:str}", page(302)),
     Case("GET", "/s/{code:str}", {**page(302), **OUT_OF_SCOPE}, scope="other"),
+    # imports
+    Case("GET", "/imports", page(200, DEPOT_WORK)),
+    Case(
+        "POST",
+        "/imports",
+        page(302, DEPOT_WORK, post=True),
+        {"depot": "{depot_code}"},
+        form=True,
+        files={"file": ("w.csv", CSV, "text/csv")},
+    ),
+    Case("GET", "/imports/template.csv", page(200)),
+    Case("GET", "/imports/template.xlsx", page(200)),
+    Case("GET", "/imports/{sha256:str}", page(200, DEPOT_WORK)),
+    Case("GET", "/imports/{sha256:str}", {**page(200, DEPOT_WORK), **OUT_OF_SCOPE}, scope="other"),
+    Case("GET", "/imports/{sha256:str}/progress", page(200, DEPOT_WORK)),
+    Case("POST", "/imports/{sha256:str}/run", page(302, DEPOT_WORK, post=True), {}, form=True),
+    Case("POST", "/api/imports?depot={depot_code}", answers(201, DEPOT_WORK), raw=("text/csv", CSV)),
+    Case("POST", "/api/imports?depot={depot_code}", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, raw=("text/csv", CSV), scope="other"),
+    Case("GET", "/api/imports/{sha256:str}", answers(200, DEPOT_WORK)),
+    Case("POST", "/api/imports/{sha256:str}/run", answers(202, DEPOT_WORK)),
 ]
 
 _PARAM = re.compile(r"{(\w+):\w+}")
@@ -276,8 +299,15 @@ def test_every_route_is_in_the_matrix(app: Litestar) -> None:
     assert not missing, f"routes without an authorisation expectation: {sorted(missing)}"
 
 
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 @pytest.mark.parametrize("role", ROLES)
-async def test_every_role_gets_the_expected_answer_on_every_route(role: str, client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_every_role_gets_the_expected_answer_on_every_route(
+    role: str, app: Litestar, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    jobs: ImportJobs = app.state["imports"]
     depot, other = await factory.depot(), await factory.depot()
     location, other_location = await factory.location(depot, "L"), await factory.location(other, "L")
     admin = await factory.user(Role.ADMIN)
@@ -294,8 +324,12 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
         item, page_item = [await factory.item(where, serial="DUP-1") for _ in range(2)]  # possible duplicates, for the review routes
         lot, page_lot = await factory.lot(where), await factory.lot(where)
         photo = await factory.items.add_photo(OPERATOR, item.code, PNG, "image/png")
-        records[scope] = {"item_code": item.code, "lot_code": lot.code, "sha256": photo}
-        records[scope] |= {"page_item_code": page_item.code, "page_lot_code": page_lot.code}
+        records[scope] = {"item_code": item.code, "lot_code": lot.code, "photo_sha": photo}
+        records[scope] |= {"page_item_code": page_item.code, "page_lot_code": page_lot.code, "depot_code": where.code}
+        for prefix, n in (("", 1), ("page_", 2)):
+            row = f"I{n}{scope},Zastava,M70,7.62,rifle,found\n".encode()
+            upload = await jobs.receive(OPERATOR, where.code, "m.csv", _chunks(CSV + row))
+            records[scope][f"{prefix}import_sha"] = upload.sha256
     ids = {
         "depot": {"depot_id": str(depot.id), "location_id": str(location.id), "location_code": location.code, **records["depot"]},
         "other": {
@@ -317,6 +351,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
         }
         prefix = "" if case.path.startswith(("/api/", "/s/")) else "page_"
         values["code"] = values[prefix + ("lot_code" if "/lots/" in case.path else "item_code")]
+        values["sha256"] = values[prefix + "import_sha"] if "imports/" in case.path else values["photo_sha"]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)
         if isinstance(body, dict) and "username" in body:
@@ -327,10 +362,11 @@ async def test_every_role_gets_the_expected_answer_on_every_route(role: str, cli
         if case.raw is not None:
             kwargs = {"content": case.raw[1], "headers": {**headers, "content-type": case.raw[0]}}
         elif case.files is not None:
-            kwargs = {"files": case.files, "headers": headers}
+            kwargs = {"files": case.files, "data": body or {}, "headers": headers}
         else:
             kwargs["headers"] = headers
         response = await client.request(case.method, path, **kwargs)
         if response.status_code != case.expected[role]:
             wrong.append(f"{case.method} {path} ({case.scope}): expected {case.expected[role]}, got {response.status_code}")
+    await jobs.wait()  # imports started by the cases end before the database is emptied
     assert not wrong, f"{role}:\n" + "\n".join(wrong)

@@ -27,6 +27,8 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.inventory.import_routes import ImportApi, ImportPages
+from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
 from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages, MovePages
 from caliber.inventory.items import ItemService
@@ -60,12 +62,15 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
     ledger = Ledger(db, settings.log_origin)
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
+    items = ItemService(ledger, settings.data_dir / "photos")
+    imports = ImportJobs(items, settings.data_dir / "imports")
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await imports.shutdown()
             if owns_database:
                 await db.dispose()
 
@@ -95,6 +100,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             LotPages,
             MovePages,
             LabelLinks,
+            ImportPages,
+            ImportApi,
             ItemApi,
             LotApi,
             MoveApi,
@@ -114,6 +121,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "accounts": Provide(_state("accounts"), sync_to_thread=False),
             "inventory": Provide(_state("inventory"), sync_to_thread=False),
             "items": Provide(_state("items"), sync_to_thread=False),
+            "imports": Provide(_state("imports"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
             "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
@@ -131,7 +139,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "signer": signer,
                 "accounts": AccountService(ledger, settings.session_hours),
                 "inventory": InventoryService(ledger),
-                "items": ItemService(ledger, settings.data_dir / "photos"),
+                "items": items,
+                "imports": imports,
                 "witnesses": WitnessService(ledger),
             }
         ),
@@ -144,6 +153,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "LogSigner": LogSigner,
             "WitnessService": WitnessService,
             "ItemService": ItemService,
+            "ImportJobs": ImportJobs,
         },
     )
 

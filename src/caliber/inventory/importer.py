@@ -240,15 +240,21 @@ class Importer:
         self.items = items
         self.db = items.db
 
-    async def _checker(self, actor: Actor, depot_code: str) -> _RowChecker:
+    async def depot_for(self, actor: Actor, depot_code: str) -> Depot:
+        """The active depot with this code, in ``actor``'s scope, for depot staff."""
         actor.require_role(*DEPOT_STAFF)
         async with self.db.read() as session:
             depot = await session.scalar(select(Depot).where(Depot.code == depot_code.strip().upper()))
-            if depot is None:
-                raise NotFound(f"no depot with code {depot_code}")
-            actor.require_depot(depot.id, depot.code)
-            if not depot.active:
-                raise InvalidInput(f"depot {depot.code} is inactive", field="depot")
+        if depot is None:
+            raise NotFound(f"no depot with code {depot_code}")
+        actor.require_depot(depot.id, depot.code)
+        if not depot.active:
+            raise InvalidInput(f"depot {depot.code} is inactive", field="depot")
+        return depot
+
+    async def _checker(self, actor: Actor, depot_code: str) -> _RowChecker:
+        depot = await self.depot_for(actor, depot_code)
+        async with self.db.read() as session:
             rows = await session.execute(select(Location.path, Location.id).where(Location.depot_id == depot.id, Location.active.is_(True)))
             return _RowChecker(depot, dict(rows.all()))
 
