@@ -28,6 +28,8 @@ from caliber.config import Settings
 from caliber.db import Database, create_engine
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
+from caliber.inventory.stockchecks import StockCheckService
+from caliber.inventory.transfers import TransferService
 from caliber.ledger import merkle
 from caliber.ledger.audit import replay
 from caliber.ledger.models import LedgerHead
@@ -164,6 +166,18 @@ def inventory(ledger: Ledger) -> InventoryService:
 def items(ledger: Ledger, settings: Settings) -> ItemService:
     """The items and lots service over the test database (photos in the test deployment's data dir)."""
     return ItemService(ledger, settings.data_dir / "photos")
+
+
+@pytest.fixture
+def transfers(ledger: Ledger, items: ItemService) -> TransferService:
+    """Transfers between depots over the test database."""
+    return TransferService(ledger, items)
+
+
+@pytest.fixture
+def stockchecks(ledger: Ledger) -> StockCheckService:
+    """Stock checks over the test database."""
+    return StockCheckService(ledger)
 
 
 @pytest.fixture

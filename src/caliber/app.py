@@ -34,6 +34,8 @@ from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages, MovePa
 from caliber.inventory.items import ItemService
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
+from caliber.inventory.stockchecks import StockCheckService
+from caliber.inventory.transfers import TransferService
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -122,6 +124,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "inventory": Provide(_state("inventory"), sync_to_thread=False),
             "items": Provide(_state("items"), sync_to_thread=False),
             "imports": Provide(_state("imports"), sync_to_thread=False),
+            "transfers": Provide(_state("transfers"), sync_to_thread=False),
+            "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
             "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
@@ -141,6 +145,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "inventory": InventoryService(ledger),
                 "items": items,
                 "imports": imports,
+                "transfers": TransferService(ledger, items),
+                "stockchecks": StockCheckService(ledger, settings.full_count_days),
                 "witnesses": WitnessService(ledger),
             }
         ),
@@ -154,6 +160,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "WitnessService": WitnessService,
             "ItemService": ItemService,
             "ImportJobs": ImportJobs,
+            "TransferService": TransferService,
+            "StockCheckService": StockCheckService,
         },
     )
 

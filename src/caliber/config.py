@@ -48,6 +48,8 @@ class Settings:
     log_origin: str = "caliber.local/ledger"
     log_key: str | None = None
     """The log's signer key (``CALIBER_LOG_KEY``); without it, a key kept in the data dir."""
+    full_count_days: int = 365
+    """How often every depot needs a full stock check (``CALIBER_FULL_COUNT_DAYS``)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,7 +80,8 @@ class Settings:
         log_key = env.get("CALIBER_LOG_KEY") or None
         if log_key is not None and not log_key.startswith(f"PRIVATE+KEY+{log_origin}+"):
             raise SettingsError(f"CALIBER_LOG_KEY: must be a signer key for the origin {log_origin} (PRIVATE+KEY+{log_origin}+…)")
-        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key)
+        full_count_days = _positive_int("CALIBER_FULL_COUNT_DAYS", env.get("CALIBER_FULL_COUNT_DAYS", "365"), 3650)
+        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key, full_count_days)
 
 
 def _data_dir(raw: str) -> Path:

@@ -7,6 +7,15 @@ ledger may hold; a new domain adds its service here.
 from caliber.accounts import service as accounts_service
 from caliber.inventory import items as inventory_items
 from caliber.inventory import service as inventory_service
+from caliber.inventory import stockchecks as inventory_stockchecks
+from caliber.inventory import transfers as inventory_transfers
 from caliber.ledger import witness as ledger_witness
 
-__all__ = ["accounts_service", "inventory_items", "inventory_service", "ledger_witness"]
+__all__ = [
+    "accounts_service",
+    "inventory_items",
+    "inventory_service",
+    "inventory_stockchecks",
+    "inventory_transfers",
+    "ledger_witness",
+]

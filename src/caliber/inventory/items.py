@@ -37,7 +37,7 @@ from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
-from caliber.inventory.lifecycle import TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
+from caliber.inventory.lifecycle import IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
@@ -381,27 +381,34 @@ class ItemService:
         """Take ``quantity`` pieces off a lot as a new lot with the same lot number; masses shared in proportion."""
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
-            session = tx.session
-            lot = await _record(session, actor, "lot", code)
-            if Status(lot.status) not in (Status.EVIDENCE_HOLD, Status.AWAITING_DECISION, Status.SURPLUS, Status.APPROVED_FOR_DESTRUCTION):
-                raise Conflict(f"lot {code} is {Status(lot.status).label.lower()}: only a lot in storage can be split")
-            if not 0 < quantity < lot.quantity:
-                raise InvalidInput(f"a split takes between 1 and {lot.quantity - 1} of the {lot.quantity} pieces", field="quantity")
-            if location_id is not None:
-                await _check_places(session, actor, [(lot.depot_id, location_id)])
-            (new_code,) = await labels.issue_codes(session, 1)
-            data = {
-                "code": code,
-                "new_code": new_code,
-                "new_id": str(new_id()),
-                "quantity": quantity,
-                "gross_mass_kg": kilograms(lot.gross_mass_g * quantity // lot.quantity),
-                "net_explosive_mass_kg": kilograms(lot.net_explosive_mass_g * quantity // lot.quantity),
-                "location_id": str(location_id) if location_id else (str(lot.location_id) if lot.location_id else None),
-                "reason": squeeze(reason),
-            }
-            await tx.record("lot.split", [code, new_code], data)
-            return (await _by_codes(session, AmmunitionLot, [new_code]))[0]
+            new_code = await self.record_split(tx, actor, code, quantity, reason=reason, location_id=location_id)
+            return (await _by_codes(tx.session, AmmunitionLot, [new_code]))[0]
+
+    async def record_split(
+        self, tx: CustodyTransaction, actor: Actor, code: str, quantity: int, *, reason: str, location_id: UUID | None = None
+    ) -> str:
+        """Record a ``lot.split`` inside ``tx`` (also used by transfers of part of a lot); returns the new lot's code."""
+        session = tx.session
+        lot = await _record(session, actor, "lot", code)
+        if Status(lot.status) not in IN_STORAGE:
+            raise Conflict(f"lot {code} is {Status(lot.status).label.lower()}: only a lot in storage can be split")
+        if not 0 < quantity < lot.quantity:
+            raise InvalidInput(f"a split takes between 1 and {lot.quantity - 1} of the {lot.quantity} pieces", field="quantity")
+        if location_id is not None:
+            await _check_places(session, actor, [(lot.depot_id, location_id)])
+        (new_code,) = await labels.issue_codes(session, 1)
+        data = {
+            "code": code,
+            "new_code": new_code,
+            "new_id": str(new_id()),
+            "quantity": quantity,
+            "gross_mass_kg": kilograms(lot.gross_mass_g * quantity // lot.quantity),
+            "net_explosive_mass_kg": kilograms(lot.net_explosive_mass_g * quantity // lot.quantity),
+            "location_id": str(location_id) if location_id else (str(lot.location_id) if lot.location_id else None),
+            "reason": squeeze(reason),
+        }
+        await tx.record("lot.split", [code, new_code], data)
+        return new_code
 
 
 # -- checks ------------------------------------------------------------------

@@ -31,6 +31,10 @@ __all__ = [
     "Jurisdiction",
     "Location",
     "LocationKind",
+    "StockCheck",
+    "StockCheckLine",
+    "Transfer",
+    "TransferLine",
     "UnType",
 ]
 
@@ -336,3 +340,74 @@ class ImportRow(DefaultBase):
     file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     code: Mapped[str] = mapped_column(String(10))
+
+
+class Transfer(UUIDv7AuditBase):
+    """A sealed consignment of items and lots from one depot to another."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (Index("ix_transfer_to_depot_status", "to_depot_id", "status"), Index("ix_transfer_from_depot", "from_depot_id"))
+
+    from_depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"))
+    to_depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    """``in_transit`` until the receiving depot confirms, then ``received``."""
+    seals: Mapped[str] = mapped_column(String(400), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    dispatched_by: Mapped[str] = mapped_column(String(200))
+    dispatched_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    received_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class TransferLine(DefaultBase):
+    """One record on a transfer's manifest, or found extra on receipt, and what became of it."""
+
+    __tablename__ = "transfer_line"
+
+    transfer_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("transfer.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``item``, ``lot``, or ``unknown`` for a scanned code that is neither."""
+    outcome: Mapped[str] = mapped_column(String(16))
+    """``in_transit``, then ``received``, ``missing`` (on the manifest, not found) or ``extra`` (found, not on it)."""
+
+
+class StockCheck(UUIDv7AuditBase):
+    """A count of a depot, or of one part of its storage tree, against what the records expect."""
+
+    __tablename__ = "stock_check"
+    __table_args__ = (Index("ix_stock_check_depot_status", "depot_id", "status"),)
+
+    depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"))
+    location_id: Mapped[UUID | None] = mapped_column(ForeignKey("location.id"), default=None)
+    """The part of the tree counted; None for the whole depot (a full count)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """``open`` while counting, ``counted`` when the counter is done, ``closed`` once confirmed."""
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    counted_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    wrong_location: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)
+    lot_differences: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StockCheckLine(DefaultBase):
+    """What a stock check expected of one record (fixed when it opened) and what the count found."""
+
+    __tablename__ = "stock_check_line"
+
+    check_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("stock_check.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``item``, ``lot``, or ``unknown`` for a scanned code the check did not expect."""
+    expected_location_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    expected_quantity: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    expected: Mapped[bool] = mapped_column(Boolean, default=True)
+    found_location_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
+    counted_quantity: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    scanned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,263 @@
+"""Transfers between depots: a sealed manifest dispatched by one depot and confirmed, scan by scan, by the other.
+
+Events (flat ``data``):
+
+- ``transfer.dispatched``: id, from_depot_id, to_depot_id, items (codes),
+  lots (codes), seals, notes. The records go ``in_transit`` (leaving their
+  shelves) and remember the status they left.
+- ``transfer.received``: id, received, missing, extra (codes), location_id.
+  Received records join the receiving depot in the status they left with;
+  missing ones become ``missing`` for investigation; extra ones (scanned but
+  not on the manifest) are recorded as discrepancies and not moved.
+
+Part of a lot travels as a split: the dispatch records ``lot.split`` first
+and puts the new lot on the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.db import insert_many, new_id
+from caliber.errors import Conflict, InvalidInput, NotFound
+from caliber.inventory.items import DEPOT_STAFF, ItemService, event_time
+from caliber.inventory.lifecycle import Action, Status, transition
+from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
+from caliber.inventory.records import squeeze
+from caliber.inventory.schemas import LabelCode, Notes
+from caliber.labels import service as labels
+from caliber.labels.codes import is_valid
+from caliber.ledger.store import Ledger, applier
+
+__all__ = ["LotPart", "NewTransfer", "TransferService", "TransferView", "transfer_subject"]
+
+MAX_MANIFEST = 50_000
+
+
+def transfer_subject(transfer_id: UUID) -> str:
+    """The ledger subject of a transfer."""
+    return f"transfer:{transfer_id}"
+
+
+class LotPart(msgspec.Struct, forbid_unknown_fields=True):
+    """Part of a lot to send: it is split off first."""
+
+    code: LabelCode
+    quantity: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class NewTransfer(msgspec.Struct, forbid_unknown_fields=True):
+    """A manifest to dispatch: whole records by code, parts of lots, seal numbers."""
+
+    from_depot_id: UUID
+    to_depot_id: UUID
+    codes: Annotated[list[LabelCode], msgspec.Meta(max_length=MAX_MANIFEST)] = msgspec.field(default_factory=list)
+    lot_parts: list[LotPart] = msgspec.field(default_factory=list)
+    seals: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=60)]], msgspec.Meta(max_length=20)] = msgspec.field(
+        default_factory=list
+    )
+    notes: Notes = ""
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """A transfer with its manifest lines and both depots."""
+
+    transfer: Transfer
+    lines: list[TransferLine]
+    from_depot: Depot
+    to_depot: Depot
+
+
+class TransferService:
+    """Dispatching and receiving transfers."""
+
+    def __init__(self, ledger: Ledger, items: ItemService) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
+        self.items = items
+
+    async def dispatch(self, actor: Actor, new: NewTransfer) -> TransferView:
+        """Seal and send a manifest: every record on it goes in transit, in one transaction."""
+        actor.require_role(*DEPOT_STAFF)
+        if new.from_depot_id == new.to_depot_id:
+            raise InvalidInput("a transfer goes to another depot", field="to_depot_id")
+        if not new.codes and not new.lot_parts:
+            raise InvalidInput("the manifest is empty: scan or list the records to send", field="codes")
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            origin = await _depot(session, new.from_depot_id)
+            actor.require_depot(origin.id, origin.code)
+            destination = await _depot(session, new.to_depot_id)
+            if not origin.active or not destination.active:
+                raise Conflict("both depots must be active")
+            split_codes = [
+                await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part sent to {destination.code}")
+                for part in new.lot_parts
+            ]
+            codes = list(dict.fromkeys([*new.codes, *split_codes]))
+            items, lots = await _records(session, codes)
+            for record in [*items, *lots]:
+                if record.depot_id != origin.id:
+                    raise Conflict(f"{record.code} is not in depot {origin.code}")
+                transition(Action.DISPATCH, Status(record.status), None, actor.role, code=record.code)
+            transfer_id = new_id()
+            data = {
+                "id": str(transfer_id),
+                "from_depot_id": str(origin.id),
+                "to_depot_id": str(destination.id),
+                "items": [r.code for r in items],
+                "lots": [r.code for r in lots],
+                "seals": [squeeze(s) for s in new.seals],
+                "notes": new.notes.strip(),
+            }
+            await tx.record("transfer.dispatched", [transfer_subject(transfer_id), *codes], data)
+            return await _view(session, transfer_id)
+
+    async def receive(self, actor: Actor, transfer_id: UUID, scanned: Sequence[str], location_id: UUID | None = None) -> TransferView:
+        """Confirm receipt with the codes scanned at the door: the rest of the manifest is missing, the surplus extra."""
+        actor.require_role(*DEPOT_STAFF)
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            view = await _view(session, transfer_id)
+            actor.require_depot(view.to_depot.id, view.to_depot.code)
+            if view.transfer.status != "in_transit":
+                raise Conflict(f"this transfer was received already, on {view.transfer.received_at:%Y-%m-%d}")
+            if location_id is not None:
+                location = await session.get(Location, location_id)
+                if location is None or location.depot_id != view.to_depot.id or not location.active:
+                    raise InvalidInput(f"location {location_id} is not an active location of {view.to_depot.code}", field="location_id")
+            manifest = {line.code for line in view.lines}
+            seen = list(dict.fromkeys(scanned))
+            if bad := [c for c in seen if not is_valid(c)]:
+                raise InvalidInput(f"{bad[0]} is not a label code", field="codes")
+            data = {
+                "id": str(transfer_id),
+                "received": [c for c in seen if c in manifest],
+                "missing": sorted(manifest - set(seen)),
+                "extra": [c for c in seen if c not in manifest],
+                "location_id": str(location_id) if location_id else None,
+            }
+            subjects = [transfer_subject(transfer_id), *manifest, *data["extra"]]
+            await tx.record("transfer.received", subjects, data)
+            return await _view(session, transfer_id)
+
+    async def get(self, actor: Actor, transfer_id: UUID) -> TransferView:
+        """One transfer, for staff of either depot (and every role outside depot scope)."""
+        async with self.db.read() as session:
+            view = await _view(session, transfer_id)
+        if not (actor.can_see_depot(view.from_depot.id) or actor.can_see_depot(view.to_depot.id)):
+            actor.require_depot(view.to_depot.id, view.to_depot.code)
+        return view
+
+    async def list(self, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[Transfer]:
+        """Transfers from or to the actor's depots, newest first."""
+        query = select(Transfer).order_by(Transfer.id.desc()).limit(limit)
+        if not actor.sees_all_depots:
+            query = query.where(or_(Transfer.from_depot_id.in_(actor.depot_ids), Transfer.to_depot_id.in_(actor.depot_ids)))
+        if status:
+            query = query.where(Transfer.status == status)
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
+
+
+async def _depot(session: AsyncSession, depot_id: UUID) -> Depot:
+    depot = await session.get(Depot, depot_id)
+    if depot is None:
+        raise InvalidInput(f"no depot with id {depot_id}", field="depot_id")
+    return depot
+
+
+async def _records(session: AsyncSession, codes: Sequence[str]) -> tuple[list[Item], list[AmmunitionLot]]:
+    items = list(await session.scalars(select(Item).where(Item.code.in_(codes))))
+    lots = list(await session.scalars(select(AmmunitionLot).where(AmmunitionLot.code.in_(codes))))
+    found = {r.code for r in items} | {r.code for r in lots}
+    if missing := [c for c in codes if c not in found]:
+        raise NotFound(f"no item or lot with label code {', '.join(missing[:5])}")
+    return items, lots
+
+
+async def _view(session: AsyncSession, transfer_id: UUID) -> TransferView:
+    transfer = await session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound(f"no transfer {transfer_id}")
+    lines = list(await session.scalars(select(TransferLine).where(TransferLine.transfer_id == transfer_id).order_by(TransferLine.code)))
+    return TransferView(transfer, lines, await _depot(session, transfer.from_depot_id), await _depot(session, transfer.to_depot_id))
+
+
+# -- appliers ---------------------------------------------------------------------------------
+
+
+async def _by_code(session: AsyncSession, codes: Sequence[str]) -> list[Any]:
+    if not codes:
+        return []
+    return [
+        *await session.scalars(select(Item).where(Item.code.in_(codes))),
+        *await session.scalars(select(AmmunitionLot).where(AmmunitionLot.code.in_(codes))),
+    ]
+
+
+@applier("transfer.dispatched")
+async def _dispatched(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    moment = event_time(event)
+    transfer_id = UUID(data["id"])
+    session.add(
+        Transfer(
+            id=transfer_id,
+            from_depot_id=UUID(data["from_depot_id"]),
+            to_depot_id=UUID(data["to_depot_id"]),
+            status="in_transit",
+            seals=", ".join(data["seals"]),
+            notes=data["notes"],
+            dispatched_by=event["actor"]["name"],
+            dispatched_at=moment,
+        )
+    )
+    await session.flush()
+    lines = [{"transfer_id": transfer_id, "code": c, "kind": "item", "outcome": "in_transit"} for c in data["items"]]
+    lines += [{"transfer_id": transfer_id, "code": c, "kind": "lot", "outcome": "in_transit"} for c in data["lots"]]
+    await insert_many(session, TransferLine.__table__, lines)
+    for record in await _by_code(session, [*data["items"], *data["lots"]]):
+        record.prior_status = record.status
+        record.status = Status.IN_TRANSIT.value
+        record.location_id = None
+        record.status_changed_at = moment
+    await session.flush()
+
+
+@applier("transfer.received")
+async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    moment = event_time(event)
+    transfer = await session.get(Transfer, UUID(data["id"]))
+    if transfer is None:
+        raise LookupError(f"transfer {data['id']} was never dispatched")
+    lines = {line.code: line for line in await session.scalars(select(TransferLine).where(TransferLine.transfer_id == transfer.id))}
+    location_id = UUID(data["location_id"]) if data["location_id"] else None
+    for record in await _by_code(session, data["received"]):
+        record.depot_id = transfer.to_depot_id
+        record.status = record.prior_status
+        record.prior_status = None
+        record.location_id = location_id
+        record.status_changed_at = moment
+        lines[record.code].outcome = "received"
+    for record in await _by_code(session, data["missing"]):
+        record.status = Status.MISSING.value  # prior_status keeps the status it left with
+        record.status_changed_at = moment
+        lines[record.code].outcome = "missing"
+    for code in data["extra"]:
+        label = await labels.resolve(session, code)
+        session.add(TransferLine(transfer_id=transfer.id, code=code, kind=label.kind if label else "unknown", outcome="extra"))
+    transfer.status = "received"
+    transfer.received_by = event["actor"]["name"]
+    transfer.received_at = moment
+    await session.flush()
