@@ -20,6 +20,8 @@ from litestar.routes import HTTPRoute
 
 from caliber.accounts.models import Role
 from caliber.inventory.imports import ImportJobs
+from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
+from caliber.inventory.transfers import NewTransfer, TransferService
 from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"
@@ -56,6 +58,8 @@ ITEM_BODY = {
     "un_type": "assault_rifle",
     "intake_source": "found",
 }
+TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": ["{transfer_item}"]}
+PAGE_TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": "{page_transfer_item}"}
 CSV = b"serial,manufacturer,model,calibre,un_type,intake_source\nM1,Zastava,M70,7.62x39mm,assault_rifle,found\n"
 LOT_BODY = {
     "depot_id": "{depot_id}",
@@ -265,6 +269,31 @@ CASES: list[Case] = [
     Case("POST", "/api/imports?depot={depot_code}", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, raw=("text/csv", CSV), scope="other"),
     Case("GET", "/api/imports/{sha256:str}", answers(200, DEPOT_WORK)),
     Case("POST", "/api/imports/{sha256:str}/run", answers(202, DEPOT_WORK)),
+    # transfers (into the staff's depot from the other one)
+    Case("POST", "/api/transfers", answers(201, DEPOT_WORK), TRANSFER_BODY),
+    Case("POST", "/api/transfers", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, TRANSFER_BODY, scope="other"),
+    Case("GET", "/api/transfers", answers(200)),
+    Case("GET", "/api/transfers/{transfer_id:uuid}", answers(200)),
+    Case("POST", "/api/transfers/{transfer_id:uuid}/receive", answers(200, DEPOT_WORK), {"codes": []}),
+    Case("GET", "/transfers", page(200)),
+    Case("GET", "/transfers/new", page(200, DEPOT_WORK)),
+    Case("POST", "/transfers/new", page(302, DEPOT_WORK, post=True), PAGE_TRANSFER_BODY, form=True),
+    Case("GET", "/transfers/{transfer_id:uuid}", page(200)),
+    Case("POST", "/transfers/{transfer_id:uuid}/receive", page(302, DEPOT_WORK, post=True), {"confirm": "yes"}, form=True),
+    # stock checks (one under way in the staff's depot; one counted by someone else in their second depot)
+    Case("POST", "/api/stockchecks", answers(409, DEPOT_WORK), {"depot_id": "{depot_id}"}),
+    Case("GET", "/api/stockchecks", answers(200)),
+    Case("GET", "/api/stockchecks/due", answers(200)),
+    Case("GET", "/api/stockchecks/{check_id:uuid}", answers(200)),
+    Case("POST", "/api/stockchecks/{check_id:uuid}/scans", answers(200, DEPOT_WORK), {"scans": [{"code": "{item_code}"}]}),
+    Case("POST", "/stockchecks/{check_id:uuid}/scan", page(200, DEPOT_WORK, post=True), {"scan": "{item_code}"}, form=True),
+    Case("POST", "/api/stockchecks/{check_id:uuid}/counted", answers(200, DEPOT_WORK)),
+    Case("POST", "/api/stockchecks/{check_id:uuid}/close", answers(200, MANAGERS)),
+    Case("GET", "/stockchecks", page(200)),
+    Case("POST", "/stockchecks", page(409, DEPOT_WORK, post=True), {"depot_id": "{depot_id}"}, form=True),
+    Case("GET", "/stockchecks/{check_id:uuid}", page(200)),
+    Case("POST", "/stockchecks/{check_id:uuid}/counted", page(409, DEPOT_WORK, post=True), {}, form=True),
+    Case("POST", "/stockchecks/{check_id:uuid}/close", page(409, MANAGERS, post=True), {}, form=True),
 ]
 
 _PARAM = re.compile(r"{(\w+):\w+}")
@@ -305,7 +334,7 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_role_gets_the_expected_answer_on_every_route(
-    role: str, app: Litestar, client: httpx.AsyncClient, factory: Factory
+    role: str, app: Litestar, client: httpx.AsyncClient, factory: Factory, transfers: TransferService, stockchecks: StockCheckService
 ) -> None:
     jobs: ImportJobs = app.state["imports"]
     depot, other = await factory.depot(), await factory.depot()
@@ -315,10 +344,11 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
     admin_token = await factory.token(admin)
     admin_token_id = (await client.get("/api/tokens", headers={"authorization": f"Bearer {admin_token}"})).json()[0]["id"]
     headers: dict[str, str] = {}
+    counted_depot = await factory.depot()
     if role != ANON:
-        me = admin if role == Role.ADMIN.value else await factory.user(Role(role), depots=[depot])
+        me = admin if role == Role.ADMIN.value else await factory.user(Role(role), depots=[depot, counted_depot])
         headers["authorization"] = f"Bearer {await factory.token(me)}"
-    records = {}
+    records: dict[str, dict[str, str]] = {}
     for scope, where in (("depot", depot), ("other", other)):
         await factory.item(where, serial="DUP-1")
         item, page_item = [await factory.item(where, serial="DUP-1") for _ in range(2)]  # possible duplicates, for the review routes
@@ -330,6 +360,16 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
             row = f"I{n}{scope},Zastava,M70,7.62,rifle,found\n".encode()
             upload = await jobs.receive(OPERATOR, where.code, "m.csv", _chunks(CSV + row))
             records[scope][f"{prefix}import_sha"] = upload.sha256
+            records[scope][f"{prefix}transfer_item"] = (await factory.item(where)).code
+            source = other if where is depot else depot
+            incoming = await transfers.dispatch(OPERATOR, NewTransfer(source.id, where.id, [(await factory.item(source)).code]))
+            records[scope][f"{prefix}transfer"] = str(incoming.transfer.id)
+        records[scope]["other_depot_id"] = str(other.id if where is depot else depot.id)
+    counting = await stockchecks.open(OPERATOR, NewStockCheck(depot.id))
+    closing = await stockchecks.open(OPERATOR, NewStockCheck(counted_depot.id))
+    await stockchecks.finish_counting(OPERATOR, closing.check.id)
+    for scope in records:
+        records[scope] |= {"counting_check": str(counting.check.id), "closing_check": str(closing.check.id)}
     ids = {
         "depot": {"depot_id": str(depot.id), "location_id": str(location.id), "location_code": location.code, **records["depot"]},
         "other": {
@@ -352,6 +392,8 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         prefix = "" if case.path.startswith(("/api/", "/s/")) else "page_"
         values["code"] = values[prefix + ("lot_code" if "/lots/" in case.path else "item_code")]
         values["sha256"] = values[prefix + "import_sha"] if "imports/" in case.path else values["photo_sha"]
+        values["transfer_id"] = values[prefix + "transfer"]
+        values["check_id"] = values["closing_check"] if case.path.endswith("/close") else values["counting_check"]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)
         if isinstance(body, dict) and "username" in body:

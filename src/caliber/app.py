@@ -36,6 +36,7 @@ from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, Loca
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
 from caliber.inventory.transfers import TransferService
+from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -104,6 +105,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             LabelLinks,
             ImportPages,
             ImportApi,
+            TransferPages,
+            TransferApi,
+            StockCheckPages,
+            StockCheckApi,
             ItemApi,
             LotApi,
             MoveApi,

@@ -65,6 +65,11 @@ class InventoryService:
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
+    async def all_depots(self) -> list[Depot]:
+        """Every depot, by code: the names to choose a transfer's destination from (nothing inside them)."""
+        async with self.db.read() as session:
+            return list(await session.scalars(select(Depot).order_by(Depot.code)))
+
     async def depot(self, actor: Actor, depot_id: UUID) -> Depot:
         """One depot in ``actor``'s scope."""
         async with self.db.read() as session:
