@@ -93,3 +93,44 @@ def test_search_finds_a_partial_serial_and_exports_csv(page: Page, live_server: 
     content = download.value.path().read_text()
     assert "FIND ME 777" in content
     assert content.splitlines()[0].startswith("code,kind")
+
+
+def take_in(page: Page, server: LiveServer, depot: str, serial: str) -> str:
+    """Take one weapon in through the form; returns its label code."""
+    page.goto(f"{server.url}/items/new")
+    fill_weapon(page, depot, serial)
+    page.get_by_label("Location").select_option(label="Shelf 1")
+    page.get_by_role("button", name="Take in and issue a label code").click()
+    expect(page.get_by_role("status")).to_contain_text("Taken in")
+    return page.locator(".label-line .code").inner_text().replace(" ", "")
+
+
+def test_a_stock_check_is_counted_by_one_and_closed_by_another(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    shelf = make_depot(page, live_server, "RS-BRW-03", "Shelf 1")
+    found, lost = take_in(page, live_server, "RS-BRW-03", "COUNT-1"), take_in(page, live_server, "RS-BRW-03", "COUNT-2")
+
+    page.goto(f"{live_server.url}/stockchecks/")
+    page.locator("select[name=depot_id]").select_option(label="RS-BRW-03 · Depot RS-BRW-03")
+    page.get_by_role("button", name="Open a count").click()
+    expect(page.get_by_role("status")).to_contain_text("expected 2")
+    scan = page.get_by_label("Scan a label")
+    scan.fill(shelf)
+    scan.press("Enter")
+    expect(page.locator("#count")).to_contain_text("Counting in Shelf 1")
+    page.get_by_label("Scan a label").fill(found)
+    page.get_by_label("Scan a label").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Scanned 1")
+    page.get_by_role("button", name="I have finished counting").click()
+    expect(page.locator(".card", has_text="Missing")).to_contain_text("1")
+    expect(page.get_by_text("A depot manager who did not count")).to_be_visible()
+    check_url = page.url
+
+    live_server.caliber("user", "create", "closer", "--role", "depot_manager", "--depot", "RS-BRW-03", stdin="closer password long\n")
+    page.context.clear_cookies()
+    log_in(page, live_server, "closer", "closer password long")
+    page.goto(check_url)
+    page.get_by_role("button", name="Confirm and close").click()
+    expect(page.locator("h1 + p .badge")).to_have_text("closed")
+    page.goto(f"{live_server.url}/s/{lost}")
+    expect(page.locator(".label-line")).to_contain_text("missing")
