@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
 from caliber import demo
 from caliber.db import Database
+from caliber.inventory.models import AmmunitionLot, Depot, Item, StockCheck, Transfer
 from caliber.ledger.store import Ledger
-from tests.conftest import TEST_ORIGIN
+from tests.conftest import TEST_ORIGIN, replay_differences
 from tests.factories import login
 
 
 async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    logins = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path)
+    logins = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
     assert {role for _, role, _ in logins} == {"admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"}
     all_codes = {depot.code for depot in demo.DEMO_DEPOTS}
     assigned = {username: set(codes) for username, _, _, _, codes in demo.DEMO_USERS}
@@ -29,5 +31,27 @@ async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client:
 
 
 async def test_demo_data_is_created_once(db: Database, tmp_path: Path) -> None:
-    first = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path)
-    assert await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path) == first
+    first = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
+    assert await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02) == first
+
+
+async def test_the_demo_stock_looks_like_the_region(db: Database, tmp_path: Path, empty_sqlite: Path) -> None:
+    await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.05)
+    async with db.read() as session:
+        by_jurisdiction = dict(
+            (
+                await session.execute(
+                    select(Depot.jurisdiction_code, func.count()).join(Item, Item.depot_id == Depot.id).group_by(Depot.jurisdiction_code)
+                )
+            ).all()
+        )
+        statuses = set(await session.scalars(select(Item.status).distinct()))
+        lots = await session.scalar(select(func.count()).select_from(AmmunitionLot))
+        transfers = list(await session.scalars(select(Transfer.status)))
+        checks = list(await session.scalars(select(StockCheck.status)))
+    assert set(by_jurisdiction) == {"AL", "BA", "XK", "ME", "MK", "RS"}
+    assert by_jurisdiction["RS"] == max(by_jurisdiction.values())
+    assert {"evidence_hold", "surplus", "approved_for_destruction", "in_transit", "awaiting_decision"} <= statuses
+    assert (lots or 0) > 10
+    assert (transfers, checks) == (["in_transit"], ["open"])
+    assert await replay_differences(db, empty_sqlite, tmp_path) == []

@@ -1,12 +1,18 @@
-"""Demo data: depots in all six jurisdictions and one user per role.
+"""Demo data: depots in all six jurisdictions, one user per role, and a realistic stock.
 
-Everything is created through the domain services, as a person would.
+Everything is created through the domain services, as a person would: the
+weapons and lots are taken in, some seized ones stay on evidence hold, some
+are declared surplus or approved for destruction, one transfer is on the
+road and one stock check is under way. Proportions follow the published
+figures in DOMAIN.md: Serbia and Bosnia and Herzegovina hold most weapons,
+Bosnia and Herzegovina and Montenegro most ammunition, Kosovo* collects.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import random
 import secrets
 from pathlib import Path
 
@@ -14,9 +20,14 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService
-from caliber.inventory.models import DepotKind, LocationKind
-from caliber.inventory.schemas import NewDepot, NewLocation
+from caliber.inventory.items import ItemService
+from caliber.inventory.lifecycle import Action, IntakeSource
+from caliber.inventory.models import CompatibilityGroup, Condition, Depot, DepotKind, HazardDivision, Location, LocationKind, UnType
+from caliber.inventory.records import kilograms
+from caliber.inventory.schemas import NewDepot, NewItem, NewLocation, NewLot, StatusChange
 from caliber.inventory.service import InventoryService
+from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService
+from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.ledger.store import Ledger
 
 __all__ = ["DEMO_DEPOTS", "DEMO_USERS", "ensure_demo", "format_logins"]
@@ -47,6 +58,39 @@ DEMO_USERS = [
     ("ministry", "Milica Official", "Ministry of Interior", Role.MINISTRY_OFFICIAL, []),
 ]
 
+# Weapons held per jurisdiction at full scale, and ammunition lots.
+WEAPONS = {"RS": 1400, "BA": 900, "XK": 500, "ME": 450, "MK": 400, "AL": 350}
+LOTS = {"BA": 90, "ME": 80, "RS": 60, "AL": 30, "MK": 25, "XK": 15}
+# maker, model, calibre, UN type, country of manufacture, years
+MODELS = [
+    ("Zastava", "M70AB2", "7.62x39mm", UnType.ASSAULT_RIFLE, "YU", (1970, 1991)),
+    ("Zastava", "M70B1", "7.62x39mm", UnType.ASSAULT_RIFLE, "YU", (1970, 1991)),
+    ("Zastava", "M48", "7.92x57mm", UnType.RIFLE, "YU", (1950, 1965)),
+    ("Zastava", "M59/66", "7.62x39mm", UnType.CARBINE, "YU", (1960, 1980)),
+    ("Zastava", "M57", "7.62x25mm", UnType.SELF_LOADING_PISTOL, "YU", (1960, 1990)),
+    ("Zastava", "M84", "7.62x54mmR", UnType.LIGHT_MACHINE_GUN, "YU", (1984, 1991)),
+    ("Zastava", "M53", "7.92x57mm", UnType.LIGHT_MACHINE_GUN, "YU", (1953, 1970)),
+    ("Zastava", "M80 Zolja", "64mm", UnType.ANTI_TANK_LAUNCHER, "YU", (1980, 1991)),
+    ("Izhmash", "AKM", "7.62x39mm", UnType.ASSAULT_RIFLE, "SU", (1959, 1975)),
+    ("Tula", "TT-33", "7.62x25mm", UnType.SELF_LOADING_PISTOL, "SU", (1935, 1955)),
+    ("Bazalt", "RPG-7", "40mm", UnType.ANTI_TANK_LAUNCHER, "SU", (1961, 1990)),
+    ("CZ", "vz. 58", "7.62x39mm", UnType.ASSAULT_RIFLE, "CS", (1958, 1984)),
+    ("CZ", "vz. 61 Skorpion", "7.65x17mm", UnType.SUB_MACHINE_GUN, "CS", (1961, 1990)),
+    ("Crvena Zastava", "M76", "7.92x57mm", UnType.RIFLE, "YU", (1976, 1991)),
+    ("Baikal", "IZH-27", "12 gauge", UnType.SHOTGUN, "RU", (1990, 2010)),
+    ("Smith & Wesson", "Model 10", ".38 Special", UnType.REVOLVER, "US", (1960, 1990)),
+    ("Krušik", "M69", "82mm", UnType.MORTAR, "YU", (1969, 1991)),
+]
+AMMUNITION = [  # calibre, nature, pieces per lot range, net explosive grams per piece, hazard
+    ("7.62x39mm", "ball", (5_000, 50_000), 2, ("1.4", "S")),
+    ("7.62x54mmR", "ball", (2_000, 20_000), 3, ("1.4", "S")),
+    ("9x19mm", "ball", (5_000, 40_000), 1, ("1.4", "S")),
+    ("12.7x108mm", "API", (500, 5_000), 15, ("1.2", "E")),
+    ("82mm", "mortar bomb HE", (50, 600), 650, ("1.1", "D")),
+    ("64mm", "anti-tank rocket", (20, 300), 300, ("1.1", "E")),
+    ("M75", "hand grenade", (100, 2_000), 36, ("1.1", "D")),
+]
+
 DEMO_TREE = [  # (depot, path of names), parents first
     ("RS-KRG-ARM", [(LocationKind.BUILDING, "Building A")]),
     ("RS-KRG-ARM", [(LocationKind.BUILDING, "Building A"), (LocationKind.ROOM, "Room 1")]),
@@ -57,8 +101,11 @@ DEMO_TREE = [  # (depot, path of names), parents first
 ]
 
 
-async def ensure_demo(ledger: Ledger, data_dir: Path) -> list[tuple[str, str, str]]:
-    """Create the demo data unless it is there; returns (username, role, password) for each demo user."""
+async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> list[tuple[str, str, str]]:
+    """Create the demo data unless it is there; returns (username, role, password) for each demo user.
+
+    ``scale`` sizes the stock (1.0: about 4,000 weapons and 300 lots).
+    """
     logins_path = data_dir / LOGINS_FILE
     operator = Actor.operator(getpass.getuser())
     accounts, inventory = AccountService(ledger), InventoryService(ledger)
@@ -67,13 +114,14 @@ async def ensure_demo(ledger: Ledger, data_dir: Path) -> list[tuple[str, str, st
     depots = {}
     for new in DEMO_DEPOTS:
         depots[new.code] = await inventory.create_depot(operator, new)
-    locations: dict[tuple[str, ...], object] = {}
+    locations: dict[tuple[str, ...], Location] = {}
     for code, path in DEMO_TREE:
         names = tuple(name for _, name in path)
         parent = locations.get((code, *names[:-1])) if len(names) > 1 else None
         kind, name = path[-1]
         location = await inventory.create_location(operator, depots[code].id, NewLocation(kind, name, getattr(parent, "id", None)))
         locations[(code, *names)] = location
+    await _stock(ledger, data_dir, operator, (depots, locations), scale)
     logins = []
     for username, name, organisation, role, depot_codes in DEMO_USERS:
         password = secrets.token_urlsafe(9)
@@ -81,6 +129,100 @@ async def ensure_demo(ledger: Ledger, data_dir: Path) -> list[tuple[str, str, st
         logins.append((username, role.value, password))
     _write_logins(logins_path, logins)
     return logins
+
+
+async def _stock(
+    ledger: Ledger, data_dir: Path, operator: Actor, places: tuple[dict[str, Depot], dict[tuple[str, ...], Location]], scale: float
+) -> None:
+    """Weapons and lots in every jurisdiction, holds, surplus, a transfer on the road and a count under way."""
+    depots, locations = places
+    chooser = random.Random(2018)  # noqa: S311 (the same demo every time; the Roadmap's year)
+    items = ItemService(ledger, data_dir / "photos")
+    shelves: dict[str, list[Location]] = {}
+    for key, location in locations.items():
+        shelves.setdefault(key[0], []).append(location)
+    stores = {code: depot for code, depot in depots.items() if depot.kind != DepotKind.DESTRUCTION_FACILITY}
+    serial = 0
+    surplus: list[str] = []
+    for jurisdiction, count in WEAPONS.items():
+        here = [d for d in stores.values() if d.jurisdiction_code == jurisdiction]
+        batch: list[NewItem] = []
+        for _ in range(max(1, int(count * scale))):
+            depot = chooser.choice(here)
+            maker, model, calibre, un_type, country, (first, last) = chooser.choice(MODELS)
+            seized = depot.kind == DepotKind.POLICE_EVIDENCE_STORE and chooser.random() < 0.6
+            source = IntakeSource.SEIZED if seized else chooser.choice(_SOURCES[depot.kind])
+            serial += 1
+            batch.append(
+                NewItem(
+                    depot_id=depot.id,
+                    manufacturer=maker,
+                    model=model,
+                    calibre=calibre,
+                    serial=chooser.choice(["removed", "illegible"])
+                    if chooser.random() < 0.02
+                    else f"{chooser.randint(10, 99)}{serial:06d}",
+                    un_type=un_type,
+                    intake_source=source,
+                    condition=chooser.choice([Condition.SERVICEABLE, Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.DAMAGED]),
+                    location_id=chooser.choice(shelves[depot.code]).id if depot.code in shelves else None,
+                    country_of_manufacture=country,
+                    year_of_manufacture=chooser.randint(first, last),
+                    case_reference=f"K-{chooser.randint(100, 999)}/{chooser.randint(2019, 2026)}" if seized else "",
+                )
+            )
+        for start in range(0, len(batch), 500):
+            taken = await items.register_items(operator, batch[start : start + 500])
+            surplus += [i.code for i in taken if i.intake_source == IntakeSource.SURPLUS and chooser.random() < 0.7]
+    lots: list[NewLot] = []
+    for jurisdiction, count in LOTS.items():
+        here = [d for d in stores.values() if d.jurisdiction_code == jurisdiction]
+        for _ in range(max(1, int(count * scale))):
+            depot = chooser.choice(here)
+            calibre, nature, (low, high), grams, (division, group) = chooser.choice(AMMUNITION)
+            pieces = chooser.randint(low, high)
+            net = pieces * grams
+            lots.append(
+                NewLot(
+                    depot_id=depot.id,
+                    lot_number=f"{chooser.choice(['PPU', 'IK', 'KV', 'SL'])}-{chooser.randint(60, 99)}-{chooser.randint(1, 999):03d}",
+                    manufacturer=chooser.choice(["Prvi Partizan", "Igman", "Krušik", "Sloboda Čačak", "Pretis"]),
+                    calibre=calibre,
+                    nature=nature,
+                    quantity=pieces,
+                    gross_mass_kg=kilograms(net * chooser.randint(6, 12)),
+                    net_explosive_mass_kg=kilograms(net),
+                    hazard_division=HazardDivision(division),
+                    compatibility_group=CompatibilityGroup(group),
+                    intake_source=IntakeSource.SURPLUS,
+                    year=chooser.randint(1965, 1995),
+                    condition=chooser.choice([Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.UNSAFE]),
+                )
+            )
+    await items.register_lots(operator, lots)
+    declared = surplus[: len(surplus) * 6 // 10]
+    await items.change_status_many(operator, "item", declared, StatusChange(Action.DECLARE_SURPLUS, "declared surplus by the ministry"))
+    approved = declared[: len(declared) // 3]
+    await items.change_status_many(operator, "item", approved, StatusChange(Action.APPROVE_DESTRUCTION, "destruction plan 2026"))
+    sender, receiver = depots["RS-BEG-COL"], depots["RS-KRG-ARM"]
+    page = await items.search(operator, {"depot_id": sender.id, "status": "awaiting_decision"}, limit=25)
+    if page.records:
+        await TransferService(ledger, items).dispatch(
+            operator, NewTransfer(sender.id, receiver.id, [i.code for i in page.records], seals=["RS-S-0041", "RS-S-0042"])
+        )
+    checks = StockCheckService(ledger)
+    room = locations[("RS-KRG-ARM", "Building A", "Room 1")]
+    check = await checks.open(operator, NewStockCheck(receiver.id, room.id))
+    counted = [line.code for line in check.lines][: len(check.lines) * 2 // 3]
+    if counted:
+        await checks.scan(operator, check.check.id, [Scan(code, room.id) for code in counted])
+
+
+_SOURCES = {
+    DepotKind.ARMY_DEPOT: [IntakeSource.SURPLUS],
+    DepotKind.POLICE_EVIDENCE_STORE: [IntakeSource.FOUND, IntakeSource.SURRENDERED],
+    DepotKind.COLLECTION_POINT: [IntakeSource.SURRENDERED, IntakeSource.COLLECTION_PROGRAMME, IntakeSource.LEGALISATION_TURN_IN],
+}
 
 
 def format_logins(logins: list[tuple[str, str, str]]) -> str:

@@ -182,21 +182,29 @@ class ItemService:
 
     async def register_lot(self, actor: Actor, lot: NewLot) -> AmmunitionLot:
         """Take an ammunition lot into custody with a new label code."""
+        return (await self.register_lots(actor, [lot]))[0]
+
+    async def register_lots(self, actor: Actor, lots: Sequence[NewLot]) -> list[AmmunitionLot]:
+        """Take ammunition lots into custody, each with a new label code; one transaction for all."""
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
-            await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id)])
-            _check_lot(lot)
-            (code,) = await labels.issue_codes(tx.session, 1)
-            data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
-            data |= {
-                "id": str(new_id()),
-                "code": code,
-                "depot_id": str(lot.depot_id),
-                "location_id": str(lot.location_id) if lot.location_id else None,
-                "status": intake_status(lot.intake_source).value,
-            }
-            await tx.record("lot.registered", [code], data)
-            return (await _by_codes(tx.session, AmmunitionLot, [code]))[0]
+            await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id) for lot in lots])
+            for lot in lots:
+                _check_lot(lot)
+            codes = await labels.issue_codes(tx.session, len(lots))
+            events = []
+            for code, lot in zip(codes, lots, strict=True):
+                data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
+                data |= {
+                    "id": str(new_id()),
+                    "code": code,
+                    "depot_id": str(lot.depot_id),
+                    "location_id": str(lot.location_id) if lot.location_id else None,
+                    "status": intake_status(lot.intake_source).value,
+                }
+                events.append(([code], data))
+            await tx.record_many("lot.registered", events)
+            return await _by_codes(tx.session, AmmunitionLot, codes)
 
     # -- reading ---------------------------------------------------------
 
@@ -297,31 +305,34 @@ class ItemService:
 
     async def change_status(self, actor: Actor, kind: RecordKind, code: str, change: StatusChange) -> Any:
         """Take one lifecycle action on one record; the transition table decides whether it may."""
+        return (await self.change_status_many(actor, kind, [code], change))[0]
+
+    async def change_status_many(self, actor: Actor, kind: RecordKind, codes: Sequence[str], change: StatusChange) -> list[Any]:
+        """Take one lifecycle action on many records (a manager declaring a shelf surplus): all or none, one event each."""
         action, reason, court_order = change.action, change.reason, change.court_order
-        rule = TRANSITIONS[action]
-        if not rule.manual:
+        if not TRANSITIONS[action].manual:
             raise Conflict(f"{action.label.lower()} happens through its work flow (transfer, stock check or destruction)")
         async with self.ledger.write(actor) as tx:
-            record = await _record(tx.session, actor, kind, code)
-            status = Status(record.status)
-            target = transition(
-                action,
-                status,
-                Status(record.prior_status) if record.prior_status else None,
-                actor.role,
-                code=code,
-                court_order=court_order,
-            )
-            data = {
-                "code": code,
-                "action": action.value,
-                "from": status.value,
-                "to": target.value,
-                "reason": squeeze(reason),
-                "court_order": squeeze(court_order),
-            }
-            await tx.record(f"{kind}.status_changed", [code], data)
-            return record
+            records = (await _records_by_code(tx.session, codes))[kind]
+            if len(records) != len(set(codes)):
+                raise NotFound(f"not every code names {'an item' if kind == 'item' else 'an ammunition lot'}")
+            events = []
+            for record in records:
+                await _visible_depot(tx.session, actor, record.depot_id)
+                status = Status(record.status)
+                prior = Status(record.prior_status) if record.prior_status else None
+                target = transition(action, status, prior, actor.role, code=record.code, court_order=court_order)
+                data = {
+                    "code": record.code,
+                    "action": action.value,
+                    "from": status.value,
+                    "to": target.value,
+                    "reason": squeeze(reason),
+                    "court_order": squeeze(court_order),
+                }
+                events.append(([record.code], data))
+            await tx.record_many(f"{kind}.status_changed", events)
+            return records
 
     async def correct(self, actor: Actor, kind: RecordKind, code: str, correction: Correction) -> Any:
         """Correct one field of a record: the event keeps the old value, the new value and the reason."""
@@ -676,28 +687,33 @@ async def _lots_moved(session: AsyncSession, events: list[dict[str, Any]]) -> No
 _LEAVES_SHELVES = frozenset({Status.IN_TRANSIT, Status.MISSING, Status.TRANSFERRED_OUT, Status.RETURNED_TO_OWNER, Status.VOID})
 
 
-async def _status_changed(session: AsyncSession, model: Any, event: dict[str, Any]) -> None:
-    data = event["data"]
-    record = await _applied_record(session, model, data["code"])
-    target = Status(data["to"])
-    record.prior_status = data["from"] if target in (Status.IN_TRANSIT, Status.MISSING) else None
-    record.status = target.value
-    record.status_changed_at = event_time(event)
-    if target in _LEAVES_SHELVES:
-        record.location_id = None
-    if data["action"] == Action.RELEASE_HOLD.value:
-        record.court_order = data["court_order"]
+async def _statuses_changed(session: AsyncSession, model: Any, events: list[dict[str, Any]]) -> None:
+    codes = list(dict.fromkeys(e["data"]["code"] for e in events))
+    records = {r.code: r for (r,) in await _in_chunks(session, select(model), model.code, codes)}
+    for event in events:
+        data = event["data"]
+        record = records.get(data["code"])
+        if record is None:
+            raise LookupError(f"an event names {data['code']}, which no earlier event registered")
+        target = Status(data["to"])
+        record.prior_status = data["from"] if target in (Status.IN_TRANSIT, Status.MISSING) else None
+        record.status = target.value
+        record.status_changed_at = event_time(event)
+        if target in _LEAVES_SHELVES:
+            record.location_id = None
+        if data["action"] == Action.RELEASE_HOLD.value:
+            record.court_order = data["court_order"]
     await session.flush()
 
 
-@applier("item.status_changed")
-async def _item_status_changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    await _status_changed(session, Item, event)
+@applier("item.status_changed", batch=True)
+async def _item_status_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _statuses_changed(session, Item, events)
 
 
-@applier("lot.status_changed")
-async def _lot_status_changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    await _status_changed(session, AmmunitionLot, event)
+@applier("lot.status_changed", batch=True)
+async def _lot_status_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _statuses_changed(session, AmmunitionLot, events)
 
 
 @applier("item.corrected")
