@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from caliber.db import create_engine
-from caliber.models import metadata
+from caliber.models import include_object, metadata
 
 config = context.config
 
@@ -20,6 +20,7 @@ def _run(connection: Connection) -> None:
         compare_type=connection.dialect.name != "sqlite",
         render_as_batch=connection.dialect.name == "sqlite",
         user_module_prefix="advanced_alchemy.types.",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from caliber import migrate
 from caliber.db import Database
 from caliber.inventory.models import Jurisdiction
-from caliber.models import metadata
+from caliber.models import include_object, metadata
 
 
 async def test_autogenerate_finds_no_difference(db: Database) -> None:
     def differences(connection: object) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": not db.is_sqlite})  # type: ignore[arg-type]
+        context = MigrationContext.configure(connection, opts={"compare_type": not db.is_sqlite, "include_object": include_object})  # type: ignore[arg-type]
         return list(compare_metadata(context, metadata))
 
     async with db.engine.connect() as connection:

@@ -219,11 +219,11 @@ def user_list() -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--depot", "depot_code", required=True, help="code of the depot taking the weapons in")
+@click.option("--depot", "depot_code", required=True, help="code of the depot taking the records in")
 @click.option("--dry-run", is_flag=True, help="check every row and report; import nothing")
 @click.option("--valid-only", is_flag=True, help="import the valid rows even when others have errors")
 def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool) -> None:
-    """Import weapons and components from a CSV or XLSX file (the template: /imports/template.csv)."""
+    """Import weapons and components, or ammunition lots, from a CSV or XLSX file (templates on /imports/)."""
     from caliber.accounts.actor import Actor
     from caliber.inventory.importer import Importer, ImportReport
     from caliber.inventory.items import ItemService

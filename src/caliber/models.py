@@ -9,4 +9,14 @@ from caliber.ledger import models as ledger_models
 
 metadata = orm_registry.metadata
 
-__all__ = ["accounts_models", "inventory_models", "labels_models", "ledger_models", "metadata"]
+SEARCH_PREFIX = "item_serial_search"
+"""Objects outside the models, made per dialect by a migration for partial-serial search (SQLite FTS5
+trigram table and its triggers, PostgreSQL pg_trgm index); schema comparison leaves them out."""
+
+
+def include_object(_object: object, name: str | None, _type: str, _reflected: bool, _compare_to: object) -> bool:
+    """Alembic's filter: compare everything but the search objects."""
+    return not (name or "").startswith(SEARCH_PREFIX)
+
+
+__all__ = ["SEARCH_PREFIX", "accounts_models", "include_object", "inventory_models", "labels_models", "ledger_models", "metadata"]

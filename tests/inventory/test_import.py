@@ -174,3 +174,26 @@ async def test_arbitrary_cells_never_crash_the_checker(factory: Factory, items: 
         assert error.reason
     bad_rows = {e.row for e in report.errors}
     assert len(bad_rows) == report.error_count
+
+
+async def test_ammunition_lots_import_from_their_own_template(factory: Factory, items: ItemService, tmp_path: Path) -> None:
+    depot = await depot_with_shelf(factory)
+    (tmp_path / "lots.xlsx").write_bytes(blank_template_xlsx("lots"))
+    assert (await Importer(items).check(OPERATOR, tmp_path / "lots.xlsx", depot.code)).clean
+    header = ["lot_number", "manufacturer", "calibre", "nature", "quantity", "gross_mass_kg", "net_explosive_mass_kg"]
+    header += ["hazard_division", "compatibility_group", "intake_source", "location"]
+    rows: list[list[object]] = [
+        [f"L-{n}", "Igman", "9x19mm", "ball", 1000 + n, "12.5", "0.4", "1.4", "s", "surplus", "Building A"] for n in range(5)
+    ]
+    rows.append(["L-bad", "Igman", "9x19mm", "ball", -3, "12.5", "13", "1.9", "S", "surplus", ""])
+    path = write_csv(tmp_path / "lots.csv", rows, header)
+    importer = Importer(items)
+    report = await importer.check(OPERATOR, path, depot.code)
+    assert {e.column for e in report.errors} >= {"quantity", "hazard_division"}
+    assert {e.row for e in report.errors} == {7}
+    done = await importer.run(OPERATOR, path, depot.code, valid_only=True)
+    assert done.imported == 5
+    page = await items.search_lots(OPERATOR, {"depot_id": depot.id})
+    assert sorted(lot.quantity for lot in page.records) == [1000, 1001, 1002, 1003, 1004]
+    assert {lot.compatibility_group for lot in page.records} == {"S"}
+    assert (await importer.run(OPERATOR, path, depot.code, valid_only=True)).imported == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, InvalidInput
-from caliber.inventory.importer import COLUMN_HELP, COLUMNS, REQUIRED, blank_template_csv, blank_template_xlsx
+from caliber.inventory.importer import SHEETS, blank_template_csv, blank_template_xlsx
 from caliber.inventory.imports import MAX_UPLOAD_BYTES, ImportJobs, ImportStatus
 from caliber.inventory.items import DEPOT_STAFF
 from caliber.inventory.service import InventoryService
@@ -25,6 +25,7 @@ from caliber.web import page
 __all__ = ["ImportApi", "ImportPages"]
 
 staff = [requires(*DEPOT_STAFF)]
+TemplateKind = Literal["weapons", "lots"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 200
 
@@ -110,16 +111,16 @@ class ImportPages(Controller):
         return Redirect(f"/imports/{status.sha256}")
 
     @get("/template.csv", media_type="text/csv")
-    async def template_csv(self) -> Response[str]:
-        """The import template as CSV."""
-        headers = {"Content-Disposition": 'attachment; filename="caliber-weapons-template.csv"'}
-        return Response(blank_template_csv(), media_type="text/csv; charset=utf-8", headers=headers)
+    async def template_csv(self, kind: FromQuery[TemplateKind] = "weapons") -> Response[str]:
+        """The import template as CSV (``?kind=lots`` for ammunition lots)."""
+        headers = {"Content-Disposition": f'attachment; filename="caliber-{kind}-template.csv"'}
+        return Response(blank_template_csv(kind), media_type="text/csv; charset=utf-8", headers=headers)
 
     @get("/template.xlsx", media_type=XLSX)
-    async def template_xlsx(self) -> Response[bytes]:
-        """The import template as an XLSX workbook, with a sheet explaining the columns."""
-        headers = {"Content-Disposition": 'attachment; filename="caliber-weapons-template.xlsx"'}
-        return Response(blank_template_xlsx(), media_type=XLSX, headers=headers)
+    async def template_xlsx(self, kind: FromQuery[TemplateKind] = "weapons") -> Response[bytes]:
+        """The import template as an XLSX workbook, with a sheet explaining the columns (``?kind=lots`` for lots)."""
+        headers = {"Content-Disposition": f'attachment; filename="caliber-{kind}-template.xlsx"'}
+        return Response(blank_template_xlsx(kind), media_type=XLSX, headers=headers)
 
     @get("/{sha256:str}", guards=staff)
     async def report(
@@ -161,8 +162,8 @@ async def _upload_page(
     request: Request[Any, Any, Any], actor: Actor, inventory: InventoryService, *, error: str | None, status_code: int = 200
 ) -> Template:
     depots = [d for d in await inventory.depots(actor) if d.active]
-    columns = [(name, name in REQUIRED, COLUMN_HELP[name]) for name in COLUMNS]
-    return page(request, "inventory/imports.html", status_code=status_code, depots=depots, columns=columns, error=error)
+    sheets = [(sheet.kind, [(name, name in sheet.required, sheet.help[name]) for name in sheet.columns]) for sheet in SHEETS.values()]
+    return page(request, "inventory/imports.html", status_code=status_code, depots=depots, sheets=sheets, error=error)
 
 
 class ImportApi(Controller):

@@ -1,4 +1,4 @@
-"""Bulk import of weapons and components from CSV or XLSX: validate every row first, then import in batches.
+"""Bulk import of weapons and components, or of ammunition lots, from CSV or XLSX: check every row, then import in batches.
 
 The file is read as a stream twice (memory stays flat for any size): once to
 check every row and report row, column and reason; once to import, in batches
@@ -25,9 +25,9 @@ from sqlalchemy import select
 
 from caliber.accounts.actor import Actor
 from caliber.errors import InvalidInput, NotFound
-from caliber.inventory.items import DEPOT_STAFF, ItemService, check_item
+from caliber.inventory.items import DEPOT_STAFF, ItemService, check_item, check_lot
 from caliber.inventory.models import Depot, ImportRow, Location
-from caliber.inventory.schemas import NewItem
+from caliber.inventory.schemas import NewItem, NewLot
 
 __all__ = [
     "BATCH_ROWS",
@@ -163,21 +163,25 @@ def _rows(path: Path) -> Iterator[list[str]]:
             raise InvalidInput(f"the CSV cannot be read: {exc}", field="file") from None
 
 
-def _header(row: list[str]) -> list[str]:
+def _header(row: list[str]) -> tuple[Sheet, list[str]]:
+    """Which template the file follows (a ``lot_number`` column means ammunition lots) and its column names."""
     names = [cell.strip().lower().replace(" ", "_") for cell in row]
-    unknown = [n for n in names if n and n not in COLUMNS]
+    sheet = SHEETS["lots"] if "lot_number" in names else SHEETS["weapons"]
+    unknown = [n for n in names if n and n not in sheet.columns]
     if unknown:
-        raise InvalidInput(f"row 1: unknown column(s) {', '.join(unknown)}; the template has {', '.join(COLUMNS)}", field="file")
-    missing = sorted(REQUIRED - set(names))
+        raise InvalidInput(
+            f"row 1: unknown column(s) {', '.join(unknown)}; the {sheet.kind} template has {', '.join(sheet.columns)}", field="file"
+        )
+    missing = sorted(sheet.required - set(names))
     if missing:
-        raise InvalidInput(f"row 1: missing column(s) {', '.join(missing)}", field="file")
-    return names
+        raise InvalidInput(f"row 1: missing column(s) {', '.join(missing)} of the {sheet.kind} template", field="file")
+    return sheet, names
 
 
 @dataclass(frozen=True)
 class _Checked:
     row: int
-    item: NewItem | None
+    item: NewItem | NewLot | None
     errors: list[RowError]
 
 
@@ -188,17 +192,17 @@ class _RowChecker:
         self.depot = depot
         self.locations = {path.casefold(): location_id for path, location_id in locations.items()}
 
-    def check(self, number: int, names: list[str], cells: list[str]) -> _Checked:
+    def check(self, number: int, sheet: Sheet, names: list[str], cells: list[str]) -> _Checked:
         if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
             return _Checked(number, None, [RowError(number, "", f"{len(cells)} cells but {len(names)} columns")])
         values = {name: cell.strip() for name, cell in zip(names, cells, strict=False) if name and cell.strip()}
         errors: list[RowError] = []
         location = values.pop("location", None)
         record: dict[str, Any] = {"depot_id": self.depot.id, **values}
-        for name in ("country_of_manufacture", "import_country"):
+        for name in sheet.capitals:
             if name in record:
                 record[name] = record[name].upper()
-        for name in ("un_type", "intake_source", "kind", "component_type", "condition"):
+        for name in sheet.lowered:
             if name in record:
                 record[name] = record[name].lower().replace(" ", "_")
         if location is not None:
@@ -209,14 +213,21 @@ class _RowChecker:
         item = None
         while item is None:
             try:
-                item = msgspec.convert(record, NewItem, strict=False)
+                item = msgspec.convert(record, sheet.schema, strict=False)
             except msgspec.ValidationError as exc:
                 column, reason = _explain(str(exc))
-                if column not in record or column in REQUIRED:
+                if any(e.column == column for e in errors):  # even its stand-in fails: stop at what is known
+                    return _Checked(number, None, errors)
+                if column in record:
+                    errors.append(RowError(number, column, f"{reason}: {record.pop(column)!r}"))
+                elif column in sheet.columns:
+                    errors.append(RowError(number, column, reason))
+                else:
                     return _Checked(number, None, [*errors, RowError(number, column, reason)])
-                errors.append(RowError(number, column, f"{reason}: {record.pop(column)!r}"))
+                if column in sheet.required:  # a valid stand-in, so the rest of the row is still checked
+                    record[column] = sheet.example[sheet.columns.index(column)]
         try:
-            check_item(item, None)
+            sheet.check(item)
         except InvalidInput as exc:
             errors.append(RowError(number, exc.field or "", exc.message))
         return _Checked(number, None if errors else item, errors)
@@ -314,54 +325,59 @@ class Importer:
         header = next(rows, None)
         if header is None:
             raise InvalidInput("the file is empty", field="file")
-        names = _header(header)
+        sheet, names = _header(header)
         for number, cells in enumerate(rows, start=2):
             if progress:
                 progress(1)
             if not any(cell.strip() for cell in cells):
                 continue
-            yield checker.check(number, names, cells)
+            yield checker.check(number, sheet, names, cells)
 
     async def _done_rows(self, sha256: str) -> set[int]:
         async with self.db.read() as session:
             return set(await session.scalars(select(ImportRow.row).where(ImportRow.file_sha256 == sha256)))
 
     async def _import_batch(self, actor: Actor, sha256: str, batch: list[_Checked]) -> int:
-        """One transaction: the batch's rows not imported before, each an ``item.registered`` event naming file and row."""
+        """One transaction: the batch's rows not imported before, each a ``*.registered`` event naming file and row."""
         async with self.items.ledger.write(actor) as tx:
             numbers = [c.row for c in batch]
             query = select(ImportRow.row).where(ImportRow.file_sha256 == sha256, ImportRow.row.in_(numbers))
             done = set(await tx.session.scalars(query))
             todo = [c for c in batch if c.row not in done]
-            if todo:
-                await self.items.record_items(
-                    tx, actor, [c.item for c in todo if c.item is not None], sources=[(sha256, c.row) for c in todo]
-                )
+            sources = [(sha256, c.row) for c in todo]
+            items = [c.item for c in todo if isinstance(c.item, NewItem)]
+            lots = [c.item for c in todo if isinstance(c.item, NewLot)]
+            if items:
+                await self.items.record_items(tx, actor, items, sources=sources)
+            if lots:
+                await self.items.record_lots(tx, actor, lots, sources=sources)
             return len(todo)
 
 
-def blank_template_csv() -> str:
-    """The import template as CSV: the header and one example row."""
+def blank_template_csv(kind: str = "weapons") -> str:
+    """The import template as CSV (``weapons`` or ``lots``): the header and one example row."""
+    sheet = SHEETS[kind]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerow(EXAMPLE)
+    writer.writerow(sheet.columns)
+    writer.writerow(sheet.example)
     return out.getvalue()
 
 
-def blank_template_xlsx() -> bytes:
+def blank_template_xlsx(kind: str = "weapons") -> bytes:
     """The import template as an XLSX workbook: the header, one example row, and a sheet explaining each column."""
     from openpyxl import Workbook
 
+    sheet = SHEETS[kind]
     book = Workbook()
-    sheet = book.active
-    sheet.title = "weapons"
-    sheet.append(COLUMNS)
-    sheet.append(EXAMPLE)
+    rows = book.active
+    rows.title = kind
+    rows.append(sheet.columns)
+    rows.append(sheet.example)
     notes = book.create_sheet("columns")
     notes.append(["column", "required", "what it holds"])
-    for name in COLUMNS:
-        notes.append([name, "yes" if name in REQUIRED else "", COLUMN_HELP[name]])
+    for name in sheet.columns:
+        notes.append([name, "yes" if name in sheet.required else "", sheet.help[name]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -392,4 +408,85 @@ COLUMN_HELP = {
     "condition": "serviceable, unserviceable, damaged, incomplete, unsafe, unknown (default)",
     "notes": "free text",
     "location": "storage location path as the depot page shows it, e.g. Building A / Room 1",
+}
+
+LOT_COLUMNS = [
+    "lot_number",
+    "manufacturer",
+    "calibre",
+    "nature",
+    "quantity",
+    "gross_mass_kg",
+    "net_explosive_mass_kg",
+    "hazard_division",
+    "compatibility_group",
+    "intake_source",
+    "year",
+    "condition",
+    "case_reference",
+    "court_order",
+    "notes",
+    "location",
+]
+LOT_REQUIRED = frozenset(LOT_COLUMNS[:10])
+LOT_EXAMPLE = ["PPU-84-117", "Prvi Partizan", "7.62x39mm", "ball", "12000", "216", "19.2", "1.4", "S", "surplus", "1984", "serviceable"]
+LOT_EXAMPLE += ["", "", "", "Building A / Room 1"]
+LOT_HELP = {
+    "lot_number": "lot or batch number as marked",
+    "manufacturer": "maker",
+    "calibre": "calibre or designation, e.g. 7.62x39mm, 82mm",
+    "nature": "nature or type: ball, tracer, HE, ...",
+    "quantity": "pieces (rounds, bombs, grenades), a whole number",
+    "gross_mass_kg": "gross mass in kilograms, to the gram: 216.5",
+    "net_explosive_mass_kg": "net explosive mass in kilograms, to the gram",
+    "hazard_division": "UN hazard division: 1.1 to 1.6",
+    "compatibility_group": "UN compatibility group: A, B, C, D, E, F, G, H, J, K, L, N or S",
+    "intake_source": COLUMN_HELP["intake_source"],
+    "year": "year of manufacture, four digits",
+    "condition": COLUMN_HELP["condition"],
+    "case_reference": COLUMN_HELP["case_reference"],
+    "court_order": COLUMN_HELP["court_order"],
+    "notes": COLUMN_HELP["notes"],
+    "location": COLUMN_HELP["location"],
+}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One import template: its columns, what it turns a row into, and the checks beyond the fields' own."""
+
+    kind: str
+    columns: list[str]
+    required: frozenset[str]
+    example: list[str]
+    help: dict[str, str]
+    schema: type[NewItem] | type[NewLot]
+    check: Callable[[Any], None]
+    capitals: tuple[str, ...] = ()
+    lowered: tuple[str, ...] = ()
+
+
+SHEETS = {
+    "weapons": Sheet(
+        "weapons",
+        COLUMNS,
+        frozenset(REQUIRED),
+        EXAMPLE,
+        COLUMN_HELP,
+        NewItem,
+        lambda item: check_item(item, None),
+        capitals=("country_of_manufacture", "import_country"),
+        lowered=("un_type", "intake_source", "kind", "component_type", "condition"),
+    ),
+    "lots": Sheet(
+        "lots",
+        LOT_COLUMNS,
+        LOT_REQUIRED,
+        LOT_EXAMPLE,
+        LOT_HELP,
+        NewLot,
+        check_lot,
+        capitals=("compatibility_group",),
+        lowered=("intake_source", "condition"),
+    ),
 }

@@ -29,7 +29,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Select, select
+from sqlalchemy import Select, literal_column, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
@@ -45,7 +46,7 @@ from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, find_code
 from caliber.ledger.store import CustodyTransaction, Ledger, applier
 
-__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind", "check_item"]
+__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind", "check_item", "check_lot"]
 
 DEPOT_STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
 MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
@@ -188,23 +189,32 @@ class ItemService:
         """Take ammunition lots into custody, each with a new label code; one transaction for all."""
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
-            await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id) for lot in lots])
-            for lot in lots:
-                _check_lot(lot)
-            codes = await labels.issue_codes(tx.session, len(lots))
-            events = []
-            for code, lot in zip(codes, lots, strict=True):
-                data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
-                data |= {
-                    "id": str(new_id()),
-                    "code": code,
-                    "depot_id": str(lot.depot_id),
-                    "location_id": str(lot.location_id) if lot.location_id else None,
-                    "status": intake_status(lot.intake_source).value,
-                }
-                events.append(([code], data))
-            await tx.record_many("lot.registered", events)
+            codes = await self.record_lots(tx, actor, lots)
             return await _by_codes(tx.session, AmmunitionLot, codes)
+
+    async def record_lots(
+        self, tx: CustodyTransaction, actor: Actor, lots: Sequence[NewLot], sources: Sequence[tuple[str, int]] | None = None
+    ) -> list[str]:
+        """Validate and record ``lot.registered`` events inside ``tx`` (imports pass file and row); returns the codes."""
+        await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id) for lot in lots])
+        for lot in lots:
+            check_lot(lot)
+        codes = await labels.issue_codes(tx.session, len(lots))
+        events = []
+        for code, lot in zip(codes, lots, strict=True):
+            data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
+            data |= {
+                "id": str(new_id()),
+                "code": code,
+                "depot_id": str(lot.depot_id),
+                "location_id": str(lot.location_id) if lot.location_id else None,
+                "status": intake_status(lot.intake_source).value,
+            }
+            events.append(([code], data))
+        for (_, data), (sha256, row) in zip(events, sources or [], strict=False):
+            data |= {"source_file": sha256, "source_row": row}
+        await tx.record_many("lot.registered", events)
+        return codes
 
     # -- reading ---------------------------------------------------------
 
@@ -251,7 +261,7 @@ class ItemService:
 
     async def search(self, actor: Actor, filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50) -> Page:
         """Items matching ``filters`` (newest first), one page at a time by keyset."""
-        query = _item_filters(select(Item), actor, filters)
+        query = _item_filters(select(Item), actor, filters, sqlite=self.db.is_sqlite)
         if after is not None:
             query = query.where(Item.id < after)
         async with self.db.read() as session:
@@ -440,7 +450,7 @@ def check_item(item: NewItem, position: int | None) -> None:
         raise InvalidInput(f"{where}imported in {item.import_year}, before it was made in {item.year_of_manufacture}", field="import_year")
 
 
-def _check_lot(lot: NewLot) -> None:
+def check_lot(lot: NewLot) -> None:
     _check_common(lot.intake_source, lot.case_reference, "")
     if grams(lot.net_explosive_mass_kg) > grams(lot.gross_mass_kg):
         raise InvalidInput("the net explosive mass cannot exceed the gross mass", field="net_explosive_mass_kg")
@@ -461,7 +471,7 @@ def _validated(kind: RecordKind, values: dict[str, Any]) -> Any:
     if isinstance(checked, NewItem):
         check_item(checked, None)
     else:
-        _check_lot(checked)
+        check_lot(checked)
     return checked
 
 
@@ -577,7 +587,10 @@ async def _target_location(session: AsyncSession, location_id: UUID | None, loca
     return location
 
 
-def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any]) -> Select[Any]:
+_SQLITE_SERIAL_SEARCH = sql_text("SELECT rowid FROM item_serial_search WHERE serial_key LIKE :pattern")
+
+
+def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any], *, sqlite: bool) -> Select[Any]:
     if not actor.sees_all_depots:
         query = query.where(Item.depot_id.in_(actor.depot_ids))
     for name in ("depot_id", "location_id", "status", "un_type", "intake_source", "kind", "duplicate_review"):
@@ -591,8 +604,13 @@ def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any]) -> 
         try:
             code = find_code(text)
         except CodeError:
-            key = serial_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Item.serial_key.like(f"%{key}%", escape="\\"))
+            key = serial_key(text)
+            if sqlite and len(key) >= 3 and not any(c in key for c in "%_\\"):
+                # the FTS5 trigram index of the search migration answers the substring match
+                query = query.where(literal_column("item.rowid").in_(_SQLITE_SERIAL_SEARCH.bindparams(pattern=f"%{key}%")))
+            else:  # PostgreSQL's pg_trgm index serves LIKE itself; short or wildcard-bearing text is scanned
+                escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                query = query.where(Item.serial_key.like(f"%{escaped}%", escape="\\"))
         else:
             query = query.where(Item.code == code)
     return query
@@ -625,13 +643,7 @@ async def _items_registered(session: AsyncSession, events: list[dict[str, Any]])
         rows.append(row)
     await insert_many(session, Item.__table__, rows)
     await labels.register_codes(session, "item", [(row["code"], row["id"]) for row in rows])
-    imported = [
-        {"file_sha256": e["data"]["source_file"], "row": e["data"]["source_row"], "code": e["data"]["code"]}
-        for e in events
-        if e["data"].get("source_file")
-    ]
-    if imported:
-        await insert_many(session, ImportRow.__table__, imported)
+    await _remember_import_rows(session, events)
 
 
 @applier("lot.registered", batch=True)
@@ -657,6 +669,17 @@ async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) 
         rows.append(row)
     await insert_many(session, AmmunitionLot.__table__, rows)
     await labels.register_codes(session, "lot", [(row["code"], row["id"]) for row in rows])
+    await _remember_import_rows(session, events)
+
+
+async def _remember_import_rows(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Which file row each imported record came from: the same file never imports a row twice."""
+    imported = [
+        {"file_sha256": e["data"]["source_file"], "row": e["data"]["source_row"], "code": e["data"]["code"]}
+        for e in events
+        if e["data"].get("source_file")
+    ]
+    await insert_many(session, ImportRow.__table__, imported)
 
 
 async def _applied_record(session: AsyncSession, model: Any, code: str) -> Any:

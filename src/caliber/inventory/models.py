@@ -244,6 +244,8 @@ class Item(UUIDv7AuditBase):
         Index("ix_item_identity_key", "identity_key"),
         Index("ix_item_serial_key", "serial_key"),
         Index("ix_item_location_id", "location_id"),
+        Index("ix_item_case_reference", "case_reference"),
+        Index("ix_item_manufacturer", "manufacturer", "id"),
     )
 
     code: Mapped[str] = mapped_column(String(10), unique=True)
