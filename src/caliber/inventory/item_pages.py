@@ -156,10 +156,89 @@ _DONE = {
 }
 
 
-class ItemPages(Controller):
+class _RecordPages(Controller):
+    """What the pages of items and of lots share: the record page and the changes made from it."""
+
+    kind: RecordKind = "item"
+
+    @get("/{code:str}")
+    async def show(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Template:
+        """Everything about one record: fields, status, location, actions the role allows, custody timeline."""
+        notice = _DONE.get(request.query_params.get("done", ""))
+        return await _record_page(request, self.kind, code, (items, inventory, ledger, signer), notice=notice)
+
+    @post("/{code:str}/status")
+    async def change_status(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """A lifecycle action from the record page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.change_status(actor, self.kind, code, convert(values, StatusChange))
+
+        return await _act(request, self.kind, code, (items, inventory, ledger, signer), work=work, done="status")
+
+    @post("/{code:str}/correct", guards=staff)
+    async def correct(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Correct one field from the record page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.correct(actor, self.kind, code, convert(_correction(values), Correction))
+
+        return await _act(request, self.kind, code, (items, inventory, ledger, signer), work=work, done="correct")
+
+    @post("/{code:str}/move", guards=staff)
+    async def move(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """Move the record from its page."""
+
+        async def work(values: dict[str, Any]) -> None:
+            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
+
+        return await _act(request, self.kind, code, (items, inventory, ledger, signer), work=work, done="move")
+
+
+class ItemPages(_RecordPages):
     """Weapons and components."""
 
     path = "/items"
+    kind: RecordKind = "item"
     include_in_schema = False
 
     @get("/")
@@ -251,78 +330,6 @@ class ItemPages(Controller):
         template = "inventory/_intake.html" if request.htmx else "inventory/intake.html"
         return page(request, template, status_code=422 if error else 200, **context)
 
-    @get("/{code:str}")
-    async def show(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Template:
-        """Everything about one item: fields, photos, status, location, duplicates, actions, custody timeline."""
-        notice = _DONE.get(request.query_params.get("done", ""))
-        return await _record_page(request, "item", code, (items, inventory, ledger, signer), notice=notice)
-
-    @post("/{code:str}/status")
-    async def change_status(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """A lifecycle action from the item page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.change_status(actor, "item", code, convert(values, StatusChange))
-
-        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="status")
-
-    @post("/{code:str}/correct", guards=staff)
-    async def correct(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """Correct one field from the item page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.correct(actor, "item", code, convert(_correction(values), Correction))
-
-        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="correct")
-
-    @post("/{code:str}/move", guards=staff)
-    async def move(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """Move the item from its page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
-
-        return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="move")
-
     @post("/{code:str}/duplicate-review", guards=managers)
     async def review_duplicate(
         self,
@@ -372,10 +379,11 @@ class ItemPages(Controller):
         return Redirect(f"/items/{code}?done=photo")
 
 
-class LotPages(Controller):
+class LotPages(_RecordPages):
     """Ammunition lots."""
 
     path = "/lots"
+    kind: RecordKind = "lot"
     include_in_schema = False
 
     @get("/")
@@ -432,78 +440,6 @@ class LotPages(Controller):
             context = {**VOCABULARY, **await _places(actor, inventory)}
             return page(request, "inventory/lot_form.html", status_code=exc.status_code, values=values, error=exc.message, **context)
         return Redirect(f"/lots/{lot.code}?done=new")
-
-    @get("/{code:str}")
-    async def show(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Template:
-        """Everything about one lot: quantities, masses, status, location, actions, custody timeline."""
-        notice = _DONE.get(request.query_params.get("done", ""))
-        return await _record_page(request, "lot", code, (items, inventory, ledger, signer), notice=notice)
-
-    @post("/{code:str}/status")
-    async def change_status(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """A lifecycle action from the lot page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.change_status(actor, "lot", code, convert(values, StatusChange))
-
-        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="status")
-
-    @post("/{code:str}/correct", guards=staff)
-    async def correct(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """Correct one field from the lot page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.correct(actor, "lot", code, convert(_correction(values), Correction))
-
-        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="correct")
-
-    @post("/{code:str}/move", guards=staff)
-    async def move(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        code: FromPath[str],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-    ) -> Response[Any]:
-        """Move the lot from its page."""
-
-        async def work(values: dict[str, Any]) -> None:
-            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
-
-        return await _act(request, "lot", code, (items, inventory, ledger, signer), work=work, done="move")
 
     @post("/{code:str}/split", guards=staff)
     async def split(
