@@ -161,6 +161,35 @@ class _RecordPages(Controller):
 
     kind: RecordKind = "item"
 
+    @get("/new", guards=staff)
+    async def new_form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+    ) -> Template:
+        """The intake form for one record."""
+        return page(request, f"inventory/{self.kind}_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
+
+    @post("/new", guards=staff)
+    async def create(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Response[Any]:
+        """Take the record in and go to its page, or show the form again with what is wrong."""
+        values = await form_data(request)
+        try:
+            if self.kind == "item":
+                (record,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
+            else:
+                record = await items.register_lot(actor, convert(_record_values(values), NewLot))
+        except CORRECTABLE as exc:
+            context = {**VOCABULARY, **await _places(actor, inventory)}
+            template = f"inventory/{self.kind}_form.html"
+            return page(request, template, status_code=exc.status_code, values=values, error=exc.message, **context)
+        return Redirect(f"{self.path}/{record.code}?done=new")
+
     @get("/{code:str}")
     async def show(
         self,
@@ -272,31 +301,6 @@ class ItemPages(_RecordPages):
         else:
             context |= {"records": found.records, "next_after": found.next_after}
         return page(request, "inventory/items.html", status_code=422 if context["error"] else 200, **context)
-
-    @get("/new", guards=staff)
-    async def new_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
-    ) -> Template:
-        """The intake form for one weapon or component."""
-        return page(request, "inventory/item_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
-
-    @post("/new", guards=staff)
-    async def create(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
-        """Take the weapon in and go to its page, or show the form again with what is wrong."""
-        values = await form_data(request)
-        try:
-            (item,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
-        except CORRECTABLE as exc:
-            context = {**VOCABULARY, **await _places(actor, inventory)}
-            return page(request, "inventory/item_form.html", status_code=exc.status_code, values=values, error=exc.message, **context)
-        return Redirect(f"/items/{item.code}?done=new")
 
     @get("/intake", guards=staff)
     async def intake_form(
@@ -415,31 +419,6 @@ class LotPages(_RecordPages):
             records=found.records,
             next_after=found.next_after,
         )
-
-    @get("/new", guards=staff)
-    async def new_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
-    ) -> Template:
-        """The intake form for an ammunition lot."""
-        return page(request, "inventory/lot_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
-
-    @post("/new", guards=staff)
-    async def create(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
-        """Take the lot in and go to its page, or show the form again with what is wrong."""
-        values = await form_data(request)
-        try:
-            lot = await items.register_lot(actor, convert(_record_values(values), NewLot))
-        except CORRECTABLE as exc:
-            context = {**VOCABULARY, **await _places(actor, inventory)}
-            return page(request, "inventory/lot_form.html", status_code=exc.status_code, values=values, error=exc.message, **context)
-        return Redirect(f"/lots/{lot.code}?done=new")
 
     @post("/{code:str}/split", guards=staff)
     async def split(
