@@ -206,6 +206,7 @@ CASES: list[Case] = [
     ),
     Case("POST", "/api/lots", answers(201, DEPOT_WORK), LOT_BODY),
     Case("GET", "/api/lots", answers(200)),
+    Case("GET", "/api/lots/export.csv", answers(200)),
     Case("GET", "/api/lots/{code:str}", answers(200)),
     Case("GET", "/api/lots/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
     Case("POST", "/api/lots/{code:str}/status", answers(200, MANAGERS), {"action": "declare_surplus", "reason": "old stock"}),
