@@ -49,7 +49,7 @@ def rows(count: int, depots: list[uuid.UUID], chooser: random.Random) -> Any:
         batch.append(
             {
                 "id": uuid.uuid4(),
-                "code": make_code(n + 1),
+                "code": make_code("weapon", n + 1),
                 "kind": "weapon",
                 "manufacturer": maker,
                 "model": model,
@@ -121,7 +121,7 @@ async def measure(db: Database, count: int, label: str) -> None:
     kinds = {
         "partial serial (5 digits)": [search({"q": f"{chooser.randint(0, 99_999):05d}"}) for _ in range(QUERIES)],
         "partial serial, rare (8 digits)": [search({"q": f"{chooser.randint(0, 99_999_999):08d}"}) for _ in range(QUERIES)],
-        "label code": [search({"q": make_code(chooser.randint(1, count))}) for _ in range(QUERIES)],
+        "label code": [search({"q": make_code("weapon", chooser.randint(1, count))}) for _ in range(QUERIES)],
         "depot and status": [search({"depot_id": chooser.choice(depots), "status": "surplus"}) for _ in range(QUERIES)],
         "maker, calibre, status": [
             search({"manufacturer": m[0], "calibre": m[2], "status": chooser.choice(STATUSES)}) for m in chooser.choices(MAKERS, k=QUERIES)

@@ -67,7 +67,7 @@ async def test_insert_many_writes_what_core_insert_writes(db: Database, factory:
     rows = [
         {
             "id": new_id(),
-            "code": make_code(900_000_000 + n),
+            "code": make_code("weapon", 90_000_000 + n),
             "kind": "weapon",
             "manufacturer": "Zastava",
             "model": "M70",

@@ -6,37 +6,51 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from caliber.labels.codes import CODE_DIGITS, MAX_SERIAL, CodeError, check_digit, find_code, format_code, is_valid, make_code, number_of
+from caliber.labels.codes import (
+    CODE_DIGITS,
+    KINDS,
+    MAX_SERIAL,
+    CodeError,
+    check_digit,
+    find_code,
+    format_code,
+    is_valid,
+    kind_of,
+    make_code,
+    number_of,
+)
 
 serials = st.integers(1, MAX_SERIAL)
+kinds = st.sampled_from(sorted(KINDS))
 
 
 def test_known_check_digits() -> None:
     # Worked examples of the Damm algorithm (Damm 2004; the usual reference example 572 -> 4).
     assert check_digit("572") == "4"
-    assert is_valid("0000005724")
-    assert make_code(572) == "0000005724"
+    assert make_code("weapon", 572) == "100000572" + check_digit("100000572")
+    assert not is_valid("0000005724")  # a valid Damm number, but no kind starts with 0
 
 
-@given(serials)
-def test_codes_round_trip(serial: int) -> None:
-    code = make_code(serial)
+@given(kinds, serials)
+def test_codes_round_trip_and_say_their_kind(kind: str, serial: int) -> None:
+    code = make_code(kind, serial)
     assert len(code) == CODE_DIGITS
     assert is_valid(code)
-    assert number_of(code) == serial
+    assert kind_of(code) == kind
+    assert number_of(code) == KINDS[kind] * 10**8 + serial
     assert format_code(code).replace(" ", "") == code
 
 
-@given(serials, st.integers(0, CODE_DIGITS - 1), st.integers(1, 9))
-def test_every_single_digit_error_is_caught(serial: int, position: int, shift: int) -> None:
-    code = make_code(serial)
+@given(kinds, serials, st.integers(0, CODE_DIGITS - 1), st.integers(1, 9))
+def test_every_single_digit_error_is_caught(kind: str, serial: int, position: int, shift: int) -> None:
+    code = make_code(kind, serial)
     wrong = code[:position] + str((int(code[position]) + shift) % 10) + code[position + 1 :]
     assert not is_valid(wrong)
 
 
-@given(serials, st.integers(0, CODE_DIGITS - 2))
-def test_every_neighbour_swap_is_caught(serial: int, position: int) -> None:
-    code = make_code(serial)
+@given(kinds, serials, st.integers(0, CODE_DIGITS - 2))
+def test_every_neighbour_swap_is_caught(kind: str, serial: int, position: int) -> None:
+    code = make_code(kind, serial)
     swapped = code[:position] + code[position + 1] + code[position] + code[position + 2 :]
     assert swapped == code or not is_valid(swapped)
 
@@ -44,18 +58,18 @@ def test_every_neighbour_swap_is_caught(serial: int, position: int) -> None:
 @pytest.mark.parametrize("serial", [0, MAX_SERIAL + 1, -5])
 def test_serials_out_of_range_are_refused(serial: int) -> None:
     with pytest.raises(CodeError, match="outside"):
-        make_code(serial)
+        make_code("lot", serial)
 
 
-@given(serials, st.sampled_from(["{}", "https://caliber.example/s/{}", "http:??caliber.example?s?{}\n", "  {} ", "s/{}#"]))
-def test_a_code_is_found_in_urls_and_garbled_scans(serial: int, template: str) -> None:
-    code = make_code(serial)
+@given(kinds, serials, st.sampled_from(["{}", "https://caliber.example/s/{}", "http:??caliber.example?s?{}\n", "  {} ", "s/{}#"]))
+def test_a_code_is_found_in_urls_and_garbled_scans(kind: str, serial: int, template: str) -> None:
+    code = make_code(kind, serial)
     assert find_code(template.format(code)) == code
     assert find_code(template.format(format_code(code))) == code
 
 
 def test_a_misread_code_is_named_and_text_without_one_is_refused() -> None:
-    code = make_code(4711)
+    code = make_code("location", 4711)
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
     with pytest.raises(CodeError, match="misread or two were swapped"):
         find_code(f"https://x/s/{wrong}")

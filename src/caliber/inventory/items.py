@@ -163,7 +163,9 @@ class ItemService:
             if missing := sorted(parents - found):
                 raise InvalidInput(f"no weapon with label code {missing[0]} to be the parent of a component", field="parent_code")
         duplicates = await _duplicates(session, items)
-        codes = await labels.issue_codes(session, len(items))
+        kinds = ["weapon" if item.kind is ItemKind.WEAPON else "component" for item in items]
+        issued = {kind: iter(await labels.issue_codes(session, kind, kinds.count(kind))) for kind in set(kinds)}
+        codes = [next(issued[kind]) for kind in kinds]
         events = []
         for code, item, same in zip(codes, items, duplicates, strict=True):
             data = {name: _value(getattr(item, name)) for name in ITEM_FIELDS}
@@ -199,7 +201,7 @@ class ItemService:
         await _check_places(tx.session, actor, [(lot.depot_id, lot.location_id) for lot in lots])
         for lot in lots:
             check_lot(lot)
-        codes = await labels.issue_codes(tx.session, len(lots))
+        codes = await labels.issue_codes(tx.session, "lot", len(lots))
         events = []
         for code, lot in zip(codes, lots, strict=True):
             data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
@@ -417,7 +419,7 @@ class ItemService:
             raise InvalidInput(f"a split takes between 1 and {lot.quantity - 1} of the {lot.quantity} pieces", field="quantity")
         if location_id is not None:
             await _check_places(session, actor, [(lot.depot_id, location_id)])
-        (new_code,) = await labels.issue_codes(session, 1)
+        (new_code,) = await labels.issue_codes(session, "lot", 1)
         data = {
             "code": code,
             "new_code": new_code,

@@ -158,7 +158,7 @@ class InventoryService:
                 path = parent.path + PATH_SEPARATOR + name
             await _require_free_path(session, depot_id, path)
             location_id = new_id()
-            (code,) = await labels.issue_codes(session, 1)
+            (code,) = await labels.issue_codes(session, "location", 1)
             data = {
                 "id": str(location_id),
                 "code": code,

@@ -1,10 +1,11 @@
-"""Label codes: digits only, with a Damm check digit.
+"""Label codes: digits only, the first saying the kind, with a Damm check digit.
 
 Keyboard-wedge scanners on QWERTZ, Albanian or Cyrillic layouts garble letters
-and punctuation but never digits, so a code is nine digits of serial number
-and one Damm check digit. The Damm quasigroup catches every single-digit error
-and every swap of two neighbouring digits. People read a code in groups:
-``0000 0004 27``.
+and punctuation but never digits, so a code is one digit for the kind of
+record (1 weapon, 2 component, 3 ammunition lot, 4 location, 5 destruction
+event), eight digits of serial number within that kind, and one Damm check
+digit. The Damm quasigroup catches every single-digit error and every swap of
+two neighbouring digits. People read a code in groups: ``1000 0004 27``.
 
 A scan may hold the whole label URL (``BASE_URL/s/CODE``), the bare code, or
 either typed through the wrong keyboard layout: :func:`find_code` finds the
@@ -15,11 +16,26 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CODE_DIGITS", "CodeError", "check_digit", "find_code", "format_code", "is_valid", "make_code", "number_of"]
+__all__ = [
+    "CODE_DIGITS",
+    "KINDS",
+    "MAX_SERIAL",
+    "CodeError",
+    "check_digit",
+    "find_code",
+    "format_code",
+    "is_valid",
+    "kind_of",
+    "make_code",
+    "number_of",
+]
 
-SERIAL_DIGITS = 9
-CODE_DIGITS = SERIAL_DIGITS + 1
+SERIAL_DIGITS = 8
+CODE_DIGITS = SERIAL_DIGITS + 2
 MAX_SERIAL = 10**SERIAL_DIGITS - 1
+KINDS = {"weapon": 1, "component": 2, "lot": 3, "location": 4, "destruction": 5}
+"""The first digit of a code, by kind of record."""
+_KIND_OF_DIGIT = {str(digit): kind for kind, digit in KINDS.items()}
 
 # The totally anti-symmetric quasigroup of order 10 from H. Michael Damm (2004).
 _DAMM = (
@@ -57,27 +73,36 @@ def check_digit(digits: str) -> str:
 
 
 def is_valid(code: str) -> bool:
-    """Whether ``code`` is ten digits whose last is the Damm check digit of the first nine."""
-    return len(code) == CODE_DIGITS and code.isascii() and code.isdigit() and _interim(code) == 0
+    """Whether ``code`` is ten digits of a known kind whose last is the Damm check digit of the first nine."""
+    return len(code) == CODE_DIGITS and code.isascii() and code.isdigit() and code[0] in _KIND_OF_DIGIT and _interim(code) == 0
 
 
-def make_code(serial: int) -> str:
-    """The label code of serial number ``serial`` (1 to 999,999,999)."""
+def make_code(kind: str, serial: int) -> str:
+    """The label code of the ``serial``-th record (1 to 99,999,999) of ``kind`` (see :data:`KINDS`)."""
+    if kind not in KINDS:
+        raise CodeError(f"no label kind {kind!r}; kinds: {', '.join(KINDS)}")
     if not 1 <= serial <= MAX_SERIAL:
         raise CodeError(f"label serial {serial} is outside 1..{MAX_SERIAL}")
-    digits = f"{serial:0{SERIAL_DIGITS}d}"
+    digits = f"{KINDS[kind]}{serial:0{SERIAL_DIGITS}d}"
     return digits + check_digit(digits)
 
 
 def number_of(code: str) -> int:
-    """The serial number inside a valid code."""
+    """The kind digit and serial of a valid code as one number (unique across kinds)."""
     if not is_valid(code):
         raise CodeError(f"{code!r} is not a valid label code")
-    return int(code[:SERIAL_DIGITS])
+    return int(code[: SERIAL_DIGITS + 1])
+
+
+def kind_of(code: str) -> str:
+    """The kind of record a valid code labels."""
+    if not is_valid(code):
+        raise CodeError(f"{code!r} is not a valid label code")
+    return _KIND_OF_DIGIT[code[0]]
 
 
 def format_code(code: str) -> str:
-    """The code in groups for people to read: ``0000 0004 27``."""
+    """The code in groups for people to read: ``1000 0004 27``."""
     return f"{code[:4]} {code[4:8]} {code[8:]}"
 
 

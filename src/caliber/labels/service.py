@@ -16,17 +16,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import insert_many
-from caliber.labels.codes import make_code, number_of
+from caliber.labels.codes import KINDS, SERIAL_DIGITS, make_code, number_of
 from caliber.labels.models import Label
 
 __all__ = ["issue_codes", "register_codes", "resolve"]
 
 
-async def issue_codes(session: AsyncSession, count: int) -> list[str]:
-    """``count`` new label codes, following the highest serial issued so far (call within a ledger write)."""
-    highest = await session.scalar(select(func.max(Label.serial)))
-    start = int(highest or 0) + 1
-    return [make_code(serial) for serial in range(start, start + count)]
+async def issue_codes(session: AsyncSession, kind: str, count: int) -> list[str]:
+    """``count`` new label codes of ``kind``, after the highest of that kind issued so far (call within a ledger write)."""
+    first = KINDS[kind] * 10**SERIAL_DIGITS
+    query = select(func.max(Label.serial)).where(Label.serial > first, Label.serial < first + 10**SERIAL_DIGITS)
+    start = int((await session.scalar(query)) or first) - first + 1
+    return [make_code(kind, serial) for serial in range(start, start + count)]
 
 
 async def register_codes(session: AsyncSession, kind: str, codes: Iterable[tuple[str, UUID]]) -> None:
