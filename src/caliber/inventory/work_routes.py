@@ -109,6 +109,20 @@ class StockCheckOut(msgspec.Struct):
     result: ResultOut
 
 
+class StockCheckSummary(msgspec.Struct):
+    """A stock check in a list; counts are those recorded when it closed."""
+
+    id: UUID
+    depot: str
+    status: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    found: int
+    missing: int
+    wrong_location: int
+    unknown: int
+
+
 class ScanBatch(msgspec.Struct, forbid_unknown_fields=True):
     """Scans to record, in the order they were made."""
 
@@ -160,11 +174,16 @@ class TransferApi(Controller):
 
     @get("/")
     async def list_transfers(
-        self, actor: NamedDependency[Actor], transfers: NamedDependency[TransferService], status: FromQuery[str | None] = None
+        self,
+        actor: NamedDependency[Actor],
+        transfers: NamedDependency[TransferService],
+        inventory: NamedDependency[InventoryService],
+        status: FromQuery[str | None] = None,
     ) -> list[TransferOut]:
-        """Transfers from or to the caller's depots, newest first (without lines)."""
+        """The latest 100 transfers from or to the caller's depots, newest first (lines on each transfer's own read)."""
+        depots = {d.id: d for d in await inventory.all_depots()}
         found = await transfers.list(actor, status=status)
-        return [transfer_out(await transfers.get(actor, t.id)) for t in found[:50]]
+        return [transfer_out(TransferView(t, [], depots[t.from_depot_id], depots[t.to_depot_id])) for t in found]
 
     @get("/{transfer_id:uuid}")
     async def get_transfer(
@@ -201,10 +220,18 @@ class StockCheckApi(Controller):
 
     @get("/")
     async def list_checks(
-        self, actor: NamedDependency[Actor], stockchecks: NamedDependency[StockCheckService], status: FromQuery[str | None] = None
-    ) -> list[StockCheckOut]:
-        """Stock checks of the caller's depots, newest first."""
-        return [stockcheck_out(await stockchecks.get(actor, c.id)) for c in (await stockchecks.list(actor, status=status))[:50]]
+        self,
+        actor: NamedDependency[Actor],
+        stockchecks: NamedDependency[StockCheckService],
+        inventory: NamedDependency[InventoryService],
+        status: FromQuery[str | None] = None,
+    ) -> list[StockCheckSummary]:
+        """The latest 100 stock checks of the caller's depots, newest first, with the summary of the closed ones."""
+        codes = {d.id: d.code for d in await inventory.all_depots()}
+        return [
+            StockCheckSummary(c.id, codes[c.depot_id], c.status, c.opened_at, c.closed_at, c.found, c.missing, c.wrong_location, c.unknown)
+            for c in await stockchecks.list(actor, status=status)
+        ]
 
     @get("/due")
     async def due(self, actor: NamedDependency[Actor], stockchecks: NamedDependency[StockCheckService]) -> list[DueOut]:
