@@ -43,7 +43,7 @@ from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, Item
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
 from caliber.labels import service as labels
-from caliber.labels.codes import CodeError, find_code
+from caliber.labels.codes import CodeError, find_code, read_code
 from caliber.ledger.store import CustodyTransaction, Ledger, applier
 
 __all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind", "check_item", "check_lot"]
@@ -223,7 +223,7 @@ class ItemService:
     async def find(self, actor: Actor, scanned: str) -> tuple[RecordKind | Literal["location"], Any]:
         """The record behind a scanned or typed label code, in ``actor``'s depots."""
         try:
-            code = find_code(scanned)
+            code = read_code(scanned)
         except CodeError as exc:
             raise InvalidInput(str(exc), field="code") from None
         async with self.db.read() as session:
@@ -603,9 +603,8 @@ def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any], *, 
             query = query.where(getattr(Item, name) == squeeze(str(filters[name])))
     text = str(filters.get("q") or "").strip()
     if text:
-        try:
-            code = find_code(text)
-        except CodeError:
+        code = find_code(text)
+        if code is None:
             key = serial_key(text)
             if sqlite and len(key) >= 3 and not any(c in key for c in "%_\\"):
                 # the FTS5 trigram index of the search migration answers the substring match

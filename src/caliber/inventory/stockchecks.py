@@ -32,7 +32,7 @@ from caliber.inventory.lifecycle import COUNTABLE, Status
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine
 from caliber.inventory.service import PATH_SEPARATOR
 from caliber.labels import service as labels
-from caliber.labels.codes import CodeError, find_code
+from caliber.labels.codes import CodeError, read_code
 from caliber.ledger.store import Ledger, applier
 
 __all__ = [
@@ -167,7 +167,7 @@ class StockCheckService:
             events = []
             for scan in scans:
                 try:
-                    code = find_code(scan.code)
+                    code = read_code(scan.code)
                 except CodeError as exc:
                     raise InvalidInput(str(exc), field="code") from None
                 if scan.location_id is not None:

@@ -21,7 +21,7 @@ from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
 from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView
-from caliber.labels.codes import CodeError, find_code
+from caliber.labels.codes import CodeError, read_code
 from caliber.web import form_data, page
 
 __all__ = ["StockCheckApi", "StockCheckPages", "TransferApi", "TransferPages"]
@@ -273,7 +273,7 @@ class StockCheckApi(Controller):
 
 def _code(text: str) -> str:
     try:
-        return find_code(text)
+        return read_code(text)
     except CodeError as exc:
         raise InvalidInput(str(exc), field="codes") from None
 
@@ -428,7 +428,7 @@ def _manifest(text: str) -> tuple[list[str], list[LotPart]]:
             continue
         head, _, pieces = line.partition(" x ")
         try:
-            code = find_code(head)
+            code = read_code(head)
         except CodeError as exc:
             raise InvalidInput(f"line {number}: {exc}", field="codes") from None
         if pieces.strip():

@@ -28,6 +28,7 @@ __all__ = [
     "kind_of",
     "make_code",
     "number_of",
+    "read_code",
 ]
 
 SERIAL_DIGITS = 8
@@ -106,17 +107,32 @@ def format_code(code: str) -> str:
     return f"{code[:4]} {code[4:8]} {code[8:]}"
 
 
-def find_code(text: str) -> str:
-    """The label code in a scan or typed text: a URL, a bare or grouped code, whatever the keyboard layout did.
+_AIM_PREFIX = re.compile(r"^\s*\][A-Za-z][0-9A-Za-z]")  # a scanner's symbology identifier, e.g. ]Q1 for QR
 
-    Only digits survive a wrong layout, so the code is the last run of exactly
-    ten digits (or the grouped form) whose check digit holds.
+
+def read_code(text: str) -> str:
+    """The label code in a scan or typed text, or :class:`CodeError` saying why there is none.
+
+    Accepts the label URL (``BASE_URL/s/CODE``), a bare or grouped code, either
+    typed through the wrong keyboard layout (layouts turn ``/``, ``:`` and
+    letters into other characters, never digits), surrounding white space and
+    a scanner's prefix or suffix. Only digits survive, so the code is the last
+    run of exactly ten digits (or the grouped form) whose check digit holds.
     """
+    text = _AIM_PREFIX.sub("", text)
     candidates = [m.group() for m in _DIGIT_RUNS.finditer(text)]
     candidates += [m.group().replace(" ", "") for m in _SPACED.finditer(text)]
     valid = [c for c in candidates if is_valid(c)]
     if valid:
         return valid[-1]
     if candidates:
-        raise CodeError(f"{candidates[-1]} is not a valid label code: a digit was misread or two were swapped")
+        raise CodeError(f"{candidates[-1]}: check digit wrong: re-scan or type the code")
     raise CodeError(f"no label code ({CODE_DIGITS} digits) in {text.strip()[:60]!r}")
+
+
+def find_code(text: str) -> str | None:
+    """The label code in a scan or typed text (see :func:`read_code`), or None when there is no valid one."""
+    try:
+        return read_code(text)
+    except CodeError:
+        return None
