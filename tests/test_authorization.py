@@ -248,6 +248,8 @@ CASES: list[Case] = [
     Case("POST", "/lots/{code:str}/split", page(302, DEPOT_WORK, post=True), {"quantity": "5", "reason": "to destroy"}, form=True),
     Case("GET", "/moves", page(200, DEPOT_WORK)),
     Case("POST", "/moves", page(200, DEPOT_WORK, post=True), {"location_scan": "{location_code}"}, form=True),
+    Case("GET", "/labels/{filename:str}", page(200)),
+    Case("GET", "/labels/{filename:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/s/{code:str}", page(302)),
     Case("GET", "/s/{code:str}", {**page(302), **OUT_OF_SCOPE}, scope="other"),
     # imports
@@ -394,6 +396,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         values["code"] = values[prefix + ("lot_code" if "/lots/" in case.path else "item_code")]
         values["sha256"] = values[prefix + "import_sha"] if "imports/" in case.path else values["photo_sha"]
         values["transfer_id"] = values[prefix + "transfer"]
+        values["filename"] = values["item_code"] + ".png"
         values["check_id"] = values["closing_check"] if case.path.endswith("/close") else values["counting_check"]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)

@@ -37,6 +37,7 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
 from caliber.inventory.transfers import TransferService
 from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
+from caliber.labels.routes import LabelFiles
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -109,6 +110,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             TransferApi,
             StockCheckPages,
             StockCheckApi,
+            LabelFiles,
             ItemApi,
             LotApi,
             MoveApi,
