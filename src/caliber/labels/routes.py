@@ -1,4 +1,4 @@
-"""One label of any record, as SVG or PNG: ``/labels/CODE.svg`` and ``/labels/CODE.png``."""
+"""One label of any record: ``/labels/CODE.svg``, ``/labels/CODE.png`` and ``/labels/CODE.zpl``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from caliber.accounts.actor import Actor
 from caliber.config import Settings
-from caliber.errors import NotFound
+from caliber.errors import InvalidInput, NotFound
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
-from caliber.labels.render import LabelContent, label_url, png, svg
+from caliber.labels.render import LabelContent, LabelError, label_url, png, svg
+from caliber.labels.zpl import ZplLabel, zpl
 
 __all__ = ["LabelFiles", "label_content"]
 
@@ -41,19 +42,30 @@ class LabelFiles(Controller):
     @get("/{filename:str}")
     async def label(
         self,
+        *,
         filename: FromPath[str],
         actor: NamedDependency[Actor],
         items: NamedDependency[ItemService],
         inventory: NamedDependency[InventoryService],
         settings: NamedDependency[Settings],
+        size: FromQuery[str] = "2x1",
+        dpi: FromQuery[int] = 203,
     ) -> Response[bytes]:
-        """The label of the record with this code, as ``CODE.svg`` or ``CODE.png`` (300 dpi, 50 x 25 mm)."""
+        """The label of the record with this code: ``CODE.svg``, ``CODE.png`` (300 dpi, 50 x 25 mm) or ``CODE.zpl``
+        for a Zebra printer (``?size=2x1|4x2&dpi=203|300``)."""
         code, _, extension = filename.partition(".")
-        if extension not in ("svg", "png"):
-            raise NotFound("labels are CODE.svg or CODE.png")
+        if extension not in ("svg", "png", "zpl"):
+            raise NotFound("labels are CODE.svg, CODE.png or CODE.zpl")
         kind, record = await items.find(actor, code)
         content = await label_content(kind, record, settings.base_url, inventory, actor)
         if extension == "svg":
             return Response(svg(content).encode(), media_type="image/svg+xml")
+        if extension == "zpl":
+            try:
+                job = zpl([content], ZplLabel(size, dpi))
+            except LabelError as exc:
+                raise InvalidInput(str(exc)) from None
+            headers = {"Content-Disposition": f'attachment; filename="{code}.zpl"'}
+            return Response(job.encode(), media_type="application/x-zpl", headers=headers)
         headers = {"Content-Disposition": f'inline; filename="{code}.png"'}
         return Response(png(content), media_type="image/png", headers=headers)

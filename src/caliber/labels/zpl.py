@@ -1,0 +1,106 @@
+"""Zebra ZPL II for thermal label printers: the printer's own QR command (``^BQ``) and fonts, not an image.
+
+Sizes: 2 x 1 in and 4 x 2 in, at 203 and 300 dpi. The QR magnification is the
+smallest whole number of dots that keeps a module at 0.5 mm or more; the
+label is refused when the QR with its quiet zone would not fit. Jobs go to a
+printer on the network over raw TCP (port 9100), or are downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from caliber.labels.codes import format_code
+from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, LabelError, qr_modules
+
+__all__ = ["SIZES", "ZplLabel", "send_to_printer", "zpl"]
+
+SIZES = {"2x1": (2.0, 1.0), "4x2": (4.0, 2.0)}
+"""Label width and height in inches."""
+DPIS = (203, 300)
+MARGIN_IN = 0.06
+
+
+@dataclass(frozen=True)
+class ZplLabel:
+    """A thermal label stock."""
+
+    size: str
+    dpi: int
+
+    def __post_init__(self) -> None:
+        if self.size not in SIZES:
+            raise LabelError(f"ZPL labels are {', '.join(SIZES)} inches; got {self.size!r}")
+        if self.dpi not in DPIS:
+            raise LabelError(f"ZPL printers here print at {' or '.join(map(str, DPIS))} dpi; got {self.dpi}")
+
+    @property
+    def dots(self) -> tuple[int, int]:
+        """Width and height in printer dots."""
+        width, height = SIZES[self.size]
+        return round(width * self.dpi), round(height * self.dpi)
+
+    @property
+    def magnification(self) -> int:
+        """Dots per QR module: the fewest that keep a module at 0.5 mm or more."""
+        return math.ceil(MIN_MODULE_MM / 25.4 * self.dpi - 1e-9)
+
+
+def _field(text: str) -> str:
+    """Text for a ``^FD`` field under ``^FH``: the characters ZPL treats as commands written as hex escapes."""
+    return "".join(f"_{ord(ch):02X}" if ch in "^~_" else ch for ch in text)
+
+
+def zpl(labels: Sequence[LabelContent], stock: ZplLabel) -> str:
+    """One ZPL job printing each label once."""
+    width, height = stock.dots
+    margin = round(MARGIN_IN * stock.dpi)
+    magnification = stock.magnification
+    jobs = []
+    for content in labels:
+        modules = len(qr_modules(content.url))
+        qr_dots = (modules + 2 * QUIET_MODULES) * magnification
+        if qr_dots > height - 2 * margin:
+            raise LabelError(
+                f"the QR of {content.url} ({modules} modules at {magnification} dots) needs {qr_dots} dots; "
+                f"a {stock.size} in label at {stock.dpi} dpi has {height - 2 * margin}: use the 4x2 stock or a shorter base URL"
+            )
+        text_x = margin + qr_dots + margin
+        room = width - text_x - margin
+        big, small = max(height // 7, 18), max(height // 11, 14)
+        rows = [(format_code(content.code), big), (content.kind, small), *((line, small) for line in content.lines)]
+        lines = []
+        y = margin
+        for text, size in rows:
+            if y + size > height - margin:
+                break
+            fitting = max(room // max(size * 6 // 10, 1), 4)  # characters of font 0 at this height that fit
+            shown = text if len(text) <= fitting else text[: fitting - 1] + "…"
+            lines.append(f"^FO{text_x},{y}^A0N,{size},{size}^FH^FD{_field(shown)}^FS")
+            y += size + size // 4
+        quiet = QUIET_MODULES * magnification
+        jobs.append(
+            "^XA^CI28"
+            f"^PW{width}^LL{height}"
+            # ^BQ draws its own 10-dot top offset; the quiet zone is left around it by position
+            f"^FO{margin + quiet},{margin + quiet - 10}^BQN,2,{magnification}^FH^FDMA,{_field(content.url)}^FS" + "".join(lines) + "^XZ"
+        )
+    return "\n".join(jobs) + "\n"
+
+
+async def send_to_printer(host: str, data: str, port: int = 9100, seconds: float = 10.0) -> None:
+    """Send a ZPL job to a network printer (raw TCP, as Zebra printers take it), giving up after ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            _reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(data.encode("utf-8"))
+                await writer.drain()
+            finally:
+                writer.close()
+                await writer.wait_closed()
+    except (OSError, TimeoutError) as exc:
+        raise LabelError(f"cannot send to the printer at {host}:{port}: {exc or 'no answer'}") from None
