@@ -249,6 +249,15 @@ CASES: list[Case] = [
     Case("GET", "/moves", page(200, DEPOT_WORK)),
     Case("POST", "/moves", page(200, DEPOT_WORK, post=True), {"location_scan": "{location_code}"}, form=True),
     Case("GET", "/labels/{filename:str}", page(200)),
+    Case("POST", "/api/labels/print", answers(200, DEPOT_WORK), {"codes": ["{item_code}"], "reason": "matrix"}),
+    Case(
+        "POST", "/api/labels/print", {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE}, {"codes": ["{item_code}"], "reason": "m"}, scope="other"
+    ),
+    Case("GET", "/api/labels/layouts", answers(200)),
+    Case("POST", "/api/labels/layouts/{key:str}/calibration", answers(200, ADMIN), {"dx_mm": "0.5", "dy_mm": "-1"}),
+    Case("GET", "/print", page(200, DEPOT_WORK)),
+    Case("POST", "/print", page(200, DEPOT_WORK, post=True), {"codes": "{item_code}", "reason": "matrix"}, form=True),
+    Case("GET", "/print/test/{key:str}", page(200, DEPOT_WORK)),
     Case("GET", "/labels/{filename:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/s/{code:str}", page(302)),
     Case("GET", "/s/{code:str}", {**page(302), **OUT_OF_SCOPE}, scope="other"),
@@ -397,6 +406,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         values["sha256"] = values[prefix + "import_sha"] if "imports/" in case.path else values["photo_sha"]
         values["transfer_id"] = values[prefix + "transfer"]
         values["filename"] = values["item_code"] + ".png"
+        values["key"] = "a4-3x7-63.5x38.1"
         values["check_id"] = values["closing_check"] if case.path.endswith("/close") else values["counting_check"]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)

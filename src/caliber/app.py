@@ -37,7 +37,8 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
 from caliber.inventory.transfers import TransferService
 from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
-from caliber.labels.routes import LabelFiles
+from caliber.labels.printing import LabelPrinting
+from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -111,6 +112,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             StockCheckPages,
             StockCheckApi,
             LabelFiles,
+            LabelApi,
+            PrintPages,
             ItemApi,
             LotApi,
             MoveApi,
@@ -133,6 +136,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "imports": Provide(_state("imports"), sync_to_thread=False),
             "transfers": Provide(_state("transfers"), sync_to_thread=False),
             "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
+            "printing": Provide(_state("printing"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
             "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
@@ -154,6 +158,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
+                "printing": LabelPrinting(ledger, items, settings.base_url),
                 "witnesses": WitnessService(ledger),
             }
         ),
@@ -169,6 +174,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "ImportJobs": ImportJobs,
             "TransferService": TransferService,
             "StockCheckService": StockCheckService,
+            "LabelPrinting": LabelPrinting,
         },
     )
 

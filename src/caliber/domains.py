@@ -9,6 +9,7 @@ from caliber.inventory import items as inventory_items
 from caliber.inventory import service as inventory_service
 from caliber.inventory import stockchecks as inventory_stockchecks
 from caliber.inventory import transfers as inventory_transfers
+from caliber.labels import printing as labels_printing
 from caliber.ledger import witness as ledger_witness
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "inventory_service",
     "inventory_stockchecks",
     "inventory_transfers",
+    "labels_printing",
     "ledger_witness",
 ]

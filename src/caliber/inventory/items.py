@@ -237,6 +237,35 @@ class ItemService:
             await _visible_depot(session, actor, record.depot_id)
             return label.kind, record  # type: ignore[return-value]
 
+    async def labelled(self, actor: Actor, codes: Sequence[str]) -> list[tuple[str, Any, Depot]]:
+        """(kind, record, depot) of each label code, in order, a few queries for any number; all in ``actor``'s depots."""
+        wanted = list(dict.fromkeys(codes))
+        async with self.db.read() as session:
+            found: dict[str, tuple[str, Any]] = {}
+            for kind, model in (("item", Item), ("lot", AmmunitionLot), ("location", Location)):
+                for (record,) in await _in_chunks(session, select(model), model.code, wanted):
+                    found[record.code] = (kind, record)
+            if missing := [c for c in wanted if c not in found]:
+                raise NotFound(f"no record has label code {', '.join(missing[:5])}")
+            depot_ids = {record.depot_id for _, record in found.values()}
+            depots = {d.id: d for d in await session.scalars(select(Depot).where(Depot.id.in_(depot_ids)))}
+        for depot in depots.values():
+            actor.require_depot(depot.id, depot.code)
+        return [(found[c][0], found[c][1], depots[found[c][1].depot_id]) for c in wanted]
+
+    async def location_codes(self, actor: Actor, location_id: UUID) -> list[str]:
+        """The label codes of the records on one shelf (and the shelf's own), for printing them together."""
+        async with self.db.read() as session:
+            location = await session.get(Location, location_id)
+            if location is None:
+                raise NotFound(f"no location {location_id}")
+            await _visible_depot(session, actor, location.depot_id)
+            items = await session.scalars(select(Item.code).where(Item.location_id == location_id).order_by(Item.code))
+            lots = await session.scalars(
+                select(AmmunitionLot.code).where(AmmunitionLot.location_id == location_id).order_by(AmmunitionLot.code)
+            )
+            return [c for c in [location.code, *items, *lots] if c]
+
     async def get(self, actor: Actor, kind: RecordKind, code: str) -> Any:
         """One item or lot by label code, in ``actor``'s depots."""
         async with self.db.read() as session:

@@ -11,10 +11,10 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Label"]
+__all__ = ["Label", "LabelCalibration"]
 
 
 class Label(DefaultBase):
@@ -27,3 +27,15 @@ class Label(DefaultBase):
     kind: Mapped[str] = mapped_column(String(16))
     """``item``, ``lot`` or ``location``."""
     record_id: Mapped[UUID] = mapped_column(GUID, index=True)
+    prints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many times the label was printed: a second print is a reprint and needs a reason."""
+
+
+class LabelCalibration(DefaultBase):
+    """A sheet layout's printer calibration: how far to move everything right and down, in mm."""
+
+    __tablename__ = "label_calibration"
+
+    layout: Mapped[str] = mapped_column(String(80), primary_key=True)
+    dx_mm: Mapped[str] = mapped_column(String(16))
+    dy_mm: Mapped[str] = mapped_column(String(16))

@@ -1,36 +1,33 @@
-"""One label of any record: ``/labels/CODE.svg``, ``/labels/CODE.png`` and ``/labels/CODE.zpl``."""
+"""Labels: one of any record (``/labels/CODE.svg|png|zpl``), print jobs (``/print/``, ``/api/labels/print``), layouts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from litestar import Controller, Response, get
+import msgspec
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Template
 
 from caliber.accounts.actor import Actor
+from caliber.accounts.guards import requires
+from caliber.accounts.models import Role
 from caliber.config import Settings
-from caliber.errors import InvalidInput, NotFound
-from caliber.inventory.items import ItemService
-from caliber.inventory.service import InventoryService
-from caliber.labels.render import LabelContent, LabelError, label_url, png, svg
+from caliber.errors import CORRECTABLE, InvalidInput, NotFound
+from caliber.inventory.items import DEPOT_STAFF, ItemService
+from caliber.labels.codes import CodeError, read_code
+from caliber.labels.printing import MAX_JOB, LabelPrinting, content_of
+from caliber.labels.render import LabelError, png, svg
+from caliber.labels.sheets import layouts
 from caliber.labels.zpl import ZplLabel, zpl
+from caliber.schemas import convert
+from caliber.web import form_data, page
 
-__all__ = ["LabelFiles", "label_content"]
+__all__ = ["LabelApi", "LabelFiles", "PrintPages"]
 
-
-async def label_content(kind: str, record: Any, base_url: str, inventory: InventoryService, actor: Actor) -> LabelContent:
-    """What the label of a record shows: the identity that matters on the shelf."""
-    url = label_url(base_url, record.code)
-    if kind == "item":
-        what = record.component_type or record.un_type
-        title = what.replace("_", " ").capitalize()
-        return LabelContent(record.code, url, title, (f"{record.manufacturer} {record.model}", f"S/N {record.serial}", record.calibre))
-    if kind == "lot":
-        lines = (f"Lot {record.lot_number}", f"{record.calibre} {record.nature}", f"{record.quantity:,} pcs")
-        return LabelContent(record.code, url, "Ammunition lot", lines)
-    depot = await inventory.depot(actor, record.depot_id)
-    return LabelContent(record.code, url, "Location", (depot.code, record.path))
+staff = [requires(*DEPOT_STAFF)]
 
 
 class LabelFiles(Controller):
@@ -46,7 +43,6 @@ class LabelFiles(Controller):
         filename: FromPath[str],
         actor: NamedDependency[Actor],
         items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
         settings: NamedDependency[Settings],
         size: FromQuery[str] = "2x1",
         dpi: FromQuery[int] = 203,
@@ -56,8 +52,8 @@ class LabelFiles(Controller):
         code, _, extension = filename.partition(".")
         if extension not in ("svg", "png", "zpl"):
             raise NotFound("labels are CODE.svg, CODE.png or CODE.zpl")
-        kind, record = await items.find(actor, code)
-        content = await label_content(kind, record, settings.base_url, inventory, actor)
+        ((kind, record, depot),) = await items.labelled(actor, [code])
+        content = content_of(kind, record, depot.code, settings.base_url)
         if extension == "svg":
             return Response(svg(content).encode(), media_type="image/svg+xml")
         if extension == "zpl":
@@ -69,3 +65,128 @@ class LabelFiles(Controller):
             return Response(job.encode(), media_type="application/x-zpl", headers=headers)
         headers = {"Content-Disposition": f'inline; filename="{code}.png"'}
         return Response(png(content), media_type="image/png", headers=headers)
+
+
+class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Labels to print: codes, or every record on one shelf; as a PDF sheet or a ZPL job."""
+
+    codes: Annotated[list[str], msgspec.Meta(max_length=MAX_JOB)] = msgspec.field(default_factory=list)
+    location_id: UUID | None = None
+    output: Literal["pdf", "zpl"] = "pdf"
+    layout: str = "a4-3x7-63.5x38.1"
+    start: Annotated[int, msgspec.Meta(ge=1, le=200)] = 1
+    size: str = "2x1"
+    dpi: int = 203
+    printer: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    reason: Annotated[str, msgspec.Meta(max_length=400)] = ""
+
+
+class Calibration(msgspec.Struct, forbid_unknown_fields=True):
+    """Where a layout's printer puts things, in mm right and down."""
+
+    dx_mm: str
+    dy_mm: str
+
+
+class LayoutOut(msgspec.Struct):
+    """A sheet layout and its calibration."""
+
+    key: str
+    name: str
+    per_page: int
+    dx_mm: str
+    dy_mm: str
+
+
+async def _codes(items: ItemService, actor: Actor, wanted: PrintRequest) -> list[str]:
+    codes = [read_code(c) for c in wanted.codes]
+    if wanted.location_id is not None:
+        codes += await items.location_codes(actor, wanted.location_id)
+    return list(dict.fromkeys(codes))
+
+
+async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, wanted: PrintRequest) -> Response[bytes]:
+    try:
+        codes = await _codes(items, actor, wanted)
+    except CodeError as exc:
+        raise InvalidInput(str(exc), field="codes") from None
+    if wanted.output == "pdf":
+        pdf = await printing.sheet(actor, codes, wanted.layout, start=wanted.start, reason=wanted.reason)
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
+    try:
+        stock = ZplLabel(wanted.size, wanted.dpi)
+    except LabelError as exc:
+        raise InvalidInput(str(exc), field="size") from None
+    job = await printing.thermal(actor, codes, stock, reason=wanted.reason, printer=wanted.printer)
+    return Response(job.encode(), media_type="application/x-zpl", headers={"Content-Disposition": 'attachment; filename="labels.zpl"'})
+
+
+class LabelApi(Controller):
+    """Print jobs and sheet layouts."""
+
+    path = "/api/labels"
+    tags = ["labels"]
+
+    @post("/print", guards=staff, status_code=200)
+    async def print_labels(
+        self,
+        data: JSONBody[PrintRequest],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        printing: NamedDependency[LabelPrinting],
+    ) -> Response[bytes]:
+        """A PDF of label sheets or a ZPL job (sent to ``printer`` when given); each print is a custody event."""
+        return await _print(printing, items, actor, data)
+
+    @get("/layouts")
+    async def list_layouts(self, printing: NamedDependency[LabelPrinting]) -> list[LayoutOut]:
+        """The sheet layouts in ``labels/`` with their calibration."""
+        out = []
+        for key, layout in layouts().items():
+            dx, dy = await printing.calibration(key)
+            out.append(LayoutOut(key, layout.name, layout.per_page, str(dx), str(dy)))
+        return out
+
+    @post("/layouts/{key:str}/calibration", guards=[requires(Role.ADMIN)], status_code=200)
+    async def calibrate(
+        self, key: FromPath[str], data: JSONBody[Calibration], actor: NamedDependency[Actor], printing: NamedDependency[LabelPrinting]
+    ) -> LayoutOut:
+        """Set a layout's printer calibration from its test print (admins)."""
+        dx, dy = await printing.calibrate(actor, key, data.dx_mm, data.dy_mm)
+        layout = layouts()[key]
+        return LayoutOut(key, layout.name, layout.per_page, str(dx), str(dy))
+
+
+class PrintPages(Controller):
+    """The print form and the test print."""
+
+    path = "/print"
+    include_in_schema = False
+
+    @get("/", guards=staff)
+    async def form(self, request: Request[Any, Any, Any], printing: NamedDependency[LabelPrinting]) -> Template:
+        """Print labels for codes typed or scanned, or for a shelf; on a sheet or a thermal printer."""
+        values = dict(request.query_params.items())
+        return page(request, "labels/print.html", values=values, layouts=layouts(), error=None)
+
+    @post("/", guards=staff, status_code=200)
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        printing: NamedDependency[LabelPrinting],
+    ) -> Response[Any]:
+        """The PDF or ZPL, or the form again with what is wrong."""
+        values = await form_data(request)
+        fields = {k: v for k, v in values.items() if v not in ("", None)}
+        fields["codes"] = [line.strip() for line in str(values.get("codes", "")).splitlines() if line.strip()]
+        try:
+            return await _print(printing, items, actor, convert(fields, PrintRequest))
+        except CORRECTABLE as exc:
+            return page(request, "labels/print.html", status_code=exc.status_code, values=values, layouts=layouts(), error=exc.message)
+
+    @get("/test/{key:str}", guards=staff)
+    async def test_print(self, key: FromPath[str], printing: NamedDependency[LabelPrinting]) -> Response[bytes]:
+        """A test page for a layout: ruler and crosshairs at the labels' corners, with the calibration applied."""
+        return Response(await printing.test_print(key), media_type="application/pdf")

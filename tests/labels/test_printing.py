@@ -1,0 +1,99 @@
+"""Print jobs: any set of records as sheets or ZPL, each print a custody event; reprints need a reason."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import httpx
+import pypdfium2
+import pytest
+import zxingcpp
+from litestar import Litestar
+
+from caliber.accounts.models import Role
+from caliber.errors import InvalidInput, PermissionDenied
+from caliber.labels.printing import LabelPrinting
+from caliber.labels.zpl import ZplLabel
+from caliber.ledger.store import Ledger
+from tests.factories import OPERATOR, Factory, csrf_headers, login
+
+pytestmark = pytest.mark.usefixtures("ledger_checked")
+
+
+def urls_in(pdf: bytes) -> set[str]:
+    found: set[str] = set()
+    for page in pypdfium2.PdfDocument(pdf):
+        found |= {r.text for r in zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())}
+    return found
+
+
+@pytest.fixture
+def printing(app: Litestar) -> LabelPrinting:
+    return app.state["printing"]  # type: ignore[no-any-return]
+
+
+async def test_a_sheet_prints_items_lots_and_a_shelf_and_a_reprint_needs_a_reason(
+    factory: Factory, printing: LabelPrinting, ledger: Ledger
+) -> None:
+    depot = await factory.depot()
+    shelf = await factory.location(depot, "Rack 9")
+    item, lot = await factory.item(depot, location_id=shelf.id), await factory.lot(depot, location_id=shelf.id)
+    codes = await factory.items.location_codes(OPERATOR, shelf.id)
+    assert set(codes) == {shelf.code, item.code, lot.code}
+    before = await ledger.size()
+    pdf = await printing.sheet(OPERATOR, codes, "a4-4x10-48.5x25.4", start=7)
+    assert urls_in(pdf) == {f"http://testserver.local/s/{c}" for c in codes}
+    assert await ledger.size() == before + 1
+    with pytest.raises(InvalidInput, match="printed before: say why"):
+        await printing.sheet(OPERATOR, [item.code], "a4-3x7-63.5x38.1")
+    await printing.sheet(OPERATOR, [item.code], "a4-3x7-63.5x38.1", reason="label torn")
+    with pytest.raises(InvalidInput, match="no label layout"):
+        await printing.sheet(OPERATOR, [item.code], "a5-nothing", reason="x")
+    outsider = await factory.actor(Role.DEPOT_CLERK, depots=[await factory.depot()])
+    with pytest.raises(PermissionDenied):
+        await printing.sheet(outsider, [item.code], "a4-3x7-63.5x38.1", reason="x")
+
+
+async def test_thermal_jobs_go_to_the_printer_and_calibration_is_an_admins_event(factory: Factory, printing: LabelPrinting) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot)
+    received: list[bytes] = []
+
+    async def zebra(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read())
+        writer.close()
+
+    server = await asyncio.start_server(zebra, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        job = await printing.thermal(OPERATOR, [item.code], ZplLabel("4x2", 300), printer=f"127.0.0.1:{port}")
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.02)
+    assert received == [job.encode()]
+    clerk = await factory.actor(Role.DEPOT_CLERK, depots=[depot])
+    with pytest.raises(PermissionDenied):
+        await printing.calibrate(clerk, "a4-3x7-63.5x38.1", "1", "0")
+    with pytest.raises(InvalidInput, match="at most 10 mm"):
+        await printing.calibrate(OPERATOR, "a4-3x7-63.5x38.1", "12", "0")
+    assert await printing.calibrate(OPERATOR, "a4-3x7-63.5x38.1", "1,25", "-0.5") == (Decimal("1.2"), Decimal("-0.5"))
+    assert (await printing.test_print("a4-3x7-63.5x38.1")).startswith(b"%PDF")
+
+
+async def test_the_print_form_and_the_api_answer_with_the_job(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    form = {"codes": f"https://caliber.example.org/s/{item.code}\n", "output": "pdf", "layout": "a4-2x7-99.1x38.1", "start": "3"}
+    response = await client.post("/print/", data=form, headers=csrf_headers(client))
+    assert response.headers["content-type"] == "application/pdf"
+    assert urls_in(response.content) == {f"http://testserver.local/s/{item.code}"}
+    again = await client.post("/print/", data=form, headers=csrf_headers(client))
+    assert again.status_code == 422
+    assert "printed before" in again.text
+    zpl = await client.post(
+        "/api/labels/print", json={"codes": [item.code], "output": "zpl", "reason": "second copy"}, headers=csrf_headers(client)
+    )
+    assert f"^FDMA,http://testserver.local/s/{item.code}^FS" in zpl.text
