@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pypdfium2
@@ -13,6 +14,7 @@ from litestar import Litestar
 
 from caliber.accounts.models import Role
 from caliber.errors import InvalidInput, PermissionDenied
+from caliber.inventory.importer import Importer
 from caliber.labels.printing import LabelPrinting
 from caliber.labels.zpl import ZplLabel
 from caliber.ledger.store import Ledger
@@ -97,3 +99,20 @@ async def test_the_print_form_and_the_api_answer_with_the_job(client: httpx.Asyn
         "/api/labels/print", json={"codes": [item.code], "output": "zpl", "reason": "second copy"}, headers=csrf_headers(client)
     )
     assert f"^FDMA,http://testserver.local/s/{item.code}^FS" in zpl.text
+
+
+async def test_an_import_or_a_search_prints_in_one_job(client: httpx.AsyncClient, factory: Factory, tmp_path: Path) -> None:
+    depot = await factory.depot()
+    path = tmp_path / "w.csv"
+    path.write_text(
+        "serial,manufacturer,model,calibre,un_type,intake_source\nIMP-1,Zastava,M70,7.62,rifle,found\nIMP-2,CZ,58,7.62,rifle,found\n"
+    )
+    report = await Importer(factory.items).run(OPERATOR, path, depot.code)
+    other = await factory.item(depot, serial="NOT-IMPORTED")
+    await login(client, (await factory.user(Role.DEPOT_MANAGER, depots=[depot])).user.username)
+    by_import = await client.post("/api/labels/print", json={"import_sha256": report.sha256}, headers=csrf_headers(client))
+    imported = {f"http://testserver.local/s/{c}" for c in await factory.items.import_codes(report.sha256)}
+    assert len(imported) == 2
+    assert urls_in(by_import.content) == imported
+    by_search = await client.post("/api/labels/print", json={"search": "q=not-imp", "reason": "again"}, headers=csrf_headers(client))
+    assert urls_in(by_search.content) == {f"http://testserver.local/s/{other.code}"}

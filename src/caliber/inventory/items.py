@@ -266,6 +266,23 @@ class ItemService:
             )
             return [c for c in [location.code, *items, *lots] if c]
 
+    async def import_codes(self, sha256: str) -> list[str]:
+        """The label codes of the records one imported file made, in row order (scope is checked when they are used)."""
+        async with self.db.read() as session:
+            return list(await session.scalars(select(ImportRow.code).where(ImportRow.file_sha256 == sha256).order_by(ImportRow.row)))
+
+    async def search_codes(self, actor: Actor, filters: dict[str, Any], limit: int) -> list[str]:
+        """The label codes of every item a search finds (newest first), up to ``limit``."""
+        codes: list[str] = []
+        after = None
+        while len(codes) < limit:
+            found = await self.search(actor, filters, after=after, limit=min(500, limit - len(codes)))
+            codes += [item.code for item in found.records]
+            if found.next_after is None:
+                break
+            after = found.next_after
+        return codes
+
     async def get(self, actor: Actor, kind: RecordKind, code: str) -> Any:
         """One item or lot by label code, in ``actor``'s depots."""
         async with self.db.read() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 from uuid import UUID
 
 import msgspec
@@ -16,6 +17,7 @@ from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
 from caliber.config import Settings
 from caliber.errors import CORRECTABLE, InvalidInput, NotFound
+from caliber.inventory.item_api import item_filters
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.codes import CodeError, read_code
 from caliber.labels.printing import MAX_JOB, LabelPrinting, content_of
@@ -68,10 +70,14 @@ class LabelFiles(Controller):
 
 
 class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Labels to print: codes, or every record on one shelf; as a PDF sheet or a ZPL job."""
+    """Labels to print (codes, a shelf, an imported file, a search: any together) as a PDF sheet or a ZPL job."""
 
     codes: Annotated[list[str], msgspec.Meta(max_length=MAX_JOB)] = msgspec.field(default_factory=list)
     location_id: UUID | None = None
+    import_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
+    """Every record one imported file made."""
+    search: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    """Every item a search finds: the query string of the weapons page (``q=AK&status=surplus``)."""
     output: Literal["pdf", "zpl"] = "pdf"
     layout: str = "a4-3x7-63.5x38.1"
     start: Annotated[int, msgspec.Meta(ge=1, le=200)] = 1
@@ -102,6 +108,10 @@ async def _codes(items: ItemService, actor: Actor, wanted: PrintRequest) -> list
     codes = [read_code(c) for c in wanted.codes]
     if wanted.location_id is not None:
         codes += await items.location_codes(actor, wanted.location_id)
+    if wanted.import_sha256 is not None:
+        codes += await items.import_codes(wanted.import_sha256)
+    if wanted.search is not None:
+        codes += await items.search_codes(actor, item_filters(dict(parse_qsl(wanted.search))), MAX_JOB)
     return list(dict.fromkeys(codes))
 
 
