@@ -1,4 +1,4 @@
-"""Label output: a 1,000-label PDF, and QR codes per second with qrcode against segno, in the same run.
+"""Label output: a 1,000-label PDF, a 10,000-label ZPL job, and QR codes per second with qrcode against segno.
 
 Run: ``.venv/bin/python -m bench.labels``. The PDF figure is timed cold (every
 QR made anew, as for a first print of an intake batch) and warm (the QR cache
@@ -15,15 +15,16 @@ import segno
 from caliber.labels.codes import make_code
 from caliber.labels.render import LabelContent, label_url, qr_modules
 from caliber.labels.sheets import layouts, sheet_pdf
+from caliber.labels.zpl import ZplLabel, zpl
 
 BASE = "https://caliber.ministry.example.gov"
 COUNT = 1000
 
 
-def batch(first: int) -> list[LabelContent]:
-    """1,000 weapon labels with realistic lines."""
+def batch(first: int, count: int = COUNT) -> list[LabelContent]:
+    """Weapon labels with realistic lines, distinct codes."""
     labels = []
-    for n in range(first, first + COUNT):
+    for n in range(first, first + count):
         code = make_code("weapon", n)
         labels.append(LabelContent(code, label_url(BASE, code), "Assault rifle", ("Zastava M70AB2", f"S/N 84{n:06d}", "7.62x39mm")))
     return labels
@@ -62,6 +63,11 @@ def main() -> None:
     print(f"label PDF, {COUNT:,} labels on {layout.name} ({len(pdf) / 1024:.0f} KiB)")
     print(f"  cold (every QR made)   {cold:6.2f} s   goal < 3 s")
     print(f"  warm (QRs cached)      {warm:6.2f} s")
+    thermal = batch(20_001, 10_000)
+    start = time.perf_counter()
+    job = zpl(thermal, ZplLabel("2x1", 203))
+    seconds = time.perf_counter() - start
+    print(f"ZPL job, {len(thermal):,} labels (2 x 1 in, 203 dpi; {len(job) / 1024:.0f} KiB): {seconds:.2f} s")
     rate_qrcode, rate_segno = qr_rate(with_qrcode), qr_rate(with_segno)
     print(f"QR codes per second: qrcode {rate_qrcode:,.0f}, segno {rate_segno:,.0f} (reference), ratio {rate_qrcode / rate_segno:.2f}")
 

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from caliber.labels.codes import format_code
 
-__all__ = ["MIN_MODULE_MM", "QUIET_MODULES", "LabelContent", "LabelError", "label_url", "png", "qr_modules", "svg"]
+__all__ = ["MIN_MODULE_MM", "QUIET_MODULES", "LabelContent", "LabelError", "label_url", "png", "qr_modules", "qr_size", "svg"]
 
 QUIET_MODULES = 4
 """The quiet zone around a QR, in modules (ISO/IEC 18004)."""
@@ -53,6 +53,14 @@ def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     qr.add_data(data)
     qr.make(fit=True)
     return tuple(tuple(bool(cell) for cell in row) for row in qr.get_matrix())
+
+
+@lru_cache(maxsize=8192)
+def qr_size(data: str) -> int:
+    """Modules per side of the QR of ``data``, without drawing it (the version alone is quick to find)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    qr.add_data(data)
+    return 17 + 4 * qr.best_fit()
 
 
 def _geometry(content: LabelContent, width_mm: float, height_mm: float) -> tuple[tuple[tuple[bool, ...], ...], float]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from caliber.labels.codes import format_code
-from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, LabelError, qr_modules
+from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, LabelError, qr_size
 
 __all__ = ["SIZES", "ZplLabel", "send_to_printer", "zpl"]
 
@@ -61,7 +61,7 @@ def zpl(labels: Sequence[LabelContent], stock: ZplLabel) -> str:
     magnification = stock.magnification
     jobs = []
     for content in labels:
-        modules = len(qr_modules(content.url))
+        modules = qr_size(content.url)  # the printer draws the QR: only its size matters here
         qr_dots = (modules + 2 * QUIET_MODULES) * magnification
         if qr_dots > height - 2 * margin:
             raise LabelError(
