@@ -246,8 +246,8 @@ CASES: list[Case] = [
     ),
     Case("POST", "/lots/{code:str}/move", page(302, DEPOT_WORK, post=True), {"location_id": "{location_id}"}, form=True),
     Case("POST", "/lots/{code:str}/split", page(302, DEPOT_WORK, post=True), {"quantity": "5", "reason": "to destroy"}, form=True),
-    Case("GET", "/moves", page(200, DEPOT_WORK)),
-    Case("POST", "/moves", page(200, DEPOT_WORK, post=True), {"location_scan": "{location_code}"}, form=True),
+    Case("GET", "/scan", page(200)),
+    Case("POST", "/scan", page(200, post=True), {"scan": "{item_code}"}, form=True),
     Case("GET", "/labels/{filename:str}", page(200)),
     Case("POST", "/api/labels/print", answers(200, DEPOT_WORK), {"codes": ["{item_code}"], "reason": "matrix"}),
     Case(
@@ -298,7 +298,6 @@ CASES: list[Case] = [
     Case("GET", "/api/stockchecks/due", answers(200)),
     Case("GET", "/api/stockchecks/{check_id:uuid}", answers(200)),
     Case("POST", "/api/stockchecks/{check_id:uuid}/scans", answers(200, DEPOT_WORK), {"scans": [{"code": "{item_code}"}]}),
-    Case("POST", "/stockchecks/{check_id:uuid}/scan", page(200, DEPOT_WORK, post=True), {"scan": "{item_code}"}, form=True),
     Case("POST", "/api/stockchecks/{check_id:uuid}/counted", answers(200, DEPOT_WORK)),
     Case("POST", "/api/stockchecks/{check_id:uuid}/close", answers(200, MANAGERS)),
     Case("GET", "/stockchecks", page(200)),

@@ -30,7 +30,7 @@ from caliber.db import Database, create_engine
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
-from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages, MovePages
+from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages
 from caliber.inventory.items import ItemService
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
@@ -39,6 +39,7 @@ from caliber.inventory.transfers import TransferService
 from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
 from caliber.labels.printing import LabelPrinting
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
+from caliber.labels.scan_routes import ScanPage
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -103,7 +104,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             LocationApi,
             ItemPages,
             LotPages,
-            MovePages,
+            ScanPage,
             LabelLinks,
             ImportPages,
             ImportApi,

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, log_in
+from tests.labels.layouts import typed
 
 pytestmark = pytest.mark.browser
 CODE = re.compile(r"\d{4} \d{4} \d{2}")
@@ -63,15 +64,17 @@ def test_a_clerk_takes_in_scans_as_they_go_and_moves_by_scanning(page: Page, liv
     expect(page.get_by_role("table")).to_contain_text("BATCH-2")
     assert page.url.endswith("/items/intake")
 
-    page.goto(f"{live_server.url}/moves/")
-    page.get_by_label("Scan the location label").fill(f"{live_server.url}/s/{rack}")  # a phone scan gives the whole URL
-    page.get_by_label("Scan the location label").press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Putting into Rack A")
-    scan = page.get_by_label("Scan an item or lot")
+    page.goto(f"{live_server.url}/scan/?mode=move")
+    scan = page.get_by_label("Scan a label")
+    scan.fill(f"{live_server.url}/s/{rack}")  # a phone scan gives the whole URL
+    scan.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("now in Rack A")
+    scan = page.get_by_label("Scan a label")
     expect(scan).to_be_focused()
     scan.fill(label)
     scan.press("Enter")
-    expect(page.locator("#moves")).to_contain_text("Moved here in this run (1)")
+    expect(page.get_by_role("status")).to_contain_text("moved to Rack A")
+    assert page.url.endswith("/scan/?mode=move")  # answered in place, no page load
 
     page.goto(f"{live_server.url}/s/{label}")
     expect(page.locator("dl.facts")).to_contain_text("Rack A")
@@ -95,11 +98,11 @@ def test_search_finds_a_partial_serial_and_exports_csv(page: Page, live_server: 
     assert content.splitlines()[0].startswith("code,kind")
 
 
-def take_in(page: Page, server: LiveServer, depot: str, serial: str) -> str:
-    """Take one weapon in through the form; returns its label code."""
+def take_in(page: Page, server: LiveServer, depot: str, serial: str, shelf: str = "Shelf 1") -> str:
+    """Take one weapon in through the form onto ``shelf``; returns its label code."""
     page.goto(f"{server.url}/items/new")
     fill_weapon(page, depot, serial)
-    page.get_by_label("Location").select_option(label="Shelf 1")
+    page.get_by_label("Location").select_option(label=shelf)
     page.get_by_role("button", name="Take in and issue a label code").click()
     expect(page.get_by_role("status")).to_contain_text("Taken in")
     return page.locator(".label-line .code").inner_text().replace(" ", "")
@@ -114,17 +117,20 @@ def test_a_stock_check_is_counted_by_one_and_closed_by_another(page: Page, live_
     page.locator("select[name=depot_id]").select_option(label="RS-BRW-03 · Depot RS-BRW-03")
     page.get_by_role("button", name="Open a count").click()
     expect(page.get_by_role("status")).to_contain_text("expected 2")
+    check_url = page.url
+    page.get_by_role("link", name="Count with the scanner").click()
     scan = page.get_by_label("Scan a label")
     scan.fill(shelf)
     scan.press("Enter")
-    expect(page.locator("#count")).to_contain_text("Counting in Shelf 1")
+    expect(page.get_by_role("status")).to_contain_text("now in Shelf 1")
     page.get_by_label("Scan a label").fill(found)
     page.get_by_label("Scan a label").press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Scanned 1")
+    expect(page.get_by_role("status")).to_contain_text("counted")
+    expect(page.get_by_role("note")).to_contain_text("1 scanned of 2 expected")
+    page.goto(check_url)
     page.get_by_role("button", name="I have finished counting").click()
     expect(page.locator(".card", has_text="Missing")).to_contain_text("1")
     expect(page.get_by_text("A depot manager who did not count")).to_be_visible()
-    check_url = page.url
 
     live_server.caliber("user", "create", "closer", "--role", "depot_manager", "--depot", "RS-BRW-03", stdin="closer password long\n")
     page.context.clear_cookies()
@@ -134,3 +140,22 @@ def test_a_stock_check_is_counted_by_one_and_closed_by_another(page: Page, live_
     expect(page.locator("h1 + p .badge")).to_have_text("closed")
     page.goto(f"{live_server.url}/s/{lost}")
     expect(page.locator(".label-line")).to_contain_text("missing")
+
+
+def test_the_scan_page_reads_a_wrong_layout_and_names_a_wrong_check_digit(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-04", "Shelf 4")
+    code = take_in(page, live_server, "RS-BRW-04", "LAYOUT-1", shelf="Shelf 4")
+    page.goto(f"{live_server.url}/scan/")
+    scan = page.get_by_label("Scan a label")
+    scan.fill(typed(f"{live_server.url}/s/{code}", "serbian_cyrillic"))
+    scan.press("Enter")
+    expect(page.locator(".scan-result")).to_contain_text("S/N LAYOUT-1")
+    expect(page.locator("#scan")).to_have_attribute("data-outcome", "found")
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    page.get_by_label("Scan a label").fill(wrong)
+    page.get_by_label("Scan a label").press("Enter")
+    expect(page.locator(".scan-result")).to_contain_text("check digit wrong: re-scan or type the code")
+    expect(page.locator("#scan")).to_have_attribute("data-outcome", "wrong_check")
+    expect(page.locator("ol.recent")).to_contain_text("LAYOUT-1")
+    expect(page.get_by_label("Scan a label")).to_be_focused()

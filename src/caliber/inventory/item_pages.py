@@ -23,11 +23,9 @@ from caliber.inventory.models import (
     CompatibilityGroup,
     ComponentType,
     Condition,
-    Depot,
     EuCategory,
     HazardDivision,
     ItemKind,
-    Location,
     UnType,
 )
 from caliber.inventory.records import kilograms
@@ -39,7 +37,7 @@ from caliber.ledger.store import Ledger
 from caliber.schemas import convert
 from caliber.web import form_data, page
 
-__all__ = ["VOCABULARY", "ItemPages", "LabelLinks", "LotPages", "MovePages"]
+__all__ = ["VOCABULARY", "ItemPages", "LabelLinks", "LotPages"]
 
 staff = [requires(*DEPOT_STAFF)]
 managers = [requires(*MANAGERS)]
@@ -440,51 +438,6 @@ class LotPages(_RecordPages):
         except CORRECTABLE as exc:
             return await _record_page(request, "lot", code, (items, inventory, ledger, signer), error=exc.message)
         return Redirect(f"/lots/{new.code}?done=split")
-
-
-class MovePages(Controller):
-    """Scan a location label, then scan records into it."""
-
-    path = "/moves"
-    include_in_schema = False
-
-    @get("/", guards=staff)
-    async def start(self, request: Request[Any, Any, Any]) -> Template:
-        """Step one: scan the location."""
-        return page(request, "inventory/moves.html", location=None, depot=None, moved=[], error=None)
-
-    @post("/", guards=staff)
-    async def scan(
-        self,
-        *,
-        request: HTMXRequest,
-        actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Template:
-        """A scan: the location first, then each record, moved at once."""
-        values = await form_data(request, "moved")
-        moved: list[str] = values.get("moved", [])
-        location: Location | None = None
-        depot: Depot | None = None
-        error = None
-        try:
-            scanned = values.get("location_scan") or values.get("location_code") or ""
-            kind, found = await items.find(actor, scanned)
-            if kind != "location":
-                raise InvalidInput("that is not a location label: scan the label on the shelf or door first", field="location_scan")
-            location = found
-            depot = await inventory.depot(actor, found.depot_id)
-            if values.get("scan"):
-                kind, record = await items.find(actor, values["scan"])
-                if kind == "location":
-                    raise InvalidInput("that is a location label: scan an item or lot, or change the location", field="scan")
-                await items.move(actor, [record.code], location_code=found.code)
-                moved = [record.code, *[c for c in moved if c != record.code]]
-        except CORRECTABLE as exc:
-            error = exc.message
-        template = "inventory/_moves.html" if request.htmx else "inventory/moves.html"
-        return page(request, template, status_code=422 if error else 200, location=location, depot=depot, moved=moved, error=error)
 
 
 class LabelLinks(Controller):

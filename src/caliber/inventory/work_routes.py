@@ -16,8 +16,8 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
-from caliber.errors import CORRECTABLE, InvalidInput, NotFound, PermissionDenied
-from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService
+from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
 from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView
@@ -502,39 +502,6 @@ class StockCheckPages(Controller):
         """The count: scanner while open, reconciliation always, confirmation for a second manager."""
         return page(request, "inventory/stockcheck.html", **await _check_context(actor, stockchecks, check_id, location=None, error=None))
 
-    @post("/{check_id:uuid}/scan", guards=staff)
-    async def scan(
-        self,
-        request: HTMXRequest,
-        check_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        stockchecks: NamedDependency[StockCheckService],
-        items: NamedDependency[ItemService],
-    ) -> Template:
-        """A scan: a location label sets where counting happens; any other code is counted there."""
-        values = await form_data(request)
-        location = None
-        error = None
-        try:
-            if values.get("location_code"):
-                kind, found = await items.find(actor, values["location_code"])
-                location = found if kind == "location" else None
-            if values.get("scan"):
-                kind, found = await _kind_of(items, actor, values["scan"])
-                if kind == "location":
-                    location = found
-                else:
-                    quantity = str(values.get("quantity") or "").strip()
-                    if quantity and not quantity.isdigit():
-                        raise InvalidInput("pieces: a whole number", field="quantity")
-                    scan = Scan(values["scan"], location.id if location else None, int(quantity) if quantity else None)
-                    await stockchecks.scan(actor, check_id, [scan])
-        except CORRECTABLE as exc:
-            error = exc.message
-        context = await _check_context(actor, stockchecks, check_id, location=location, error=error)
-        template = "inventory/_count.html" if request.htmx else "inventory/stockcheck.html"
-        return page(request, template, status_code=422 if error else 200, **context)
-
     @post("/{check_id:uuid}/counted", guards=staff)
     async def counted(
         self,
@@ -566,14 +533,6 @@ class StockCheckPages(Controller):
             context = await _check_context(actor, stockchecks, check_id, location=None, error=exc.message)
             return page(request, "inventory/stockcheck.html", status_code=exc.status_code, **context)
         return Redirect(f"/stockchecks/{check_id}")
-
-
-async def _kind_of(items: ItemService, actor: Actor, scanned: str) -> tuple[str, Any]:
-    """What a scan is; a code that is no record here, or one of another depot, still counts (as an unknown label)."""
-    try:
-        return await items.find(actor, scanned)
-    except (NotFound, PermissionDenied):
-        return "unknown", None
 
 
 async def _check_context(

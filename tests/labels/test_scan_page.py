@@ -1,0 +1,65 @@
+"""The scan page: look up, move and count are modes of one page; every outcome is named."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from caliber.accounts.models import Role
+from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
+from caliber.labels.codes import make_code
+from tests.factories import OPERATOR, Factory, csrf_headers, login
+from tests.labels.layouts import typed
+
+pytestmark = pytest.mark.usefixtures("ledger_checked")
+
+
+async def scan(client: httpx.AsyncClient, value: str, **state: str) -> str:
+    response = await client.post("/scan/", data={"scan": value, **state}, headers={**csrf_headers(client), "HX-Request": "true"})
+    assert response.status_code == 200
+    return response.text
+
+
+async def test_look_up_names_found_not_found_and_wrong_check_digit(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot, serial="SCAN-1")
+    await login(client, (await factory.user(Role.INSPECTOR)).user.username)
+    garbled = typed(f"https://caliber.example.org/s/{item.code}", "serbian_cyrillic")
+    assert 'data-outcome="found"' in (found := await scan(client, garbled))
+    assert "S/N SCAN-1" in found
+    wrong = item.code[:-1] + str((int(item.code[-1]) + 1) % 10)
+    assert 'data-outcome="wrong_check"' in (page := await scan(client, wrong))
+    assert "check digit wrong" in page
+    assert 'data-outcome="not_found"' in await scan(client, make_code("weapon", 99_999_999))
+    assert 'data-outcome="not_found"' in await scan(client, "hello")
+
+
+async def test_move_mode_takes_a_location_then_records(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    shelf = await factory.location(depot, "Rack 4")
+    item = await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    assert "scan the location" in (await scan(client, item.code, mode="move")).lower()
+    assert shelf.code is not None
+    assert 'data-outcome="place"' in await scan(client, shelf.code, mode="move")
+    assert 'data-outcome="done"' in (page := await scan(client, item.code, mode="move", place=shelf.code))
+    assert "moved to Rack 4" in page
+    assert (await factory.items.get(OPERATOR, "item", item.code)).location_id == shelf.id
+
+
+async def test_count_mode_records_scans_for_the_stock_check(
+    client: httpx.AsyncClient, factory: Factory, stockchecks: StockCheckService
+) -> None:
+    depot = await factory.depot()
+    shelf = await factory.location(depot, "Rack 5")
+    item = await factory.item(depot, location_id=shelf.id)
+    clerk = await factory.user(Role.DEPOT_CLERK, depots=[depot])
+    check = await stockchecks.open(OPERATOR, NewStockCheck(depot.id))
+    await login(client, clerk.user.username)
+    state = {"mode": "count", "check": str(check.check.id)}
+    assert shelf.code is not None
+    await scan(client, shelf.code, **state)
+    assert 'data-outcome="done"' in await scan(client, item.code, place=shelf.code, **state)
+    assert 'data-outcome="refused"' in await scan(client, make_code("weapon", 88_888_888), **state)  # counted as unknown
+    result = (await stockchecks.get(OPERATOR, check.check.id)).result
+    assert (result.found, result.unknown) == ([item.code], [make_code("weapon", 88_888_888)])
