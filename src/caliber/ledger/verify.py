@@ -37,6 +37,8 @@ import re
 import sys
 from binascii import a2b_base64, b2a_base64
 from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -336,21 +338,31 @@ def _walk_parallel(path: str, begin: int, count: int, origin: str, wanted: set[i
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     last_of: Known = {}
     prev: bytes | None = None
-    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        for run in pool.imap(_check_run, tasks):
-            if run is None or run.start != frontier.size or run.prev != prev:
-                return None
-            if any(last_of.get(subject) != claim for subject, claim in run.first.items()):
-                return None
-            last_of.update(run.last_of)
-            for size, nodes in run.snapshots.items():
-                upto = merkle.Frontier(frontier.nodes, frontier.size)
-                for level, value in nodes:
-                    upto.add(level, value)
-                roots[size] = upto.root()
-            for level, value in run.nodes:
-                frontier.add(level, value)
-            prev = run.last_leaf
+    # An executor, not a Pool: leaving early cancels the runs not started and waits for the running ones to end,
+    # where terminating a Pool with runs in flight can hang.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_check_run, task) for task in tasks]
+        try:
+            for future in futures:
+                run = future.result()
+                if run is None or run.start != frontier.size or run.prev != prev:
+                    return None
+                if any(last_of.get(subject) != claim for subject, claim in run.first.items()):
+                    return None
+                last_of.update(run.last_of)
+                for size, nodes in run.snapshots.items():
+                    upto = merkle.Frontier(frontier.nodes, frontier.size)
+                    for level, value in nodes:
+                        upto.add(level, value)
+                    roots[size] = upto.root()
+                for level, value in run.nodes:
+                    frontier.add(level, value)
+                prev = run.last_leaf
+        except BrokenProcessPool:  # a worker died: one process decides
+            return None
+        finally:
+            for future in futures:
+                future.cancel()
     return roots if frontier.size == count else None
 
 
