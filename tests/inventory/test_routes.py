@@ -80,3 +80,22 @@ async def test_result_lists_export_as_csv(client: httpx.AsyncClient, factory: Fa
     assert lots_csv[0].startswith("code,lot_number")
     assert lot.lot_number in lots_csv[1]
     assert "180.25" in lots_csv[1]
+
+
+async def test_record_pages_offer_the_actions_the_role_allows(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    await factory.location(depot, "Rack 1")
+    item, lot = await factory.item(depot), await factory.lot(depot)
+    await login(client, (await factory.user(Role.DEPOT_MANAGER, depots=[depot])).user.username)
+    for path in (f"/items/{item.code}", f"/lots/{lot.code}"):
+        page = (await client.get(path)).text
+        assert f'action="{path}/status"' in page
+        assert f'action="{path}/move"' in page
+        assert f'action="{path}/correct"' in page
+        assert "Declare surplus" in page
+    assert f'action="/lots/{lot.code}/split"' in (await client.get(f"/lots/{lot.code}")).text
+    client.cookies.clear()
+    await login(client, (await factory.user(Role.INSPECTOR)).user.username)
+    page = (await client.get(f"/items/{item.code}")).text
+    assert "/status" not in page
+    assert "Custody timeline" in page
