@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -116,3 +118,20 @@ async def test_an_import_or_a_search_prints_in_one_job(client: httpx.AsyncClient
     assert urls_in(by_import.content) == imported
     by_search = await client.post("/api/labels/print", json={"search": "q=not-imp", "reason": "again"}, headers=csrf_headers(client))
     assert urls_in(by_search.content) == {f"http://testserver.local/s/{other.code}"}
+
+
+async def test_a_scan_as_you_go_run_prints_its_labels_in_one_job(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    form = {"depot_id": str(depot.id), "manufacturer": "Zastava", "model": "M70", "calibre": "7.62", "un_type": "rifle"}
+    form |= {"intake_source": "found", "serial": "RUN-1"}
+    headers = {**csrf_headers(client), "HX-Request": "true"}
+    first = await client.post("/items/intake", data=form, headers=headers)
+    taken = re.findall(r'name="taken" value="([^"]+)"', first.text)
+    second = await client.post("/items/intake", data={**form, "serial": "RUN-2", "taken": taken}, headers=headers)
+    (link,) = re.findall(r'href="(/print/\?codes=[^"]+)"', second.text)
+    print_form = await client.get(html.unescape(link))
+    codes = re.findall(r"\b\d{10}\b", print_form.text.split("<textarea", 1)[1].split("</textarea>", 1)[0])
+    assert len(codes) == 2
+    pdf = await client.post("/print/", data={"codes": "\n".join(codes)}, headers=csrf_headers(client))
+    assert urls_in(pdf.content) == {f"http://testserver.local/s/{c}" for c in codes}
