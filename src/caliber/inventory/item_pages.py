@@ -18,7 +18,7 @@ from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.item_api import item_filters, page_url
 from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, RecordKind
-from caliber.inventory.lifecycle import TRANSITIONS, IntakeSource, Status
+from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, IntakeSource, Status
 from caliber.inventory.models import (
     CompatibilityGroup,
     ComponentType,
@@ -66,7 +66,7 @@ VOCABULARY = {
 async def _places(actor: Actor, inventory: InventoryService) -> dict[str, Any]:
     """The depots the actor works in, and their active locations, for the forms."""
     depots = [d for d in await inventory.depots(actor) if d.active]
-    locations = {d.id: [loc for loc in await inventory.locations(actor, d.id) if loc.active] for d in depots}
+    locations = await inventory.active_locations(depots)
     return {"depots": depots, "locations": locations, "depot_options": [(str(d.id), f"{d.code} · {d.name}") for d in depots]}
 
 
@@ -107,7 +107,7 @@ async def _record_page(
         kind: record,
         "depot": depot,
         "location": location,
-        "shelves": shelves if can_work and Status(record.status) in _ON_SHELVES else [],
+        "shelves": shelves if can_work and Status(record.status) in COUNTABLE else [],
         "actions": _allowed_actions(record.status, actor),
         "can_work": can_work,
         "can_manage": actor.role in MANAGERS,
@@ -121,9 +121,6 @@ async def _record_page(
         context["photos"] = await items.photos(record)
         context["duplicates"] = await items.duplicates_of(actor, record)
     return page(request, f"inventory/{kind}.html", status_code=422 if error else 200, **context)
-
-
-_ON_SHELVES = frozenset({Status.EVIDENCE_HOLD, Status.AWAITING_DECISION, Status.SURPLUS, Status.APPROVED_FOR_DESTRUCTION, Status.RETAINED})
 
 
 async def _act(

@@ -38,7 +38,7 @@ from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
-from caliber.inventory.lifecycle import IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
+from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
@@ -537,13 +537,7 @@ def _current_values(record: Any, kind: RecordKind) -> dict[str, Any]:
 def _require_moveable(record: Any, location: Location) -> None:
     if record.depot_id != location.depot_id:
         raise Conflict(f"{record.code} is in another depot: dispatch it with a transfer instead")
-    if Status(record.status) not in (
-        Status.EVIDENCE_HOLD,
-        Status.AWAITING_DECISION,
-        Status.SURPLUS,
-        Status.APPROVED_FOR_DESTRUCTION,
-        Status.RETAINED,
-    ):
+    if Status(record.status) not in COUNTABLE:
         raise Conflict(f"{record.code} is {Status(record.status).label.lower()}: only records on the shelves can be moved")
 
 

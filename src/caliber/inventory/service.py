@@ -82,6 +82,17 @@ class InventoryService:
             query = select(Location).where(Location.depot_id == depot_id).order_by(Location.path)
             return list(await session.scalars(query))
 
+    async def active_locations(self, depots: Iterable[Depot]) -> dict[UUID, list[Location]]:
+        """The active locations of several depots (already in the caller's scope), by depot, in one query."""
+        ids = [depot.id for depot in depots]
+        found: dict[UUID, list[Location]] = {depot_id: [] for depot_id in ids}
+        if ids:
+            query = select(Location).where(Location.depot_id.in_(ids), Location.active.is_(True)).order_by(Location.path)
+            async with self.db.read() as session:
+                for location in await session.scalars(query):
+                    found[location.depot_id].append(location)
+        return found
+
     @staticmethod
     async def depot_ids_for_codes(session: AsyncSession, codes: Iterable[str]) -> dict[str, UUID]:
         """Depot ids by code, inside the caller's transaction; unknown codes raise :class:`InvalidInput`."""

@@ -337,19 +337,26 @@ async def _opened(session: AsyncSession, event: dict[str, Any]) -> None:
 
 @applier("stockcheck.scanned", batch=True)
 async def _scanned(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    keys = list(dict.fromkeys((UUID(e["data"]["id"]), e["data"]["code"]) for e in events))
+    checks = {key[0] for key in keys}
+    codes = {key[1] for key in keys}
+    query = select(StockCheckLine).where(StockCheckLine.check_id.in_(checks), StockCheckLine.code.in_(codes))
+    lines = {(line.check_id, line.code): line for line in await session.scalars(query)}
+    unexpected = sorted(codes - {code for _, code in lines})
+    kinds = await labels.kinds(session, unexpected)
     for event in events:
         data = event["data"]
         key = (UUID(data["id"]), data["code"])
-        line = await session.get(StockCheckLine, key)
+        line = lines.get(key)
         if line is None:
-            label = await labels.resolve(session, data["code"])
-            line = StockCheckLine(check_id=key[0], code=key[1], kind=label.kind if label else "unknown", expected=False)
+            line = StockCheckLine(check_id=key[0], code=key[1], kind=kinds.get(key[1], "unknown"), expected=False)
             session.add(line)
+            lines[key] = line
         line.scanned = True
         line.found_location_id = UUID(data["location_id"]) if data["location_id"] else line.found_location_id
         if data["quantity"] is not None:
             line.counted_quantity = data["quantity"]
-        await session.flush()
+    await session.flush()
 
 
 @applier("stockcheck.counted")

@@ -254,9 +254,9 @@ async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
         record.status = Status.MISSING.value  # prior_status keeps the status it left with
         record.status_changed_at = moment
         lines[record.code].outcome = "missing"
+    kinds = await labels.kinds(session, data["extra"])
     for code in data["extra"]:
-        label = await labels.resolve(session, code)
-        session.add(TransferLine(transfer_id=transfer.id, code=code, kind=label.kind if label else "unknown", outcome="extra"))
+        session.add(TransferLine(transfer_id=transfer.id, code=code, kind=kinds.get(code, "unknown"), outcome="extra"))
     transfer.status = "received"
     transfer.received_by = event["actor"]["name"]
     transfer.received_at = moment

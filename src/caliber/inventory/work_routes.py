@@ -463,7 +463,7 @@ class StockCheckPages(Controller):
     ) -> Template:
         """Checks under way and done, depots due a full count, and the form to open one."""
         depots = [d for d in await inventory.depots(actor) if d.active]
-        locations = {d.id: [loc for loc in await inventory.locations(actor, d.id) if loc.active] for d in depots}
+        locations = await inventory.active_locations(depots)
         return page(
             request,
             "inventory/stockchecks.html",

@@ -19,7 +19,7 @@ from caliber.db import insert_many
 from caliber.labels.codes import KINDS, SERIAL_DIGITS, make_code, number_of
 from caliber.labels.models import Label
 
-__all__ = ["issue_codes", "register_codes", "resolve"]
+__all__ = ["issue_codes", "kinds", "register_codes", "resolve"]
 
 
 async def issue_codes(session: AsyncSession, kind: str, count: int) -> list[str]:
@@ -41,3 +41,11 @@ async def register_codes(session: AsyncSession, kind: str, codes: Iterable[tuple
 async def resolve(session: AsyncSession, code: str) -> Label | None:
     """What a label code was issued for, if anything."""
     return await session.get(Label, code)
+
+
+async def kinds(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
+    """What each of these codes was issued for (``item``, ``lot``, ``location``); codes never issued are left out."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))).all())  # type: ignore[arg-type]
