@@ -69,7 +69,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     ledger = Ledger(db, settings.log_origin)
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
     items = ItemService(ledger, settings.data_dir / "photos")
-    imports = ImportJobs(items, settings.data_dir / "imports")
+    printing = LabelPrinting(ledger, items, settings.base_url)
+    imports = ImportJobs(items, settings.data_dir / "imports", imported=printing.prepare)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -159,7 +160,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
-                "printing": LabelPrinting(ledger, items, settings.base_url),
+                "printing": printing,
                 "witnesses": WitnessService(ledger),
             }
         ),

@@ -56,6 +56,8 @@ async def test_the_api_uploads_checks_and_runs(client: httpx.AsyncClient, factor
     await app.state["imports"].wait()
     status = (await client.get(f"/api/imports/{body['sha256']}", headers=headers)).json()
     assert (status["imported"], status["done"], status["running"]) == (30, True, False)
+    codes = await app.state["items"].import_codes(body["sha256"])
+    assert await app.state["printing"].prepare(codes) == 0  # their labels' QR matrices were made after the import
     again = await client.post(f"/api/imports/{body['sha256']}/run", headers=headers)
     assert again.status_code == 202
     await app.state["imports"].wait()

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +56,13 @@ class ImportStatus:
 class ImportJobs:
     """Receives, checks and runs imports for the web pages and the API."""
 
-    def __init__(self, items: ItemService, folder: Path) -> None:
+    def __init__(self, items: ItemService, folder: Path, *, imported: Callable[[list[str]], Awaitable[object]] | None = None) -> None:
+        """``imported`` is called with the label codes of a finished import (to make their labels ahead)."""
         self.importer = Importer(items)
+        self.items = items
         self.db = items.db
         self.folder = folder
+        self.imported = imported
         self._tasks: dict[str, asyncio.Task[ImportReport]] = {}
         self._failures: dict[str, str] = {}
 
@@ -130,12 +133,16 @@ class ImportJobs:
             raise InvalidInput("the file has no valid rows to import")
         checked = ImportReport(sha256, status.rows, status.valid, [], status.error_count)
         self._failures.pop(sha256, None)
-        task = asyncio.create_task(
-            self.importer.run(actor, self._path(sha256), status.depot, valid_only=valid_only, checked=checked), name=f"import {sha256[:12]}"
-        )
+        task = asyncio.create_task(self._run(actor, sha256, status.depot, valid_only, checked), name=f"import {sha256[:12]}")
         self._tasks[sha256] = task
         task.add_done_callback(lambda done: self._finished(sha256, done))
         return dataclasses.replace(status, running=True)
+
+    async def _run(self, actor: Actor, sha256: str, depot: str, valid_only: bool, checked: ImportReport) -> ImportReport:
+        report = await self.importer.run(actor, self._path(sha256), depot, valid_only=valid_only, checked=checked)
+        if self.imported is not None:
+            await self.imported(await self.items.import_codes(sha256))
+        return report
 
     def _finished(self, sha256: str, task: asyncio.Task[ImportReport]) -> None:
         if task.cancelled():

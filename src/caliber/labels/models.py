@@ -11,10 +11,10 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Label", "LabelCalibration"]
+__all__ = ["Label", "LabelCalibration", "QrMatrix"]
 
 
 class Label(DefaultBase):
@@ -39,3 +39,17 @@ class LabelCalibration(DefaultBase):
     layout: Mapped[str] = mapped_column(String(80), primary_key=True)
     dx_mm: Mapped[str] = mapped_column(String(16))
     dy_mm: Mapped[str] = mapped_column(String(16))
+
+
+class QrMatrix(DefaultBase):
+    """A QR matrix kept by the text it encodes (a cache, not custody data).
+
+    Choosing a QR's mask takes milliseconds; labels are made ahead, when their
+    records come in, so a print job of thousands only reads them.
+    """
+
+    __tablename__ = "label_qr"
+
+    text: Mapped[str] = mapped_column(String(512), primary_key=True)
+    modules: Mapped[bytes] = mapped_column(LargeBinary)
+    """``caliber.labels.qr.pack`` of the matrix."""

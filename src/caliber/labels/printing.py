@@ -10,11 +10,14 @@ Events:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import anyio.to_thread
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select, update
@@ -25,6 +28,7 @@ from caliber.accounts.models import Role
 from caliber.errors import InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.models import Label, LabelCalibration
+from caliber.labels.qrstore import QrStore
 from caliber.labels.render import LabelContent, LabelError, label_url
 from caliber.labels.sheets import Layout, LayoutError, layouts, sheet_pdf
 from caliber.labels.zpl import ZplLabel, send_to_printer, zpl
@@ -56,6 +60,11 @@ class LabelPrinting:
         self.db = ledger.db
         self.items = items
         self.base_url = base_url
+        self.qr = QrStore(ledger.db)
+
+    async def prepare(self, codes: Sequence[str]) -> int:
+        """Make ahead and keep the QR matrices of these codes' labels (for background work); how many were made."""
+        return await self.qr.prepare(label_url(self.base_url, code) for code in codes)
 
     async def contents(self, actor: Actor, codes: Sequence[str]) -> list[LabelContent]:
         """The labels of these codes, in order, for records in ``actor``'s depots."""
@@ -66,8 +75,11 @@ class LabelPrinting:
         layout = _layout(layout_key)
         labels = await self._job(actor, codes)
         offsets = await self.calibration(layout.key)
+        matrices = await self.qr.matrices(label.url for label in labels)
+        labels = [dataclasses.replace(label, modules=matrices[label.url]) for label in labels]
+        draw = functools.partial(sheet_pdf, layout, labels, start=start, offset_mm=(float(offsets[0]), float(offsets[1])))
         try:
-            pdf = sheet_pdf(layout, labels, start=start, offset_mm=(float(offsets[0]), float(offsets[1])))
+            pdf = await anyio.to_thread.run_sync(draw)
         except LayoutError as exc:
             raise InvalidInput(str(exc), field="start") from None
         await self._record(actor, labels, f"pdf:{layout.key}", start=start, reason=reason, printer="")

@@ -17,6 +17,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from caliber.labels.codes import format_code
+from caliber.labels.qr import Matrix, matrix
 
 __all__ = ["MIN_MODULE_MM", "QUIET_MODULES", "LabelContent", "LabelError", "label_url", "png", "qr_modules", "qr_size", "svg"]
 
@@ -39,6 +40,12 @@ class LabelContent:
     url: str
     kind: str
     lines: tuple[str, ...]
+    modules: Matrix | None = None
+    """The QR matrix of ``url`` when it was read ahead (from ``caliber.labels.qrstore``)."""
+
+    def qr(self) -> Matrix:
+        """The QR matrix of the label's address."""
+        return self.modules or qr_modules(self.url)
 
 
 def label_url(base_url: str, code: str) -> str:
@@ -47,12 +54,9 @@ def label_url(base_url: str, code: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
+def qr_modules(data: str) -> Matrix:
     """The QR matrix of ``data`` (error correction M, no border), cached by content."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return tuple(tuple(bool(cell) for cell in row) for row in qr.get_matrix())
+    return matrix(data)
 
 
 @lru_cache(maxsize=8192)
@@ -63,8 +67,8 @@ def qr_size(data: str) -> int:
     return 17 + 4 * qr.best_fit()
 
 
-def _geometry(content: LabelContent, width_mm: float, height_mm: float) -> tuple[tuple[tuple[bool, ...], ...], float]:
-    modules = qr_modules(content.url)
+def _geometry(content: LabelContent, width_mm: float, height_mm: float) -> tuple[Matrix, float]:
+    modules = content.qr()
     side = height_mm - 2 * MARGIN_MM
     module = side / (len(modules) + 2 * QUIET_MODULES)
     if module < MIN_MODULE_MM:

@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from caliber.config import resource_path
 from caliber.labels.codes import format_code
+from caliber.labels.qr import Matrix
 from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, qr_modules
 
 __all__ = ["REFERENCE_URL", "Layout", "LayoutError", "layouts", "load_layout", "sheet_pdf"]
@@ -150,9 +151,13 @@ def _fonts() -> None:
 
 
 @lru_cache(maxsize=8192)
-def _runs(modules: tuple[tuple[bool, ...], ...]) -> tuple[tuple[int, int, int], ...]:
-    """(row, first column, length) of every horizontal run of dark modules."""
-    runs = []
+def _qr_path(modules: Matrix) -> str:
+    """PDF path operators filling the dark modules of ``modules``, in module units, one rectangle per horizontal run.
+
+    In module units the path depends on the matrix alone, so it is made once per
+    code and placed anywhere with a transformation (PDF 32000-1 §8.3.4, ``cm``).
+    """
+    rects = []
     for y, row in enumerate(modules):
         x = 0
         while x < len(row):
@@ -160,11 +165,11 @@ def _runs(modules: tuple[tuple[bool, ...], ...]) -> tuple[tuple[int, int, int], 
                 end = x
                 while end < len(row) and row[end]:
                     end += 1
-                runs.append((y, x, end - x))
+                rects.append(f"{x} {y} {end - x} 1 re")
                 x = end
             else:
                 x += 1
-    return tuple(runs)
+    return "\n".join(rects)
 
 
 def _fit(text: str, font: str, size: float, room: float) -> str:
@@ -199,16 +204,13 @@ def sheet_pdf(layout: Layout, labels: Sequence[LabelContent], *, start: int = 1,
 
 
 def _draw(canvas: Canvas, layout: Layout, content: LabelContent, left_mm: float, top_mm_from_bottom: float) -> None:
-    modules = qr_modules(content.url)
+    modules = content.qr()
     module = layout.qr_mm / (len(modules) + 2 * QUIET_MODULES)
     x0 = (left_mm + layout.padding_mm + QUIET_MODULES * module) * mm
     y0 = (top_mm_from_bottom - layout.padding_mm - QUIET_MODULES * module) * mm
-    path = canvas.beginPath()
     step = module * mm
-    for y, start, length in _runs(modules):  # one rectangle per run of dark modules: a third of the drawing
-        path.rect(x0 + start * step, y0 - (y + 1) * step, length * step, step)
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral(f"q {step:.4f} 0 0 {-step:.4f} {x0:.3f} {y0:.3f} cm\n{_qr_path(modules)}\nf Q")
     text_x = (left_mm + layout.padding_mm + layout.qr_mm + 1.0) * mm
     room = (layout.label_width_mm - layout.qr_mm - 2 * layout.padding_mm - 1.0) * mm
     baseline = (top_mm_from_bottom - layout.padding_mm) * mm
