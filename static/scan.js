@@ -43,27 +43,75 @@
     if (input() && (!active || active === document.body)) input().focus();
   }, 250));
 
+  // Camera scanning: the browser's BarcodeDetector where it has one, the vendored jsQR decoder elsewhere.
   const cameraButton = document.getElementById("camera-toggle");
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  const cameraNote = document.getElementById("camera-note");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
   cameraButton.hidden = false;
   const video = document.getElementById("camera");
+  const canvas = document.createElement("canvas");
   let stream;
-  cameraButton.addEventListener("click", async () => {
-    if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; video.hidden = true; return; }
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-    video.srcObject = stream; video.hidden = false; await video.play();
+
+  const nativeDetector = async () => {
+    if (!("BarcodeDetector" in window)) return null;
+    const formats = await BarcodeDetector.getSupportedFormats().catch(() => []);
+    if (!formats.includes("qr_code")) return null;
     const detector = new BarcodeDetector({ formats: ["qr_code"] });
-    const look = async () => {
-      if (!stream) return;
+    return async () => {
       const found = await detector.detect(video).catch(() => []);
-      if (found.length) {
-        input().value = found[0].rawValue;
-        input().form.requestSubmit();
-        setTimeout(look, 1200);
-      } else {
-        setTimeout(look, 250);
-      }
+      return found.length ? found[0].rawValue : null;
     };
-    look();
+  };
+  const loadJsQR = () => new Promise((resolve, reject) => {
+    if (window.jsQR) return resolve();
+    const script = document.createElement("script");
+    script.src = "/static/vendor/jsqr/jsQR.js";
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("the QR decoder could not be loaded"));
+    document.head.appendChild(script);
+  });
+  const fallbackDetector = async () => {
+    await loadJsQR();
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    return async () => {
+      const width = video.videoWidth, height = video.videoHeight;
+      if (!width || !height) return null;
+      canvas.width = width; canvas.height = height;
+      context.drawImage(video, 0, 0, width, height);
+      const found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height, { inversionAttempts: "dontInvert" });
+      return found ? found.data : null;
+    };
+  };
+  const stop = () => {
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null; video.hidden = true; cameraButton.setAttribute("aria-pressed", "false");
+  };
+  cameraButton.addEventListener("click", async () => {
+    if (stream) { stop(); return; }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      video.srcObject = stream; video.hidden = false; await video.play();
+      cameraButton.setAttribute("aria-pressed", "true");
+      cameraNote.textContent = "";
+      const native = await nativeDetector();
+      const detect = native || (await fallbackDetector());
+      cameraButton.dataset.decoder = native ? "native" : "jsqr";
+      let last = "", lastAt = 0;
+      const look = async () => {
+        if (!stream) return;
+        const text = await detect();
+        // The same label stays in view for a while: send it once, not on every frame.
+        if (text && (text !== last || Date.now() - lastAt > 3000)) {
+          last = text; lastAt = Date.now();
+          input().value = text;
+          input().form.requestSubmit();
+        }
+        setTimeout(look, text ? 600 : 150);
+      };
+      look();
+    } catch (error) {
+      stop();
+      cameraNote.textContent = `Camera: ${error.message || error}. Scan with a handheld scanner or type the code.`;
+    }
   });
 })();

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, log_in
+from caliber.labels.render import LabelContent, label_url, png
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, log_in
 from tests.labels.layouts import typed
 
 pytestmark = pytest.mark.browser
@@ -159,3 +163,42 @@ def test_the_scan_page_reads_a_wrong_layout_and_names_a_wrong_check_digit(page: 
     expect(page.locator("#scan")).to_have_attribute("data-outcome", "wrong_check")
     expect(page.locator("ol.recent")).to_contain_text("LAYOUT-1")
     expect(page.get_by_label("Scan a label")).to_be_focused()
+
+
+def write_y4m(path: Path, image: Image.Image, width: int = 640, height: int = 480) -> None:
+    """A one-frame YUV4MPEG2 video of ``image`` on white: what Chromium's fake camera plays in a loop."""
+    frame = Image.new("L", (width, height), 255)
+    image = image.convert("L")
+    image.thumbnail((width - 40, height - 40))
+    frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\nFRAME\n".encode() + frame.tobytes() + chroma + chroma)
+
+
+def test_the_camera_reads_a_label_with_the_vendored_decoder(page: Page, live_server: LiveServer, tmp_path: Path) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-05", "Shelf 5")
+    code = take_in(page, live_server, "RS-BRW-05", "CAMERA-1", shelf="Shelf 5")
+    url = label_url(live_server.url, code)
+    write_y4m(tmp_path / "label.y4m", Image.open(io.BytesIO(png(LabelContent(code, url, "Assault rifle", ("CAMERA-1",)), dpi=200))))
+    fake_camera = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={tmp_path / 'label.y4m'}",
+    ]
+    assert page.context.browser is not None
+    camera = page.context.browser.browser_type.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *fake_camera], headless=True)
+    try:
+        context = camera.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
+        context.add_init_script("delete window.BarcodeDetector;")  # the path every browser without one takes
+        tab = context.new_page()
+        log_in(tab, live_server, live_server.admin, live_server.admin_password)
+        tab.goto(f"{live_server.url}/scan/")
+        tab.get_by_role("button", name="Camera").click()
+        expect(tab.locator(".scan-result")).to_contain_text("S/N CAMERA-1", timeout=20_000)
+        expect(tab.locator("#camera-toggle")).to_have_attribute("data-decoder", "jsqr")
+        assert not [
+            r for r in tab.evaluate("performance.getEntriesByType('resource').map(e => e.name)") if not r.startswith(live_server.url)
+        ]
+    finally:
+        camera.close()
