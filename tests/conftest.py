@@ -26,6 +26,7 @@ from caliber.accounts.service import AccountService
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
+from caliber.destruction.service import DestructionService
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
@@ -172,6 +173,12 @@ def items(ledger: Ledger, settings: Settings) -> ItemService:
 def transfers(ledger: Ledger, items: ItemService) -> TransferService:
     """Transfers between depots over the test database."""
     return TransferService(ledger, items)
+
+
+@pytest.fixture
+def destructions(ledger: Ledger, items: ItemService, settings: Settings) -> DestructionService:
+    """Destruction events over the test database (photos in the test deployment's data dir)."""
+    return DestructionService(ledger, items, settings.data_dir / "photos")
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.destruction.service import DestructionService
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
@@ -137,6 +138,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "items": Provide(_state("items"), sync_to_thread=False),
             "imports": Provide(_state("imports"), sync_to_thread=False),
             "transfers": Provide(_state("transfers"), sync_to_thread=False),
+            "destructions": Provide(_state("destructions"), sync_to_thread=False),
             "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
             "printing": Provide(_state("printing"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
@@ -159,6 +161,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
+                "destructions": DestructionService(ledger, items, settings.data_dir / "photos"),
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
                 "printing": printing,
                 "witnesses": WitnessService(ledger),
@@ -175,6 +178,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "ItemService": ItemService,
             "ImportJobs": ImportJobs,
             "TransferService": TransferService,
+            "DestructionService": DestructionService,
             "StockCheckService": StockCheckService,
             "LabelPrinting": LabelPrinting,
         },

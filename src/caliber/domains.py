@@ -5,6 +5,7 @@ ledger may hold; a new domain adds its service here.
 """
 
 from caliber.accounts import service as accounts_service
+from caliber.destruction import service as destruction_service
 from caliber.inventory import items as inventory_items
 from caliber.inventory import service as inventory_service
 from caliber.inventory import stockchecks as inventory_stockchecks
@@ -14,6 +15,7 @@ from caliber.ledger import witness as ledger_witness
 
 __all__ = [
     "accounts_service",
+    "destruction_service",
     "inventory_items",
     "inventory_service",
     "inventory_stockchecks",

@@ -3,6 +3,7 @@
 from advanced_alchemy.base import orm_registry
 
 from caliber.accounts import models as accounts_models
+from caliber.destruction import models as destruction_models
 from caliber.inventory import models as inventory_models
 from caliber.labels import models as labels_models
 from caliber.ledger import models as ledger_models
@@ -19,4 +20,13 @@ def include_object(_object: object, name: str | None, _type: str, _reflected: bo
     return not (name or "").startswith(SEARCH_PREFIX)
 
 
-__all__ = ["SEARCH_PREFIX", "accounts_models", "include_object", "inventory_models", "labels_models", "ledger_models", "metadata"]
+__all__ = [
+    "SEARCH_PREFIX",
+    "accounts_models",
+    "destruction_models",
+    "include_object",
+    "inventory_models",
+    "labels_models",
+    "ledger_models",
+    "metadata",
+]

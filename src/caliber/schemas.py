@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -9,7 +10,7 @@ import msgspec
 
 from caliber.errors import InvalidInput
 
-__all__ = ["Code", "Name", "Text", "convert"]
+__all__ = ["Code", "Labelled", "Name", "Text", "convert"]
 
 T = TypeVar("T")
 
@@ -19,6 +20,15 @@ Text = Annotated[str, msgspec.Meta(max_length=400)]
 """Free text such as an address or organisation, up to 400 characters."""
 Code = Annotated[str, msgspec.Meta(min_length=2, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]*$")]
 """A short code people type: capital letters, digits and hyphens."""
+
+
+class Labelled(enum.StrEnum):
+    """An enumeration whose values people read: ``open_burning`` is shown as "Open burning"."""
+
+    @property
+    def label(self) -> str:
+        """The value as people write it."""
+        return self.value.replace("_", " ").capitalize()
 
 
 def convert(data: Mapping[str, Any], schema: type[T]) -> T:

@@ -445,4 +445,6 @@ def page_url(kind: str, record: Any) -> str:
     """The page of a record found by its label."""
     if kind == "location":
         return f"/depots/{record.depot_id}#location-{record.id}"
+    if kind == "destruction":
+        return f"/destructions/{record.record_id}"
     return f"/{'items' if kind == 'item' else 'lots'}/{record.code}"

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import Select, literal_column, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +46,19 @@ from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, find_code, read_code
 from caliber.ledger.store import CustodyTransaction, Ledger, applier
 
-__all__ = ["DEPOT_STAFF", "PHOTO_TYPES", "ItemService", "Page", "RecordKind", "check_item", "check_lot"]
+__all__ = [
+    "DEPOT_STAFF",
+    "PHOTO_TYPES",
+    "ItemService",
+    "Page",
+    "RecordKind",
+    "apply_lifecycle",
+    "check_item",
+    "check_lot",
+    "photo_file",
+    "records_by_code",
+    "store_photo",
+]
 
 DEPOT_STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
 MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
@@ -220,7 +232,7 @@ class ItemService:
 
     # -- reading ---------------------------------------------------------
 
-    async def find(self, actor: Actor, scanned: str) -> tuple[RecordKind | Literal["location"], Any]:
+    async def find(self, actor: Actor, scanned: str) -> tuple[RecordKind | Literal["location", "destruction"], Any]:
         """The record behind a scanned or typed label code, in ``actor``'s depots."""
         try:
             code = read_code(scanned)
@@ -230,6 +242,8 @@ class ItemService:
             label = await labels.resolve(session, code)
             if label is None:
                 raise NotFound(f"label {code} was never issued here")
+            if label.kind == "destruction":  # its own domain checks who may see it
+                return "destruction", label
             model = {"item": Item, "lot": AmmunitionLot, "location": Location}[label.kind]
             record = await session.get(model, label.record_id)
             if record is None:  # pragma: no cover (the register and the records are written together)
@@ -295,9 +309,7 @@ class ItemService:
 
     def photo_path(self, sha256: str) -> Path:
         """Where the photo with this SHA-256 is stored."""
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise NotFound("no such photo")
-        return self.photo_dir / sha256[:2] / sha256
+        return photo_file(self.photo_dir, sha256)
 
     async def duplicates_of(self, actor: Actor, item: Item) -> list[Item]:
         """Other records with the same identity (manufacturer, model, calibre, serial) in ``actor``'s depots."""
@@ -424,20 +436,7 @@ class ItemService:
     async def add_photo(self, actor: Actor, code: str, content: bytes, content_type: str) -> str:
         """Store a photograph of an item under its SHA-256 and record it; returns the hash."""
         actor.require_role(*DEPOT_STAFF)
-        magic = PHOTO_TYPES.get(content_type)
-        if magic is None:
-            raise InvalidInput(f"photos must be {', '.join(PHOTO_TYPES)}; got {content_type or 'no type'}", field="photo")
-        if not content.startswith(magic):
-            raise InvalidInput(f"the file is not a {content_type} image", field="photo")
-        if len(content) > MAX_PHOTO_BYTES:
-            raise InvalidInput(f"photos are limited to {MAX_PHOTO_BYTES // (1024 * 1024)} MB", field="photo")
-        digest = hashlib.sha256(content).hexdigest()
-        path = self.photo_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(".part")
-            temporary.write_bytes(content)
-            temporary.replace(path)
+        digest = store_photo(self.photo_dir, content, content_type)
         async with self.ledger.write(actor) as tx:
             item = await _record(tx.session, actor, "item", code)
             known = await tx.session.get(ItemPhoto, (item.id, digest))
@@ -848,3 +847,61 @@ async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
     )
     await session.flush()
     await labels.register_codes(session, "lot", [(data["new_code"], UUID(data["new_id"]))])
+
+
+# -- for work flows in other domains (destruction) -----------------------------------------
+
+
+def photo_file(folder: Path, sha256: str) -> Path:
+    """Where the photo with this SHA-256 is stored in ``folder``."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise NotFound("no such photo")
+    return folder / sha256[:2] / sha256
+
+
+def store_photo(folder: Path, content: bytes, content_type: str) -> str:
+    """Check a photograph and store it in ``folder`` under its SHA-256 (once); returns the hash."""
+    magic = PHOTO_TYPES.get(content_type)
+    if magic is None:
+        raise InvalidInput(f"photos must be {', '.join(PHOTO_TYPES)}; got {content_type or 'no type'}", field="photo")
+    if not content.startswith(magic):
+        raise InvalidInput(f"the file is not a {content_type} image", field="photo")
+    if len(content) > MAX_PHOTO_BYTES:
+        raise InvalidInput(f"photos are limited to {MAX_PHOTO_BYTES // (1024 * 1024)} MB", field="photo")
+    digest = hashlib.sha256(content).hexdigest()
+    path = photo_file(folder, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".part")
+        temporary.write_bytes(content)
+        temporary.replace(path)
+    return digest
+
+
+async def records_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, tuple[RecordKind, Any]]:
+    """``code -> (kind, record)`` for the items and lots among ``codes`` (unknown codes are left out); a few queries for any number."""
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, tuple[RecordKind, Any]] = {}
+    for kind in ("item", "lot"):
+        model = _model(kind)  # type: ignore[arg-type]
+        found |= {record.code: (kind, record) for (record,) in await _in_chunks(session, select(model), model.code, wanted)}  # type: ignore[misc]
+    return found
+
+
+async def apply_lifecycle(session: AsyncSession, codes: Sequence[str], action: Action, moment: dt.datetime) -> None:
+    """Give records the status ``action`` leads to, from an applier of another domain's event that names them.
+
+    The work flow's service checked every transition (:func:`transition`)
+    before recording the event; this only applies it, in bulk. Reporting a
+    record missing keeps the status it had, to return to when it is found.
+    """
+    target = TRANSITIONS[action].target
+    if target is None:
+        raise ValueError(f"{action.value} returns to an earlier status: it is not a work-flow step")
+    for model in (Item, AmmunitionLot):
+        values: dict[str, Any] = {"status": target.value, "status_changed_at": moment}
+        values["prior_status"] = model.status if target is Status.MISSING else None
+        if target in _LEAVES_SHELVES or target is Status.DESTROYED:
+            values["location_id"] = None
+        for start in range(0, len(codes), LOOKUP_CHUNK):
+            await session.execute(update(model).where(model.code.in_(codes[start : start + LOOKUP_CHUNK])).values(**values))

@@ -147,7 +147,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REPORT_FOUND: Transition(frozenset({Status.MISSING}), None, MANAGERS),
     Action.DISPATCH: Transition(COUNTABLE, Status.IN_TRANSIT, DEPOT_STAFF, manual=False),
     Action.RECEIVE: Transition(frozenset({Status.IN_TRANSIT}), None, DEPOT_STAFF, manual=False),
-    Action.VERIFY_AT_SITE: Transition(frozenset({Status.APPROVED_FOR_DESTRUCTION}), Status.VERIFIED_AT_SITE, WITNESSES, manual=False),
+    Action.VERIFY_AT_SITE: Transition(
+        frozenset({Status.APPROVED_FOR_DESTRUCTION}), Status.VERIFIED_AT_SITE, WITNESSES | DEPOT_STAFF, manual=False
+    ),
     Action.DESTROY: Transition(frozenset({Status.VERIFIED_AT_SITE}), Status.DESTROYED, WITNESSES, manual=False),
     Action.VERIFY_DESTROYED: Transition(frozenset({Status.DESTROYED}), Status.VERIFIED_AFTER_DESTRUCTION, WITNESSES, manual=False),
     Action.CERTIFY: Transition(frozenset({Status.VERIFIED_AFTER_DESTRUCTION}), Status.CERTIFIED, MANAGERS, manual=False),

@@ -15,6 +15,8 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from caliber.schemas import Labelled
+
 __all__ = [
     "AmmunitionLot",
     "CompatibilityGroup",
@@ -64,21 +66,14 @@ class LocationKind(enum.StrEnum):
     AREA = "area"
 
 
-class _Labelled(enum.StrEnum):
-    @property
-    def label(self) -> str:
-        """The value as people write it."""
-        return self.value.replace("_", " ").capitalize()
-
-
-class ItemKind(_Labelled):
+class ItemKind(Labelled):
     """A whole weapon, or a part controlled on its own (Firearms Protocol art. 3)."""
 
     WEAPON = "weapon"
     COMPONENT = "component"
 
 
-class ComponentType(_Labelled):
+class ComponentType(Labelled):
     """Parts recorded as items of their own."""
 
     FRAME_RECEIVER = "frame_receiver"
@@ -89,7 +84,7 @@ class ComponentType(_Labelled):
     SUPPRESSOR = "suppressor"
 
 
-class UnType(_Labelled):
+class UnType(Labelled):
     """UN SALW types (UN Panel of Experts 1997), plus shotgun and other."""
 
     REVOLVER = "revolver"
@@ -134,7 +129,7 @@ _LIGHT_WEAPONS = frozenset(
 )
 
 
-class Condition(_Labelled):
+class Condition(Labelled):
     """The physical state of a weapon or a lot."""
 
     SERVICEABLE = "serviceable"

@@ -41,6 +41,17 @@ CUSTODY_TABLES = [
     "item_photo",
     "ammunition_lot",
     "import_row",
+    "transfer",
+    "transfer_line",
+    "stock_check",
+    "stock_check_line",
+    "label_calibration",
+    "destruction_event",
+    "destruction_line",
+    "destruction_observer",
+    "destruction_party",
+    "destruction_attestation",
+    "destruction_photo",
 ]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 

@@ -121,6 +121,9 @@ class Entry:
         return canonical.check(self.data)  # type: ignore[no-any-return]
 
 
+SUBJECT_CHUNK = 1000
+
+
 @dataclass
 class CustodyTransaction:
     """A write transaction that records custody events; see :meth:`Ledger.write`."""
@@ -285,14 +288,16 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
 
 
 async def _last_indexes(session: AsyncSession, subjects: set[str]) -> dict[str, int]:
-    if not subjects:
-        return {}
-    rows = await session.execute(
-        select(LedgerSubject.subject, func.max(LedgerSubject.idx))
-        .where(LedgerSubject.subject.in_(subjects))
-        .group_by(LedgerSubject.subject)
-    )
-    return {subject: int(index) for subject, index in rows}
+    wanted = sorted(subjects)
+    last: dict[str, int] = {}
+    for start in range(0, len(wanted), SUBJECT_CHUNK):  # bounded IN lists: a destruction names thousands of records
+        rows = await session.execute(
+            select(LedgerSubject.subject, func.max(LedgerSubject.idx))
+            .where(LedgerSubject.subject.in_(wanted[start : start + SUBJECT_CHUNK]))
+            .group_by(LedgerSubject.subject)
+        )
+        last.update((subject, int(index)) for subject, index in rows)
+    return last
 
 
 # -- reading: roots, proofs and entries from the stored subtrees ------------

@@ -1,0 +1,1 @@
+"""Witnessed destruction: events, manifests, site verification, witnesses, certificates."""

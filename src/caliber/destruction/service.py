@@ -1,0 +1,810 @@
+"""Destruction events, from the plan to the certificate: the only code that changes them, every step a custody event.
+
+Events (flat ``data``; lists of codes go in chunks of at most ``CHUNK`` a
+event, each event naming the destruction and the records it changes, so every
+weapon's own custody chain shows its destruction):
+
+- ``destruction.planned``: id, code, depot_id, site_depot_id, site_name,
+  site_address, planned_date, methods, authority_number, authority_date,
+  organiser, required_witnesses, observer_names, observer_organisations, notes
+- ``destruction.manifest_changed``: id, items, lots (added), removed, reason,
+  amendment (a change after approval: the manifest needs approval again)
+- ``destruction.approved``: id, manifest_sha256, records
+- ``destruction.verified``: id, codes, serial_read (checked at the site)
+- ``destruction.unexpected``: id, code, kind (scanned at the site, not on the manifest)
+- ``destruction.withdrawn``: id, codes, reason, missing
+- ``destruction.attested``: id, stage, manifest_sha256, user_id, name, role, statement
+- ``destruction.photo_added``: id, sha256, stage, content_type, size
+- ``destruction.returned``: id, codes, reason (not destroyed on the day: back to storage)
+- ``destruction.destroyed``: id, codes
+- ``destruction.completed``: id, methods_used, started_at, ended_at, destroyed, returned
+- ``destruction.residue_checked``: id, codes, notes
+- ``destruction.certified``: id, codes, certificate_sha256
+
+The manifest hash (:func:`manifest_sha256`) is SHA-256 over the sorted label
+codes, one a line: anyone holding the list can recompute it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.db import insert_many, new_id
+from caliber.destruction.certificate import certificate_sha256, statement
+from caliber.destruction.models import (
+    Attestation,
+    DestructionEvent,
+    DestructionParty,
+    DestructionPhoto,
+    EventStatus,
+    LineStatus,
+    ManifestLine,
+    Observer,
+    Stage,
+)
+from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
+from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caliber.inventory.items import ItemService, apply_lifecycle, event_time, records_by_code, store_photo
+from caliber.inventory.lifecycle import Action, Status, transition
+from caliber.inventory.records import serial_key, squeeze
+from caliber.inventory.service import InventoryService
+from caliber.labels import service as labels
+from caliber.ledger.store import Ledger, applier
+
+__all__ = ["CHUNK", "DestructionService", "EventView", "ManifestReport", "Refusal", "destruction_subject", "manifest_sha256"]
+
+CHUNK = 500
+STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
+MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
+WITNESSES = (Role.WITNESS, Role.DEPOT_MANAGER, Role.ADMIN)
+SITE_STAFF = (Role.WITNESS, Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
+OPEN = (LineStatus.LISTED.value, LineStatus.VERIFIED.value)
+"""Lines still on the manifest before the day's result."""
+DONE = (LineStatus.DESTROYED.value, LineStatus.RESIDUE_VERIFIED.value, LineStatus.CERTIFIED.value)
+"""Lines destroyed on the day."""
+
+
+def destruction_subject(code: str) -> str:
+    """The ledger subject of a destruction event: its label code, like any labelled record."""
+    return code
+
+
+def manifest_sha256(codes: Sequence[str]) -> str:
+    """SHA-256 of the sorted label codes, each followed by a line feed."""
+    return hashlib.sha256("".join(f"{code}\n" for code in sorted(codes)).encode()).hexdigest()
+
+
+def _chunks(codes: Sequence[str]) -> list[list[str]]:
+    return [list(codes[start : start + CHUNK]) for start in range(0, len(codes), CHUNK)]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record that cannot join a manifest, and why."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ManifestReport:
+    """What a manifest change did."""
+
+    added: list[str]
+    removed: list[str]
+    refused: list[Refusal]
+
+
+@dataclass(frozen=True)
+class EventView:
+    """A destruction event with its counts, people and photos."""
+
+    event: DestructionEvent
+    counts: dict[str, int]
+    observers: list[Observer]
+    attestations: list[Attestation]
+    photos: list[DestructionPhoto]
+    parties: set[UUID]
+
+    @property
+    def on_manifest(self) -> int:
+        """Records on the manifest now (not removed, withdrawn or unexpected)."""
+        return sum(n for status, n in self.counts.items() if status not in ("removed", "withdrawn", "unexpected"))
+
+    @property
+    def remaining(self) -> int:
+        """Records still to verify at the site."""
+        return self.counts.get(LineStatus.LISTED.value, 0)
+
+    def valid_attestations(self, stage: Stage, current_sha256: str) -> list[Attestation]:
+        """Attestations of ``stage`` to the manifest as it is now (one a person)."""
+        return [a for a in self.attestations if a.stage == stage.value and a.manifest_sha256 == current_sha256]
+
+
+class DestructionService:
+    """Plan, manifest, site verification, attestation, completion and certification of destruction events."""
+
+    def __init__(self, ledger: Ledger, items: ItemService, photo_dir: Path) -> None:
+        self.ledger = ledger
+        self.db = ledger.db
+        self.items = items
+        self.photo_dir = photo_dir
+
+    # -- plan and manifest ---------------------------------------------------------------
+
+    async def plan(self, actor: Actor, new: NewDestruction) -> DestructionEvent:
+        """Record the plan of a destruction event; it gets a label code of kind ``destruction``."""
+        actor.require_role(*STAFF)
+        if new.authority_date > new.planned_date:
+            raise InvalidInput("the legal authority must be dated on or before the planned date", field="authority_date")
+        async with self.ledger.write(actor) as tx:
+            depots = await InventoryService.depot_codes(tx.session, [new.depot_id, *([new.site_depot_id] if new.site_depot_id else [])])
+            if new.depot_id not in depots:
+                raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
+            if new.site_depot_id and new.site_depot_id not in depots:
+                raise InvalidInput(f"no depot with id {new.site_depot_id} to be the site", field="site_depot_id")
+            actor.require_depot(new.depot_id, depots[new.depot_id])
+            (code,) = await labels.issue_codes(tx.session, "destruction", 1)
+            event_id = new_id()
+            data = {
+                "id": str(event_id),
+                "code": code,
+                "depot_id": str(new.depot_id),
+                "site_depot_id": str(new.site_depot_id) if new.site_depot_id else None,
+                "site_name": squeeze(new.site_name),
+                "site_address": squeeze(new.site_address),
+                "planned_date": new.planned_date.isoformat(),
+                "methods": [m.value for m in new.methods],
+                "authority_number": squeeze(new.authority_number),
+                "authority_date": new.authority_date.isoformat(),
+                "organiser": squeeze(new.organiser),
+                "required_witnesses": new.required_witnesses,
+                "observer_names": [squeeze(o.name) for o in new.observers],
+                "observer_organisations": [squeeze(o.organisation) for o in new.observers],
+                "notes": new.notes.strip(),
+            }
+            await tx.record("destruction.planned", [code], data)
+            return await _event(tx.session, event_id)
+
+    async def change_manifest(self, actor: Actor, event_id: UUID, change: ManifestChange) -> ManifestReport:
+        """Add records to a manifest (each checked: approved for destruction, not on hold, on no other manifest) or remove them.
+
+        After approval a change is an amendment: it needs a reason, and the
+        manifest needs approval again.
+        """
+        actor.require_role(*STAFF)
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            event = await self._event_for_staff(session, actor, event_id)
+            status = EventStatus(event.status)
+            if status in (EventStatus.COMPLETED, EventStatus.CERTIFIED):
+                raise Conflict(f"destruction {event.code} is {status.label.lower()}: its manifest cannot change")
+            amendment = status is not EventStatus.PLANNED
+            if amendment and len(squeeze(change.reason)) < 3:
+                raise InvalidInput("the manifest was approved: say why it is amended (it will need approval again)", field="reason")
+            split = [
+                await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part for destruction {event.code}")
+                for part in change.lot_parts
+            ]
+            adds = list(dict.fromkeys([*change.add, *split]))
+            added, refused = await _admissible(session, actor, event, adds)
+            if refused and not change.partial:
+                first = refused[0]
+                more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+                raise Conflict(f"{first.code}: {first.reason}{more}; nothing was changed")
+            lines = await _lines(session, event.id, change.remove)
+            removed = [code for code in dict.fromkeys(change.remove) if lines.get(code) == LineStatus.LISTED.value]
+            if wrong := [code for code in change.remove if code not in removed]:
+                raise Conflict(f"{wrong[0]} is not a listed record of this manifest: verified records are withdrawn, with a reason")
+            if not added and not removed:
+                if refused:
+                    return ManifestReport([], [], refused)
+                raise InvalidInput("nothing to change: scan or list records to add or remove", field="add")
+            kinds = {code: kind for code, (kind, _) in (await records_by_code(session, added)).items()}
+            events = []
+            for chunk in _chunks([*added, *removed]) or [[]]:
+                data = {
+                    "id": str(event.id),
+                    "items": [c for c in chunk if c in kinds and kinds[c] == "item"],
+                    "lots": [c for c in chunk if c in kinds and kinds[c] == "lot"],
+                    "removed": [c for c in chunk if c not in kinds],
+                    "reason": squeeze(change.reason),
+                    "amendment": amendment,
+                }
+                events.append(([event.code, *chunk], data))
+            await tx.record_many("destruction.manifest_changed", events)
+            return ManifestReport(added, removed, refused)
+
+    async def approve(self, actor: Actor, event_id: UUID) -> DestructionEvent:
+        """Freeze the manifest (a depot manager): its hash goes on the ledger."""
+        actor.require_role(*MANAGERS)
+        async with self.ledger.write(actor) as tx:
+            event = await self._event_for_staff(tx.session, actor, event_id)
+            if event.status != EventStatus.PLANNED.value:
+                raise Conflict(
+                    f"destruction {event.code} is {EventStatus(event.status).label.lower()}: only a planned manifest is approved"
+                )
+            codes = await _codes(tx.session, event.id, OPEN)
+            if not codes:
+                raise Conflict("the manifest is empty: add the records to destroy first")
+            data = {"id": str(event.id), "manifest_sha256": manifest_sha256(codes), "records": len(codes)}
+            await tx.record("destruction.approved", [event.code], data)
+            return await _event(tx.session, event.id)
+
+    # -- at the site -----------------------------------------------------------------
+
+    async def verify(self, actor: Actor, event_id: UUID, verification: Verification) -> list[str]:
+        """Check records at the site: each on the manifest, approved for destruction, its serial as read; returns the newly verified."""
+        actor.require_role(*SITE_STAFF)
+        codes = list(dict.fromkeys(verification.codes))
+        if verification.serial_read and len(codes) != 1:
+            raise InvalidInput("a serial read goes with one scanned record", field="serial_read")
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            event = await self._event_at_site(session, actor, event_id)
+            lines = await _lines(session, event.id, codes)
+            if off := [c for c in codes if lines.get(c) not in (*OPEN, LineStatus.UNEXPECTED.value)]:
+                raise Conflict(f"{off[0]} is not on the manifest of destruction {event.code}: set it apart")
+            records = await records_by_code(session, codes)
+            fresh = [c for c in codes if lines[c] == LineStatus.LISTED.value]
+            for code in fresh:
+                kind, record = records[code]
+                if record.status == Status.IN_TRANSIT.value:
+                    raise Conflict(f"{code} is in transit: receive the transfer at the site first")
+                transition(Action.VERIFY_AT_SITE, Status(record.status), None, actor.role, code=code)
+                if verification.serial_read:
+                    marked = record.serial if kind == "item" else record.lot_number
+                    if serial_key(verification.serial_read) != serial_key(marked):
+                        raise Conflict(
+                            f"serial read {verification.serial_read!r} differs from {marked!r} on record {code}: "
+                            "set it apart and withdraw it with a reason"
+                        )
+            events = [
+                ([event.code, *chunk], {"id": str(event.id), "codes": chunk, "serial_read": squeeze(verification.serial_read)})
+                for chunk in _chunks(fresh)
+            ]
+            await tx.record_many("destruction.verified", events)
+            return fresh
+
+    async def unexpected(self, actor: Actor, event_id: UUID, code: str) -> None:
+        """Record a label scanned at the site that is not on the manifest (set apart, counted on the page)."""
+        actor.require_role(*SITE_STAFF)
+        async with self.ledger.write(actor) as tx:
+            event = await self._event_at_site(tx.session, actor, event_id)
+            if (await _lines(tx.session, event.id, [code])).get(code) is not None:
+                return
+            kind = (await labels.kinds(tx.session, [code])).get(code, "unknown")
+            await tx.record("destruction.unexpected", [event.code, code], {"id": str(event.id), "code": code, "kind": kind})
+
+    async def withdraw(self, actor: Actor, event_id: UUID, withdrawal: Withdrawal) -> None:
+        """Take records off the manifest at the site (a manager), with a reason; ``missing`` reports them missing."""
+        actor.require_role(*MANAGERS)
+        codes = list(dict.fromkeys(withdrawal.codes))
+        async with self.ledger.write(actor) as tx:
+            event = await self._event_at_site(tx.session, actor, event_id)
+            lines = await _lines(tx.session, event.id, codes)
+            if off := [c for c in codes if lines.get(c) not in OPEN]:
+                raise Conflict(f"{off[0]} is not an open record of this manifest")
+            data = {"reason": squeeze(withdrawal.reason), "missing": withdrawal.missing}
+            events = [([event.code, *chunk], {"id": str(event.id), "codes": chunk, **data}) for chunk in _chunks(codes)]
+            await tx.record_many("destruction.withdrawn", events)
+
+    async def attest(self, actor: Actor, event_id: UUID, attestation: AttestationInput) -> None:
+        """A witness attests to the verified manifest (before) or to the result (after), naming the hash they were shown."""
+        actor.require_role(*WITNESSES)
+        if actor.id is None:
+            raise PermissionDenied("witnesses attest under their own account, not from the command line")
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            view = await _view(session, event_id)
+            event = view.event
+            if actor.id in view.parties:
+                raise PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness must attest")
+            if attestation.stage is Stage.BEFORE:
+                if event.status not in (EventStatus.APPROVED.value, EventStatus.IN_PROGRESS.value):
+                    raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: attest before destruction")
+                if view.remaining:
+                    raise Conflict(f"{view.remaining} record(s) are not verified yet: verify or withdraw them first")
+                current = manifest_sha256(await _codes(session, event.id, OPEN))
+            else:
+                if event.status != EventStatus.COMPLETED.value:
+                    raise Conflict("the result is attested after the destruction is completed")
+                current = manifest_sha256(await _codes(session, event.id, DONE))
+            if attestation.manifest_sha256 != current:
+                raise Conflict("the manifest changed since you read it: review it again and attest to what it is now")
+            data = {
+                "id": str(event.id),
+                "stage": attestation.stage.value,
+                "manifest_sha256": current,
+                "user_id": str(actor.id),
+                "name": actor.display_name,
+                "role": actor.role.value,
+                "statement": attestation.statement.strip(),
+            }
+            await tx.record("destruction.attested", [event.code], data)
+
+    async def add_photo(self, actor: Actor, event_id: UUID, stage: Stage, content: bytes, content_type: str) -> str:
+        """A photograph before or after destruction, stored under its SHA-256 and recorded; returns the hash."""
+        actor.require_role(*SITE_STAFF)
+        digest = store_photo(self.photo_dir, content, content_type)
+        async with self.ledger.write(actor) as tx:
+            event = await self._event_at_site(tx.session, actor, event_id, also=(EventStatus.COMPLETED,))
+            if await tx.session.get(DestructionPhoto, (event.id, digest)) is None:
+                data = {"id": str(event.id), "sha256": digest, "stage": stage.value, "content_type": content_type, "size": len(content)}
+                await tx.record("destruction.photo_added", [event.code], data)
+        return digest
+
+    async def complete(self, actor: Actor, event_id: UUID, completion: Completion) -> DestructionEvent:
+        """Record the day's result: verified records destroyed, except those returned to storage with a reason."""
+        actor.require_role(*WITNESSES)
+        if completion.started_at.tzinfo is None or completion.ended_at.tzinfo is None:
+            raise InvalidInput("times need a time zone (e.g. 2026-06-30T09:00:00+02:00)", field="started_at")
+        if not completion.started_at < completion.ended_at <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+            raise InvalidInput("the destruction ends after it starts, and not in the future", field="ended_at")
+        async with self.ledger.write(actor) as tx:
+            session = tx.session
+            view = await _view(session, event_id)
+            event = view.event
+            await self._require_site_scope(session, actor, event)
+            if event.status != EventStatus.IN_PROGRESS.value:
+                raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: only one under way is completed")
+            if view.remaining:
+                raise Conflict(f"{view.remaining} record(s) are not verified: verify them, or withdraw them with a reason")
+            verified = await _codes(session, event.id, (LineStatus.VERIFIED.value,))
+            valid = view.valid_attestations(Stage.BEFORE, manifest_sha256(verified))
+            if len(valid) < event.required_witnesses:
+                raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the verified manifest")
+            if {p.stage for p in view.photos} != {Stage.BEFORE.value, Stage.AFTER.value}:
+                raise Conflict("add photographs before and after destruction first")
+            returned = list(dict.fromkeys(completion.returned))
+            if stray := [c for c in returned if c not in set(verified)]:
+                raise InvalidInput(f"{stray[0]} is not a verified record of this manifest", field="returned")
+            if returned and len(squeeze(completion.reason)) < 3:
+                raise InvalidInput("say why records go back to storage", field="reason")
+            destroyed = [c for c in verified if c not in set(returned)]
+            reason = squeeze(completion.reason)
+            await tx.record_many(
+                "destruction.returned",
+                [([event.code, *c], {"id": str(event.id), "codes": c, "reason": reason}) for c in _chunks(returned)],
+            )
+            await tx.record_many(
+                "destruction.destroyed", [([event.code, *c], {"id": str(event.id), "codes": c}) for c in _chunks(destroyed)]
+            )
+            data = {
+                "id": str(event.id),
+                "methods_used": [m.value for m in completion.methods_used],
+                "started_at": _utc(completion.started_at),
+                "ended_at": _utc(completion.ended_at),
+                "destroyed": len(destroyed),
+                "returned": len(returned),
+            }
+            await tx.record("destruction.completed", [event.code], data)
+            return await _event(session, event.id)
+
+    async def check_residue(self, actor: Actor, event_id: UUID, check: ResidueCheck) -> None:
+        """A witness who did not prepare the manifest inspects the residue: every destroyed record verified after destruction."""
+        actor.require_role(*WITNESSES)
+        async with self.ledger.write(actor) as tx:
+            view = await _view(tx.session, event_id)
+            event = view.event
+            if actor.id in view.parties:
+                raise PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness checks the residue")
+            if event.status != EventStatus.COMPLETED.value or event.residue_verified_by:
+                raise Conflict("the residue is checked once, after the destruction is completed")
+            destroyed = await _codes(tx.session, event.id, (LineStatus.DESTROYED.value,))
+            notes = check.notes.strip()
+            await tx.record_many(
+                "destruction.residue_checked",
+                [([event.code, *c], {"id": str(event.id), "codes": c, "notes": notes}) for c in _chunks(destroyed)]
+                or [([event.code], {"id": str(event.id), "codes": [], "notes": notes})],
+            )
+
+    async def certify(self, actor: Actor, event_id: UUID) -> str:
+        """Issue the certificate (a manager): every destroyed record certified, the certificate's hash on the ledger; returns it."""
+        actor.require_role(*MANAGERS)
+        async with self.ledger.write(actor) as tx:
+            view = await _view(tx.session, event_id)
+            event = view.event
+            await self._event_for_staff(tx.session, actor, event.id)
+            if event.status != EventStatus.COMPLETED.value or not event.residue_verified_by:
+                raise Conflict("a certificate is issued once the destruction is completed and its residue checked")
+            destroyed = await _codes(tx.session, event.id, DONE)
+            valid = view.valid_attestations(Stage.AFTER, manifest_sha256(destroyed))
+            if len(valid) < event.required_witnesses:
+                raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the result")
+            digest = certificate_sha256(await statement(tx.session, event.id))
+            events = [
+                ([event.code, *c], {"id": str(event.id), "codes": c, "certificate_sha256": digest}) for c in _chunks(destroyed) or [[]]
+            ]
+            await tx.record_many("destruction.certified", events)
+            return digest
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get(self, actor: Actor, event_id: UUID) -> EventView:
+        """An event with its counts, observers, attestations and photos."""
+        async with self.db.read() as session:
+            view = await _view(session, event_id)
+            await self._require_site_scope(session, actor, view.event)
+            return view
+
+    async def by_code(self, actor: Actor, code: str) -> EventView:
+        """An event by its label code."""
+        async with self.db.read() as session:
+            event_id = await session.scalar(select(DestructionEvent.id).where(DestructionEvent.code == code))
+        if event_id is None:
+            raise NotFound(f"no destruction event has label code {code}")
+        return await self.get(actor, event_id)
+
+    async def list(self, actor: Actor, *, status: EventStatus | None = None, limit: int = 200) -> list[DestructionEvent]:
+        """Events the actor may see, newest first."""
+        query = select(DestructionEvent).order_by(DestructionEvent.planned_date.desc(), DestructionEvent.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(DestructionEvent.status == status.value)
+        if not actor.sees_all_depots:
+            depots = list(actor.depot_ids)
+            query = query.where(DestructionEvent.depot_id.in_(depots) | DestructionEvent.site_depot_id.in_(depots))
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
+
+    async def waiting_for(self, actor: Actor) -> list[DestructionEvent]:
+        """Events where this witness may attest and has not yet (before or after)."""
+        if actor.id is None or actor.role not in WITNESSES:
+            return []
+        stages = {EventStatus.IN_PROGRESS.value: Stage.BEFORE.value, EventStatus.APPROVED.value: Stage.BEFORE.value}
+        stages[EventStatus.COMPLETED.value] = Stage.AFTER.value
+        async with self.db.read() as session:
+            events = list(await session.scalars(select(DestructionEvent).where(DestructionEvent.status.in_(stages))))
+            mine = set(
+                (await session.execute(select(Attestation.event_id, Attestation.stage).where(Attestation.user_id == actor.id))).all()
+            )
+            parties = set(await session.scalars(select(DestructionParty.event_id).where(DestructionParty.user_id == actor.id)))
+        return [e for e in events if e.id not in parties and (e.id, stages[e.status]) not in mine]
+
+    async def lines(
+        self, actor: Actor, event_id: UUID, *, status: LineStatus | None = None, after: str = "", limit: int = 200
+    ) -> list[ManifestLine]:
+        """Manifest lines by label code (keyset: ``after`` the last code of the previous page)."""
+        await self.get(actor, event_id)
+        query = select(ManifestLine).where(ManifestLine.event_id == event_id, ManifestLine.code > after)
+        if status is not None:
+            query = query.where(ManifestLine.status == status.value)
+        async with self.db.read() as session:
+            return list(await session.scalars(query.order_by(ManifestLine.code).limit(limit)))
+
+    async def current_sha256(self, actor: Actor, event_id: UUID, stage: Stage) -> str:
+        """The hash a witness attests to now: the open manifest before, the destroyed records after."""
+        await self.get(actor, event_id)
+        async with self.db.read() as session:
+            return manifest_sha256(await _codes(session, event_id, OPEN if stage is Stage.BEFORE else DONE))
+
+    # -- scope -----------------------------------------------------------------------
+
+    async def _event_for_staff(self, session: AsyncSession, actor: Actor, event_id: UUID) -> DestructionEvent:
+        event = await _event(session, event_id)
+        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        actor.require_depot(event.depot_id, codes[event.depot_id])
+        return event
+
+    async def _require_site_scope(self, session: AsyncSession, actor: Actor, event: DestructionEvent) -> None:
+        if actor.can_see_depot(event.depot_id) or (event.site_depot_id and actor.can_see_depot(event.site_depot_id)):
+            return
+        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        actor.require_depot(event.depot_id, codes[event.depot_id])
+
+    async def _event_at_site(
+        self, session: AsyncSession, actor: Actor, event_id: UUID, also: tuple[EventStatus, ...] = ()
+    ) -> DestructionEvent:
+        event = await _event(session, event_id)
+        await self._require_site_scope(session, actor, event)
+        allowed = (EventStatus.APPROVED, EventStatus.IN_PROGRESS, *also)
+        if EventStatus(event.status) not in allowed:
+            raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: its manifest must be approved first")
+        return event
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+async def _event(session: AsyncSession, event_id: UUID) -> DestructionEvent:
+    event = await session.get(DestructionEvent, event_id)
+    if event is None:
+        raise NotFound(f"no destruction event {event_id}")
+    return event
+
+
+async def _view(session: AsyncSession, event_id: UUID) -> EventView:
+    event = await _event(session, event_id)
+    rows = await session.execute(
+        select(ManifestLine.status, func.count()).where(ManifestLine.event_id == event_id).group_by(ManifestLine.status)
+    )
+    counts = {status: int(n) for status, n in rows.all()}
+    observers = list(await session.scalars(select(Observer).where(Observer.event_id == event_id).order_by(Observer.position)))
+    attestations = list(
+        await session.scalars(select(Attestation).where(Attestation.event_id == event_id).order_by(Attestation.attested_at))
+    )
+    photos = list(await session.scalars(select(DestructionPhoto).where(DestructionPhoto.event_id == event_id)))
+    parties = set(await session.scalars(select(DestructionParty.user_id).where(DestructionParty.event_id == event_id)))
+    return EventView(event, counts, observers, attestations, photos, parties)
+
+
+async def _lines(session: AsyncSession, event_id: UUID, codes: Sequence[str]) -> dict[str, str]:
+    """``code -> line status`` for those of ``codes`` on the event's manifest."""
+    found: dict[str, str] = {}
+    wanted = list(dict.fromkeys(codes))
+    for start in range(0, len(wanted), CHUNK):
+        query = select(ManifestLine.code, ManifestLine.status).where(
+            ManifestLine.event_id == event_id, ManifestLine.code.in_(wanted[start : start + CHUNK])
+        )
+        found.update((code, status) for code, status in (await session.execute(query)).all())
+    return found
+
+
+async def _codes(session: AsyncSession, event_id: UUID, statuses: Sequence[str]) -> list[str]:
+    query = select(ManifestLine.code).where(ManifestLine.event_id == event_id, ManifestLine.status.in_(statuses))
+    return list(await session.scalars(query.order_by(ManifestLine.code)))
+
+
+async def _admissible(session: AsyncSession, actor: Actor, event: DestructionEvent, codes: list[str]) -> tuple[list[str], list[Refusal]]:
+    """Which records may join the manifest, and a reason for each that may not."""
+    records = await records_by_code(session, codes)
+    here = await _lines(session, event.id, codes)
+    elsewhere: dict[str, str] = {}
+    for start in range(0, len(codes), CHUNK):
+        query = (
+            select(ManifestLine.code, DestructionEvent.code)
+            .join(DestructionEvent, DestructionEvent.id == ManifestLine.event_id)
+            .where(
+                ManifestLine.code.in_(codes[start : start + CHUNK]),
+                ManifestLine.status.in_(OPEN),
+                DestructionEvent.id != event.id,
+            )
+        )
+        elsewhere.update((await session.execute(query)).all())
+    depots = await InventoryService.depot_codes(session, {record.depot_id for _, record in records.values()})
+    added: list[str] = []
+    refused: list[Refusal] = []
+    for code in codes:
+        if here.get(code) in OPEN:
+            continue
+        if code not in records:
+            refused.append(Refusal(code, "no weapon, component or ammunition lot has this label"))
+            continue
+        _, record = records[code]
+        status = Status(record.status)
+        if not actor.can_see_depot(record.depot_id):
+            refused.append(Refusal(code, f"it is in depot {depots[record.depot_id]}, which is not yours"))
+        elif status is Status.EVIDENCE_HOLD:
+            refused.append(Refusal(code, "it is on evidence hold: a court order must release it before it can be destroyed"))
+        elif status is not Status.APPROVED_FOR_DESTRUCTION:
+            refused.append(Refusal(code, f"it is {status.label.lower()}: only records approved for destruction can be added"))
+        elif code in elsewhere:
+            refused.append(Refusal(code, f"it is on the manifest of destruction {elsewhere[code]} already"))
+        else:
+            added.append(code)
+    return added, refused
+
+
+# -- appliers -------------------------------------------------------------------------------
+
+
+async def _applied_event(session: AsyncSession, event: dict[str, Any]) -> DestructionEvent:
+    found = await session.get(DestructionEvent, UUID(event["data"]["id"]))
+    if found is None:
+        raise LookupError(f"{event['type']} names destruction {event['data']['id']}, which was never planned")
+    return found
+
+
+async def _set_lines(session: AsyncSession, event_id: UUID, codes: Sequence[str], **values: Any) -> None:
+    for chunk in _chunks(codes):
+        await session.execute(update(ManifestLine).where(ManifestLine.event_id == event_id, ManifestLine.code.in_(chunk)).values(**values))
+
+
+async def _party(session: AsyncSession, event_id: UUID, actor: dict[str, Any], part: str) -> None:
+    if actor["id"] is not None and await session.get(DestructionParty, (event_id, UUID(actor["id"]), part)) is None:
+        session.add(DestructionParty(event_id=event_id, user_id=UUID(actor["id"]), part=part))
+
+
+@applier("destruction.planned")
+async def _planned(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    event_id = UUID(data["id"])
+    session.add(
+        DestructionEvent(
+            id=event_id,
+            code=data["code"],
+            depot_id=UUID(data["depot_id"]),
+            site_depot_id=UUID(data["site_depot_id"]) if data["site_depot_id"] else None,
+            site_name=data["site_name"],
+            site_address=data["site_address"],
+            planned_date=dt.date.fromisoformat(data["planned_date"]),
+            methods=",".join(data["methods"]),
+            authority_number=data["authority_number"],
+            authority_date=dt.date.fromisoformat(data["authority_date"]),
+            organiser=data["organiser"],
+            required_witnesses=data["required_witnesses"],
+            notes=data["notes"],
+            status=EventStatus.PLANNED.value,
+        )
+    )
+    await session.flush()
+    for position, (name, organisation) in enumerate(zip(data["observer_names"], data["observer_organisations"], strict=True)):
+        session.add(Observer(event_id=event_id, position=position, name=name, organisation=organisation))
+    await labels.register_codes(session, "destruction", [(data["code"], event_id)])
+    await _party(session, event_id, event["actor"], "prepared")
+    await session.flush()
+
+
+@applier("destruction.manifest_changed", batch=True)
+async def _manifest_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        data = event["data"]
+        target = await _applied_event(session, event)
+        added = [*data["items"], *data["lots"]]
+        again = set(await _lines(session, target.id, added))
+        rows = [
+            {"event_id": target.id, "code": c, "kind": "item", "status": LineStatus.LISTED.value} for c in data["items"] if c not in again
+        ]
+        rows += [
+            {"event_id": target.id, "code": c, "kind": "lot", "status": LineStatus.LISTED.value} for c in data["lots"] if c not in again
+        ]
+        await insert_many(session, ManifestLine.__table__, rows)
+        await _set_lines(session, target.id, [c for c in added if c in again], status=LineStatus.LISTED.value, reason="", missing=False)
+        await _set_lines(session, target.id, data["removed"], status=LineStatus.REMOVED.value, reason=data["reason"])
+        if data["amendment"]:
+            target.status = EventStatus.PLANNED.value
+            target.manifest_sha256 = None
+        await _party(session, target.id, event["actor"], "prepared")
+    await session.flush()
+
+
+@applier("destruction.approved")
+async def _approved(session: AsyncSession, event: dict[str, Any]) -> None:
+    target = await _applied_event(session, event)
+    verified = await _codes(session, target.id, (LineStatus.VERIFIED.value,))
+    target.status = (EventStatus.IN_PROGRESS if verified else EventStatus.APPROVED).value
+    target.manifest_sha256 = event["data"]["manifest_sha256"]
+    target.approved_by = event["actor"]["name"]
+    target.approved_at = event_time(event)
+    await _party(session, target.id, event["actor"], "approved")
+    await session.flush()
+
+
+@applier("destruction.verified", batch=True)
+async def _verified(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        data = event["data"]
+        target = await _applied_event(session, event)
+        moment = event_time(event)
+        values = {"status": LineStatus.VERIFIED.value, "verified_by": event["actor"]["name"], "verified_at": moment}
+        await _set_lines(session, target.id, data["codes"], serial_read=data["serial_read"], **values)
+        await apply_lifecycle(session, data["codes"], Action.VERIFY_AT_SITE, moment)
+        target.status = EventStatus.IN_PROGRESS.value
+    await session.flush()
+
+
+@applier("destruction.unexpected")
+async def _unexpected(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    target = await _applied_event(session, event)
+    kind = data["kind"] if data["kind"] in ("item", "lot") else "unknown"
+    session.add(ManifestLine(event_id=target.id, code=data["code"], kind=kind, status=LineStatus.UNEXPECTED.value))
+    await session.flush()
+
+
+@applier("destruction.withdrawn", batch=True)
+async def _withdrawn(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        data = event["data"]
+        target = await _applied_event(session, event)
+        moment = event_time(event)
+        codes = data["codes"]
+        verified = [c for c, status in (await _lines(session, target.id, codes)).items() if status == LineStatus.VERIFIED.value]
+        await apply_lifecycle(session, verified, Action.RETURN_TO_STORAGE, moment)
+        if data["missing"]:
+            await apply_lifecycle(session, codes, Action.REPORT_MISSING, moment)
+        await _set_lines(session, target.id, codes, status=LineStatus.WITHDRAWN.value, reason=data["reason"], missing=data["missing"])
+    await session.flush()
+
+
+@applier("destruction.attested")
+async def _attested(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    target = await _applied_event(session, event)
+    user_id = UUID(data["user_id"])
+    await session.execute(
+        delete(Attestation).where(
+            and_(Attestation.event_id == target.id, Attestation.user_id == user_id, Attestation.stage == data["stage"])
+        )
+    )
+    session.add(
+        Attestation(
+            event_id=target.id,
+            user_id=user_id,
+            stage=data["stage"],
+            name=data["name"],
+            role=data["role"],
+            manifest_sha256=data["manifest_sha256"],
+            statement=data["statement"],
+            attested_at=event_time(event),
+        )
+    )
+    await session.flush()
+
+
+@applier("destruction.photo_added")
+async def _photo_added(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    target = await _applied_event(session, event)
+    session.add(DestructionPhoto(event_id=target.id, sha256=data["sha256"], stage=data["stage"], content_type=data["content_type"]))
+    await session.flush()
+
+
+async def _step(session: AsyncSession, events: list[dict[str, Any]], action: Action, line: LineStatus) -> list[DestructionEvent]:
+    """Apply one day's step to the records each event names: their lifecycle status and their manifest lines."""
+    targets = []
+    for event in events:
+        target = await _applied_event(session, event)
+        await apply_lifecycle(session, event["data"]["codes"], action, event_time(event))
+        await _set_lines(
+            session,
+            target.id,
+            event["data"]["codes"],
+            status=line.value,
+            **({"reason": event["data"]["reason"]} if "reason" in event["data"] else {}),
+        )
+        targets.append(target)
+    return targets
+
+
+@applier("destruction.returned", batch=True)
+async def _returned(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _step(session, events, Action.RETURN_TO_STORAGE, LineStatus.RETURNED)
+    await session.flush()
+
+
+@applier("destruction.destroyed", batch=True)
+async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _step(session, events, Action.DESTROY, LineStatus.DESTROYED)
+    await session.flush()
+
+
+@applier("destruction.completed")
+async def _completed(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    target = await _applied_event(session, event)
+    target.status = EventStatus.COMPLETED.value
+    target.method_used = ",".join(data["methods_used"])
+    target.started_at = dt.datetime.fromisoformat(data["started_at"])
+    target.ended_at = dt.datetime.fromisoformat(data["ended_at"])
+    target.completed_at = event_time(event)
+    await session.flush()
+
+
+@applier("destruction.residue_checked", batch=True)
+async def _residue_checked(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for target, event in zip(await _step(session, events, Action.VERIFY_DESTROYED, LineStatus.RESIDUE_VERIFIED), events, strict=True):
+        target.residue_verified_by = event["actor"]["name"]
+        target.residue_notes = event["data"]["notes"]
+    await session.flush()
+
+
+@applier("destruction.certified", batch=True)
+async def _certified(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for target, event in zip(await _step(session, events, Action.CERTIFY, LineStatus.CERTIFIED), events, strict=True):
+        target.status = EventStatus.CERTIFIED.value
+        target.certificate_sha256 = event["data"]["certificate_sha256"]
+        target.certified_at = event_time(event)
+    await session.flush()

@@ -1,0 +1,243 @@
+"""Destruction events: every step allowed and refused, by role and by state, all on the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from caliber.accounts.models import Role
+from caliber.db import Database
+from caliber.destruction.certificate import certificate_sha256, statement
+from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
+from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, ResidueCheck, Verification, Withdrawal
+from caliber.destruction.service import DestructionService, manifest_sha256
+from caliber.errors import Conflict, InvalidInput, PermissionDenied
+from caliber.inventory.items import ItemService
+from caliber.inventory.lifecycle import Action, IntakeSource, Status
+from caliber.inventory.models import Item
+from caliber.inventory.schemas import StatusChange
+from caliber.ledger.models import LedgerEntry
+from tests.destruction.helpers import approved, cast, photo, plan, through_the_day
+from tests.factories import OPERATOR, Factory
+
+pytestmark = pytest.mark.usefixtures("ledger_checked")
+
+
+async def statuses(db: Database, codes: list[str]) -> set[str]:
+    async with db.read() as session:
+        return set(await session.scalars(select(Item.status).where(Item.code.in_(codes))))
+
+
+async def test_a_destruction_runs_from_plan_to_certificate(factory: Factory, destructions: DestructionService, db: Database) -> None:
+    day = await cast(factory, items=3, lots=1)
+    event = await approved(destructions, day)
+    assert event.status == EventStatus.APPROVED
+    assert event.manifest_sha256 == manifest_sha256(day.codes)
+    await through_the_day(destructions, day, event)
+    assert await statuses(db, day.codes[:3]) == {Status.DESTROYED.value}
+    await destructions.check_residue(day.witnesses[1], event.id, ResidueCheck("receivers cut through, frames melted"))
+    assert await statuses(db, day.codes[:3]) == {Status.VERIFIED_AFTER_DESTRUCTION.value}
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.AFTER)
+    assert digest == manifest_sha256(day.codes)
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.AFTER, digest))
+    issued = await destructions.certify(day.manager, event.id)
+    assert await statuses(db, day.codes[:3]) == {Status.CERTIFIED.value}
+    view = await destructions.get(day.manager, event.id)
+    assert view.event.status == EventStatus.CERTIFIED
+    assert view.event.certificate_sha256 == issued
+    assert view.counts == {LineStatus.CERTIFIED.value: 4}
+    async with db.read() as session:
+        content = await statement(session, event.id)
+        types = list(await session.scalars(select(LedgerEntry.event_type).order_by(LedgerEntry.idx)))
+    assert certificate_sha256(content) == issued  # the statement recomputed after certification is the one certified
+    assert {w["serial"] for w in content["weapons"]} == {"D-00000", "D-00001", "D-00002"}
+    assert len(content["ammunition"]) == 1
+    assert len(content["witnesses"]) == 4
+    for step in ("planned", "manifest_changed", "approved", "verified", "attested", "photo_added", "destroyed", "completed"):
+        assert f"destruction.{step}" in types
+
+
+async def test_only_records_approved_for_destruction_join_and_each_refusal_says_why(
+    factory: Factory, destructions: DestructionService, items: ItemService
+) -> None:
+    day = await cast(factory, items=2)
+    held = await factory.item(day.depot, intake_source=IntakeSource.SEIZED, case_reference="KT-1/26")
+    stored = await factory.item(day.depot)
+    elsewhere = await factory.item(await factory.depot())
+    event = await destructions.plan(day.clerk, plan(day))
+    wanted = [*day.codes, held.code, stored.code, elsewhere.code, "1999999990"]
+    with pytest.raises(Conflict, match="nothing was changed"):
+        await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=wanted))
+    assert (await destructions.get(day.clerk, event.id)).on_manifest == 0
+    report = await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=wanted, partial=True))
+    assert report.added == day.codes
+    reasons = {r.code: r.reason for r in report.refused}
+    assert "evidence hold" in reasons[held.code]
+    assert "awaiting decision" in reasons[stored.code]
+    assert "not yours" in reasons[elsewhere.code]
+    assert "no weapon" in reasons["1999999990"]
+    other = await destructions.plan(day.clerk, plan(day))
+    again = await destructions.change_manifest(day.clerk, other.id, ManifestChange(add=day.codes[:1], partial=True))
+    assert again.added == []
+    assert event.code in again.refused[0].reason
+
+
+async def test_whoever_prepared_or_approved_cannot_attest_and_one_person_counts_once(
+    factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2, witnesses=3)
+    event = await destructions.plan(day.clerk, plan(day))
+    preparer = await factory.actor(Role.DEPOT_MANAGER, depots=[day.depot])
+    await destructions.change_manifest(preparer, event.id, ManifestChange(add=day.codes))
+    await destructions.approve(day.manager, event.id)
+    await destructions.verify(day.clerk, event.id, Verification(codes=day.codes))
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    for party in (preparer, day.manager):
+        with pytest.raises(PermissionDenied, match="prepared or approved"):
+            await destructions.attest(party, event.id, AttestationInput(Stage.BEFORE, digest))
+    with pytest.raises(PermissionDenied):
+        await destructions.attest(day.clerk, event.id, AttestationInput(Stage.BEFORE, digest))
+    for _ in range(2):
+        await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, digest))
+    view = await destructions.get(day.manager, event.id)
+    assert len(view.valid_attestations(Stage.BEFORE, digest)) == 1
+    await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, photo(), "image/png")
+    await destructions.add_photo(day.clerk, event.id, Stage.AFTER, photo("green"), "image/png")
+    now = dt.datetime.now(dt.UTC)
+    done = Completion([Method.CUTTING_PLASMA], started_at=now - dt.timedelta(hours=2), ended_at=now)
+    with pytest.raises(Conflict, match="1 of 2 witnesses"):
+        await destructions.complete(day.witnesses[0], event.id, done)
+    await destructions.attest(day.witnesses[1], event.id, AttestationInput(Stage.BEFORE, digest))
+    await destructions.complete(day.witnesses[0], event.id, done)
+
+
+async def test_missing_records_block_completion_until_withdrawn(factory: Factory, destructions: DestructionService, db: Database) -> None:
+    day = await cast(factory, items=3)
+    event = await approved(destructions, day)
+    await destructions.verify(day.witnesses[0], event.id, Verification(codes=day.codes[:2]))
+    with pytest.raises(Conflict, match="1 record"):
+        await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, "0" * 64))
+    with pytest.raises(PermissionDenied):
+        await destructions.withdraw(day.clerk, event.id, Withdrawal(day.codes[2:], "not found on the truck", missing=True))
+    await destructions.withdraw(day.manager, event.id, Withdrawal(day.codes[2:], "not found on the truck", missing=True))
+    assert await statuses(db, day.codes[2:]) == {Status.MISSING.value}
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    assert digest == manifest_sha256(day.codes[:2])
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
+    view = await destructions.get(day.manager, event.id)
+    assert (view.remaining, view.on_manifest, view.counts[LineStatus.WITHDRAWN.value]) == (0, 2, 1)
+
+
+async def test_an_amendment_after_approval_needs_a_reason_and_approval_again(
+    factory: Factory, destructions: DestructionService, items: ItemService
+) -> None:
+    day = await cast(factory, items=3)
+    event = await approved(destructions, day, day.codes[:2])
+    with pytest.raises(InvalidInput, match="say why"):
+        await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes[2:]))
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes[2:], reason="third rifle found in store"))
+    view = await destructions.get(day.clerk, event.id)
+    assert view.event.status == EventStatus.PLANNED
+    assert view.event.manifest_sha256 is None
+    with pytest.raises(Conflict, match="approved first"):
+        await destructions.verify(day.witnesses[0], event.id, Verification(codes=day.codes))
+    with pytest.raises(PermissionDenied):
+        await destructions.approve(day.clerk, event.id)
+    again = await destructions.approve(day.manager, event.id)
+    assert again.manifest_sha256 == manifest_sha256(day.codes)
+
+
+async def test_a_serial_that_differs_refuses_the_scan_and_an_unexpected_label_is_counted(
+    factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    stranger = await factory.item(day.depot)
+    event = await approved(destructions, day)
+    with pytest.raises(Conflict, match="differs"):
+        await destructions.verify(day.clerk, event.id, Verification(codes=day.codes[:1], serial_read="D-99999"))
+    assert await destructions.verify(day.clerk, event.id, Verification(codes=day.codes[:1], serial_read=" d-00000 ")) == day.codes[:1]
+    assert await destructions.verify(day.clerk, event.id, Verification(codes=day.codes[:1])) == []  # scanned twice: once
+    with pytest.raises(Conflict, match="not on the manifest"):
+        await destructions.verify(day.clerk, event.id, Verification(codes=[stranger.code]))
+    await destructions.unexpected(day.clerk, event.id, stranger.code)
+    view = await destructions.get(day.clerk, event.id)
+    assert view.counts == {"verified": 1, "listed": 1, "unexpected": 1}
+
+
+async def test_records_not_destroyed_go_back_to_storage_with_a_reason(
+    factory: Factory, destructions: DestructionService, db: Database
+) -> None:
+    day = await cast(factory, items=3)
+    event = await approved(destructions, day)
+    await destructions.verify(day.witnesses[0], event.id, Verification(codes=day.codes))
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
+    await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, photo(), "image/png")
+    now = dt.datetime.now(dt.UTC)
+    partly = Completion([Method.SMELTING], started_at=now - dt.timedelta(hours=2), ended_at=now, returned=day.codes[2:])
+    with pytest.raises(Conflict, match="photographs"):
+        await destructions.complete(day.witnesses[0], event.id, partly)
+    await destructions.add_photo(day.clerk, event.id, Stage.AFTER, photo("blue"), "image/png")
+    with pytest.raises(InvalidInput, match="say why"):
+        await destructions.complete(day.witnesses[0], event.id, partly)
+    partly.reason = "furnace stopped"
+    with pytest.raises(InvalidInput, match="ends after it starts"):
+        await destructions.complete(day.witnesses[0], event.id, Completion([Method.SMELTING], started_at=now, ended_at=now))
+    await destructions.complete(day.witnesses[0], event.id, partly)
+    assert await statuses(db, day.codes[:2]) == {Status.DESTROYED.value}
+    assert await statuses(db, day.codes[2:]) == {Status.APPROVED_FOR_DESTRUCTION.value}
+    with pytest.raises(PermissionDenied, match="another witness"):
+        await destructions.check_residue(day.manager, event.id, ResidueCheck("checked"))
+    with pytest.raises(Conflict, match="residue checked"):
+        await destructions.certify(day.manager, event.id)
+
+
+async def test_depot_staff_act_only_on_their_depots_events(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=1)
+    outsider = await factory.actor(Role.DEPOT_MANAGER, depots=[await factory.depot()])
+    with pytest.raises(PermissionDenied):
+        await destructions.plan(outsider, plan(day))
+    event = await destructions.plan(day.clerk, plan(day))
+    for attempt in (
+        destructions.change_manifest(outsider, event.id, ManifestChange(add=day.codes)),
+        destructions.approve(outsider, event.id),
+        destructions.get(outsider, event.id),
+    ):
+        with pytest.raises(PermissionDenied):
+            await attempt
+    inspector = await factory.actor(Role.INSPECTOR)
+    assert (await destructions.get(inspector, event.id)).event.code == event.code
+    with pytest.raises(PermissionDenied):
+        await destructions.verify(inspector, event.id, Verification(codes=day.codes))
+    assert [e.code for e in await destructions.list(outsider)] == []
+
+
+async def test_a_witness_sees_the_events_waiting_for_them(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=1)
+    event = await approved(destructions, day)
+    assert [e.code for e in await destructions.waiting_for(day.witnesses[0])] == [event.code]
+    await destructions.verify(day.clerk, event.id, Verification(codes=day.codes))
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, digest))
+    assert await destructions.waiting_for(day.witnesses[0]) == []
+    assert await destructions.waiting_for(day.manager) == []  # the approver
+
+
+async def test_a_held_item_released_by_a_court_order_can_then_be_destroyed(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=0)
+    held = await factory.item(day.depot, intake_source=IntakeSource.SEIZED, case_reference="KT-2/26")
+    event = await destructions.plan(day.clerk, plan(day))
+    with pytest.raises(Conflict, match="evidence hold"):
+        await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=[held.code]))
+    for change in (
+        StatusChange(Action.RELEASE_HOLD, "case closed", court_order="K-55/26"),
+        StatusChange(Action.DECLARE_SURPLUS, "no owner"),
+        StatusChange(Action.APPROVE_DESTRUCTION, "destroy"),
+    ):
+        await factory.items.change_status(OPERATOR, "item", held.code, change)
+    assert (await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=[held.code]))).added == [held.code]
