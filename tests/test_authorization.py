@@ -7,6 +7,7 @@ Depot staff are assigned to ``depot``; ``other`` cases use a depot outside their
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import AsyncIterator
@@ -19,7 +20,13 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from caliber.accounts.models import Role
+from caliber.destruction.models import Method
+from caliber.destruction.schemas import ManifestChange, NewDestruction
+from caliber.destruction.service import DestructionService
 from caliber.inventory.imports import ImportJobs
+from caliber.inventory.lifecycle import Action
+from caliber.inventory.models import Depot
+from caliber.inventory.schemas import StatusChange
 from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
 from caliber.inventory.transfers import NewTransfer, TransferService
 from tests.factories import OPERATOR, Factory
@@ -75,6 +82,20 @@ LOT_BODY = {
     "intake_source": "surplus",
 }
 OUT_OF_SCOPE = dict.fromkeys(STAFF, 403)
+WITNESSING = {Role.WITNESS.value, Role.DEPOT_MANAGER.value, Role.ADMIN.value}
+AT_SITE = {Role.WITNESS.value, *DEPOT_WORK}
+PLAN_BODY = {
+    "depot_id": "{depot_id}",
+    "site_name": "Foundry",
+    "planned_date": "2030-06-01",
+    "methods": ["smelting"],
+    "authority_number": "Decision 1/30",
+    "authority_date": "2030-05-01",
+    "organiser": "Ministry",
+}
+COMPLETION = {"methods_used": ["smelting"], "started_at": "2026-01-01T09:00:00Z", "ended_at": "2026-01-01T12:00:00Z"}
+PAGE_COMPLETION = {"methods_used": "smelting", "started_at": "2026-01-01T09:00", "ended_at": "2026-01-01T12:00"}
+NOT_YET = dict.fromkeys(ROLES, 404)
 PUBLIC = dict.fromkeys(ROLES, 200)
 
 
@@ -300,6 +321,58 @@ CASES: list[Case] = [
     Case("POST", "/api/stockchecks/{check_id:uuid}/scans", answers(200, DEPOT_WORK), {"scans": [{"code": "{item_code}"}]}),
     Case("POST", "/api/stockchecks/{check_id:uuid}/counted", answers(200, DEPOT_WORK)),
     Case("POST", "/api/stockchecks/{check_id:uuid}/close", answers(200, MANAGERS)),
+    # destruction (events in the staff's depot; {event_id} is chosen by the step, see the test)
+    Case("POST", "/api/destructions", answers(201, DEPOT_WORK), PLAN_BODY),
+    Case("POST", "/api/destructions", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, PLAN_BODY, scope="other"),
+    Case("GET", "/api/destructions", answers(200)),
+    Case("GET", "/api/destructions/waiting", answers(200)),
+    Case("GET", "/api/destructions/{event_id:uuid}", answers(200)),
+    Case("GET", "/api/destructions/{event_id:uuid}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("GET", "/api/destructions/{event_id:uuid}/manifest", answers(200)),
+    Case("POST", "/api/destructions/{event_id:uuid}/manifest", answers(200, DEPOT_WORK), {"add": ["{destroy_item}"]}),
+    Case("POST", "/api/destructions/{event_id:uuid}/approve", answers(200, MANAGERS)),
+    Case("POST", "/api/destructions/{event_id:uuid}/verify", answers(200, AT_SITE), {"codes": ["{verify_item}"]}),
+    Case("POST", "/api/destructions/{event_id:uuid}/withdraw", answers(200, MANAGERS), {"codes": ["{withdraw_item}"], "reason": "lost"}),
+    Case("GET", "/api/destructions/{event_id:uuid}/attestation", answers(200)),
+    Case("POST", "/api/destructions/{event_id:uuid}/attest", answers(409, WITNESSING), {"stage": "before", "manifest_sha256": "0" * 64}),
+    Case("POST", "/api/destructions/{event_id:uuid}/photos?stage=before", answers(201, AT_SITE), raw=("image/png", PNG)),
+    Case("POST", "/api/destructions/{event_id:uuid}/complete", answers(409, WITNESSING), COMPLETION),
+    Case("POST", "/api/destructions/{event_id:uuid}/residue", answers(409, WITNESSING), {"notes": "cut through"}),
+    Case("POST", "/api/destructions/{event_id:uuid}/certify", answers(409, MANAGERS)),
+    Case("GET", "/api/destructions/{event_id:uuid}/certificate.json", answers(409)),
+    Case("GET", "/destructions", page(200)),
+    Case("GET", "/destructions/new", page(200, DEPOT_WORK)),
+    Case("POST", "/destructions/new", page(302, DEPOT_WORK, post=True), PLAN_BODY, form=True),
+    Case("GET", "/destructions/{event_id:uuid}", page(200)),
+    Case("POST", "/destructions/{event_id:uuid}/manifest", page(200, DEPOT_WORK, post=True), {"codes": "{page_destroy_item}"}, form=True),
+    Case("POST", "/destructions/{event_id:uuid}/approve", page(302, MANAGERS, post=True), {}, form=True),
+    Case(
+        "POST",
+        "/destructions/{event_id:uuid}/withdraw",
+        page(302, MANAGERS, post=True),
+        {"codes": "{page_withdraw_item}", "reason": "lost"},
+        form=True,
+    ),
+    Case(
+        "POST",
+        "/destructions/{event_id:uuid}/attest",
+        page(409, WITNESSING, post=True),
+        {"stage": "before", "manifest_sha256": "0" * 64},
+        form=True,
+    ),
+    Case(
+        "POST",
+        "/destructions/{event_id:uuid}/photos",
+        page(302, AT_SITE, post=True),
+        {"stage": "before"},
+        files={"photo": ("p.png", PNG, "image/png")},
+    ),
+    Case("POST", "/destructions/{event_id:uuid}/complete", page(409, WITNESSING, post=True), PAGE_COMPLETION, form=True),
+    Case("POST", "/destructions/{event_id:uuid}/residue", page(409, WITNESSING, post=True), {"notes": "cut through"}, form=True),
+    Case("POST", "/destructions/{event_id:uuid}/certify", page(409, MANAGERS, post=True), {}, form=True),
+    Case("GET", "/destructions/{event_id:uuid}/manifest.csv", page(200)),
+    Case("GET", "/destructions/{event_id:uuid}/certificate.pdf", page(404)),
+    Case("GET", "/certificates/{code:str}", NOT_YET),
     Case("GET", "/stockchecks", page(200)),
     Case("POST", "/stockchecks", page(409, DEPOT_WORK, post=True), {"depot_id": "{depot_id}"}, form=True),
     Case("GET", "/stockchecks/{check_id:uuid}", page(200)),
@@ -339,13 +412,42 @@ def test_every_route_is_in_the_matrix(app: Litestar) -> None:
     assert not missing, f"routes without an authorisation expectation: {sorted(missing)}"
 
 
+AT_THE_SITE = {"verify", "withdraw", "attest", "photos", "complete", "residue", "certify", "attestation"}
+
+
+async def destruction_events(factory: Factory, destructions: DestructionService, depot: Depot, prefix: str) -> dict[str, str]:
+    """A planned (empty), a prepared (one record) and an approved (two records) destruction, and a record to add."""
+    approved_items = [(await factory.item(depot)).code for _ in range(4)]
+    for action in (Action.DECLARE_SURPLUS, Action.APPROVE_DESTRUCTION):
+        await factory.items.change_status_many(OPERATOR, "item", approved_items, StatusChange(action, "surplus"))
+    plan = NewDestruction(depot.id, "Foundry", dt.date(2030, 6, 1), [Method.SMELTING], "Decision 1/30", dt.date(2030, 5, 1), "Ministry")
+    planned, prepared, approved = [await destructions.plan(OPERATOR, plan) for _ in range(3)]
+    await destructions.change_manifest(OPERATOR, prepared.id, ManifestChange(add=approved_items[1:2]))
+    await destructions.change_manifest(OPERATOR, approved.id, ManifestChange(add=approved_items[2:]))
+    await destructions.approve(OPERATOR, approved.id)
+    return {
+        f"{prefix}planned_event": str(planned.id),
+        f"{prefix}prepared_event": str(prepared.id),
+        f"{prefix}approved_event": str(approved.id),
+        f"{prefix}destroy_item": approved_items[0],
+        f"{prefix}verify_item": approved_items[2],
+        f"{prefix}withdraw_item": approved_items[3],
+    }
+
+
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_role_gets_the_expected_answer_on_every_route(
-    role: str, app: Litestar, client: httpx.AsyncClient, factory: Factory, transfers: TransferService, stockchecks: StockCheckService
+    role: str,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    factory: Factory,
+    transfers: TransferService,
+    stockchecks: StockCheckService,
+    destructions: DestructionService,
 ) -> None:
     jobs: ImportJobs = app.state["imports"]
     depot, other = await factory.depot(), await factory.depot()
@@ -376,6 +478,9 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
             incoming = await transfers.dispatch(OPERATOR, NewTransfer(source.id, where.id, [(await factory.item(source)).code]))
             records[scope][f"{prefix}transfer"] = str(incoming.transfer.id)
         records[scope]["other_depot_id"] = str(other.id if where is depot else depot.id)
+    for scope, where in (("depot", depot), ("other", other)):
+        for prefix in ("", "page_"):
+            records[scope] |= await destruction_events(factory, destructions, where, prefix)
     counting = await stockchecks.open(OPERATOR, NewStockCheck(depot.id))
     closing = await stockchecks.open(OPERATOR, NewStockCheck(counted_depot.id))
     await stockchecks.finish_counting(OPERATOR, closing.check.id)
@@ -407,6 +512,9 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         values["filename"] = values["item_code"] + ".png"
         values["key"] = "a4-3x7-63.5x38.1"
         values["check_id"] = values["closing_check"] if case.path.endswith("/close") else values["counting_check"]
+        step = case.path.split("?")[0].rsplit("/", 1)[-1]
+        event = {"manifest": "planned", "approve": "prepared"}.get(step, "approved" if step in AT_THE_SITE else "planned")
+        values["event_id"] = values[f"{prefix}{event}_event"]
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)
         if isinstance(body, dict) and "username" in body:

@@ -27,7 +27,10 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.destruction.pages import DestructionPages
+from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
+from caliber.destruction.verification import CertificatePages
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
@@ -70,7 +73,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     ledger = Ledger(db, settings.log_origin)
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
     items = ItemService(ledger, settings.data_dir / "photos")
-    printing = LabelPrinting(ledger, items, settings.base_url)
+    destructions = DestructionService(ledger, items, settings.data_dir / "photos")
+    printing = LabelPrinting(ledger, items, destructions, settings.base_url)
     imports = ImportJobs(items, settings.data_dir / "imports", imported=printing.prepare)
 
     @asynccontextmanager
@@ -112,6 +116,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             ImportApi,
             TransferPages,
             TransferApi,
+            DestructionPages,
+            DestructionApi,
+            CertificatePages,
             StockCheckPages,
             StockCheckApi,
             LabelFiles,
@@ -161,7 +168,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
-                "destructions": DestructionService(ledger, items, settings.data_dir / "photos"),
+                "destructions": destructions,
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
                 "printing": printing,
                 "witnesses": WitnessService(ledger),

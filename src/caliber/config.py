@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["Settings", "SettingsError", "resource_path"]
 
@@ -50,6 +51,13 @@ class Settings:
     """The log's signer key (``CALIBER_LOG_KEY``); without it, a key kept in the data dir."""
     full_count_days: int = 365
     """How often every depot needs a full stock check (``CALIBER_FULL_COUNT_DAYS``)."""
+    time_zone: str = "Europe/Belgrade"
+    """The deployment's local time zone (``CALIBER_TIME_ZONE``, IANA name): times typed on pages and report periods."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The local time zone."""
+        return ZoneInfo(self.time_zone)
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,7 +89,8 @@ class Settings:
         if log_key is not None and not log_key.startswith(f"PRIVATE+KEY+{log_origin}+"):
             raise SettingsError(f"CALIBER_LOG_KEY: must be a signer key for the origin {log_origin} (PRIVATE+KEY+{log_origin}+…)")
         full_count_days = _positive_int("CALIBER_FULL_COUNT_DAYS", env.get("CALIBER_FULL_COUNT_DAYS", "365"), 3650)
-        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key, full_count_days)
+        time_zone = _time_zone(env.get("CALIBER_TIME_ZONE", "Europe/Belgrade"))
+        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key, full_count_days, time_zone)
 
 
 def _data_dir(raw: str) -> Path:
@@ -141,6 +150,14 @@ def _log_origin(raw: str | None, base_url: str) -> str:
     if not origin or not origin.isprintable() or any(ch.isspace() for ch in origin) or "+" in origin:
         raise SettingsError(f"CALIBER_LOG_ORIGIN: must be a name without spaces or '+', such as caliber.example.org/ledger, got {raw!r}")
     return origin
+
+
+def _time_zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"CALIBER_TIME_ZONE: {raw!r} is not a time zone name such as Europe/Belgrade or Europe/Tirane") from None
+    return raw.strip()
 
 
 def _positive_int(name: str, raw: str, maximum: int) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -16,10 +17,10 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from caliber.errors import CaliberError, NotAuthenticated, TooManyAttempts
+from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, TooManyAttempts
 from caliber.ledger.signer import ForkRefused
 
-__all__ = ["exception_handlers", "form_data", "page", "safe_next"]
+__all__ = ["exception_handlers", "form_data", "form_uuid", "page", "safe_next"]
 
 log = logging.getLogger("caliber")
 
@@ -38,6 +39,14 @@ async def form_data(request: Request[Any, Any, Any], *lists: str) -> dict[str, A
     for key in lists:
         data[key] = [value for value in form.getall(key, []) if value]
     return data
+
+
+def form_uuid(value: Any, field: str) -> UUID:
+    """A form's id field as a UUID, or :class:`InvalidInput` asking to choose one."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput(f"choose the {field.replace('_id', '').replace('_', ' ')}", field=field) from None
 
 
 def safe_next(target: str | None) -> str:

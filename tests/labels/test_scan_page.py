@@ -6,8 +6,10 @@ import httpx
 import pytest
 
 from caliber.accounts.models import Role
+from caliber.destruction.service import DestructionService
 from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
 from caliber.labels.codes import make_code
+from tests.destruction.helpers import approved, cast
 from tests.factories import OPERATOR, Factory, csrf_headers, login
 from tests.labels.layouts import typed
 
@@ -63,3 +65,29 @@ async def test_count_mode_records_scans_for_the_stock_check(
     assert 'data-outcome="refused"' in await scan(client, make_code("weapon", 88_888_888), **state)  # counted as unknown
     result = (await stockchecks.get(OPERATOR, check.check.id)).result
     assert (result.found, result.unknown) == ([item.code], [make_code("weapon", 88_888_888)])
+
+
+async def test_verify_mode_checks_a_destruction_manifest_scan_by_scan(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    event = await approved(destructions, day)
+    stranger = await factory.item(day.depot)
+    witness = await factory.user(Role.WITNESS)
+    await login(client, witness.user.username)
+    page = (await client.get(f"/scan/?mode=verify&event={event.id}")).text
+    assert "0 verified" in page
+    assert "2 remaining" in page
+    state = {"mode": "verify", "event": str(event.id)}
+    done = await scan(client, f"https://caliber.example.org/s/{day.codes[0]}", serial="D-00000", **state)
+    assert 'data-outcome="done"' in done
+    assert "serial confirmed" in done
+    assert "1 verified" in done
+    refused = await scan(client, day.codes[1], serial="WRONG-1", **state)
+    assert 'data-outcome="refused"' in refused
+    assert "differs" in refused
+    unexpected = await scan(client, stranger.code, **state)
+    assert "not on the manifest" in unexpected
+    assert "1 unexpected" in unexpected
+    assert "verified already" in await scan(client, day.codes[0], **state)
+    assert (await destructions.get(OPERATOR, event.id)).counts == {"verified": 1, "listed": 1, "unexpected": 1}

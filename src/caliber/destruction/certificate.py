@@ -11,19 +11,28 @@ anyone can hash the JSON and find that hash in the ledger's
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.destruction.models import Attestation, DestructionEvent, DestructionPhoto, LineStatus, ManifestLine, Observer
 from caliber.inventory.items import records_by_code
 from caliber.inventory.records import kilograms
+from caliber.labels.codes import format_code
+from caliber.labels.qr import matrix
+from caliber.labels.sheets import BOLD, FONT, draw_qr, register_fonts
 from caliber.ledger import canonical
 
-__all__ = ["FORMAT", "certificate_bytes", "certificate_sha256", "statement"]
+__all__ = ["FORMAT", "LedgerReference", "certificate_bytes", "certificate_pdf", "certificate_sha256", "statement"]
 
 FORMAT = "caliber-destruction-certificate/v1"
 DESTROYED = (LineStatus.DESTROYED.value, LineStatus.RESIDUE_VERIFIED.value, LineStatus.CERTIFIED.value)
@@ -117,3 +126,130 @@ def certificate_bytes(content: dict[str, Any]) -> bytes:
 def certificate_sha256(content: dict[str, Any]) -> str:
     """The hash the certification events carry."""
     return hashlib.sha256(certificate_bytes(content)).hexdigest()
+
+
+@dataclass(frozen=True)
+class LedgerReference:
+    """Where the certification sits in the ledger: the entry, and the checkpoint and proof that cover it."""
+
+    origin: str
+    index: int
+    size: int
+    root_b64: str
+    proof_b64: list[str]
+
+
+def certificate_pdf(content: dict[str, Any], reference: LedgerReference, verify_url: str) -> bytes:
+    """The certificate as a PDF: the statement, the ledger reference, a QR to the public verification page, every serial."""
+    register_fonts()
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
+    canvas.setTitle(f"Certificate of destruction {content['event']}")
+    width, height = A4
+    writer = _Writer(canvas, width, height, content["event"])
+    canvas.setFont(BOLD, 16)
+    canvas.drawString(MARGIN, height - MARGIN - 10, "Certificate of destruction")
+    draw_qr(canvas, matrix(verify_url), width - MARGIN - 30 * mm, height - MARGIN, 30 * mm / len(matrix(verify_url)))
+    writer.y = height - MARGIN - 30
+    writer.pairs(
+        [
+            ("Event", format_code(content["event"])),
+            ("Site", ", ".join(p for p in (content["site"]["name"], content["site"]["address"]) if p)),
+            ("Destroyed", f"{content['started_at'] or ''} to {content['ended_at'] or ''} (UTC)"),
+            ("Method", ", ".join(m.replace("_", " ") for m in content["methods"])),
+            ("Legal authority", f"{content['legal_authority']['number']} of {content['legal_authority']['date']}"),
+            ("Organiser", content["organiser"]),
+            ("Manifest approved by", content["approved_by"] or ""),
+            ("Residue checked by", f"{content['residue_checked_by'] or ''}: {content['residue_notes']}"),
+        ]
+    )
+    writer.heading("Witnesses")
+    for w in content["witnesses"]:
+        role = w["role"].replace("_", " ")
+        writer.line(f"{w['name']} ({role}), {w['stage']} destruction, {w['attested_at']}, manifest {w['manifest_sha256'][:16]}…")
+    if content["observers"]:
+        writer.heading("Observers")
+        for o in content["observers"]:
+            writer.line(f"{o['name']}, {o['organisation']}")
+    writer.heading("Photographs (SHA-256)")
+    for p in content["photos"]:
+        writer.line(f"{p['stage']}: {p['sha256']}", size=7)
+    writer.heading("Counts")
+    for kind, count in content["counts"]["weapons_by_type"].items():
+        writer.line(f"{kind.replace('_', ' ')}: {count:,}")
+    if content["ammunition"]:
+        writer.line(f"ammunition: {content['counts']['ammunition_lots']:,} lots, {content['counts']['ammunition_pieces']:,} pieces")
+    writer.heading("Custody ledger")
+    writer.line(f"Certificate SHA-256: {certificate_sha256(content)}", size=7)
+    writer.line(f"Log: {reference.origin}, entry {reference.index} in a tree of {reference.size:,} entries", size=7)
+    writer.line(f"Root: {reference.root_b64}", size=7)
+    writer.line(f"Verify online: {verify_url}; offline: caliber-verify BUNDLE --certificate certificate.json", size=7)
+    if content["weapons"]:
+        writer.heading(f"Weapons and components destroyed ({len(content['weapons']):,})")
+        for w in content["weapons"]:
+            kind = w["type"].replace("_", " ")
+            writer.line(f"{format_code(w['code'])}  S/N {w['serial']}  {w['manufacturer']} {w['model']}  {w['calibre']}  {kind}", size=7)
+    if content["ammunition"]:
+        writer.heading(f"Ammunition destroyed ({len(content['ammunition']):,} lots)")
+        for a in content["ammunition"]:
+            writer.line(
+                f"{format_code(a['code'])}  lot {a['lot_number']}  {a['calibre']} {a['nature']}  {a['quantity']:,} pcs  "
+                f"gross {a['gross_mass_kg']} kg  NEM {a['net_explosive_mass_kg']} kg",
+                size=7,
+            )
+    writer.footer()
+    canvas.save()
+    return out.getvalue()
+
+
+MARGIN = 18 * mm
+
+
+class _Writer:
+    """Lines down the page, a new page (with the event in the footer) when one is full."""
+
+    def __init__(self, canvas: Canvas, width: float, height: float, event: str) -> None:
+        self.canvas, self.width, self.height, self.event = canvas, width, height, event
+        self.y = height - MARGIN
+        self.page = 1
+
+    def _room(self, needed: float) -> None:
+        if self.y - needed < MARGIN + 10:
+            self.footer()
+            self.canvas.showPage()
+            self.page += 1
+            self.y = self.height - MARGIN
+
+    def footer(self) -> None:
+        self.canvas.setFont(FONT, 7)
+        self.canvas.drawString(MARGIN, MARGIN - 8, f"Certificate of destruction {format_code(self.event)} · page {self.page}")
+
+    def heading(self, text: str) -> None:
+        self._room(24)
+        self.y -= 16
+        self.canvas.setFont(BOLD, 11)
+        self.canvas.drawString(MARGIN, self.y, text)
+        self.y -= 4
+
+    def line(self, text: str, size: float = 9) -> None:
+        self._room(size * 1.35)
+        self.y -= size * 1.35
+        self.canvas.setFont(FONT, size)
+        self.canvas.drawString(MARGIN, self.y, _fit(text, size, self.width - 2 * MARGIN))
+
+    def pairs(self, rows: list[tuple[str, str]]) -> None:
+        for label, value in rows:
+            self._room(13)
+            self.y -= 13
+            self.canvas.setFont(BOLD, 9)
+            self.canvas.drawString(MARGIN, self.y, label)
+            self.canvas.setFont(FONT, 9)
+            self.canvas.drawString(MARGIN + 120, self.y, _fit(value, 9, self.width - 2 * MARGIN - 150 - 120))
+
+
+def _fit(text: str, size: float, room: float) -> str:
+    if pdfmetrics.stringWidth(text, FONT, size) <= room:
+        return text
+    while len(text) > 1 and pdfmetrics.stringWidth(text + "…", FONT, size) > room:
+        text = text[: max(len(text) - 8, 1)]
+    return text + "…"

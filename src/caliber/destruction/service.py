@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
-from caliber.destruction.certificate import certificate_sha256, statement
+from caliber.destruction.certificate import certificate_bytes, certificate_sha256, statement
 from caliber.destruction.models import (
     Attestation,
     DestructionEvent,
@@ -482,6 +482,14 @@ class DestructionService:
             query = query.where(ManifestLine.status == status.value)
         async with self.db.read() as session:
             return list(await session.scalars(query.order_by(ManifestLine.code).limit(limit)))
+
+    async def certificate(self, actor: Actor, event_id: UUID) -> bytes:
+        """The certificate's statement as canonical JSON (once issued)."""
+        view = await self.get(actor, event_id)
+        if view.event.status != EventStatus.CERTIFIED.value:
+            raise Conflict(f"destruction {view.event.code} has no certificate yet: it is {EventStatus(view.event.status).label.lower()}")
+        async with self.db.read() as session:
+            return certificate_bytes(await statement(session, event_id))
 
     async def current_sha256(self, actor: Actor, event_id: UUID, stage: Stage) -> str:
         """The hash a witness attests to now: the open manifest before, the destroyed records after."""

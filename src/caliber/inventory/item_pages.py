@@ -35,7 +35,7 @@ from caliber.ledger.routes import subject_timeline
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.schemas import convert
-from caliber.web import form_data, page
+from caliber.web import form_data, form_uuid, page
 
 __all__ = ["VOCABULARY", "ItemPages", "LabelLinks", "LotPages"]
 
@@ -253,7 +253,7 @@ class _RecordPages(Controller):
         """Move the record from its page."""
 
         async def work(values: dict[str, Any]) -> None:
-            await items.move(actor, [code], location_id=_uuid(values.get("location_id"), "location_id"))
+            await items.move(actor, [code], location_id=form_uuid(values.get("location_id"), "location_id"))
 
         return await _act(request, self.kind, code, (items, inventory, ledger, signer), work=work, done="move")
 
@@ -453,10 +453,3 @@ class LabelLinks(Controller):
 def _correction(values: dict[str, Any]) -> dict[str, Any]:
     value = str(values.get("value", "")).strip()
     return {"field": values.get("field", ""), "value": value or None, "reason": values.get("reason", "")}
-
-
-def _uuid(value: Any, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidInput(f"choose a {field.replace('_id', '')}", field=field) from None

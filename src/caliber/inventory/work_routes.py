@@ -22,9 +22,9 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
 from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView
 from caliber.labels.codes import CodeError, read_code
-from caliber.web import form_data, page
+from caliber.web import form_data, form_uuid, page
 
-__all__ = ["StockCheckApi", "StockCheckPages", "TransferApi", "TransferPages"]
+__all__ = ["StockCheckApi", "StockCheckPages", "TransferApi", "TransferPages", "manifest_lines"]
 
 staff = [requires(*DEPOT_STAFF)]
 managers = [requires(*MANAGERS)]
@@ -322,11 +322,11 @@ class TransferPages(Controller):
         """Dispatch the manifest typed or scanned into the form."""
         values = await form_data(request)
         try:
-            codes, parts = _manifest(values.get("codes", ""))
+            codes, parts = manifest_lines(values.get("codes", ""))
             seals = [s.strip() for s in str(values.get("seals", "")).split(",") if s.strip()]
             new = NewTransfer(
-                from_depot_id=_uuid(values.get("from_depot_id"), "from_depot_id"),
-                to_depot_id=_uuid(values.get("to_depot_id"), "to_depot_id"),
+                from_depot_id=form_uuid(values.get("from_depot_id"), "from_depot_id"),
+                to_depot_id=form_uuid(values.get("to_depot_id"), "to_depot_id"),
                 codes=codes,
                 lot_parts=parts,
                 seals=seals,
@@ -368,7 +368,7 @@ class TransferPages(Controller):
                 scanned = [code, *[c for c in scanned if c != code]]
             if values.get("confirm") == "yes":
                 location = values.get("location_id") or None
-                await transfers.receive(actor, transfer_id, scanned, _uuid(location, "location_id") if location else None)
+                await transfers.receive(actor, transfer_id, scanned, form_uuid(location, "location_id") if location else None)
                 return Redirect(f"/transfers/{transfer_id}")
         except CORRECTABLE as exc:
             error = exc.message
@@ -419,7 +419,7 @@ async def _transfer_page(
     )
 
 
-def _manifest(text: str) -> tuple[list[str], list[LotPart]]:
+def manifest_lines(text: str) -> tuple[list[str], list[LotPart]]:
     """Codes one per line (a scan, a URL or a typed code); ``CODE x 400`` sends 400 pieces of a lot."""
     codes: list[str] = []
     parts: list[LotPart] = []
@@ -438,13 +438,6 @@ def _manifest(text: str) -> tuple[list[str], list[LotPart]]:
         else:
             codes.append(code)
     return codes, parts
-
-
-def _uuid(value: Any, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidInput(f"choose the {field.replace('_id', '').replace('_', ' ')}", field=field) from None
 
 
 class StockCheckPages(Controller):
@@ -485,7 +478,8 @@ class StockCheckPages(Controller):
         location = values.get("location_id") or None
         try:
             view = await stockchecks.open(
-                actor, NewStockCheck(_uuid(values.get("depot_id"), "depot_id"), _uuid(location, "location_id") if location else None)
+                actor,
+                NewStockCheck(form_uuid(values.get("depot_id"), "depot_id"), form_uuid(location, "location_id") if location else None),
             )
         except CORRECTABLE as exc:
             return page(request, "site/error.html", status_code=exc.status_code, title="Cannot open the count", detail=exc.message)

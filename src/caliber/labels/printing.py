@@ -16,6 +16,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
 import anyio.to_thread
 from reportlab.lib.units import mm
@@ -25,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
+from caliber.destruction.service import OPEN, DestructionService
 from caliber.errors import InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, ItemService
+from caliber.labels.codes import kind_of
 from caliber.labels.models import Label, LabelCalibration
 from caliber.labels.qrstore import QrStore
 from caliber.labels.render import LabelContent, LabelError, label_url
@@ -55,10 +58,11 @@ def content_of(kind: str, record: Any, depot_code: str, base_url: str) -> LabelC
 class LabelPrinting:
     """Print jobs and layout calibration."""
 
-    def __init__(self, ledger: Ledger, items: ItemService, base_url: str) -> None:
+    def __init__(self, ledger: Ledger, items: ItemService, destructions: DestructionService, base_url: str) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.items = items
+        self.destructions = destructions
         self.base_url = base_url
         self.qr = QrStore(ledger.db)
 
@@ -67,8 +71,27 @@ class LabelPrinting:
         return await self.qr.prepare(label_url(self.base_url, code) for code in codes)
 
     async def contents(self, actor: Actor, codes: Sequence[str]) -> list[LabelContent]:
-        """The labels of these codes, in order, for records in ``actor``'s depots."""
-        return [content_of(kind, record, depot.code, self.base_url) for kind, record, depot in await self.items.labelled(actor, codes)]
+        """The labels of these codes, in order, for records in ``actor``'s depots (and destruction events they may see)."""
+        events = {code for code in codes if kind_of(code) == "destruction"}
+        found = {
+            record.code: content_of(kind, record, depot.code, self.base_url)
+            for kind, record, depot in await self.items.labelled(actor, [c for c in codes if c not in events])
+        }
+        for code in events:
+            event = (await self.destructions.by_code(actor, code)).event
+            lines = (event.site_name, f"planned {event.planned_date}", event.authority_number)
+            found[code] = LabelContent(code, label_url(self.base_url, code), "Destruction event", lines)
+        return [found[code] for code in dict.fromkeys(codes)]
+
+    async def manifest_codes(self, actor: Actor, event_id: UUID) -> list[str]:
+        """A destruction's own label (for its crates), then every record still on its manifest."""
+        view = await self.destructions.get(actor, event_id)
+        lines: list[str] = []
+        after = ""
+        while batch := await self.destructions.lines(actor, event_id, after=after, limit=5000):
+            lines += [line.code for line in batch if line.status in OPEN]
+            after = batch[-1].code
+        return [view.event.code, *lines]
 
     async def sheet(self, actor: Actor, codes: Sequence[str], layout_key: str, *, start: int = 1, reason: str = "") -> bytes:
         """A PDF of the labels on sheets of ``layout_key`` (calibrated), recorded as printed."""

@@ -78,6 +78,8 @@ class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Every record one imported file made."""
     search: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     """Every item a search finds: the query string of the weapons page (``q=AK&status=surplus``)."""
+    destruction_id: UUID | None = None
+    """Every record on a destruction's manifest, after the event's own label (for its crates)."""
     output: Literal["pdf", "zpl"] = "pdf"
     layout: str = "a4-3x7-63.5x38.1"
     start: Annotated[int, msgspec.Meta(ge=1, le=200)] = 1
@@ -104,8 +106,10 @@ class LayoutOut(msgspec.Struct):
     dy_mm: str
 
 
-async def _codes(items: ItemService, actor: Actor, wanted: PrintRequest) -> list[str]:
+async def _codes(printing: LabelPrinting, items: ItemService, actor: Actor, wanted: PrintRequest) -> list[str]:
     codes = [read_code(c) for c in wanted.codes]
+    if wanted.destruction_id is not None:
+        codes += await printing.manifest_codes(actor, wanted.destruction_id)
     if wanted.location_id is not None:
         codes += await items.location_codes(actor, wanted.location_id)
     if wanted.import_sha256 is not None:
@@ -117,7 +121,7 @@ async def _codes(items: ItemService, actor: Actor, wanted: PrintRequest) -> list
 
 async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, wanted: PrintRequest) -> Response[bytes]:
     try:
-        codes = await _codes(items, actor, wanted)
+        codes = await _codes(printing, items, actor, wanted)
     except CodeError as exc:
         raise InvalidInput(str(exc), field="codes") from None
     if wanted.output == "pdf":

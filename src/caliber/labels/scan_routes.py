@@ -2,9 +2,10 @@
 
 Modes: ``lookup`` (what is this?), ``move`` (scan a location, then records
 into it), ``count`` (scan records for an open stock check, where found, pieces
-for lots). Each scan answers without a page load (HTMX; plain posts work
-too), with an outcome the page shows in colour and sound: found, done, not
-found, wrong check digit, refused.
+for lots), ``verify`` (check records at a destruction site against its
+manifest, with the serial read where typed). Each scan answers without a
+page load (HTMX; plain posts work too), with an outcome the page shows in
+colour and sound: found, done, not found, wrong check digit, refused.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from caliber.accounts.actor import Actor
-from caliber.errors import CaliberError, NotFound, PermissionDenied
+from caliber.destruction.schemas import Verification
+from caliber.destruction.service import DestructionService, EventView
+from caliber.errors import CaliberError, Conflict, NotFound, PermissionDenied
+from caliber.inventory.item_api import page_url
 from caliber.inventory.items import ItemService
 from caliber.inventory.stockchecks import Scan, StockCheckService
 from caliber.labels.codes import CodeError, format_code, read_code
@@ -27,7 +31,7 @@ from caliber.web import form_data, page
 
 __all__ = ["MODES", "ScanPage"]
 
-MODES = {"lookup": "Look up", "move": "Move into a location", "count": "Count for a stock check"}
+MODES = {"lookup": "Look up", "move": "Move into a location", "count": "Count for a stock check", "verify": "Verify for destruction"}
 RECENT = 20
 
 
@@ -52,6 +56,8 @@ class Outcome:
 
 
 def _describe(kind: str, record: Any) -> str:
+    if kind == "destruction":
+        return "Destruction event"
     if kind == "item":
         return f"{record.manufacturer} {record.model} · S/N {record.serial} · {record.status.replace('_', ' ')}"
     if kind == "lot":
@@ -60,22 +66,26 @@ def _describe(kind: str, record: Any) -> str:
 
 
 def _href(kind: str, record: Any) -> str:
-    if kind == "location":
-        return f"/depots/{record.depot_id}#location-{record.id}"
-    return f"/{'items' if kind == 'item' else 'lots'}/{record.code}"
+    return page_url(kind, record)
 
 
 class ScanPage(Controller):
-    """``/scan?mode=lookup|move|count[&check=ID]``."""
+    """``/scan?mode=lookup|move|count|verify[&check=ID][&event=ID]``."""
 
     path = "/scan"
     include_in_schema = False
 
     @get("/")
-    async def show(self, request: Request[Any, Any, Any], stockchecks: NamedDependency[StockCheckService]) -> Template:
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        stockchecks: NamedDependency[StockCheckService],
+        destructions: NamedDependency[DestructionService],
+    ) -> Template:
         """The scan page in the mode asked for."""
         values = dict(request.query_params.items())
-        return page(request, "labels/scan.html", **await _context(request.scope["user"], stockchecks, values, [], None))
+        work = _Work(stockchecks, destructions)
+        return page(request, "labels/scan.html", **await _context(request.scope["user"], work, values, [], None))
 
     @post("/", status_code=200)
     async def scan(
@@ -85,29 +95,47 @@ class ScanPage(Controller):
         actor: NamedDependency[Actor],
         items: NamedDependency[ItemService],
         stockchecks: NamedDependency[StockCheckService],
+        destructions: NamedDependency[DestructionService],
     ) -> Template:
         """One scan in the page's mode; answers with the updated scanner."""
         values = await form_data(request, "recent")
         recent = [o for o in (Outcome.decoded(raw) for raw in values.pop("recent", [])) if o]
-        outcome = await _handle(actor, items, stockchecks, values)
+        work = _Work(stockchecks, destructions)
+        outcome = await _handle(actor, items, work, values)
         if outcome.kind == "place":
             values["place"] = outcome.code
         recent = [outcome, *recent][:RECENT]
-        context = await _context(actor, stockchecks, values, recent, outcome)
+        context = await _context(actor, work, values, recent, outcome)
         return page(request, "labels/_scan.html" if request.htmx else "labels/scan.html", **context)
 
 
-async def _context(
-    actor: Actor, stockchecks: StockCheckService, values: dict[str, Any], recent: list[Outcome], last: Outcome | None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Work:
+    """The work flows a scan may feed."""
+
+    stockchecks: StockCheckService
+    destructions: DestructionService
+
+
+async def _destruction(actor: Actor, work: _Work, values: dict[str, Any]) -> EventView | None:
+    if values.get("mode") != "verify" or not values.get("event"):
+        return None
+    try:
+        return await work.destructions.get(actor, UUID(str(values["event"])))
+    except (ValueError, CaliberError):
+        return None
+
+
+async def _context(actor: Actor, work: _Work, values: dict[str, Any], recent: list[Outcome], last: Outcome | None) -> dict[str, Any]:
     mode = values.get("mode") if values.get("mode") in MODES else "lookup"
     check = None
     if mode == "count" and values.get("check"):
         try:
-            check = await stockchecks.get(actor, UUID(str(values["check"])))
+            check = await work.stockchecks.get(actor, UUID(str(values["check"])))
         except (ValueError, CaliberError):
             check = None
     return {
+        "destruction": await _destruction(actor, work, values),
         "modes": MODES,
         "mode": mode,
         "place": values.get("place", ""),
@@ -118,7 +146,7 @@ async def _context(
     }
 
 
-async def _handle(actor: Actor, items: ItemService, stockchecks: StockCheckService, values: dict[str, Any]) -> Outcome:
+async def _handle(actor: Actor, items: ItemService, work: _Work, values: dict[str, Any]) -> Outcome:
     scanned = str(values.get("scan", ""))
     try:
         code = read_code(scanned)
@@ -126,15 +154,16 @@ async def _handle(actor: Actor, items: ItemService, stockchecks: StockCheckServi
         kind = "wrong_check" if "check digit" in str(exc) else "not_found"
         return Outcome(kind, "", str(exc))
     mode = values.get("mode")
+    counts_unknown = mode in ("count", "verify")  # an unknown label is itself a finding there
     try:
         kind, record = await items.find(actor, code)
     except NotFound:
         kind, record = "", None
-        if mode != "count":
+        if not counts_unknown:
             return Outcome("not_found", code, f"{format_code(code)}: no record has this label")
     except PermissionDenied as exc:
         kind, record = "", None
-        if mode != "count":
+        if not counts_unknown:
             return Outcome("refused", code, exc.message)
     try:
         if kind == "location" and mode in ("move", "count"):
@@ -142,7 +171,9 @@ async def _handle(actor: Actor, items: ItemService, stockchecks: StockCheckServi
         if mode == "move":
             return await _move(actor, items, values, _Scanned(code, kind, record))
         if mode == "count":
-            return await _count(actor, items, stockchecks, values, _Scanned(code, kind, record))
+            return await _count(actor, items, work.stockchecks, values, _Scanned(code, kind, record))
+        if mode == "verify":
+            return await _verify(actor, work.destructions, values, _Scanned(code, kind, record))
     except CaliberError as exc:
         return Outcome("refused", code, exc.message)
     return Outcome("found", code, _describe(kind, record), _href(kind, record))
@@ -178,3 +209,25 @@ async def _count(actor: Actor, items: ItemService, stockchecks: StockCheckServic
     if record is None:
         return Outcome("refused", code, f"{format_code(code)}: counted as an unknown label (no record of this depot)")
     return Outcome("done", code, f"counted: {_describe(kind, record)}", _href(kind, record))
+
+
+async def _verify(actor: Actor, destructions: DestructionService, values: dict[str, Any], scanned: _Scanned) -> Outcome:
+    code, kind, record = scanned.code, scanned.kind, scanned.record
+    if not values.get("event"):
+        return Outcome("refused", code, "open the destruction event first; its page leads here")
+    event_id = UUID(str(values["event"]))
+    serial = str(values.get("serial") or "").strip()
+    if record is None or kind not in ("item", "lot"):
+        await destructions.unexpected(actor, event_id, code)
+        return Outcome("refused", code, f"{format_code(code)}: not on the manifest. Set it apart (counted as unexpected)")
+    try:
+        fresh = await destructions.verify(actor, event_id, Verification(codes=[code], serial_read=serial))
+    except Conflict as exc:
+        if "not on the manifest" not in exc.message:
+            raise
+        await destructions.unexpected(actor, event_id, code)
+        return Outcome("refused", code, f"not on the manifest. Set it apart (counted as unexpected): {_describe(kind, record)}")
+    said = "verified" if fresh else "verified already"
+    return Outcome(
+        "done", code, f"{said}{', serial confirmed' if serial and fresh else ''}: {_describe(kind, record)}", _href(kind, record)
+    )

@@ -27,7 +27,7 @@ from caliber.labels.codes import format_code
 from caliber.labels.qr import Matrix
 from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, qr_modules
 
-__all__ = ["REFERENCE_URL", "Layout", "LayoutError", "layouts", "load_layout", "sheet_pdf"]
+__all__ = ["REFERENCE_URL", "Layout", "LayoutError", "draw_qr", "layouts", "load_layout", "register_fonts", "sheet_pdf"]
 
 PAGES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 REFERENCE_URL = "https://caliber.ministry.example.gov/s/1000000427"
@@ -144,7 +144,8 @@ def layouts() -> dict[str, Layout]:
 
 
 @cache
-def _fonts() -> None:
+def register_fonts() -> None:
+    """Make the vendored DejaVu fonts (Latin and Cyrillic) known to ReportLab, once."""
     folder = resource_path("static") / "fonts"
     pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
@@ -172,6 +173,12 @@ def _qr_path(modules: Matrix) -> str:
     return "\n".join(rects)
 
 
+def draw_qr(canvas: Canvas, modules: Matrix, left: float, top: float, module: float) -> None:
+    """Fill ``modules`` with their top-left corner at (``left``, ``top``) points, ``module`` points a module."""
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.addLiteral(f"q {module:.4f} 0 0 {-module:.4f} {left:.3f} {top:.3f} cm\n{_qr_path(modules)}\nf Q")
+
+
 def _fit(text: str, font: str, size: float, room: float) -> str:
     if pdfmetrics.stringWidth(text, font, size) <= room:
         return text
@@ -187,7 +194,7 @@ def sheet_pdf(layout: Layout, labels: Sequence[LabelContent], *, start: int = 1,
     """
     if not 1 <= start <= layout.per_page:
         raise LayoutError(f"start position {start}: the sheet has positions 1 to {layout.per_page}")
-    _fonts()
+    register_fonts()
     out = io.BytesIO()
     page_w, page_h = layout.page
     canvas = Canvas(out, pagesize=A4 if page_w == PAGES["A4"][0] else LETTER, pageCompression=1)
@@ -208,9 +215,7 @@ def _draw(canvas: Canvas, layout: Layout, content: LabelContent, left_mm: float,
     module = layout.qr_mm / (len(modules) + 2 * QUIET_MODULES)
     x0 = (left_mm + layout.padding_mm + QUIET_MODULES * module) * mm
     y0 = (top_mm_from_bottom - layout.padding_mm - QUIET_MODULES * module) * mm
-    step = module * mm
-    canvas.setFillColorRGB(0, 0, 0)
-    canvas.addLiteral(f"q {step:.4f} 0 0 {-step:.4f} {x0:.3f} {y0:.3f} cm\n{_qr_path(modules)}\nf Q")
+    draw_qr(canvas, modules, x0, y0, module * mm)
     text_x = (left_mm + layout.padding_mm + layout.qr_mm + 1.0) * mm
     room = (layout.label_width_mm - layout.qr_mm - 2 * layout.padding_mm - 1.0) * mm
     baseline = (top_mm_from_bottom - layout.padding_mm) * mm
