@@ -11,7 +11,11 @@ the Merkle root of every checkpoint; the log's signature on every checkpoint;
 witness cosignatures against pinned keys (and a quorum on the latest); no two
 checkpoints of one size with different roots; and, with ``--state``,
 consistency with the checkpoint accepted last time. On a fork it prints both
-signed checkpoints as proof of misbehaviour. Exit 0 only when all holds.
+signed checkpoints as proof of misbehaviour. With ``--certificate FILE`` it
+also checks a certificate of destruction (its canonical JSON statement)
+against the verified entries: their ``destruction.certified`` events carry its
+SHA-256, name its event, and certify exactly the records it lists. Exit 0
+only when all holds.
 
 Bundle format (``caliber-ledger-bundle/v1``), line by line::
 
@@ -45,7 +49,7 @@ from typing import IO
 
 from caliber.ledger import canonical, merkle, note
 
-__all__ = ["BUNDLE_FORMAT", "Report", "VerificationError", "main", "verify_bundle"]
+__all__ = ["BUNDLE_FORMAT", "CertificateReport", "Report", "VerificationError", "main", "verify_bundle", "verify_certificate"]
 
 BUNDLE_FORMAT = "caliber-ledger-bundle/v1"
 PARALLEL_FROM = 50_000
@@ -442,6 +446,56 @@ def verify_bundle(
     return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned)
 
 
+@dataclass(frozen=True)
+class CertificateReport:
+    """A certificate of destruction found in a verified ledger."""
+
+    event: str
+    sha256: str
+    records: int
+    entries: list[int]
+
+
+def verify_certificate(stream: IO[bytes], certificate: bytes) -> CertificateReport:
+    """Check a certificate's statement against a bundle's entries (verify the bundle first).
+
+    The statement must be canonical JSON; the ``destruction.certified`` entries
+    carrying its SHA-256 must name its event and certify exactly the records it
+    lists, weapons and ammunition alike.
+    """
+    try:
+        content = canonical.check(certificate)
+    except canonical.CanonicalError as exc:
+        raise VerificationError(f"the certificate is not the canonical JSON Caliber issues: {exc}") from None
+    if not isinstance(content, dict) or not isinstance(content.get("event"), str):
+        raise VerificationError("the certificate names no destruction event")
+    digest = hashlib.sha256(certificate).hexdigest()
+    _, _, _, entries = _read_bundle(stream)
+    needle = digest.encode()
+    certified: set[str] = set()
+    found: list[int] = []
+    for index, data in entries:
+        if needle not in data or b'"destruction.certified"' not in data:
+            continue
+        event = canonical.check(data)
+        if event["type"] != "destruction.certified" or event["data"]["certificate_sha256"] != digest:
+            continue
+        if content["event"] not in event["subjects"]:
+            raise VerificationError(f"entry {index} certifies this statement for another event than {content['event']}")
+        found.append(index)
+        certified.update(event["data"]["codes"])
+    if not found:
+        raise VerificationError(f"no entry of the ledger certifies a statement with SHA-256 {digest}")
+    listed = {record["code"] for record in [*content.get("weapons", []), *content.get("ammunition", [])]}
+    if listed != certified:
+        extra, lacking = sorted(listed - certified), sorted(certified - listed)
+        raise VerificationError(
+            f"the certificate lists records the ledger did not certify ({', '.join(extra[:5]) or 'none'}) "
+            f"or leaves out records it did ({', '.join(lacking[:5]) or 'none'})"
+        )
+    return CertificateReport(content["event"], digest, len(listed), found)
+
+
 def _check_cosignatures(latest: _Signed, witnesses: list[str], quorum: int) -> list[str]:
     cosigned = []
     for vkey in witnesses:
@@ -505,10 +559,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quorum", type=int, default=0, help="cosignatures the latest checkpoint needs")
     parser.add_argument("--state", type=Path, help="folder remembering the checkpoint accepted last time")
     parser.add_argument("--jobs", type=int, default=_cpus(), help="processes checking entries side by side (default: every CPU)")
+    parser.add_argument("--certificate", type=Path, help="a certificate of destruction's statement (certificate.json) to check as well")
     args = parser.parse_args(argv)
     try:
         with args.bundle.open("rb") as stream:
             report = verify_bundle(stream, args.log_key, args.witness, args.quorum, args.state, jobs=max(args.jobs, 1))
+        if args.certificate is not None:
+            with args.bundle.open("rb") as stream:
+                certificate = verify_certificate(stream, args.certificate.read_bytes())
     except VerificationError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         if exc.evidence:
@@ -520,6 +578,11 @@ def main(argv: list[str] | None = None) -> int:
     witnesses = f", cosigned by {', '.join(report.cosigned_by)}" if report.cosigned_by else ""
     root = base64.b64encode(report.latest_root).decode()
     print(f"OK: {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints, root {root}{witnesses}")
+    if args.certificate is not None:
+        print(
+            f"OK: certificate of destruction {certificate.event} (SHA-256 {certificate.sha256}): "
+            f"{certificate.records} records certified in entries {', '.join(map(str, certificate.entries[:10]))}"
+        )
     return 0
 
 
