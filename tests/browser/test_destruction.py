@@ -1,0 +1,127 @@
+"""In a real browser: a small destruction from plan to certificate, with two witnesses on their own logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import LiveServer, log_in
+from tests.browser.test_inventory import make_depot, take_in
+
+pytestmark = pytest.mark.browser
+WITNESS_PASSWORD = "witness long password"
+
+
+def approve_for_destruction(page: Page, server: LiveServer, code: str) -> None:
+    for action in ("declare_surplus", "approve_destruction"):
+        page.goto(f"{server.url}/items/{code}")
+        page.get_by_label("Action").select_option(action)
+        page.get_by_label("Why").first.fill("surplus to needs")
+        page.get_by_role("button", name="Record").click()
+        page.wait_for_load_state()
+
+
+def witness_page(browser: Browser, server: LiveServer, username: str) -> Page:
+    tab = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(tab, server, username, WITNESS_PASSWORD)
+    return tab
+
+
+def attest(tab: Page, event_url: str, stage: str) -> None:
+    tab.goto(event_url)
+    expect(tab.get_by_role("heading", name=f"Attest {stage} destruction")).to_be_visible()
+    tab.get_by_role("button", name="Attest as").click()
+    expect(tab.get_by_role("status")).to_contain_text("Attestation recorded")
+
+
+def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    for name in ("wone", "wtwo"):
+        live_server.caliber("user", "create", name, "--role", "witness", "--name", f"Witness {name}", stdin=WITNESS_PASSWORD + "\n")
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-06", "Cage 1")
+    codes = [take_in(page, live_server, "RS-BRW-06", f"DESTROY-{n}", shelf="Cage 1") for n in (1, 2)]
+    for code in codes:
+        approve_for_destruction(page, live_server, code)
+
+    page.goto(f"{live_server.url}/destructions/new")
+    page.get_by_label("Organising depot").select_option(label="RS-BRW-06 · Depot RS-BRW-06")
+    page.locator("#f-site_name").fill("Zeljezara Smederevo")
+    page.get_by_label("Planned date").fill(dt.date.today().isoformat())
+    page.get_by_label("Smelting").check()
+    page.get_by_label("Legal authority (decision number)").fill("Odluka 02-17/26")
+    page.get_by_label("Decision date").fill(dt.date.today().isoformat())
+    page.get_by_label("Organiser").fill("Ministry of Interior")
+    page.get_by_label("Name").first.fill("A. Observer")
+    page.get_by_label("Organisation").first.fill("OSCE")
+    page.get_by_role("button", name="Plan the destruction").click()
+    expect(page.get_by_role("status")).to_contain_text("Destruction planned")
+    event_url = page.url.split("?")[0]
+
+    page.get_by_label("Scan or type labels").fill("\n".join(codes))
+    page.get_by_role("button", name="Change the manifest").click()
+    expect(page.get_by_role("status")).to_contain_text("2 added")
+    page.get_by_role("button", name="Approve the manifest").click()
+    expect(page.get_by_role("status")).to_contain_text("Manifest approved")
+
+    page.get_by_role("link", name="Verify at the site").click()
+    for code in codes:
+        scan = page.get_by_label("Scan a label")
+        scan.fill(f"{live_server.url}/s/{code}")
+        scan.press("Enter")
+        expect(page.locator("#scan")).to_have_attribute("data-outcome", "done")
+    expect(page.locator(".progress-remaining")).to_have_text("0 remaining")
+
+    first, second = witness_page(browser, live_server, "wone"), witness_page(browser, live_server, "wtwo")
+    first.goto(f"{live_server.url}/destructions/")
+    first.get_by_role("region", name="Waiting for your attestation").get_by_role("link").click()
+    for tab in (first, second):
+        attest(tab, event_url, "before")
+
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (32, 32), "gray").save(image)
+    page.goto(event_url)
+    for stage in ("before", "after"):
+        page.get_by_label("Photograph").set_input_files(str(image) if stage == "before" else _other_photo(tmp_path))
+        page.get_by_label("Taken").select_option(stage)
+        page.get_by_role("button", name="Add the photo").click()
+        expect(page.get_by_role("status")).to_contain_text("Photo added")
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    page.get_by_label("Started", exact=True).fill(f"{yesterday}T08:00")
+    page.get_by_label("Ended", exact=True).fill(f"{yesterday}T11:00")
+    page.get_by_role("button", name="Record the result").click()
+    expect(page.get_by_role("status")).to_contain_text("Destruction completed")
+
+    second.goto(event_url)
+    second.get_by_label("Residue inspection").fill("receivers cut through, then melted")
+    second.get_by_role("button", name="Record the residue check").click()
+    expect(second.get_by_role("status")).to_contain_text("Residue check recorded")
+    for tab in (first, second):
+        attest(tab, event_url, "after")
+
+    page.goto(event_url)
+    page.get_by_role("button", name="Issue the certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("Certificate issued")
+    pdf = page.request.get(page.get_by_role("link", name="PDF").get_attribute("href").join([live_server.url, ""])).body()
+    text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf))
+    assert "DESTROY-1" in text
+    assert "DESTROY-2" in text
+
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(page.get_by_role("link", name="verification page").get_attribute("href").join([live_server.url, ""]))
+    expect(anonymous.get_by_role("status")).to_contain_text("is on the custody ledger")
+    for tab in (first, second, anonymous):
+        tab.context.close()
+
+
+def _other_photo(folder: Path) -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), "black").save(out, format="PNG")
+    path = folder / "after.png"
+    path.write_bytes(out.getvalue())
+    return str(path)
