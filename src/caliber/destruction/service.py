@@ -362,6 +362,8 @@ class DestructionService:
             if view.remaining:
                 raise Conflict(f"{view.remaining} record(s) are not verified: verify them, or withdraw them with a reason")
             verified = await _codes(session, event.id, (LineStatus.VERIFIED.value,))
+            if not verified:
+                raise Conflict("nothing is left to destroy: every record was withdrawn")
             valid = view.valid_attestations(Stage.BEFORE, manifest_sha256(verified))
             if len(valid) < event.required_witnesses:
                 raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the verified manifest")

@@ -1,0 +1,52 @@
+"""A destruction of 30,000 weapons, end to end: the size the region destroys in a day."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from caliber.destruction.models import Stage
+from caliber.destruction.schemas import AttestationInput, ManifestChange, ResidueCheck, Verification
+from caliber.destruction.service import DestructionService
+from caliber.inventory.importer import Importer
+from caliber.inventory.items import ItemService
+from caliber.inventory.lifecycle import Action
+from caliber.inventory.schemas import StatusChange
+from tests.destruction.helpers import cast, plan, through_the_day
+from tests.factories import OPERATOR, Factory
+
+COUNT = 30_000
+
+
+async def test_a_manifest_of_thirty_thousand_weapons_is_destroyed_and_certified(
+    factory: Factory, items: ItemService, destructions: DestructionService, tmp_path: Path
+) -> None:
+    day = await cast(factory, items=0)
+    rows = ["serial,manufacturer,model,calibre,un_type,intake_source"]
+    rows += [f"Z{n:06d},Zastava,M48,7.92x57mm,rifle,surplus" for n in range(COUNT)]
+    source = tmp_path / "rifles.csv"
+    source.write_text("\n".join(rows) + "\n")
+    report = await Importer(items).run(OPERATOR, source, day.depot.code, valid_only=False)
+    assert report.imported == COUNT
+    codes = await items.import_codes(report.sha256)
+    for action in (Action.DECLARE_SURPLUS, Action.APPROVE_DESTRUCTION):
+        for start in range(0, COUNT, 5000):
+            await items.change_status_many(OPERATOR, "item", codes[start : start + 5000], StatusChange(action, "surplus"))
+
+    event = await destructions.plan(day.clerk, plan(day))
+    added = await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=codes))
+    assert len(added.added) == COUNT
+    await destructions.approve(day.manager, event.id)
+    for start in range(0, COUNT, 500):
+        await destructions.verify(day.witnesses[0], event.id, Verification(codes[start : start + 500]))
+    await through_the_day(destructions, day, event, verify=False)
+    await destructions.check_residue(day.witnesses[1], event.id, ResidueCheck("all receivers melted"))
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.AFTER)
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.AFTER, digest))
+    await destructions.certify(day.manager, event.id)
+    view = await destructions.get(day.manager, event.id)
+    assert view.counts == {"certified": COUNT}
+    content = json.loads(await destructions.certificate(day.manager, event.id))
+    assert {w["serial"] for w in content["weapons"]} == {f"Z{n:06d}" for n in range(COUNT)}
+    assert content["counts"]["weapons_by_type"] == {"rifle": COUNT}
