@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from caliber import demo
 from caliber.db import Database
+from caliber.destruction.models import DestructionEvent
 from caliber.inventory.models import AmmunitionLot, Depot, Item, StockCheck, Transfer
 from caliber.ledger.store import Ledger
 from tests.conftest import TEST_ORIGIN, replay_differences
@@ -49,9 +50,12 @@ async def test_the_demo_stock_looks_like_the_region(db: Database, tmp_path: Path
         lots = await session.scalar(select(func.count()).select_from(AmmunitionLot))
         transfers = list(await session.scalars(select(Transfer.status)))
         checks = list(await session.scalars(select(StockCheck.status)))
+        destructions = sorted(await session.scalars(select(DestructionEvent.status)))
     assert set(by_jurisdiction) == {"AL", "BA", "XK", "ME", "MK", "RS"}
     assert by_jurisdiction["RS"] == max(by_jurisdiction.values())
     assert {"evidence_hold", "surplus", "approved_for_destruction", "in_transit", "awaiting_decision"} <= statuses
     assert (lots or 0) > 10
     assert (transfers, checks) == (["in_transit"], ["open"])
+    assert destructions == ["approved", "certified"]
+    assert "certified" in statuses
     assert await replay_differences(db, empty_sqlite, tmp_path) == []

@@ -1,25 +1,42 @@
-"""Demo data: depots in all six jurisdictions, one user per role, and a realistic stock.
+"""Demo data: depots in all six jurisdictions, a user per role, a realistic stock, and destructions.
 
 Everything is created through the domain services, as a person would: the
 weapons and lots are taken in, some seized ones stay on evidence hold, some
 are declared surplus or approved for destruction, one transfer is on the
-road and one stock check is under way. Proportions follow the published
+road and one stock check is under way; one destruction was certified last
+month and the next is approved and waiting for its day. Proportions follow the published
 figures in DOMAIN.md: Serbia and Bosnia and Herzegovina hold most weapons,
 Bosnia and Herzegovina and Montenegro most ammunition, Kosovo* collects.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
+import io
 import os
 import random
 import secrets
 from pathlib import Path
+from typing import Any
+
+from PIL import Image
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService
+from caliber.destruction.models import Method, Stage
+from caliber.destruction.schemas import (
+    AttestationInput,
+    Completion,
+    ManifestChange,
+    NewDestruction,
+    ObserverInput,
+    ResidueCheck,
+    Verification,
+)
+from caliber.destruction.service import DestructionService
 from caliber.inventory.items import ItemService
 from caliber.inventory.lifecycle import Action, IntakeSource
 from caliber.inventory.models import CompatibilityGroup, Condition, Depot, DepotKind, HazardDivision, Location, LocationKind, UnType
@@ -54,6 +71,7 @@ DEMO_USERS = [
     ("clerk", "Marko Clerk", "Kragujevac Army Depot", Role.DEPOT_CLERK, ["RS-KRG-ARM"]),
     ("manager", "Jelena Manager", "Kragujevac Army Depot", Role.DEPOT_MANAGER, ["RS-KRG-ARM", "RS-BEG-COL"]),
     ("witness", "Luan Witness", "OSCE Mission", Role.WITNESS, []),
+    ("witness2", "Ivana Witness", "EU Delegation", Role.WITNESS, []),
     ("inspector", "Ilir Inspector", "SALW Commission oversight", Role.INSPECTOR, []),
     ("ministry", "Milica Official", "Ministry of Interior", Role.MINISTRY_OFFICIAL, []),
 ]
@@ -123,10 +141,14 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
         locations[(code, *names)] = location
     await _stock(ledger, data_dir, operator, (depots, locations), scale)
     logins = []
+    witnesses = []
     for username, name, organisation, role, depot_codes in DEMO_USERS:
         password = secrets.token_urlsafe(9)
-        await accounts.create_user(operator, NewUser(username, name, role, password, organisation, depot_codes))
+        view = await accounts.create_user(operator, NewUser(username, name, role, password, organisation, depot_codes))
         logins.append((username, role.value, password))
+        if role is Role.WITNESS:
+            witnesses.append(Actor(view.user.id, username, name, role))
+    await _destructions(ledger, data_dir, operator, depots, witnesses)
     _write_logins(logins_path, logins)
     return logins
 
@@ -216,6 +238,53 @@ async def _stock(
     counted = [line.code for line in check.lines][: len(check.lines) * 2 // 3]
     if counted:
         await checks.scan(operator, check.check.id, [Scan(code, room.id) for code in counted])
+
+
+async def _destructions(ledger: Ledger, data_dir: Path, operator: Actor, depots: dict[str, Depot], witnesses: list[Actor]) -> None:
+    """A destruction certified last month at the Smederevo steel works, and the next one approved and waiting for its day."""
+    items = ItemService(ledger, data_dir / "photos")
+    destructions = DestructionService(ledger, items, data_dir / "photos")
+    depot = depots["RS-KRG-ARM"]
+    page = await items.search(operator, {"depot_id": depot.id, "status": "approved_for_destruction"}, limit=500)
+    codes = [item.code for item in page.records]
+    if len(codes) < 2:
+        return
+    half = len(codes) // 2
+    today = dt.date.today()
+    done = await _planned(destructions, operator, depot, today - dt.timedelta(days=30), codes[:half])
+    await destructions.verify(witnesses[0], done.id, Verification(codes[:half]))
+    digest = await destructions.current_sha256(operator, done.id, Stage.BEFORE)
+    for witness in witnesses:
+        await destructions.attest(witness, done.id, AttestationInput(Stage.BEFORE, digest, "every label scanned and serial read"))
+    for stage, shade in ((Stage.BEFORE, 200), (Stage.AFTER, 60)):
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), (shade, shade, shade)).save(picture, format="PNG")
+        await destructions.add_photo(operator, done.id, stage, picture.getvalue(), "image/png")
+    day = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(8), tzinfo=dt.UTC)
+    await destructions.complete(witnesses[0], done.id, Completion([Method.SMELTING], day, day + dt.timedelta(hours=5)))
+    await destructions.check_residue(witnesses[1], done.id, ResidueCheck("frames and receivers melted down; slag inspected"))
+    digest = await destructions.current_sha256(operator, done.id, Stage.AFTER)
+    for witness in witnesses:
+        await destructions.attest(witness, done.id, AttestationInput(Stage.AFTER, digest))
+    await destructions.certify(operator, done.id)
+    await _planned(destructions, operator, depot, today + dt.timedelta(days=14), codes[half:])
+
+
+async def _planned(destructions: DestructionService, operator: Actor, depot: Depot, when: dt.date, codes: list[str]) -> Any:
+    plan = NewDestruction(
+        depot.id,
+        "Železara Smederevo",
+        when,
+        [Method.SMELTING],
+        f"Odluka 02-{when.month}/{when.year}",
+        when - dt.timedelta(days=20),
+        "Ministry of Defence, Republic of Serbia",
+        site_address="Radinac, Smederevo",
+        observers=[ObserverInput("Desk officer", "UNDP/SEESAC"), ObserverInput("Programme manager", "EU Delegation")],
+    )
+    event = await destructions.plan(operator, plan)
+    await destructions.change_manifest(operator, event.id, ManifestChange(add=codes))
+    return await destructions.approve(operator, event.id)
 
 
 _SOURCES = {
