@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from caliber.demo import DEMO_USERS
 from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
 COMMANDS = [[], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]]
@@ -77,7 +78,7 @@ def test_demo_creates_data_once_and_prints_the_same_logins_again(data_env: dict[
     first = caliber("demo", "--no-serve", env=data_env)
     assert first.returncode == 0, first.stderr
     lines = [line.split() for line in first.stdout.splitlines() if line.startswith("  ")]
-    assert [row[1] for row in lines] == ["admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"]
+    assert [row[1] for row in lines] == [user[3].value for user in DEMO_USERS]
     second = caliber("demo", "--no-serve", env=data_env)
     assert second.stdout == first.stdout
     listed = caliber("user", "list", env=data_env).stdout

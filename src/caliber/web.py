@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, TooManyAttempts
 from caliber.ledger.signer import ForkRefused
 
-__all__ = ["exception_handlers", "form_data", "form_uuid", "page", "safe_next"]
+__all__ = ["csv_cell", "exception_handlers", "form_data", "form_uuid", "page", "safe_next"]
 
 log = logging.getLogger("caliber")
 
@@ -47,6 +47,15 @@ def form_uuid(value: Any, field: str) -> UUID:
         return UUID(str(value))
     except ValueError:
         raise InvalidInput(f"choose the {field.replace('_id', '').replace('_', ' ')}", field=field) from None
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV download that a spreadsheet will show, never run: text starting ``= + - @`` gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return f"'{value}"
+    return value
 
 
 def safe_next(target: str | None) -> str:

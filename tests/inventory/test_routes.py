@@ -71,11 +71,14 @@ async def test_the_api_creates_and_lists_locations(client: httpx.AsyncClient, fa
 async def test_result_lists_export_as_csv(client: httpx.AsyncClient, factory: Factory) -> None:
     depot = await factory.depot()
     await factory.item(depot, serial="EXPORT-1")
+    await factory.item(depot, serial="FORMULA-1", manufacturer="=SUM(1+1)")
     lot = await factory.lot(depot, gross_mass_kg="180.25")
     await login(client, (await factory.user(Role.INSPECTOR)).user.username)
     items_csv = (await client.get(f"/api/items/export.csv?depot_id={depot.id}")).text.splitlines()
     assert items_csv[0].startswith("code,kind,component_type")
     assert any("EXPORT-1" in line for line in items_csv[1:])
+    formula = next(line for line in items_csv[1:] if "FORMULA-1" in line)
+    assert ",'=SUM(1+1)," in formula  # a spreadsheet shows it as text, never runs it
     lots_csv = (await client.get(f"/api/lots/export.csv?depot_id={depot.id}")).text.splitlines()
     assert lots_csv[0].startswith("code,lot_number")
     assert lot.lot_number in lots_csv[1]

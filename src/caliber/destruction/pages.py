@@ -6,14 +6,16 @@ import csv
 import datetime as dt
 import functools
 import io
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
@@ -32,13 +34,15 @@ from caliber.destruction.schemas import (
 from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService
 from caliber.destruction.verification import certification, verify_url
 from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.inventory.item_api import csv_stream
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
 from caliber.inventory.work_routes import manifest_lines
+from caliber.labels.codes import kind_of
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.schemas import convert
-from caliber.web import form_data, form_uuid, page
+from caliber.web import csv_cell, form_data, form_uuid, page
 
 __all__ = ["DestructionPages"]
 
@@ -57,11 +61,52 @@ DONE = {
 PAGE_LINES = 200
 
 
+@dataclass(frozen=True)
+class Scene:
+    """One action on an event page: who, on which event, and the page to answer with."""
+
+    request: Request[Any, Any, Any]
+    actor: Actor
+    destructions: DestructionService
+    inventory: InventoryService
+    event_id: UUID
+
+    async def form(self, *lists: str) -> dict[str, Any]:
+        """The submitted form."""
+        return await form_data(self.request, *lists)
+
+    async def act(self, work: Callable[[], Awaitable[Any]], *, done: str = "", stay: bool = False) -> Response[Any]:
+        """Do ``work``; go back to the event (``?done=``), or show the page with what ``work`` returned (``stay``) or what was wrong."""
+        try:
+            said = await work()
+        except CORRECTABLE as exc:
+            return await self.page(error=exc.message, status_code=exc.status_code)
+        if stay:
+            return await self.page(notice=said)
+        return Redirect(f"/destructions/{self.event_id}?done={done}")
+
+    async def page(self, **context: Any) -> Template:
+        """The event page."""
+        return await _event_page(self.request, self.actor, self.destructions, self.inventory, self.event_id, **context)
+
+
+async def scene(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    destructions: NamedDependency[DestructionService],
+    inventory: NamedDependency[InventoryService],
+    event_id: FromPath[UUID],
+) -> Scene:
+    """The scene of an action route (a dependency)."""
+    return Scene(request, actor, destructions, inventory, event_id)
+
+
 class DestructionPages(Controller):
     """``/destructions``: plan, prepare, verify, witness, complete and certify."""
 
     path = "/destructions"
     include_in_schema = False
+    dependencies = {"scene": Provide(scene)}
 
     @get("/")
     async def list_page(
@@ -126,19 +171,12 @@ class DestructionPages(Controller):
         return await _event_page(request, actor, destructions, inventory, event_id, after=after, notice=DONE.get(done), error=None)
 
     @post("/{event_id:uuid}/manifest", guards=[staff])
-    async def change_manifest(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-        items: NamedDependency[ItemService],
-    ) -> Response[Any]:
+    async def change_manifest(self, scene: NamedDependency[Scene], items: NamedDependency[ItemService]) -> Response[Any]:
         """Add records by scanned codes, a location or an import; remove listed ones."""
-        values = await form_data(request)
-        try:
+        values = await scene.form()
+        actor = scene.actor
+
+        async def work() -> str:
             codes, parts = manifest_lines(values.get("codes", ""))
             if values.get("location_id"):
                 codes += await items.location_codes(actor, form_uuid(values["location_id"], "location_id"))
@@ -146,177 +184,116 @@ class DestructionPages(Controller):
                 codes += await items.import_codes(str(values["import_sha256"]).strip().lower())
             removed, _ = manifest_lines(values.get("remove", ""))
             change = ManifestChange(
-                add=[c for c in codes if c[0] in "123"],  # records only: a location's own label is left out
+                add=[c for c in codes if kind_of(c) in ("weapon", "component", "lot")],  # not a shelf's own label
                 remove=removed,
                 lot_parts=parts,
                 reason=str(values.get("reason", "")),
                 partial=values.get("partial") == "yes",
             )
-            report = await destructions.change_manifest(actor, event_id, change)
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        refused = [f"{r.code}: {r.reason}" for r in report.refused]
-        notice = f"{len(report.added)} added, {len(report.removed)} removed." + (f" Refused: {'; '.join(refused[:20])}" if refused else "")
-        return await _event_page(request, actor, destructions, inventory, event_id, notice=notice, error=None)
+            report = await scene.destructions.change_manifest(actor, scene.event_id, change)
+            refused = "; ".join(f"{r.code}: {r.reason}" for r in report.refused[:20])
+            return f"{len(report.added)} added, {len(report.removed)} removed." + (f" Refused: {refused}" if refused else "")
+
+        return await scene.act(work, stay=True)
 
     @post("/{event_id:uuid}/approve", guards=[managers])
-    async def approve(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def approve(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Freeze the manifest."""
-        return await _act(request, actor, destructions, inventory, event_id, done="approved", work=destructions.approve(actor, event_id))
+        return await scene.act(lambda: scene.destructions.approve(scene.actor, scene.event_id), done="approved")
 
     @post("/{event_id:uuid}/withdraw", guards=[managers])
-    async def withdraw(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def withdraw(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Take records off the manifest at the site, with a reason."""
-        values = await form_data(request)
-        try:
+        values = await scene.form()
+
+        async def work() -> None:
             codes, _ = manifest_lines(values.get("codes", ""))
-            withdrawal = convert(
-                {"codes": codes, "reason": values.get("reason", ""), "missing": values.get("missing") == "yes"}, Withdrawal
-            )
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        return await _act(
-            request, actor, destructions, inventory, event_id, done="withdrawn", work=destructions.withdraw(actor, event_id, withdrawal)
-        )
+            fields = {"codes": codes, "reason": values.get("reason", ""), "missing": values.get("missing") == "yes"}
+            await scene.destructions.withdraw(scene.actor, scene.event_id, convert(fields, Withdrawal))
+
+        return await scene.act(work, done="withdrawn")
 
     @post("/{event_id:uuid}/attest", guards=[witnesses])
-    async def attest(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def attest(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Attest to the manifest hash shown on the page."""
-        values = await form_data(request)
-        try:
-            attestation = convert(values, AttestationInput)
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        return await _act(
-            request, actor, destructions, inventory, event_id, done="attested", work=destructions.attest(actor, event_id, attestation)
+        values = await scene.form()
+        return await scene.act(
+            lambda: scene.destructions.attest(scene.actor, scene.event_id, convert(values, AttestationInput)), done="attested"
         )
 
     @post("/{event_id:uuid}/photos", guards=[site_staff])
-    async def add_photo(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def add_photo(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Upload a photograph before or after (a phone opens its camera)."""
-        form = await request.form()
-        upload = form.get("photo")
-        try:
+        form = await scene.request.form()
+
+        async def work() -> None:
+            upload = form.get("photo")
             if upload is None or isinstance(upload, str):
                 raise InvalidInput("choose a photo to upload", field="photo")
-            stage = Stage(form.get("stage")) if form.get("stage") in ("before", "after") else None
-            if stage is None:
+            if form.get("stage") not in ("before", "after"):
                 raise InvalidInput("say whether the photo is from before or after", field="stage")
             content = await upload.read()
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        work = destructions.add_photo(actor, event_id, stage, content, upload.content_type)
-        return await _act(request, actor, destructions, inventory, event_id, done="photo", work=work)
+            await scene.destructions.add_photo(scene.actor, scene.event_id, Stage(form.get("stage")), content, upload.content_type)
+
+        return await scene.act(work, done="photo")
 
     @post("/{event_id:uuid}/complete", guards=[witnesses])
-    async def complete(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def complete(self, scene: NamedDependency[Scene], settings: NamedDependency[Settings]) -> Response[Any]:
         """Record the day's result (times typed in the deployment's time zone)."""
-        values = await form_data(request, "methods_used")
-        try:
+        values = await scene.form("methods_used")
+
+        async def work() -> None:
             returned, _ = manifest_lines(values.get("returned", ""))
-            completion = Completion(
-                methods_used=[Method(m) for m in values.get("methods_used", []) if m in Method.__members__.values()],
-                started_at=_local(values.get("started_at"), settings, "started_at"),
-                ended_at=_local(values.get("ended_at"), settings, "ended_at"),
-                returned=returned,
-                reason=str(values.get("reason", "")),
-            )
-            if not completion.methods_used:
+            methods = [Method(m) for m in values.get("methods_used", []) if m in Method.__members__.values()]
+            if not methods:
                 raise InvalidInput("choose the method used", field="methods_used")
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        return await _act(
-            request, actor, destructions, inventory, event_id, done="completed", work=destructions.complete(actor, event_id, completion)
-        )
+            started, ended = (_local(values.get(name), settings, name) for name in ("started_at", "ended_at"))
+            completion = Completion(methods, started, ended, returned=returned, reason=str(values.get("reason", "")))
+            await scene.destructions.complete(scene.actor, scene.event_id, completion)
+
+        return await scene.act(work, done="completed")
 
     @post("/{event_id:uuid}/residue", guards=[witnesses])
-    async def residue(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def residue(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Record the inspection of the residue."""
-        values = await form_data(request)
-        try:
-            check = convert({"notes": values.get("notes", "")}, ResidueCheck)
-        except CORRECTABLE as exc:
-            return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-        return await _act(
-            request, actor, destructions, inventory, event_id, done="residue", work=destructions.check_residue(actor, event_id, check)
+        values = await scene.form()
+        check = {"notes": values.get("notes", "")}
+        return await scene.act(
+            lambda: scene.destructions.check_residue(scene.actor, scene.event_id, convert(check, ResidueCheck)), done="residue"
         )
 
     @post("/{event_id:uuid}/certify", guards=[managers])
-    async def certify(
-        self,
-        request: Request[Any, Any, Any],
-        event_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
-    ) -> Response[Any]:
+    async def certify(self, scene: NamedDependency[Scene]) -> Response[Any]:
         """Issue the certificate."""
-        return await _act(request, actor, destructions, inventory, event_id, done="certified", work=destructions.certify(actor, event_id))
+        return await scene.act(lambda: scene.destructions.certify(scene.actor, scene.event_id), done="certified")
 
     @get("/{event_id:uuid}/manifest.csv")
     async def manifest_csv(
         self, event_id: FromPath[UUID], actor: NamedDependency[Actor], destructions: NamedDependency[DestructionService]
-    ) -> Response[bytes]:
-        """The whole manifest with what became of each record."""
+    ) -> Stream:
+        """The whole manifest with what became of each record, streamed."""
         view = await destructions.get(actor, event_id)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["label_code", "kind", "status", "serial_read", "verified_by", "verified_at", "reason", "missing"])
-        after = ""
-        while True:
-            lines = await destructions.lines(actor, event_id, after=after, limit=5000)
-            for x in lines:
-                at = x.verified_at.isoformat() if x.verified_at else ""
-                writer.writerow([x.code, x.kind, x.status, _cell(x.serial_read), x.verified_by or "", at, _cell(x.reason), x.missing])
-            if len(lines) < 5000:
-                break
-            after = lines[-1].code
-        disposition = f"attachment; filename=destruction-{view.event.code}-manifest.csv"
-        return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8", headers={"content-disposition": disposition})
+
+        async def rows() -> AsyncIterator[str]:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["label_code", "kind", "status", "serial_read", "verified_by", "verified_at", "reason", "missing"])
+            after = ""
+            while True:
+                lines = await destructions.lines(actor, event_id, after=after, limit=5000)
+                for x in lines:
+                    at = x.verified_at.isoformat() if x.verified_at else ""
+                    writer.writerow(
+                        [csv_cell(v) for v in (x.code, x.kind, x.status, x.serial_read, x.verified_by, at, x.reason, x.missing)]
+                    )
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+                if len(lines) < 5000:
+                    return
+                after = lines[-1].code
+
+        return csv_stream(rows(), f"destruction-{view.event.code}-manifest.csv")
 
     @get("/{event_id:uuid}/certificate.pdf")
     async def certificate_pdf(
@@ -338,34 +315,12 @@ class DestructionPages(Controller):
         return Response(pdf, media_type="application/pdf", headers={"content-disposition": disposition})
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _local(raw: Any, settings: Settings, field: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(str(raw or ""))
     except ValueError:
         raise InvalidInput("give a date and time", field=field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.zone)
-
-
-async def _act(
-    request: Request[Any, Any, Any],
-    actor: Actor,
-    destructions: DestructionService,
-    inventory: InventoryService,
-    event_id: UUID,
-    *,
-    done: str,
-    work: Any,
-) -> Response[Any]:
-    try:
-        await work
-    except CORRECTABLE as exc:
-        return await _event_page(request, actor, destructions, inventory, event_id, error=exc.message, status_code=exc.status_code)
-    return Redirect(f"/destructions/{event_id}?done={done}")
 
 
 async def _plan_form(
@@ -393,7 +348,7 @@ async def _event_page(
     *,
     after: str = "",
     notice: str | None = None,
-    error: str | None,
+    error: str | None = None,
     status_code: int = 200,
 ) -> Template:
     view = await destructions.get(actor, event_id)

@@ -39,6 +39,7 @@ from caliber.ledger.routes import subject_timeline
 from caliber.ledger.schemas import Timeline
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
+from caliber.web import csv_cell
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -225,7 +226,7 @@ async def export_rows(
         found = await search(actor, filters, after=after, limit=500)
         for record in found.records:
             out = shown(record)
-            writer.writerow(["" if getattr(out, c) is None else getattr(out, c) for c in columns])
+            writer.writerow([csv_cell(getattr(out, c)) for c in columns])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
