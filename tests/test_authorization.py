@@ -371,6 +371,7 @@ CASES: list[Case] = [
     Case("POST", "/destructions/{event_id:uuid}/residue", page(409, WITNESSING, post=True), {"notes": "cut through"}, form=True),
     Case("POST", "/destructions/{event_id:uuid}/certify", page(409, MANAGERS, post=True), {}, form=True),
     Case("GET", "/destructions/{event_id:uuid}/manifest.csv", page(200)),
+    Case("GET", "/destructions/{event_id:uuid}/transfer", page(422, DEPOT_WORK)),
     Case("GET", "/destructions/{event_id:uuid}/certificate.pdf", page(404)),
     Case("GET", "/certificates/{code:str}", NOT_YET),
     Case("GET", "/stockchecks", page(200)),

@@ -16,8 +16,9 @@ from caliber.destruction.service import DestructionService, manifest_sha256
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
 from caliber.inventory.items import ItemService
 from caliber.inventory.lifecycle import Action, IntakeSource, Status
-from caliber.inventory.models import Item
+from caliber.inventory.models import DepotKind, Item
 from caliber.inventory.schemas import StatusChange
+from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.ledger.models import LedgerEntry
 from tests.destruction.helpers import approved, cast, photo, plan, through_the_day
 from tests.factories import OPERATOR, Factory
@@ -241,3 +242,19 @@ async def test_a_held_item_released_by_a_court_order_can_then_be_destroyed(facto
     ):
         await factory.items.change_status(OPERATOR, "item", held.code, change)
     assert (await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=[held.code]))).added == [held.code]
+
+
+async def test_records_travel_to_the_site_as_a_sealed_transfer_and_are_verified_there(
+    factory: Factory, destructions: DestructionService, transfers: TransferService
+) -> None:
+    day = await cast(factory, items=2)
+    site = await factory.depot(kind=DepotKind.DESTRUCTION_FACILITY)
+    event = await destructions.plan(day.clerk, plan(day, site_depot_id=site.id))
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes))
+    await destructions.approve(day.manager, event.id)
+    sent = await transfers.dispatch(day.clerk, NewTransfer(day.depot.id, site.id, day.codes, seals=["RS-S-0099"]))
+    at_site = await factory.actor(Role.DEPOT_CLERK, depots=[site])
+    with pytest.raises(Conflict, match="in transit"):
+        await destructions.verify(at_site, event.id, Verification(day.codes))
+    await transfers.receive(at_site, sent.transfer.id, day.codes)
+    assert await destructions.verify(at_site, event.id, Verification(day.codes)) == day.codes

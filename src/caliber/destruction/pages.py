@@ -267,6 +267,23 @@ class DestructionPages(Controller):
         """Issue the certificate."""
         return await scene.act(lambda: scene.destructions.certify(scene.actor, scene.event_id), done="certified")
 
+    @get("/{event_id:uuid}/transfer", guards=[staff])
+    async def transfer_form(self, scene: NamedDependency[Scene]) -> Template:
+        """The transfer form filled in: the manifest's records, from the organising depot to the site depot, to seal and send."""
+        view = await scene.destructions.get(scene.actor, scene.event_id)
+        if view.event.site_depot_id is None:
+            raise InvalidInput("the site is not a depot: records travel there outside Caliber's transfers")
+        listed = [line.code for line in await scene.destructions.lines(scene.actor, scene.event_id, status=LineStatus.LISTED, limit=30_000)]
+        values = {
+            "from_depot_id": str(view.event.depot_id),
+            "to_depot_id": str(view.event.site_depot_id),
+            "codes": "\n".join(listed),
+            "notes": f"to destruction {view.event.code} at {view.event.site_name}",
+        }
+        mine = [d for d in await scene.inventory.depots(scene.actor) if d.active]
+        every = [d for d in await scene.inventory.all_depots() if d.active]
+        return page(scene.request, "inventory/transfer_form.html", mine=mine, every=every, values=values, error=None)
+
     @get("/{event_id:uuid}/manifest.csv")
     async def manifest_csv(
         self, event_id: FromPath[UUID], actor: NamedDependency[Actor], destructions: NamedDependency[DestructionService]
