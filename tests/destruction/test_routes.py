@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 
 import httpx
 import pypdfium2
 import pytest
 import zxingcpp
+from PIL import Image
 
 from caliber.accounts.models import Role
 from caliber.ledger import merkle
@@ -116,4 +118,9 @@ async def test_nothing_to_verify_publicly_before_certification(client: httpx.Asy
     body["authority_date"] = "2030-05-01"
     event = (await client.post("/api/destructions", json=body, headers=clerk)).json()
     assert (await client.get(f"/certificates/{event['code']}")).status_code == 404
+    label = await client.get(f"/labels/{event['code']}.png", headers=clerk)  # for the event's crates
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(label.content)))
+    assert decoded.text.endswith(f"/s/{event['code']}")
+    opened = await client.get(f"/s/{event['code']}", headers=clerk)
+    assert opened.headers["location"] == f"/destructions/{event['id']}"
     assert (await client.get("/certificates/not-a-code")).status_code == 404

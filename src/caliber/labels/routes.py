@@ -15,12 +15,11 @@ from litestar.response import Template
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
-from caliber.config import Settings
 from caliber.errors import CORRECTABLE, InvalidInput, NotFound
 from caliber.inventory.item_api import item_filters
 from caliber.inventory.items import DEPOT_STAFF, ItemService
-from caliber.labels.codes import CodeError, read_code
-from caliber.labels.printing import MAX_JOB, LabelPrinting, content_of
+from caliber.labels.codes import CodeError, is_valid, read_code
+from caliber.labels.printing import MAX_JOB, LabelPrinting
 from caliber.labels.render import LabelError, png, svg
 from caliber.labels.sheets import layouts
 from caliber.labels.zpl import ZplLabel, zpl
@@ -44,8 +43,7 @@ class LabelFiles(Controller):
         *,
         filename: FromPath[str],
         actor: NamedDependency[Actor],
-        items: NamedDependency[ItemService],
-        settings: NamedDependency[Settings],
+        printing: NamedDependency[LabelPrinting],
         size: FromQuery[str] = "2x1",
         dpi: FromQuery[int] = 203,
     ) -> Response[bytes]:
@@ -54,8 +52,9 @@ class LabelFiles(Controller):
         code, _, extension = filename.partition(".")
         if extension not in ("svg", "png", "zpl"):
             raise NotFound("labels are CODE.svg, CODE.png or CODE.zpl")
-        ((kind, record, depot),) = await items.labelled(actor, [code])
-        content = content_of(kind, record, depot.code, settings.base_url)
+        if not is_valid(code):
+            raise NotFound(f"{code!r} is not a label code")
+        (content,) = await printing.contents(actor, [code])
         if extension == "svg":
             return Response(svg(content).encode(), media_type="image/svg+xml")
         if extension == "zpl":
