@@ -12,6 +12,7 @@ from caliber.inventory import stockchecks as inventory_stockchecks
 from caliber.inventory import transfers as inventory_transfers
 from caliber.labels import printing as labels_printing
 from caliber.ledger import witness as ledger_witness
+from caliber.reports import projection as reports_projection
 
 __all__ = [
     "accounts_service",
@@ -22,4 +23,5 @@ __all__ = [
     "inventory_transfers",
     "labels_printing",
     "ledger_witness",
+    "reports_projection",
 ]

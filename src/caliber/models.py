@@ -7,6 +7,7 @@ from caliber.destruction import models as destruction_models
 from caliber.inventory import models as inventory_models
 from caliber.labels import models as labels_models
 from caliber.ledger import models as ledger_models
+from caliber.reports import models as reports_models
 
 metadata = orm_registry.metadata
 
@@ -29,4 +30,5 @@ __all__ = [
     "labels_models",
     "ledger_models",
     "metadata",
+    "reports_models",
 ]

@@ -16,7 +16,7 @@ weapon's own custody chain shows its destruction):
 - ``destruction.attested``: id, stage, manifest_sha256, user_id, name, role, statement
 - ``destruction.photo_added``: id, sha256, stage, content_type, size
 - ``destruction.returned``: id, codes, reason (not destroyed on the day: back to storage)
-- ``destruction.destroyed``: id, codes
+- ``destruction.destroyed``: id, codes, methods
 - ``destruction.completed``: id, methods_used, started_at, ended_at, destroyed, returned
 - ``destruction.residue_checked``: id, codes, notes
 - ``destruction.certified``: id, codes, certificate_sha256
@@ -381,7 +381,11 @@ class DestructionService:
                 [([event.code, *c], {"id": str(event.id), "codes": c, "reason": reason}) for c in _chunks(returned)],
             )
             await tx.record_many(
-                "destruction.destroyed", [([event.code, *c], {"id": str(event.id), "codes": c}) for c in _chunks(destroyed)]
+                "destruction.destroyed",
+                [
+                    ([event.code, *c], {"id": str(event.id), "codes": c, "methods": [m.value for m in completion.methods_used]})
+                    for c in _chunks(destroyed)
+                ],
             )
             data = {
                 "id": str(event.id),

@@ -22,7 +22,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
-from caliber.inventory.models import Depot, Jurisdiction, Location
+from caliber.inventory.models import Depot, Jurisdiction, Location, Transfer
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
 from caliber.labels import service as labels
 from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
@@ -105,6 +105,22 @@ class InventoryService:
         if missing:
             raise InvalidInput(f"unknown depot code(s): {', '.join(missing)}", field="depots")
         return found
+
+    @staticmethod
+    async def jurisdictions_of(session: AsyncSession, depot_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """``depot id -> jurisdiction code`` (for projections of other domains)."""
+        wanted = list(set(depot_ids))
+        if not wanted:
+            return {}
+        return dict((await session.execute(select(Depot.id, Depot.jurisdiction_code).where(Depot.id.in_(wanted)))).all())  # type: ignore[arg-type]
+
+    @staticmethod
+    async def transfer_destination(session: AsyncSession, transfer_id: UUID) -> UUID:
+        """The depot a transfer goes to."""
+        transfer = await session.get(Transfer, transfer_id)
+        if transfer is None:
+            raise LookupError(f"transfer {transfer_id} was never dispatched")
+        return transfer.to_depot_id
 
     @staticmethod
     async def depot_codes(session: AsyncSession, depot_ids: Iterable[UUID]) -> dict[UUID, str]:

@@ -52,6 +52,8 @@ CUSTODY_TABLES = [
     "destruction_party",
     "destruction_attestation",
     "destruction_photo",
+    "report_record",
+    "report_hold",
 ]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 

@@ -34,7 +34,18 @@ from caliber.ledger import canonical, merkle
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
 from caliber.ledger.signer import LogSigner
 
-__all__ = ["EVENT_VERSION", "CustodyTransaction", "Entry", "Ledger", "StoreCorrupt", "applier", "appliers", "apply_changes", "changes_of"]
+__all__ = [
+    "EVENT_VERSION",
+    "CustodyTransaction",
+    "Entry",
+    "Ledger",
+    "StoreCorrupt",
+    "applier",
+    "appliers",
+    "apply_changes",
+    "changes_of",
+    "projection",
+]
 
 EVENT_VERSION = 1
 HEAD_ID = 1
@@ -48,6 +59,15 @@ Applier = Callable[[AsyncSession, Any], Awaitable[None]]
 """Applies one event (a dict), or with ``batch=True`` a list of events of its type, to the state tables."""
 BatchApplier = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
 _appliers: dict[str, BatchApplier] = {}
+_projections: dict[str, list[BatchApplier]] = {}
+
+
+def _each(function: Applier) -> BatchApplier:
+    async def each(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            await function(session, event)
+
+    return each
 
 
 def applier(event_type: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
@@ -60,23 +80,45 @@ def applier(event_type: str, *, batch: bool = False) -> Callable[[Applier], Appl
     def register(function: Applier) -> Applier:
         if event_type in _appliers:
             raise ValueError(f"two appliers for {event_type}")
-        if batch:
-            _appliers[event_type] = function
-        else:
-
-            async def each(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-                for event in events:
-                    await function(session, event)
-
-            _appliers[event_type] = each
+        _appliers[event_type] = function if batch else _each(function)
         return function
 
     return register
 
 
+def projection(event_type: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
+    """Register a view that another domain keeps of ``event_type`` events (reports, for one).
+
+    It runs after the event's own applier, in the same transaction, and again
+    on replay, so the view is always the ledger's. Same calling forms as :func:`applier`.
+    """
+
+    def register(function: Applier) -> Applier:
+        _projections.setdefault(event_type, []).append(function if batch else _each(function))
+        return function
+
+    return register
+
+
+def _handler(event_type: str) -> BatchApplier | None:
+    primary = _appliers.get(event_type)
+    views = _projections.get(event_type, [])
+    if primary is None or not views:
+        return primary
+
+    async def with_views(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+        await primary(session, events)
+        for view in views:
+            await view(session, events)
+
+    return with_views
+
+
 def appliers() -> dict[str, BatchApplier]:
-    """Every registered applier, by event type, each taking a list of events of its type."""
-    return dict(_appliers)
+    """Every registered applier (with the projections of its type after it), by event type, each taking a list of events."""
+    if stray := sorted(set(_projections) - set(_appliers)):
+        raise LookupError(f"projections of event types no domain applies: {', '.join(stray)}")
+    return {event_type: handler for event_type in _appliers if (handler := _handler(event_type)) is not None}
 
 
 def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -130,6 +172,8 @@ class CustodyTransaction:
 
     session: AsyncSession
     actor: dict[str, Any]
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    """When events happen: the wall clock (tests move a clock of their own)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
@@ -139,10 +183,10 @@ class CustodyTransaction:
 
     async def record_many(self, event_type: str, events: Iterable[tuple[Iterable[str], dict[str, Any]]]) -> list[dict[str, Any]]:
         """Apply many custody events of one type, each ``(subjects, data)``, in one go; they join the log in order."""
-        handler = _appliers.get(event_type)
+        handler = _handler(event_type)
         if handler is None:
             raise LookupError(f"no applier registered for {event_type}")
-        time = rfc3339(dt.datetime.now(dt.UTC))
+        time = rfc3339(self.clock())
         recorded = [
             {"time": time, "actor": self.actor, "type": event_type, "subjects": sorted(set(subjects)), "data": data}
             for subjects, data in events
@@ -157,15 +201,19 @@ class Ledger:
     """The custody log of one origin, over one database."""
 
     def __init__(self, db: Database, origin: str) -> None:
+        import caliber.domains  # noqa: F401 (every applier and projection registered before anything is written)
+
         self.db = db
         self.origin = origin
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        """When events happen (the wall clock; tests set their own)."""
 
     @asynccontextmanager
     async def write(self, actor: Any) -> AsyncIterator[CustodyTransaction]:
         """A write transaction holding the log's lock; recorded events are appended and committed at the end."""
         async with self.db.write() as session:
             head = await _lock_head(session, for_update=not self.db.is_sqlite)
-            tx = CustodyTransaction(session, actor_json(actor))
+            tx = CustodyTransaction(session, actor_json(actor), self.clock)
             yield tx
             if tx.pending:
                 tx.entries = await _append(session, self.origin, head, tx.pending)

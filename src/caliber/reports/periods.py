@@ -1,0 +1,50 @@
+"""Report periods: half-years and calendar years in the deployment's local time zone, as UTC instants.
+
+The Roadmap's narrative reports cover 1 January to 30 June and 1 July to
+31 December; its KPI reports the calendar year. A period is the half-open
+interval ``[start, end)`` of local midnights, so an event at 23:59:59 UTC on
+30 June counts in the second half-year in Belgrade (01:59:59 on 1 July).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from caliber.errors import InvalidInput
+
+__all__ = ["Period", "parse_period"]
+
+_FORM = re.compile(r"^(?P<year>\d{4})(?:-H(?P<half>[12]))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: ``key`` is ``2026`` (a year) or ``2026-H1`` / ``2026-H2`` (a half-year)."""
+
+    key: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def label(self) -> str:
+        """As reports print it."""
+        year, _, half = self.key.partition("-")
+        return {"H1": f"1 January – 30 June {year}", "H2": f"1 July – 31 December {year}"}.get(half, f"1 January – 31 December {year}")
+
+
+def parse_period(key: str, zone: ZoneInfo) -> Period:
+    """``2026``, ``2026-H1`` or ``2026-H2`` in ``zone``, or :class:`InvalidInput` saying how to write one."""
+    found = _FORM.match(key.strip().upper())
+    if found is None or not 2000 <= int(found["year"]) <= 2100:
+        raise InvalidInput(f"a period is a year (2026) or a half-year (2026-H1, 2026-H2); got {key!r}", field="period")
+    year, half = int(found["year"]), found["half"]
+    first, last = {None: (1, 13), "1": (1, 7), "2": (7, 13)}[half]
+
+    def local_midnight(month: int) -> dt.datetime:
+        moment = dt.datetime(year + 1, 1, 1) if month == 13 else dt.datetime(year, month, 1)
+        return moment.replace(tzinfo=zone).astimezone(dt.UTC)
+
+    return Period(f"{year}-H{half}" if half else str(year), local_midnight(first), local_midnight(last))

@@ -1,0 +1,163 @@
+"""The reports' projection of the ledger: each event that matters to a Roadmap measure updates ``report_record``.
+
+Registered as projections (they run after the domain's own applier, in the
+same transaction, and again on replay), so the figures are always those of
+the ledger:
+
+- ``item.registered`` / ``lot.registered``: a new row (jurisdiction from the depot)
+- ``lot.split``: the new lot (same facts), pieces and masses moved from the parent
+- ``item.status_changed`` / ``lot.status_changed``: first declaration of
+  surplus; leaving the surplus other than by destruction; evidence holds
+- ``transfer.received``: the depot (and jurisdiction) of what arrived
+- ``destruction.destroyed``: when, and by which methods
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.db import insert_many
+from caliber.inventory.items import event_time
+from caliber.inventory.lifecycle import Action, Status
+from caliber.inventory.records import grams
+from caliber.inventory.service import InventoryService
+from caliber.ledger.store import projection
+from caliber.reports.models import ReportHold, ReportRecord
+
+__all__ = ["LEAVES_SURPLUS"]
+
+LEAVES_SURPLUS = frozenset({Action.RETAIN, Action.RETURN_TO_OWNER, Action.TRANSFER_OUT, Action.DEACTIVATE, Action.VOID})
+"""Actions that take a declared record out of the surplus stock other than destruction."""
+CHUNK = 500
+
+
+async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UUID, str]:
+    return await InventoryService.jurisdictions_of(session, depot_ids)
+
+
+async def _registered(session: AsyncSession, events: list[dict[str, Any]], kind_of: Any) -> None:
+    where = await _jurisdictions(session, {UUID(e["data"]["depot_id"]) for e in events})
+    rows = []
+    holds = []
+    for event in events:
+        data = event["data"]
+        moment = event_time(event)
+        depot_id = UUID(data["depot_id"])
+        kind, category, pieces, net, gross = kind_of(data)
+        rows.append(
+            {
+                "code": data["code"],
+                "kind": kind,
+                "category": category,
+                "intake_source": data["intake_source"],
+                "depot_id": depot_id,
+                "jurisdiction": where[depot_id],
+                "registered_at": moment,
+                "pieces": pieces,
+                "net_g": net,
+                "gross_g": gross,
+            }
+        )
+        if data["status"] == Status.EVIDENCE_HOLD.value:
+            holds.append({"code": data["code"], "held_at": moment})
+    await insert_many(session, ReportRecord.__table__, rows)
+    await insert_many(session, ReportHold.__table__, holds)
+
+
+def _item_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
+    return data["kind"], data["component_type"] or data["un_type"], 1, 0, 0
+
+
+def _lot_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
+    return "lot", "ammunition", data["quantity"], grams(data["net_explosive_mass_kg"]), grams(data["gross_mass_kg"])
+
+
+@projection("item.registered", batch=True)
+async def _items_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _registered(session, events, _item_facts)
+
+
+@projection("lot.registered", batch=True)
+async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _registered(session, events, _lot_facts)
+
+
+@projection("lot.split")
+async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
+    data = event["data"]
+    parent = await session.get(ReportRecord, data["code"])
+    if parent is None:  # pragma: no cover (every lot was registered first)
+        raise LookupError(f"lot {data['code']} is not in the report projection")
+    net, gross = grams(data["net_explosive_mass_kg"]), grams(data["gross_mass_kg"])
+    parent.pieces -= data["quantity"]
+    parent.net_g -= net
+    parent.gross_g -= gross
+    copied = {c.key: getattr(parent, c.key) for c in ReportRecord.__table__.columns}
+    session.add(ReportRecord(**{**copied, "code": data["new_code"], "pieces": data["quantity"], "net_g": net, "gross_g": gross}))
+    held = await session.scalar(select(ReportHold).where(ReportHold.code == data["code"], ReportHold.released_at.is_(None)))
+    if held is not None:
+        session.add(ReportHold(code=data["new_code"], held_at=held.held_at))
+    await session.flush()
+
+
+async def _statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        data = event["data"]
+        moment = event_time(event)
+        action = Action(data["action"])
+        code = data["code"]
+        if action is Action.DECLARE_SURPLUS:
+            await session.execute(
+                update(ReportRecord).where(ReportRecord.code == code, ReportRecord.declared_at.is_(None)).values(declared_at=moment)
+            )
+        elif action in LEAVES_SURPLUS:
+            await session.execute(
+                update(ReportRecord)
+                .where(ReportRecord.code == code, ReportRecord.declared_at.is_not(None), ReportRecord.left_surplus_at.is_(None))
+                .values(left_surplus_at=moment)
+            )
+        if data["to"] == Status.EVIDENCE_HOLD.value:
+            session.add(ReportHold(code=code, held_at=moment))
+        elif data["from"] == Status.EVIDENCE_HOLD.value:
+            await session.execute(
+                update(ReportHold).where(ReportHold.code == code, ReportHold.released_at.is_(None)).values(released_at=moment)
+            )
+    await session.flush()
+
+
+@projection("item.status_changed", batch=True)
+async def _item_statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _statuses(session, events)
+
+
+@projection("lot.status_changed", batch=True)
+async def _lot_statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    await _statuses(session, events)
+
+
+@projection("transfer.received")
+async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
+    codes = event["data"]["received"]
+    if not codes:
+        return
+    to_depot = await InventoryService.transfer_destination(session, UUID(event["data"]["id"]))
+    jurisdiction = (await _jurisdictions(session, {to_depot}))[to_depot]
+    for start in range(0, len(codes), CHUNK):
+        chunk = codes[start : start + CHUNK]
+        await session.execute(update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(depot_id=to_depot, jurisdiction=jurisdiction))
+
+
+@projection("destruction.destroyed", batch=True)
+async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        codes = event["data"]["codes"]
+        methods = ",".join(event["data"]["methods"])
+        for start in range(0, len(codes), CHUNK):
+            chunk = codes[start : start + CHUNK]
+            await session.execute(
+                update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(destroyed_at=event_time(event), methods=methods)
+            )

@@ -1,0 +1,170 @@
+"""Roadmap measures for a period, by jurisdiction, computed from the report projection (never typed in).
+
+Definitions (weapons are records of kind ``weapon``; a period is ``[start, end)``):
+
+- declared: weapons first declared surplus in the period
+- destroyed: weapons destroyed in the period, by UN type and by method
+- surplus stock at an instant T: weapons declared before T, not destroyed and
+  not taken out of the surplus (retained, returned, transferred out,
+  deactivated, voided) before T; at the start and at the end of the period
+- taken in: weapons registered in the period from seizure, finds and voluntary
+  surrender, by source; of them, those destroyed before the end, and those on
+  evidence hold at the end
+- ammunition destroyed: pieces, net explosive and gross mass of lots destroyed
+- days from intake, and from declaration, to destruction of the weapons destroyed
+  in the period: median and 90th percentile (nearest rank)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.db import Database
+from caliber.inventory.lifecycle import IntakeSource
+from caliber.reports.models import ReportHold, ReportRecord
+from caliber.reports.periods import Period
+
+__all__ = ["JURISDICTIONS", "TAKEN_IN", "Figures", "ReportService", "nearest_rank"]
+
+JURISDICTIONS = ("AL", "BA", "XK", "ME", "MK", "RS")
+TAKEN_IN = (IntakeSource.SEIZED.value, IntakeSource.FOUND.value, IntakeSource.SURRENDERED.value)
+
+
+@dataclass
+class Figures:
+    """Every measure of one jurisdiction for one period."""
+
+    declared: int = 0
+    destroyed: int = 0
+    surplus_start: int = 0
+    surplus_end: int = 0
+    taken_in: dict[str, int] = field(default_factory=dict)
+    taken_in_destroyed: dict[str, int] = field(default_factory=dict)
+    taken_in_held: dict[str, int] = field(default_factory=dict)
+    destroyed_by_type: dict[str, int] = field(default_factory=dict)
+    destroyed_by_method: dict[str, int] = field(default_factory=dict)
+    ammunition_pieces: int = 0
+    ammunition_net_g: int = 0
+    ammunition_gross_g: int = 0
+    days_from_intake: tuple[float, float] | None = None
+    days_from_declaration: tuple[float, float] | None = None
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of ``values`` (sorted or not): the smallest value with ``share`` of them at or below it."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+class ReportService:
+    """Measures from the report projection."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
+        """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
+        wanted = [j for j in JURISDICTIONS if j in set(jurisdictions)]
+        out = {j: Figures() for j in wanted}
+        scope = [ReportRecord.jurisdiction.in_(wanted)]
+        if not actor.sees_all_depots:
+            scope.append(ReportRecord.depot_id.in_(list(actor.depot_ids)))
+        async with self.db.read() as session:
+            await _surplus(session, scope, period, out)
+            await _destroyed(session, scope, period, out)
+            await _taken_in(session, scope, period, out)
+            await _durations(session, scope, period, out)
+        return out
+
+
+def _weapons(scope: list[Any]) -> list[Any]:
+    return [*scope, ReportRecord.kind == "weapon"]
+
+
+def _during(column: Any, period: Period) -> Any:
+    return and_(column >= period.start, column < period.end)
+
+
+def _in_stock(at: dt.datetime) -> Any:
+    r = ReportRecord
+    return and_(
+        r.declared_at < at,
+        or_(r.destroyed_at.is_(None), r.destroyed_at >= at),
+        or_(r.left_surplus_at.is_(None), r.left_surplus_at >= at),
+    )
+
+
+async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> list[Any]:
+    query = select(ReportRecord.jurisdiction, *columns, func.count()).where(*where).group_by(ReportRecord.jurisdiction, *columns)
+    return list((await session.execute(query)).all())
+
+
+async def _surplus(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _during(ReportRecord.declared_at, period)]):
+        out[jurisdiction].declared = n
+    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _in_stock(period.start)]):
+        out[jurisdiction].surplus_start = n
+    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _in_stock(period.end)]):
+        out[jurisdiction].surplus_end = n
+
+
+async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    during = _during(ReportRecord.destroyed_at, period)
+    grouped = await _count_by(session, [*_weapons(scope), during], ReportRecord.category, ReportRecord.methods)
+    for jurisdiction, category, methods, n in grouped:
+        figures = out[jurisdiction]
+        figures.destroyed += n
+        figures.destroyed_by_type[category] = figures.destroyed_by_type.get(category, 0) + n
+        for method in methods.split(","):
+            figures.destroyed_by_method[method] = figures.destroyed_by_method.get(method, 0) + n
+    query = (
+        select(ReportRecord.jurisdiction, func.sum(ReportRecord.pieces), func.sum(ReportRecord.net_g), func.sum(ReportRecord.gross_g))
+        .where(*scope, ReportRecord.kind == "lot", during)
+        .group_by(ReportRecord.jurisdiction)
+    )
+    for jurisdiction, pieces, net, gross in (await session.execute(query)).all():
+        out[jurisdiction].ammunition_pieces, out[jurisdiction].ammunition_net_g, out[jurisdiction].ammunition_gross_g = (
+            int(pieces or 0),
+            int(net or 0),
+            int(gross or 0),
+        )
+
+
+async def _taken_in(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    base = [*_weapons(scope), _during(ReportRecord.registered_at, period), ReportRecord.intake_source.in_(TAKEN_IN)]
+    for jurisdiction, source, n in await _count_by(session, base, ReportRecord.intake_source):
+        out[jurisdiction].taken_in[source] = n
+    destroyed = [*base, ReportRecord.destroyed_at < period.end]
+    for jurisdiction, source, n in await _count_by(session, destroyed, ReportRecord.intake_source):
+        out[jurisdiction].taken_in_destroyed[source] = n
+    on_hold = exists().where(
+        ReportHold.code == ReportRecord.code,
+        ReportHold.held_at < period.end,
+        or_(ReportHold.released_at.is_(None), ReportHold.released_at >= period.end),
+    )
+    for jurisdiction, source, n in await _count_by(session, [*base, on_hold], ReportRecord.intake_source):
+        out[jurisdiction].taken_in_held[source] = n
+
+
+async def _durations(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    query = select(ReportRecord.jurisdiction, ReportRecord.registered_at, ReportRecord.declared_at, ReportRecord.destroyed_at).where(
+        *_weapons(scope), _during(ReportRecord.destroyed_at, period)
+    )
+    intake: dict[str, list[float]] = {}
+    declared: dict[str, list[float]] = {}
+    for jurisdiction, registered_at, declared_at, destroyed_at in (await session.execute(query)).all():
+        intake.setdefault(jurisdiction, []).append((destroyed_at - registered_at).total_seconds() / 86400)
+        if declared_at is not None:
+            declared.setdefault(jurisdiction, []).append((destroyed_at - declared_at).total_seconds() / 86400)
+    for jurisdiction, days in intake.items():
+        out[jurisdiction].days_from_intake = (nearest_rank(days, 0.5), nearest_rank(days, 0.9))
+    for jurisdiction, days in declared.items():
+        out[jurisdiction].days_from_declaration = (nearest_rank(days, 0.5), nearest_rank(days, 0.9))

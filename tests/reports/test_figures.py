@@ -1,0 +1,254 @@
+"""Every measure against a straightforward recomputation from the ledger's events, over random histories."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from caliber.accounts.models import Role
+from caliber.destruction.models import Method, Stage
+from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, Verification
+from caliber.destruction.service import DestructionService
+from caliber.errors import CaliberError
+from caliber.inventory.lifecycle import Action, IntakeSource
+from caliber.inventory.records import grams
+from caliber.inventory.schemas import StatusChange
+from caliber.ledger import store
+from caliber.ledger.store import Ledger
+from caliber.reports.periods import Period, parse_period
+from caliber.reports.service import JURISDICTIONS, TAKEN_IN, Figures, ReportService, nearest_rank
+from tests.destruction.helpers import photo
+from tests.factories import OPERATOR, Factory
+
+pytestmark = pytest.mark.usefixtures("ledger_checked")
+BELGRADE = ZoneInfo("Europe/Belgrade")
+EDGE = dt.datetime(2026, 6, 30, 23, 59, 59, tzinfo=dt.UTC)
+"""01:59:59 on 1 July in Belgrade: the second half-year there."""
+LAST = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+"""The clock stays in the past: a destruction cannot end in the future."""
+
+
+@dataclass
+class Clock:
+    """A ledger clock the test moves by hand."""
+
+    now: dt.datetime = dt.datetime(2025, 11, 20, 9, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class Fold:
+    """One record as the events tell it, folded by hand."""
+
+    kind: str
+    category: str
+    source: str
+    jurisdiction: str
+    registered: dt.datetime
+    pieces: int = 1
+    net: int = 0
+    gross: int = 0
+    declared: dt.datetime | None = None
+    left: dt.datetime | None = None
+    destroyed: dt.datetime | None = None
+    methods: list[str] = field(default_factory=list)
+    holds: list[list[dt.datetime | None]] = field(default_factory=list)
+
+
+def fold(events: list[dict[str, Any]]) -> dict[str, Fold]:
+    """The records as the events say, with the simplest code that can say it."""
+    depots: dict[str, str] = {}
+    transfers: dict[str, str] = {}
+    records: dict[str, Fold] = {}
+    for event in events:
+        data, when = event["data"], dt.datetime.fromisoformat(event["time"])
+        kind = event["type"]
+        if kind == "depot.registered":
+            depots[data["id"]] = data["jurisdiction"]
+        elif kind in ("item.registered", "lot.registered"):
+            item = kind == "item.registered"
+            record = Fold(
+                data["kind"] if item else "lot",
+                (data["component_type"] or data["un_type"]) if item else "ammunition",
+                data["intake_source"],
+                depots[data["depot_id"]],
+                when,
+                1 if item else data["quantity"],
+                0 if item else grams(data["net_explosive_mass_kg"]),
+                0 if item else grams(data["gross_mass_kg"]),
+            )
+            if data["status"] == "evidence_hold":
+                record.holds.append([when, None])
+            records[data["code"]] = record
+        elif kind in ("item.status_changed", "lot.status_changed"):
+            record = records[data["code"]]
+            if data["action"] == "declare_surplus" and record.declared is None:
+                record.declared = when
+            if (
+                data["action"] in ("retain", "return_to_owner", "transfer_out", "deactivate", "void")
+                and record.declared
+                and not record.left
+            ):
+                record.left = when
+            if data["to"] == "evidence_hold":
+                record.holds.append([when, None])
+            elif data["from"] == "evidence_hold":
+                record.holds[-1][1] = when
+        elif kind == "transfer.dispatched":
+            transfers[data["id"]] = depots[data["to_depot_id"]]
+        elif kind == "transfer.received":
+            for code in data["received"]:
+                records[code].jurisdiction = transfers[data["id"]]
+        elif kind == "destruction.destroyed":
+            for code in data["codes"]:
+                records[code].destroyed, records[code].methods = when, data["methods"]
+    return records
+
+
+def expected(records: dict[str, Fold], period: Period) -> dict[str, Figures]:
+    """Every measure, recomputed from the folded records."""
+    out = {j: Figures() for j in JURISDICTIONS}
+    a, b = period.start, period.end
+
+    def in_stock(r: Fold, at: dt.datetime) -> bool:
+        return r.declared is not None and r.declared < at and not (r.destroyed and r.destroyed < at) and not (r.left and r.left < at)
+
+    for r in records.values():
+        f = out[r.jurisdiction]
+        if r.kind == "lot":
+            if r.destroyed and a <= r.destroyed < b:
+                f.ammunition_pieces += r.pieces
+                f.ammunition_net_g += r.net
+                f.ammunition_gross_g += r.gross
+            continue
+        if r.kind != "weapon":
+            continue
+        f.declared += bool(r.declared and a <= r.declared < b)
+        f.surplus_start += in_stock(r, a)
+        f.surplus_end += in_stock(r, b)
+        if r.destroyed and a <= r.destroyed < b:
+            f.destroyed += 1
+            f.destroyed_by_type[r.category] = f.destroyed_by_type.get(r.category, 0) + 1
+            for m in r.methods:
+                f.destroyed_by_method[m] = f.destroyed_by_method.get(m, 0) + 1
+        if r.source in TAKEN_IN and a <= r.registered < b:
+            f.taken_in[r.source] = f.taken_in.get(r.source, 0) + 1
+            if r.destroyed and r.destroyed < b:
+                f.taken_in_destroyed[r.source] = f.taken_in_destroyed.get(r.source, 0) + 1
+            if any(start < b and (end is None or end >= b) for start, end in r.holds):
+                f.taken_in_held[r.source] = f.taken_in_held.get(r.source, 0) + 1
+    for j, f in out.items():
+        gone = [r for r in records.values() if r.kind == "weapon" and r.jurisdiction == j and r.destroyed and a <= r.destroyed < b]
+        if gone:
+            f.days_from_intake = tuple(
+                nearest_rank([(r.destroyed - r.registered).total_seconds() / 86400 for r in gone], s) for s in (0.5, 0.9)
+            )  # type: ignore[assignment,operator]
+            declared = [(r.destroyed - r.declared).total_seconds() / 86400 for r in gone if r.declared]  # type: ignore[operator]
+            f.days_from_declaration = (nearest_rank(declared, 0.5), nearest_rank(declared, 0.9)) if declared else None
+    return out
+
+
+step = st.sampled_from(["take_in", "declare", "approve", "hold", "release", "retain", "destroy", "wait", "edge"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=4, max_size=30), seed=st.integers(0, 10_000))
+async def test_every_measure_matches_a_recomputation_from_the_ledger(
+    factory: Factory, ledger: Ledger, destructions: DestructionService, steps: list[str], seed: int
+) -> None:
+    chooser = random.Random(seed)
+    clock = Clock()
+    ledger.clock = clock
+    depots = [await factory.depot(jurisdiction=j) for j in chooser.sample(JURISDICTIONS, 2)]
+    witnesses = [await factory.actor(Role.WITNESS) for _ in range(2)]
+    codes: list[tuple[str, str]] = []  # (code, depot index)
+    for name in steps:
+        if name == "wait":
+            clock.now = min(clock.now + dt.timedelta(days=chooser.randint(1, 120), hours=chooser.randint(0, 23)), LAST)
+        elif name == "edge":
+            clock.now = max(clock.now, EDGE)
+        elif name == "take_in" or not codes:
+            depot = chooser.randrange(2)
+            source = chooser.choice([IntakeSource.SURPLUS, IntakeSource.SEIZED, IntakeSource.FOUND, IntakeSource.SURRENDERED])
+            extra = {"intake_source": source, "case_reference": "K-1/26" if source is IntakeSource.SEIZED else ""}
+            made = await (factory.lot(depots[depot], **extra) if chooser.random() < 0.2 else factory.item(depots[depot], **extra))
+            codes.append((made.code, depot))
+        else:
+            await _act(factory, destructions, depots, witnesses, name, chooser.choice(codes)[0], clock)
+        clock.now += dt.timedelta(minutes=chooser.randint(1, 600))
+    async with ledger.db.read() as session:
+        events = [entry.event for entry in await store.read_entries(session, 0, await ledger.size())]
+    records = fold(events)
+    event(f"{sum(1 for r in records.values() if r.destroyed)} destroyed, {sum(1 for r in records.values() if r.holds)} held")
+    for key in ("2025", "2026-H1", "2026-H2", "2026"):
+        period = parse_period(key, BELGRADE)
+        got = await ReportService(ledger.db).figures(OPERATOR, period)
+        assert got == expected(records, period), key
+
+
+async def _act(
+    factory: Factory, destructions: DestructionService, depots: list[Any], witnesses: list[Any], name: str, code: str, clock: Clock
+) -> None:
+    """One lifecycle step on one record where the rules allow it (a refused step is skipped: the rules are tested elsewhere)."""
+    kind = "lot" if code.startswith("3") else "item"
+    actions = {
+        "declare": [Action.DECLARE_SURPLUS],
+        "approve": [Action.DECLARE_SURPLUS, Action.APPROVE_DESTRUCTION],
+        "hold": [Action.PLACE_HOLD],
+        "release": [Action.RELEASE_HOLD],
+        "retain": [Action.RETAIN],
+    }
+    for action in actions.get(name, [Action.DECLARE_SURPLUS, Action.APPROVE_DESTRUCTION]):
+        with contextlib.suppress(CaliberError):  # not allowed from where it stands: skipped
+            await factory.items.change_status(OPERATOR, kind, code, StatusChange(action, "step", court_order="K-9/26"))  # type: ignore[arg-type]
+    if name == "destroy":
+        await _destroy(destructions, depots, witnesses, code, clock)
+
+
+async def _destroy(destructions: DestructionService, depots: list[Any], witnesses: list[Any], code: str, clock: Clock) -> None:
+    for depot in depots:
+        event = await destructions.plan(
+            OPERATOR, NewDestruction(depot.id, "Foundry", LAST.date(), [Method.SMELTING], "1/26", LAST.date(), "MoI")
+        )
+        try:
+            await destructions.change_manifest(OPERATOR, event.id, ManifestChange(add=[code]))
+            break
+        except CaliberError:  # in the other depot, or not approved for destruction (on hold, retained, destroyed)
+            continue
+    else:
+        return
+    await destructions.approve(OPERATOR, event.id)
+    await destructions.verify(witnesses[0], event.id, Verification([code]))
+    digest = await destructions.current_sha256(OPERATOR, event.id, Stage.BEFORE)
+    for witness in witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
+    for stage, colour in ((Stage.BEFORE, "red"), (Stage.AFTER, "blue")):
+        await destructions.add_photo(OPERATOR, event.id, stage, photo(colour), "image/png")
+    ended = clock.now
+    await destructions.complete(witnesses[0], event.id, Completion([Method.CUTTING_PLASMA], ended - dt.timedelta(hours=2), ended))
+
+
+async def test_a_declaration_at_the_end_of_june_utc_counts_in_the_second_half_year_in_belgrade(factory: Factory, ledger: Ledger) -> None:
+    clock = Clock(dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC))
+    ledger.clock = clock
+    depot = await factory.depot(jurisdiction="RS")
+    weapon = await factory.item(depot, intake_source=IntakeSource.SURPLUS)
+    clock.now = EDGE
+    await factory.items.change_status(OPERATOR, "item", weapon.code, StatusChange(Action.DECLARE_SURPLUS, "surplus to needs"))
+    reports = ReportService(ledger.db)
+    first = await reports.figures(OPERATOR, parse_period("2026-H1", BELGRADE), ["RS"])
+    second = await reports.figures(OPERATOR, parse_period("2026-H2", BELGRADE), ["RS"])
+    assert (first["RS"].declared, first["RS"].surplus_end) == (0, 0)
+    assert (second["RS"].declared, second["RS"].surplus_start, second["RS"].surplus_end) == (1, 0, 1)
+    in_utc = await reports.figures(OPERATOR, parse_period("2026-H1", ZoneInfo("UTC")), ["RS"])
+    assert in_utc["RS"].declared == 1
