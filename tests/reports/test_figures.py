@@ -70,9 +70,9 @@ def fold(events: list[dict[str, Any]]) -> dict[str, Fold]:
     depots: dict[str, str] = {}
     transfers: dict[str, str] = {}
     records: dict[str, Fold] = {}
-    for event in events:
-        data, when = event["data"], dt.datetime.fromisoformat(event["time"])
-        kind = event["type"]
+    for entry in events:
+        data, when = entry["data"], dt.datetime.fromisoformat(entry["time"])
+        kind = entry["type"]
         if kind == "depot.registered":
             depots[data["id"]] = data["jurisdiction"]
         elif kind in ("item.registered", "lot.registered"):
