@@ -374,6 +374,9 @@ CASES: list[Case] = [
     Case("GET", "/destructions/{event_id:uuid}/transfer", page(422, DEPOT_WORK)),
     Case("GET", "/destructions/{event_id:uuid}/certificate.pdf", page(404)),
     Case("GET", "/certificates/{code:str}", NOT_YET),
+    # reports
+    Case("GET", "/api/reports/figures?period=2026-H1", answers(200)),
+    Case("GET", "/reports?period=2026", page(200)),
     Case("GET", "/stockchecks", page(200)),
     Case("POST", "/stockchecks", page(409, DEPOT_WORK, post=True), {"depot_id": "{depot_id}"}, form=True),
     Case("GET", "/stockchecks/{check_id:uuid}", page(200)),

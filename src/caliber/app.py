@@ -48,6 +48,8 @@ from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
+from caliber.reports.routes import ReportApi, ReportPages
+from caliber.reports.service import ReportService
 from caliber.site import health, home, ready
 from caliber.web import exception_handlers
 
@@ -119,6 +121,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             DestructionPages,
             DestructionApi,
             CertificatePages,
+            ReportPages,
+            ReportApi,
             StockCheckPages,
             StockCheckApi,
             LabelFiles,
@@ -146,6 +150,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "imports": Provide(_state("imports"), sync_to_thread=False),
             "transfers": Provide(_state("transfers"), sync_to_thread=False),
             "destructions": Provide(_state("destructions"), sync_to_thread=False),
+            "reports": Provide(_state("reports"), sync_to_thread=False),
             "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
             "printing": Provide(_state("printing"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
@@ -169,6 +174,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
                 "destructions": destructions,
+                "reports": ReportService(db),
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
                 "printing": printing,
                 "witnesses": WitnessService(ledger),
@@ -186,6 +192,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "ImportJobs": ImportJobs,
             "TransferService": TransferService,
             "DestructionService": DestructionService,
+            "ReportService": ReportService,
             "StockCheckService": StockCheckService,
             "LabelPrinting": LabelPrinting,
         },
