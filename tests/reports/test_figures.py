@@ -21,6 +21,7 @@ from caliber.errors import CaliberError
 from caliber.inventory.lifecycle import Action, IntakeSource
 from caliber.inventory.records import grams
 from caliber.inventory.schemas import StatusChange
+from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService
 from caliber.ledger import store
 from caliber.ledger.store import Ledger
 from caliber.reports.periods import Period, parse_period
@@ -115,9 +116,9 @@ def fold(events: list[dict[str, Any]]) -> dict[str, Fold]:
     return records
 
 
-def expected(records: dict[str, Fold], period: Period) -> dict[str, Figures]:
-    """Every measure, recomputed from the folded records."""
-    out = {j: Figures() for j in JURISDICTIONS}
+def expected(records: dict[str, Fold], period: Period, depots: dict[str, int]) -> dict[str, Figures]:
+    """Every measure, recomputed from the folded records (and the depots each jurisdiction has: no counts here)."""
+    out = {j: Figures(depots=depots.get(j, 0)) for j in JURISDICTIONS}
     a, b = period.start, period.end
 
     def in_stock(r: Fold, at: dt.datetime) -> bool:
@@ -193,7 +194,11 @@ async def test_every_measure_matches_a_recomputation_from_the_ledger(
     for key in ("2025", "2026-H1", "2026-H2", "2026"):
         period = parse_period(key, BELGRADE)
         got = await ReportService(ledger.db).figures(OPERATOR, period)
-        assert got == expected(records, period), key
+        held = {}
+        for e in events:
+            if e["type"] == "depot.registered":
+                held[e["data"]["jurisdiction"]] = held.get(e["data"]["jurisdiction"], 0) + 1
+        assert got == expected(records, period, held), key
 
 
 async def _act(
@@ -252,3 +257,21 @@ async def test_a_declaration_at_the_end_of_june_utc_counts_in_the_second_half_ye
     assert (second["RS"].declared, second["RS"].surplus_start, second["RS"].surplus_end) == (1, 0, 1)
     in_utc = await reports.figures(OPERATOR, parse_period("2026-H1", ZoneInfo("UTC")), ["RS"])
     assert in_utc["RS"].declared == 1
+
+
+async def test_stockpile_security_counts_full_checks_discrepancies_and_what_is_missing(
+    factory: Factory, ledger: Ledger, stockchecks: StockCheckService
+) -> None:
+    depot, idle = await factory.depot(jurisdiction="ME"), await factory.depot(jurisdiction="ME")
+    here, lost = await factory.item(depot), await factory.item(depot)
+    counter = await factory.actor(Role.DEPOT_MANAGER, depots=[depot])
+    confirmer = await factory.actor(Role.DEPOT_MANAGER, depots=[depot])
+    check = await stockchecks.open(counter, NewStockCheck(depot.id))
+    await stockchecks.scan(counter, check.check.id, [Scan(here.code)])
+    await stockchecks.finish_counting(counter, check.check.id)
+    await stockchecks.close(confirmer, check.check.id)
+    year = parse_period(str(dt.datetime.now(dt.UTC).year), BELGRADE)
+    montenegro = (await ReportService(ledger.db).figures(OPERATOR, year, ["ME"]))["ME"]
+    assert (montenegro.depots, montenegro.depots_counted, montenegro.discrepancies, montenegro.missing_now) == (2, 1, 1, 1)
+    assert idle.code != depot.code
+    assert lost.code in {line.code for line in (await stockchecks.get(OPERATOR, check.check.id)).lines}

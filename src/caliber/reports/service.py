@@ -13,6 +13,9 @@ Definitions (weapons are records of kind ``weapon``; a period is ``[start, end)`
 - ammunition destroyed: pieces, net explosive and gross mass of lots destroyed
 - days from intake, and from declaration, to destruction of the weapons destroyed
   in the period: median and 90th percentile (nearest rank)
+- stockpile security (Goal 7): depots, those with a full stock check closed in
+  the twelve months before the end, discrepancies found by checks closed in the
+  period, and records missing now
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.db import Database
 from caliber.inventory.lifecycle import IntakeSource
+from caliber.inventory.stockchecks import security
 from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
 
@@ -56,6 +60,13 @@ class Figures:
     ammunition_gross_g: int = 0
     days_from_intake: tuple[float, float] | None = None
     days_from_declaration: tuple[float, float] | None = None
+    depots: int = 0
+    depots_counted: int = 0
+    """Depots with a full stock check closed in the twelve months before the period's end (Goal 7)."""
+    discrepancies: int = 0
+    """Missing, misplaced and unknown records and lot differences found by stock checks closed in the period."""
+    missing_now: int = 0
+    """Records reported missing and not found since, as of today."""
 
 
 def nearest_rank(values: list[float], share: float) -> float:
@@ -82,6 +93,11 @@ class ReportService:
             await _destroyed(session, scope, period, out)
             await _taken_in(session, scope, period, out)
             await _durations(session, scope, period, out)
+            found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
+        for jurisdiction, figures in found.items():
+            if jurisdiction in out:
+                out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
+                out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
         return out
 
 
