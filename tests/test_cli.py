@@ -118,6 +118,14 @@ def test_ledger_commands_verify_check_export_and_catch_tampering(data_env: dict[
     assert offline.returncode == 0, offline.stderr
 
     database = Path(data_env["CALIBER_DATA_DIR"]) / "caliber.db"
+    with sqlite3.connect(database) as connection:  # a database from before the reports: their projection is empty
+        connection.execute("DELETE FROM report_record")
+    assert "report_record" in caliber("ledger", "check", env=data_env).stdout
+    rebuilt = caliber("reports", "rebuild", env=data_env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "reports rebuilt from" in rebuilt.stdout
+    assert caliber("ledger", "check", env=data_env).returncode == 0
+
     with sqlite3.connect(database) as connection:
         connection.execute("UPDATE depot SET name = 'Renamed behind the ledger' WHERE code = 'RS-KRG-ARM'")
     checked = caliber("ledger", "check", env=data_env)

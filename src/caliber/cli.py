@@ -350,6 +350,30 @@ def ledger_check() -> None:
     click.echo("ledger check OK: replaying the ledger gives exactly the live tables")
 
 
+@main.group()
+def reports() -> None:
+    """The Roadmap reports' figures."""
+
+
+@reports.command("rebuild")
+def reports_rebuild() -> None:
+    """Rebuild the reports' projection from the whole ledger (a database from before the reports, or after a projection changed)."""
+    from caliber.ledger.store import Ledger
+    from caliber.reports.projection import rebuild
+
+    settings = load_or_exit()
+    prepare_database(settings)
+
+    async def work(db: Any) -> int:
+        log = Ledger(db, settings.log_origin)
+        progress, advance = _progress("projecting entries", await log.size())
+        with progress:
+            return await rebuild(log, advance)
+
+    entries = run_with_database(settings, work)
+    click.echo(f"reports rebuilt from {entries:,} ledger entries")
+
+
 @ledger.command("export")
 @click.argument("bundle", type=click.Path(dir_okay=False, writable=True))
 def ledger_export(bundle: str) -> None:

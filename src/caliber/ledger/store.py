@@ -45,6 +45,7 @@ __all__ = [
     "apply_changes",
     "changes_of",
     "projection",
+    "projections_of",
 ]
 
 EVENT_VERSION = 1
@@ -98,6 +99,11 @@ def projection(event_type: str, *, batch: bool = False) -> Callable[[Applier], A
         return function
 
     return register
+
+
+def projections_of(event_type: str) -> list[BatchApplier]:
+    """The projections registered for ``event_type`` (to rebuild a view from the whole ledger)."""
+    return list(_projections.get(event_type, []))
 
 
 def _handler(event_type: str) -> BatchApplier | None:

@@ -14,10 +14,12 @@ the ledger:
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import insert_many
@@ -25,14 +27,15 @@ from caliber.inventory.items import event_time
 from caliber.inventory.lifecycle import Action, Status
 from caliber.inventory.records import grams
 from caliber.inventory.service import InventoryService
-from caliber.ledger.store import projection
+from caliber.ledger.store import Ledger, projection, projections_of, read_entries
 from caliber.reports.models import ReportHold, ReportRecord
 
-__all__ = ["LEAVES_SURPLUS"]
+__all__ = ["LEAVES_SURPLUS", "rebuild"]
 
 LEAVES_SURPLUS = frozenset({Action.RETAIN, Action.RETURN_TO_OWNER, Action.TRANSFER_OUT, Action.DEACTIVATE, Action.VOID})
 """Actions that take a declared record out of the surplus stock other than destruction."""
 CHUNK = 500
+REBUILD_BATCH = 5000
 
 
 async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UUID, str]:
@@ -161,3 +164,25 @@ async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> Non
             await session.execute(
                 update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(destroyed_at=event_time(event), methods=methods)
             )
+
+
+async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None) -> int:
+    """Empty the report tables and run every projection over the whole ledger again; returns the entries read.
+
+    For a database that held records before the reports existed (``ledger
+    check`` then finds the report tables short), and after a change to a
+    projection. One transaction: the figures are never half rebuilt.
+    """
+    size = await ledger.size()
+    async with ledger.db.write() as session:
+        await session.execute(delete(ReportHold))
+        await session.execute(delete(ReportRecord))
+        for start in range(0, size, REBUILD_BATCH):
+            events = [entry.event for entry in await read_entries(session, start, min(start + REBUILD_BATCH, size))]
+            for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):
+                batch = list(run)
+                for view in projections_of(event_type):
+                    await view(session, batch)
+            if progress is not None:
+                progress(len(events))
+    return size
