@@ -370,11 +370,12 @@ class DestructionService:
             if {p.stage for p in view.photos} != {Stage.BEFORE.value, Stage.AFTER.value}:
                 raise Conflict("add photographs before and after destruction first")
             returned = list(dict.fromkeys(completion.returned))
-            if stray := [c for c in returned if c not in set(verified)]:
+            on_manifest, going_back = set(verified), set(returned)
+            if stray := [c for c in returned if c not in on_manifest]:
                 raise InvalidInput(f"{stray[0]} is not a verified record of this manifest", field="returned")
             if returned and len(squeeze(completion.reason)) < 3:
                 raise InvalidInput("say why records go back to storage", field="reason")
-            destroyed = [c for c in verified if c not in set(returned)]
+            destroyed = [c for c in verified if c not in going_back]
             reason = squeeze(completion.reason)
             await tx.record_many(
                 "destruction.returned",

@@ -83,7 +83,8 @@ class ReportService:
 
     async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
         """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
-        wanted = [j for j in JURISDICTIONS if j in set(jurisdictions)]
+        asked = set(jurisdictions)
+        wanted = [j for j in JURISDICTIONS if j in asked]
         out = {j: Figures() for j in wanted}
         scope = [ReportRecord.jurisdiction.in_(wanted)]
         if not actor.sees_all_depots:
