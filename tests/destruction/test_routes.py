@@ -56,7 +56,11 @@ async def test_a_destruction_through_the_api_ends_in_a_certificate_anyone_can_ch
     assert added.json() == {"added": day.codes, "removed": [], "refused": []}
     assert (await client.post(f"{url}/approve", headers=clerk)).status_code == 403
     assert (await client.post(f"{url}/approve", headers=manager)).json()["status"] == "approved"
+    waiting = (await client.get(f"/destructions/{event['id']}", headers=first)).text
+    assert "6 to go" in waiting
+    assert "Attest before destruction" not in waiting
     verified = (await client.post(f"{url}/verify", json={"codes": day.codes}, headers=first)).json()
+    assert "Attest before destruction" in (await client.get(f"/destructions/{event['id']}", headers=first)).text
     assert (verified["remaining"], verified["counts"]) == (0, {"verified": 6})
     for witness in (first, second):
         digest = (await client.get(f"{url}/attestation?stage=before", headers=witness)).json()["manifest_sha256"]

@@ -406,7 +406,7 @@ def _abilities(actor: Actor, view: Any, status: EventStatus) -> dict[str, bool]:
         "approve": actor.role in MANAGERS and status is EventStatus.PLANNED and view.on_manifest > 0,
         "verify": actor.role in SITE_STAFF and at_site,
         "withdraw": actor.role in MANAGERS and at_site,
-        "attest": witness and (at_site or status is EventStatus.COMPLETED),
+        "attest": witness and ((at_site and not view.remaining) or status is EventStatus.COMPLETED),
         "photos": actor.role in SITE_STAFF and (at_site or status is EventStatus.COMPLETED),
         "complete": actor.role in WITNESSES and status is EventStatus.IN_PROGRESS,
         "residue": witness and status is EventStatus.COMPLETED and not view.event.residue_verified_by,
