@@ -377,6 +377,22 @@ CASES: list[Case] = [
     # reports
     Case("GET", "/api/reports/figures?period=2026-H1", answers(200)),
     Case("GET", "/reports?period=2026", page(200)),
+    Case("GET", "/api/reports/kpis", answers(200)),
+    Case("GET", "/api/reports/targets", answers(200)),
+    Case(
+        "POST",
+        "/api/reports/targets",
+        answers(201, ADMIN),
+        {"jurisdiction": "RS", "kpi": "6.1", "year": 2026, "reason": "decision", "amount": "10"},
+    ),
+    Case("GET", "/reports/targets", page(200)),
+    Case(
+        "POST",
+        "/reports/targets",
+        page(302, ADMIN, post=True),
+        {"jurisdiction": "RS", "kpi": "6.1", "year": "2026", "reason": "decision", "amount": "10"},
+        form=True,
+    ),
     Case("GET", "/stockchecks", page(200)),
     Case("POST", "/stockchecks", page(409, DEPOT_WORK, post=True), {"depot_id": "{depot_id}"}, form=True),
     Case("GET", "/stockchecks/{check_id:uuid}", page(200)),

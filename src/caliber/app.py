@@ -48,8 +48,10 @@ from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
+from caliber.reports.kpis import load_roadmap
 from caliber.reports.routes import ReportApi, ReportPages
 from caliber.reports.service import ReportService
+from caliber.reports.targets import TargetService
 from caliber.site import health, home, ready
 from caliber.web import exception_handlers
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     items = ItemService(ledger, settings.data_dir / "photos")
     destructions = DestructionService(ledger, items, settings.data_dir / "photos")
     printing = LabelPrinting(ledger, items, destructions, settings.base_url)
+    reports = ReportService(db)
     imports = ImportJobs(items, settings.data_dir / "imports", imported=printing.prepare)
 
     @asynccontextmanager
@@ -151,6 +154,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "transfers": Provide(_state("transfers"), sync_to_thread=False),
             "destructions": Provide(_state("destructions"), sync_to_thread=False),
             "reports": Provide(_state("reports"), sync_to_thread=False),
+            "targets": Provide(_state("targets"), sync_to_thread=False),
             "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
             "printing": Provide(_state("printing"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
@@ -174,7 +178,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
                 "destructions": destructions,
-                "reports": ReportService(db),
+                "reports": reports,
+                "targets": TargetService(ledger, reports, load_roadmap(settings.data_dir), settings.zone),
                 "stockchecks": StockCheckService(ledger, settings.full_count_days),
                 "printing": printing,
                 "witnesses": WitnessService(ledger),
@@ -193,6 +198,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "TransferService": TransferService,
             "DestructionService": DestructionService,
             "ReportService": ReportService,
+            "TargetService": TargetService,
             "StockCheckService": StockCheckService,
             "LabelPrinting": LabelPrinting,
         },

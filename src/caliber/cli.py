@@ -93,8 +93,18 @@ def main() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve Caliber over HTTP with the granian ASGI server."""
     settings = load_or_exit()
+    _check_kpi_file(settings)
     prepare_database(settings)
     _serve(settings, host, port, workers)
+
+
+def _check_kpi_file(settings: Settings) -> None:
+    from caliber.reports.kpis import KpiFileError, load_roadmap
+
+    try:
+        load_roadmap(settings.data_dir)
+    except KpiFileError as exc:
+        raise click.ClickException(f"the KPI file cannot be used: {exc}") from None
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -372,6 +382,34 @@ def reports_rebuild() -> None:
 
     entries = run_with_database(settings, work)
     click.echo(f"reports rebuilt from {entries:,} ledger entries")
+
+
+@reports.command("kpis")
+@click.option("--init", is_flag=True, help="copy the shipped defaults into the data dir, to edit there")
+def reports_kpis(init: bool) -> None:
+    """The Roadmap goals and KPIs in force, and the file they come from."""
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from caliber.reports.kpis import KPI_FILE, KpiFileError, load_roadmap, shipped_kpi_file
+
+    settings = load_or_exit()
+    if init:
+        target = settings.data_dir / KPI_FILE
+        if target.exists():
+            raise click.ClickException(f"{target} exists already: edit it, or move it away first")
+        shutil.copyfile(shipped_kpi_file(), target)
+        click.echo(f"wrote {target}: edit it, then restart Caliber")
+    try:
+        roadmap = load_roadmap(settings.data_dir)
+    except KpiFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table("goal", "KPI", "name", "measure", "unit", "reported", "target", title=f"KPIs from {roadmap.source}")
+    for kpi in roadmap.kpis:
+        table.add_row(str(kpi.goal), kpi.key, kpi.name, kpi.measure, kpi.unit, kpi.period, kpi.target)
+    Console().print(table)
 
 
 @ledger.command("export")

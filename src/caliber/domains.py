@@ -13,6 +13,7 @@ from caliber.inventory import transfers as inventory_transfers
 from caliber.labels import printing as labels_printing
 from caliber.ledger import witness as ledger_witness
 from caliber.reports import projection as reports_projection
+from caliber.reports import targets as reports_targets
 
 __all__ = [
     "accounts_service",
@@ -24,4 +25,5 @@ __all__ = [
     "labels_printing",
     "ledger_witness",
     "reports_projection",
+    "reports_targets",
 ]

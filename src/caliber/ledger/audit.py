@@ -54,6 +54,7 @@ CUSTODY_TABLES = [
     "destruction_photo",
     "report_record",
     "report_hold",
+    "report_target",
 ]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-__all__ = ["bar_chart"]
+__all__ = ["bar_chart", "progress_bar"]
 
 WIDTH, BAR, GAP, LABEL = 560, 22, 8, 150
 COLOURS = ("#1f3b63", "#b5522b", "#5b7f2a", "#7a4e9b")
@@ -45,6 +45,23 @@ def bar_chart(title: str, rows: list[tuple[str, list[int]]], series: list[str]) 
             parts.append(f'<text x="{x + 16}" y="{y + 10}" font-size="11">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+STATE_COLOURS = {"met": "#5b7f2a", "on track": "#5b7f2a", "behind": "#b5522b", "missed": "#9b1c1c", "not started": "#888888"}
+
+
+def progress_bar(share: float, state: str, expected: float | None = None) -> str:
+    """A bar filled to ``share`` (0 to 1) in the colour of ``state``, with a tick where the pace says it should be by now."""
+    width = 160
+    filled = width * max(0.0, min(share, 1.0))
+    at = width * min(expected or 0.0, 1.0)
+    tick = "" if expected is None else f'<line x1="{at:.1f}" y1="0" x2="{at:.1f}" y2="14" stroke="#222" stroke-width="2"/>'
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 14" width="{width}" height="14" class="progress" aria-hidden="true">'
+        f'<rect width="{width}" height="14" fill="#e6e6e6"/>'
+        f'<rect width="{filled:.1f}" height="14" fill="{STATE_COLOURS.get(state, "#1f3b63")}"/>'
+        f"{tick}</svg>"
+    )
 
 
 def _description(rows: list[tuple[str, list[int]]], series: list[str]) -> str:

@@ -12,10 +12,10 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["ReportHold", "ReportRecord"]
+__all__ = ["ReportHold", "ReportRecord", "ReportTarget"]
 
 
 class ReportRecord(DefaultBase):
@@ -59,3 +59,29 @@ class ReportHold(DefaultBase):
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
     held_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), primary_key=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class ReportTarget(DefaultBase):
+    """A target as an admin set it; the latest setting of a (jurisdiction, KPI, year) is the one in force.
+
+    Every setting stays (each is a ``report.target_set`` event), so the history
+    of a target can be shown beside it.
+    """
+
+    __tablename__ = "report_target"
+    __table_args__ = (Index("ix_report_target_key", "jurisdiction", "kpi", "year"),)
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    """From the event (UUIDv7: later settings sort after earlier ones)."""
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    kpi: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    """The calendar year of an annual target; the year by whose end a clearance target is due."""
+    amount: Mapped[str] = mapped_column(String(24), default="")
+    """An annual target's number, as a decimal string (empty for a clearance target)."""
+    declared_before: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    """A clearance target's baseline: surplus declared before this day is to be gone."""
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

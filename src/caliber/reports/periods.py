@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from caliber.errors import InvalidInput
 
-__all__ = ["Period", "parse_period"]
+__all__ = ["Period", "local_midnight", "parse_period"]
 
 _FORM = re.compile(r"^(?P<year>\d{4})(?:-H(?P<half>[12]))?$")
 
@@ -43,8 +43,12 @@ def parse_period(key: str, zone: ZoneInfo) -> Period:
     year, half = int(found["year"]), found["half"]
     first, last = {None: (1, 13), "1": (1, 7), "2": (7, 13)}[half]
 
-    def local_midnight(month: int) -> dt.datetime:
-        moment = dt.datetime(year + 1, 1, 1) if month == 13 else dt.datetime(year, month, 1)
-        return moment.replace(tzinfo=zone).astimezone(dt.UTC)
+    def first_of(month: int) -> dt.datetime:
+        return local_midnight(dt.date(year + 1, 1, 1) if month == 13 else dt.date(year, month, 1), zone)
 
-    return Period(f"{year}-H{half}" if half else str(year), local_midnight(first), local_midnight(last))
+    return Period(f"{year}-H{half}" if half else str(year), first_of(first), first_of(last))
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The UTC instant at which ``day`` begins in ``zone``."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)

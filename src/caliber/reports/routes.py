@@ -6,18 +6,24 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar.params import FromQuery, JSONBody
+from litestar.response import Redirect, Template
 
 from caliber.accounts.actor import Actor
+from caliber.accounts.guards import requires
+from caliber.accounts.models import Role
 from caliber.config import Settings
+from caliber.errors import CORRECTABLE
 from caliber.inventory.service import InventoryService
-from caliber.reports.charts import bar_chart
+from caliber.reports.charts import bar_chart, progress_bar
 from caliber.reports.periods import parse_period
+from caliber.reports.schemas import TargetInput
 from caliber.reports.service import JURISDICTIONS, ReportService
-from caliber.web import page
+from caliber.reports.targets import Progress, TargetService
+from caliber.schemas import convert
+from caliber.web import form_data, page
 
 __all__ = ["ReportApi", "ReportPages"]
 
@@ -25,6 +31,30 @@ __all__ = ["ReportApi", "ReportPages"]
 def _default_period(today: dt.date) -> str:
     """The last half-year that has ended."""
     return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
+
+
+def _progress_json(found: Progress) -> dict[str, Any]:
+    target = found.target
+    return {
+        "jurisdiction": target.jurisdiction,
+        "kpi": target.kpi,
+        "name": found.kpi.name,
+        "unit": found.kpi.unit,
+        "kind": found.kpi.target,
+        "year": target.year,
+        "declared_before": target.declared_before,
+        "amount": found.amount,
+        "done": found.done,
+        "remaining": found.remaining,
+        "needed_per_month": found.needed_per_month,
+        "pace_per_month": found.pace_per_month,
+        "state": found.state,
+        "start": found.start,
+        "end": found.end,
+        "reason": target.reason,
+        "set_by": target.set_by,
+        "set_at": target.set_at,
+    }
 
 
 class ReportApi(Controller):
@@ -49,6 +79,28 @@ class ReportApi(Controller):
             "period": {"key": span.key, "label": span.label, "start": span.start, "end": span.end, "time_zone": settings.time_zone},
             "jurisdictions": {code: dataclasses.asdict(figures) for code, figures in found.items()},
         }
+
+    @get("/kpis")
+    async def kpis(self, targets: NamedDependency[TargetService]) -> dict[str, Any]:
+        """The Roadmap goals and the KPIs Caliber measures, from the deployment's KPI file."""
+        roadmap = targets.roadmap
+        return {
+            "goals": [dataclasses.asdict(goal) for goal in roadmap.goals],
+            "kpis": [{**dataclasses.asdict(kpi), "unit": kpi.unit} for kpi in roadmap.kpis],
+        }
+
+    @get("/targets")
+    async def targets(self, actor: NamedDependency[Actor], targets: NamedDependency[TargetService]) -> list[dict[str, Any]]:
+        """Progress of every target in force: done, remaining, the monthly rate needed, on track or behind."""
+        return [_progress_json(found) for found in await targets.progress(actor, targets.ledger.clock())]
+
+    @post("/targets", guards=[requires(Role.ADMIN)], status_code=201)
+    async def set_target(
+        self, actor: NamedDependency[Actor], targets: NamedDependency[TargetService], data: JSONBody[TargetInput]
+    ) -> dict[str, Any]:
+        """Set, replace or withdraw a target (admins)."""
+        target = await targets.set(actor, data)
+        return {"id": target.id, "jurisdiction": target.jurisdiction, "kpi": target.kpi, "year": target.year, "withdrawn": target.withdrawn}
 
 
 class ReportPages(Controller):
@@ -92,3 +144,61 @@ class ReportPages(Controller):
             charts=[destroyed, surplus],
             depot_scoped=not actor.sees_all_depots,
         )
+
+    @get("/targets")
+    async def targets_page(
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        targets: NamedDependency[TargetService],
+        inventory: NamedDependency[InventoryService],
+        done: FromQuery[str | None] = None,
+    ) -> Template:
+        """Progress against every target, the KPIs in force, and (for admins) the form that sets targets."""
+        return await _targets_page(request, actor, targets, inventory, notice="Target saved." if done else None)
+
+    @post("/targets", guards=[requires(Role.ADMIN)])
+    async def set_target(
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        targets: NamedDependency[TargetService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Response[Any]:
+        """Set a target from the form; the page again with what was wrong."""
+        values = await form_data(request)
+        wanted = {key: value for key, value in values.items() if value not in ("", None)}
+        wanted["withdrawn"] = values.get("withdrawn") == "on"
+        try:
+            await targets.set(actor, convert(wanted, TargetInput))
+        except CORRECTABLE as exc:
+            return await _targets_page(request, actor, targets, inventory, error=exc.message, values=values, status_code=exc.status_code)
+        return Redirect("/reports/targets?done=1")
+
+
+async def _targets_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    targets: TargetService,
+    inventory: InventoryService,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    names = {j.code: j for j in await inventory.jurisdictions()}
+    return page(
+        request,
+        "reports/targets.html",
+        status_code=status_code,
+        progress=[
+            (found, progress_bar(found.share, found.state, found.time_gone))
+            for found in await targets.progress(actor, targets.ledger.clock())
+        ],
+        history=await targets.history(),
+        roadmap=targets.roadmap,
+        names=names,
+        codes=JURISDICTIONS,
+        settable=[kpi for kpi in targets.roadmap.kpis if kpi.target != "none"],
+        this_year=dt.datetime.now(dt.UTC).year,
+        values=context.pop("values", {}),
+        **context,
+    )

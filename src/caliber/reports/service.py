@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
@@ -83,12 +83,9 @@ class ReportService:
 
     async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
         """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
-        asked = set(jurisdictions)
-        wanted = [j for j in JURISDICTIONS if j in asked]
+        wanted = _wanted(jurisdictions)
         out = {j: Figures() for j in wanted}
-        scope = [ReportRecord.jurisdiction.in_(wanted)]
-        if not actor.sees_all_depots:
-            scope.append(ReportRecord.depot_id.in_(list(actor.depot_ids)))
+        scope = _scope(actor, wanted)
         async with self.db.read() as session:
             await _surplus(session, scope, period, out)
             await _destroyed(session, scope, period, out)
@@ -100,6 +97,35 @@ class ReportService:
                 out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
                 out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
         return out
+
+    async def clearance(
+        self, actor: Actor, baseline: dt.datetime, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS
+    ) -> dict[str, tuple[int, int]]:
+        """By jurisdiction: declared surplus weapons in stock at ``baseline``, and how many of them are still in stock at ``now``."""
+        wanted = _wanted(jurisdictions)
+        still = and_(ReportRecord.declared_at < baseline, _in_stock(now))
+        query = (
+            select(ReportRecord.jurisdiction, func.count(case((_in_stock(baseline), 1))), func.count(case((still, 1))))
+            .where(*_weapons(_scope(actor, wanted)), ReportRecord.declared_at < baseline)
+            .group_by(ReportRecord.jurisdiction)
+        )
+        out = dict.fromkeys(wanted, (0, 0))
+        async with self.db.read() as session:
+            for jurisdiction, at_baseline, remaining in (await session.execute(query)).all():
+                out[jurisdiction] = (int(at_baseline), int(remaining))
+        return out
+
+
+def _wanted(jurisdictions: Iterable[str]) -> list[str]:
+    asked = set(jurisdictions)
+    return [j for j in JURISDICTIONS if j in asked]
+
+
+def _scope(actor: Actor, wanted: list[str]) -> list[Any]:
+    scope = [ReportRecord.jurisdiction.in_(wanted)]
+    if not actor.sees_all_depots:
+        scope.append(ReportRecord.depot_id.in_(list(actor.depot_ids)))
+    return scope
 
 
 def _weapons(scope: list[Any]) -> list[Any]:
