@@ -114,6 +114,7 @@ class Case:
     """Files sent as a multipart form (page uploads)."""
     scope: str = "depot"
     ids: dict[str, str] = field(default_factory=dict)
+    """Values for this case's own placeholders (they win over the run's)."""
 
 
 _n = itertools.count()
@@ -378,6 +379,12 @@ CASES: list[Case] = [
     Case("GET", "/api/reports/figures?period=2026-H1", answers(200)),
     Case("GET", "/reports?period=2026", page(200)),
     Case("GET", "/api/reports/kpis", answers(200)),
+    Case("GET", "/api/reports/records?period=2026&jurisdiction=RS&measure=destroyed", answers(200)),
+    Case("GET", "/reports/records?period=2026&jurisdiction=RS&measure=declared", page(200)),
+    Case("GET", "/reports/{key:str}", page(200), ids={"key": "2026-H1"}),
+    Case("GET", "/reports/{key:str}/pdf", page(200), ids={"key": "2026-H1"}),
+    Case("GET", "/reports/{key:str}/csv", page(200), ids={"key": "2026"}),
+    Case("GET", "/reports/{key:str}/csv/{table:str}", page(200), ids={"key": "2026", "table": "surplus"}),
     Case("GET", "/api/reports/targets", answers(200)),
     Case(
         "POST",
@@ -535,6 +542,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         step = case.path.split("?")[0].rsplit("/", 1)[-1]
         event = {"manifest": "planned", "approve": "prepared"}.get(step, "approved" if step in AT_THE_SITE else "planned")
         values["event_id"] = values[f"{prefix}{event}_event"]
+        values |= case.ids
         path = _PARAM.sub(lambda m, values=values: values[m.group(1)], case.path).format(**values)
         body = filled(case.body, values)
         if isinstance(body, dict) and "username" in body:

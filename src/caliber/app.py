@@ -49,7 +49,7 @@ from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
 from caliber.reports.kpis import load_roadmap
-from caliber.reports.routes import ReportApi, ReportPages
+from caliber.reports.routes import ReportApi, ReportFiles, ReportPages
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
 from caliber.site import health, home, ready
@@ -125,6 +125,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             DestructionApi,
             CertificatePages,
             ReportPages,
+            ReportFiles,
             ReportApi,
             StockCheckPages,
             StockCheckApi,

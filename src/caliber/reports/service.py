@@ -26,17 +26,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.db import Database
+from caliber.errors import InvalidInput
 from caliber.inventory.lifecycle import IntakeSource
 from caliber.inventory.stockchecks import security
+from caliber.ledger.models import LedgerHead
+from caliber.ledger.store import HEAD_ID
 from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
 
-__all__ = ["JURISDICTIONS", "TAKEN_IN", "Figures", "ReportService", "nearest_rank"]
+__all__ = ["DRILLS", "JURISDICTIONS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
 
 JURISDICTIONS = ("AL", "BA", "XK", "ME", "MK", "RS")
 TAKEN_IN = (IntakeSource.SEIZED.value, IntakeSource.FOUND.value, IntakeSource.SURRENDERED.value)
@@ -75,6 +78,35 @@ def nearest_rank(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Figures of a period as they stood at one ledger tree size (read in one consistent transaction)."""
+
+    period: Period
+    figures: dict[str, Figures]
+    tree_size: int
+    root: bytes
+    computed_at: dt.datetime
+
+
+DRILLS = (
+    "declared",
+    "destroyed",
+    "destroyed_by_method",
+    "surplus_start",
+    "surplus_end",
+    "taken_in",
+    "taken_in_destroyed",
+    "taken_in_held",
+    "ammunition",
+)
+"""Measures whose records can be listed.
+
+``detail`` narrows: the UN type of ``destroyed``, the method of
+``destroyed_by_method`` (needed), the intake source of the ``taken_in`` ones.
+"""
+
+
 class ReportService:
     """Measures from the report projection."""
 
@@ -83,20 +115,27 @@ class ReportService:
 
     async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
         """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
-        wanted = _wanted(jurisdictions)
-        out = {j: Figures() for j in wanted}
-        scope = _scope(actor, wanted)
         async with self.db.read() as session:
-            await _surplus(session, scope, period, out)
-            await _destroyed(session, scope, period, out)
-            await _taken_in(session, scope, period, out)
-            await _durations(session, scope, period, out)
-            found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
-        for jurisdiction, figures in found.items():
-            if jurisdiction in out:
-                out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
-                out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
-        return out
+            return await _figures(session, actor, period, _wanted(jurisdictions))
+
+    async def snapshot(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> Snapshot:
+        """:meth:`figures` with the ledger's tree size and root they were computed at, read as one snapshot."""
+        async with self.db.read() as session:
+            if not self.db.is_sqlite:  # one snapshot for every statement (SQLite's read transaction is one already)
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            head = await session.execute(select(LedgerHead.size, LedgerHead.root).where(LedgerHead.id == HEAD_ID))
+            size, root = head.one_or_none() or (0, b"")
+            figures = await _figures(session, actor, period, _wanted(jurisdictions))
+        return Snapshot(period, figures, size, root, dt.datetime.now(dt.UTC))
+
+    async def records(
+        self, actor: Actor, period: Period, jurisdiction: str, measure: str, detail: str | None = None, *, after: str = "", limit: int = 200
+    ) -> list[ReportRecord]:
+        """The records behind one number: ``measure`` of ``jurisdiction`` in ``period``, by label code after ``after``."""
+        where = [*_scope(actor, _wanted([jurisdiction])), *measure_filter(measure, period, detail), ReportRecord.code > after]
+        query = select(ReportRecord).where(*where).order_by(ReportRecord.code).limit(limit)
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
 
     async def clearance(
         self, actor: Actor, baseline: dt.datetime, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS
@@ -114,6 +153,53 @@ class ReportService:
             for jurisdiction, at_baseline, remaining in (await session.execute(query)).all():
                 out[jurisdiction] = (int(at_baseline), int(remaining))
         return out
+
+
+async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: list[str]) -> dict[str, Figures]:
+    out = {j: Figures() for j in wanted}
+    scope = _scope(actor, wanted)
+    await _surplus(session, scope, period, out)
+    await _destroyed(session, scope, period, out)
+    await _taken_in(session, scope, period, out)
+    await _durations(session, scope, period, out)
+    found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
+    for jurisdiction, figures in found.items():
+        if jurisdiction in out:
+            out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
+            out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
+    return out
+
+
+def measure_filter(measure: str, period: Period, detail: str | None = None) -> list[Any]:
+    """What a record must be to count in ``measure`` over ``period`` (the one definition the counts and the lists share)."""
+    r = ReportRecord
+    weapon = r.kind == "weapon"
+    taken_in = [weapon, _during(r.registered_at, period), r.intake_source.in_(TAKEN_IN)]
+    if detail is not None and measure.startswith("taken_in"):
+        taken_in.append(r.intake_source == detail)
+    on_hold = exists().where(
+        ReportHold.code == r.code,
+        ReportHold.held_at < period.end,
+        or_(ReportHold.released_at.is_(None), ReportHold.released_at >= period.end),
+    )
+    destroyed = [weapon, _during(r.destroyed_at, period)]
+    if detail is not None and measure == "destroyed":
+        destroyed.append(r.category == detail)
+    by_method = [*destroyed, (literal(",") + r.methods + ",").like(f"%,{detail},%")] if measure == "destroyed_by_method" else []
+    filters: dict[str, list[Any]] = {
+        "declared": [weapon, _during(r.declared_at, period)],
+        "destroyed": destroyed,
+        "destroyed_by_method": by_method,
+        "surplus_start": [weapon, _in_stock(period.start)],
+        "surplus_end": [weapon, _in_stock(period.end)],
+        "taken_in": taken_in,
+        "taken_in_destroyed": [*taken_in, r.destroyed_at < period.end],
+        "taken_in_held": [*taken_in, on_hold],
+        "ammunition": [r.kind == "lot", _during(r.destroyed_at, period)],
+    }
+    if measure not in filters or (measure == "destroyed_by_method" and not detail):
+        raise InvalidInput(f"measure must be one of {', '.join(DRILLS)}", field="measure")
+    return filters[measure]
 
 
 def _wanted(jurisdictions: Iterable[str]) -> list[str]:
@@ -151,17 +237,13 @@ async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> l
 
 
 async def _surplus(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _during(ReportRecord.declared_at, period)]):
-        out[jurisdiction].declared = n
-    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _in_stock(period.start)]):
-        out[jurisdiction].surplus_start = n
-    for jurisdiction, n in await _count_by(session, [*_weapons(scope), _in_stock(period.end)]):
-        out[jurisdiction].surplus_end = n
+    for measure in ("declared", "surplus_start", "surplus_end"):
+        for jurisdiction, n in await _count_by(session, [*scope, *measure_filter(measure, period)]):
+            setattr(out[jurisdiction], measure, n)
 
 
 async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    during = _during(ReportRecord.destroyed_at, period)
-    grouped = await _count_by(session, [*_weapons(scope), during], ReportRecord.category, ReportRecord.methods)
+    grouped = await _count_by(session, [*scope, *measure_filter("destroyed", period)], ReportRecord.category, ReportRecord.methods)
     for jurisdiction, category, methods, n in grouped:
         figures = out[jurisdiction]
         figures.destroyed += n
@@ -170,7 +252,7 @@ async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, ou
             figures.destroyed_by_method[method] = figures.destroyed_by_method.get(method, 0) + n
     query = (
         select(ReportRecord.jurisdiction, func.sum(ReportRecord.pieces), func.sum(ReportRecord.net_g), func.sum(ReportRecord.gross_g))
-        .where(*scope, ReportRecord.kind == "lot", during)
+        .where(*scope, *measure_filter("ammunition", period))
         .group_by(ReportRecord.jurisdiction)
     )
     for jurisdiction, pieces, net, gross in (await session.execute(query)).all():
@@ -182,24 +264,14 @@ async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, ou
 
 
 async def _taken_in(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    base = [*_weapons(scope), _during(ReportRecord.registered_at, period), ReportRecord.intake_source.in_(TAKEN_IN)]
-    for jurisdiction, source, n in await _count_by(session, base, ReportRecord.intake_source):
-        out[jurisdiction].taken_in[source] = n
-    destroyed = [*base, ReportRecord.destroyed_at < period.end]
-    for jurisdiction, source, n in await _count_by(session, destroyed, ReportRecord.intake_source):
-        out[jurisdiction].taken_in_destroyed[source] = n
-    on_hold = exists().where(
-        ReportHold.code == ReportRecord.code,
-        ReportHold.held_at < period.end,
-        or_(ReportHold.released_at.is_(None), ReportHold.released_at >= period.end),
-    )
-    for jurisdiction, source, n in await _count_by(session, [*base, on_hold], ReportRecord.intake_source):
-        out[jurisdiction].taken_in_held[source] = n
+    for measure in ("taken_in", "taken_in_destroyed", "taken_in_held"):
+        for jurisdiction, source, n in await _count_by(session, [*scope, *measure_filter(measure, period)], ReportRecord.intake_source):
+            getattr(out[jurisdiction], measure)[source] = n
 
 
 async def _durations(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
     query = select(ReportRecord.jurisdiction, ReportRecord.registered_at, ReportRecord.declared_at, ReportRecord.destroyed_at).where(
-        *_weapons(scope), _during(ReportRecord.destroyed_at, period)
+        *scope, *measure_filter("destroyed", period)
     )
     intake: dict[str, list[float]] = {}
     declared: dict[str, list[float]] = {}
