@@ -49,7 +49,8 @@ from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
 from caliber.reports.kpis import load_roadmap
-from caliber.reports.routes import ReportApi, ReportFiles, ReportPages
+from caliber.reports.pages import ReportFiles, ReportPages
+from caliber.reports.routes import ReportApi
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
 from caliber.site import health, home, ready

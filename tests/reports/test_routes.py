@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
+from caliber.ledger.store import Ledger
+from caliber.reports.schemas import TargetInput
+from caliber.reports.service import ReportService
 from tests.destruction.helpers import approved, cast, through_the_day
-from tests.factories import Factory, login
+from tests.factories import OPERATOR, Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -31,7 +36,7 @@ async def test_an_official_sees_every_jurisdiction_and_staff_their_depots(
     assert serbia["destroyed_by_method"] == {"smelting": 3}
     assert figures["period"]["time_zone"] == "Europe/Belgrade"
     page = (await client.get(f"/reports/?period={year}")).text
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # two over time, two by jurisdiction
     assert "Serbia: destroyed 3" in page  # the chart's description carries its numbers
     assert "Kosovo*" in page
     assert (await client.get("/api/reports/figures?period=2026-H3")).status_code == 422
@@ -39,3 +44,25 @@ async def test_an_official_sees_every_jurisdiction_and_staff_their_depots(
     await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[await factory.depot()])).user.username)
     mine = (await client.get(f"/api/reports/figures?period={year}")).json()["jurisdictions"]
     assert mine["RS"]["destroyed"] == 0
+
+
+async def test_the_dashboard_draws_destruction_over_time_against_the_target_and_the_surplus_burning_down(
+    app: Litestar, client: httpx.AsyncClient, factory: Factory, destructions: DestructionService, ledger: Ledger
+) -> None:
+    year = dt.datetime.now(dt.UTC).year
+    ledger.clock = lambda: dt.datetime(year, 3, 10, 9, tzinfo=dt.UTC)
+    day = await cast(factory, items=3)
+    await through_the_day(destructions, day, await approved(destructions, day))
+    ledger.clock = lambda: dt.datetime.now(dt.UTC)
+    found = await ReportService(ledger.db).timeline(
+        OPERATOR, [dt.datetime(year, m, 1, tzinfo=dt.UTC) for m in (1, 3, 4)] + [dt.datetime.now(dt.UTC)], ["RS"]
+    )
+    assert found["RS"] == ([0, 0, 3, 3], [0, 0, 0, 0])
+    admin = await factory.actor(Role.ADMIN)
+    await app.state.targets.set(admin, TargetInput("RS", "6.1", year, "decision 3/26", amount="12"))
+    await login(client, (await factory.user(Role.MINISTRY_OFFICIAL)).user.username)
+    page = (await client.get(f"/reports/?period={year}")).text
+    assert f"Serbia: weapons destroyed in {year} against the target of 12" in page
+    assert "Where each jurisdiction stands against its targets" in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5 + 1  # 3 over time, 2 by jurisdiction, 1 progress bar
+    assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 3", page)

@@ -7,12 +7,15 @@ screen readers and for copying into reports.
 
 from __future__ import annotations
 
+import hashlib
 from xml.sax.saxutils import escape
 
-__all__ = ["bar_chart", "progress_bar"]
+__all__ = ["bar_chart", "line_chart", "progress_bar"]
 
 WIDTH, BAR, GAP, LABEL = 560, 22, 8, 150
-COLOURS = ("#1f3b63", "#b5522b", "#5b7f2a", "#7a4e9b")
+COLOURS = ("#1f3b63", "#b5522b", "#5b7f2a", "#7a4e9b", "#2a7f7a", "#8a6d1f")
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2")
+"""Each series also has its own dash pattern, so the chart reads in black and white."""
 
 
 def bar_chart(title: str, rows: list[tuple[str, list[int]]], series: list[str]) -> str:
@@ -21,13 +24,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[int]]], series: list[str]) 
     group = len(series) * BAR + GAP
     height = 30 + len(rows) * (group + GAP) + (20 if len(series) > 1 else 0)
     room = WIDTH - LABEL - 70
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" class="chart" '
-        'aria-labelledby="t d">',
-        f'<title id="t">{escape(title)}</title>',
-        f'<desc id="d">{escape(_description(rows, series))}</desc>',
-        f'<text x="0" y="16" font-size="14" font-weight="700">{escape(title)}</text>',
-    ]
+    parts = _opening(title, _description(rows, series), height)
     y = 30
     for label, values in rows:
         parts.append(f'<text x="0" y="{y + group / 2:.0f}" font-size="12" dominant-baseline="middle">{escape(label)}</text>')
@@ -64,7 +61,68 @@ def progress_bar(share: float, state: str, expected: float | None = None) -> str
     )
 
 
+def _opening(title: str, description: str, height: int) -> list[str]:
+    """The ``<svg>`` element with its title and description (ids unique to the chart, so a page can hold several)."""
+    ident = "c" + hashlib.sha256(title.encode()).hexdigest()[:8]
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" class="chart" '
+        f'aria-labelledby="{ident}t {ident}d">',
+        f'<title id="{ident}t">{escape(title)}</title>',
+        f'<desc id="{ident}d">{escape(description)}</desc>',
+        f'<text x="0" y="16" font-size="14" font-weight="700">{escape(title)}</text>',
+    ]
+
+
 def _description(rows: list[tuple[str, list[int]]], series: list[str]) -> str:
     return "; ".join(
         f"{label}: " + ", ".join(f"{name} {value:,}" for name, value in zip(series, values, strict=True)) for label, values in rows
     )
+
+
+def line_chart(
+    title: str, points: list[str], series: list[tuple[str, list[float]]], *, target: tuple[str, list[float]] | None = None
+) -> str:
+    """Lines over time, one per series (colour and dash), with an optional target line drawn thin and grey."""
+    height, left, right, top, bottom = 260, 56, 180, 30, 36
+    room_x, room_y = WIDTH - left - right, height - top - bottom
+    every = [v for _, values in series for v in values] + (target[1] if target else [])
+    peak = max(every, default=0) or 1
+    step = room_x / max(len(points) - 1, 1)
+
+    def xy(n: int, value: float) -> str:
+        return f"{left + n * step:.1f},{top + room_y * (1 - value / peak):.1f}"
+
+    described = [*series, *([target] if target else [])]
+    parts = [
+        *_opening(title, _series_description(points, described), height),
+        f'<line x1="{left}" y1="{top + room_y}" x2="{left + room_x}" y2="{top + room_y}" stroke="#888"/>',
+        f'<text x="{left - 6}" y="{top + 4}" font-size="10" text-anchor="end">{peak:,.0f}</text>',
+        f'<text x="{left - 6}" y="{top + room_y}" font-size="10" text-anchor="end">0</text>',
+    ]
+    for n, point in enumerate(points):
+        if len(points) <= 13 or n % 2 == 0:
+            parts.append(
+                f'<text x="{left + n * step:.1f}" y="{height - bottom + 16}" font-size="10" text-anchor="middle">{escape(point)}</text>'
+            )
+    if target:
+        line = " ".join(xy(n, v) for n, v in enumerate(target[1]))
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#999" stroke-width="1.5" stroke-dasharray="3 3"/>')
+        parts.append(
+            f'<text x="{left + room_x + 6}" y="{top + room_y * (1 - target[1][-1] / peak):.1f}" font-size="10">{escape(target[0])}</text>'
+        )
+    for k, (name, values) in enumerate(series):
+        colour, dash = COLOURS[k % len(COLOURS)], DASHES[k % len(DASHES)]
+        line = " ".join(xy(n, v) for n, v in enumerate(values))
+        style = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.2"{style}/>')
+        y = top + 10 + k * 16
+        parts.append(
+            f'<line x1="{left + room_x + 10}" y1="{y}" x2="{left + room_x + 34}" y2="{y}" stroke="{colour}" stroke-width="2.2"{style}/>'
+        )
+        parts.append(f'<text x="{left + room_x + 38}" y="{y + 4}" font-size="10">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _series_description(points: list[str], series: list[tuple[str, list[float]]]) -> str:
+    return "; ".join(f"{name}: " + ", ".join(f"{p} {v:,.0f}" for p, v in zip(points, values, strict=True)) for name, values in series)

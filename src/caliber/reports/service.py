@@ -137,6 +137,26 @@ class ReportService:
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
+    async def timeline(
+        self, actor: Actor, instants: list[dt.datetime], jurisdictions: Iterable[str] = JURISDICTIONS
+    ) -> dict[str, tuple[list[int], list[int]]]:
+        """By jurisdiction, at each of ``instants`` (ascending): weapons destroyed since the first, and the declared surplus stock."""
+        wanted = _wanted(jurisdictions)
+        weapons = _weapons(_scope(actor, wanted))
+        first, last = instants[0], instants[-1]
+        destroyed = select(ReportRecord.jurisdiction, *(func.count(case((ReportRecord.destroyed_at < at, 1))) for at in instants)).where(
+            *weapons, ReportRecord.destroyed_at >= first, ReportRecord.destroyed_at < last
+        )
+        stock = select(ReportRecord.jurisdiction, *(func.count(case((_in_stock(at), 1))) for at in instants)).where(
+            *weapons, ReportRecord.declared_at < last
+        )
+        out: dict[str, tuple[list[int], list[int]]] = {j: ([0] * len(instants), [0] * len(instants)) for j in wanted}
+        async with self.db.read() as session:
+            for n, query in enumerate((destroyed, stock)):
+                for jurisdiction, *counts in (await session.execute(query.group_by(ReportRecord.jurisdiction))).all():
+                    out[jurisdiction][n][:] = [int(c) for c in counts]
+        return out
+
     async def clearance(
         self, actor: Actor, baseline: dt.datetime, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS
     ) -> dict[str, tuple[int, int]]:

@@ -1,0 +1,311 @@
+"""Report pages: the dashboard, the half-year and yearly report with its PDF and CSV files, drill-down lists, targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.guards import requires
+from caliber.accounts.models import Role
+from caliber.config import Settings
+from caliber.errors import CORRECTABLE, NotFound
+from caliber.inventory.service import InventoryService
+from caliber.ledger.signer import LogSigner
+from caliber.ledger.store import Ledger
+from caliber.reports.charts import bar_chart, line_chart, progress_bar
+from caliber.reports.exports import report_csv, report_pdf, table_csv
+from caliber.reports.periods import local_midnight, parse_period
+from caliber.reports.report import Report, build_report, label
+from caliber.reports.schemas import TargetInput
+from caliber.reports.service import DRILLS, JURISDICTIONS, ReportService
+from caliber.reports.targets import Progress, TargetService
+from caliber.schemas import convert
+from caliber.web import form_data, page
+
+__all__ = ["ReportFiles", "ReportPages"]
+
+
+def _default_period(today: dt.date) -> str:
+    """The last half-year that has ended."""
+    return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
+
+
+MEASURE_TITLES = {
+    "declared": "Weapons declared surplus",
+    "destroyed": "Weapons destroyed",
+    "destroyed_by_method": "Weapons destroyed",
+    "surplus_start": "Declared surplus weapons in stock at the start",
+    "surplus_end": "Declared surplus weapons in stock at the end",
+    "taken_in": "Weapons taken in",
+    "taken_in_destroyed": "Weapons taken in and destroyed",
+    "taken_in_held": "Weapons taken in, on evidence hold at the end",
+    "ammunition": "Ammunition lots destroyed",
+}
+
+
+PAGE_RECORDS = 200
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A chart over time and the table of its numbers (for screen readers, printing and copying)."""
+
+    svg: str
+    title: str
+    points: list[str]
+    rows: list[tuple[str, list[int]]]
+
+
+async def _timelines(
+    actor: Actor, reports: ReportService, *, progress: list[Progress], year: int, names: dict[str, str], zone: Any, now: dt.datetime
+) -> list[Timeline]:
+    """Weapons destroyed month by month in ``year`` (against each destruction target), and the surplus stock half-year by half-year."""
+    months = [local_midnight(dt.date(year, m, 1), zone) for m in range(1, 13)] + [local_midnight(dt.date(year + 1, 1, 1), zone)]
+    shown = [at for at in months if at <= now] or months[:1]
+    month_points = [f"{at.astimezone(zone):%b}" if n else "1 Jan" for n, at in enumerate(shown)]
+    if shown[-1] < min(now, months[-1]):
+        shown, month_points = [*shown, now], [*month_points, "now"]
+    halves = [local_midnight(dt.date(y, m, 1), zone) for y in range(year - 3, year + 2) for m in (1, 7)]
+    halves = [at for at in halves if at <= now]
+    half_points = [f"{at.astimezone(zone):%b %Y}" for at in halves]
+    if halves[-1] < now:
+        halves, half_points = [*halves, now], [*half_points, "now"]
+    by_month = await reports.timeline(actor, shown)
+    by_half = await reports.timeline(actor, halves)
+    out = []
+    title = f"Weapons destroyed in {year}, month by month (running total)"
+    rows = [(names[j], destroyed) for j, (destroyed, _) in by_month.items()]
+    out.append(Timeline(line_chart(title, month_points, [(n, [float(v) for v in vs]) for n, vs in rows]), title, month_points, rows))
+    for p in progress:
+        if p.kpi.measure != "destroyed" or p.kpi.target != "annual" or p.target.jurisdiction not in by_month:
+            continue
+        done = by_month[p.target.jurisdiction][0]
+        pace = [p.amount * (at - months[0]) / (months[-1] - months[0]) for at in shown]
+        title = f"{names[p.target.jurisdiction]}: weapons destroyed in {year} against the target of {p.kpi.shown(p.amount)}"
+        svg = line_chart(title, month_points, [("destroyed", [float(v) for v in done])], target=("steady pace to the target", pace))
+        out.append(Timeline(svg, title, month_points, [("destroyed", done), ("steady pace", [round(v) for v in pace])]))
+    title = "Declared surplus weapons in stock, half-year by half-year"
+    rows = [(names[j], stock) for j, (_, stock) in by_half.items()]
+    out.append(Timeline(line_chart(title, half_points, [(n, [float(v) for v in vs]) for n, vs in rows]), title, half_points, rows))
+    return out
+
+
+class ReportPages(Controller):
+    """``/reports``: where each jurisdiction stands."""
+
+    path = "/reports"
+    include_in_schema = False
+
+    @get("/")
+    async def dashboard(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        reports: NamedDependency[ReportService],
+        targets: NamedDependency[TargetService],
+        inventory: NamedDependency[InventoryService],
+        period: FromQuery[str | None] = None,
+    ) -> Template:
+        """The six jurisdictions side by side for a period: targets, charts over time and by jurisdiction, and every measure."""
+        today = dt.datetime.now(settings.zone).date()
+        span = parse_period(period or _default_period(today), settings.zone)
+        found = await reports.figures(actor, span)
+        names = {j.code: j for j in await inventory.jurisdictions()}
+        rows = [(names[code].name, figures) for code, figures in found.items()]
+        destroyed = bar_chart("Weapons destroyed", [(name, [f.destroyed]) for name, f in rows], ["destroyed"])
+        surplus = bar_chart(
+            "Declared surplus weapons in stock",
+            [(name, [f.surplus_start, f.surplus_end]) for name, f in rows],
+            ["at the start", "at the end"],
+        )
+        choices = [f"{year}{half}" for year in range(today.year, today.year - 4, -1) for half in ("-H2", "-H1", "")]
+        now = targets.ledger.clock()
+        year = int(span.key[:4])
+        progress = [p for p in await targets.progress(actor, now) if p.kpi.target == "clear" or p.target.year == year]
+        return page(
+            request,
+            "reports/dashboard.html",
+            period=span,
+            choices=choices,
+            rows=rows,
+            codes=list(found),
+            names=names,
+            charts=[destroyed, surplus],
+            timelines=await _timelines(
+                actor, reports, progress=progress, year=year, names={c: j.name for c, j in names.items()}, zone=settings.zone, now=now
+            ),
+            progress=[(p, progress_bar(p.share, p.state, p.time_gone)) for p in progress],
+            depot_scoped=not actor.sees_all_depots,
+        )
+
+    @get("/records")
+    async def records_page(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        reports: NamedDependency[ReportService],
+        inventory: NamedDependency[InventoryService],
+        period: FromQuery[str],
+        jurisdiction: FromQuery[str],
+        measure: FromQuery[str],
+        detail: FromQuery[str | None] = None,
+        after: FromQuery[str] = "",
+    ) -> Template:
+        """The records behind one number of a report, each linking to its custody timeline."""
+        span = parse_period(period, settings.zone)
+        found = await reports.records(actor, span, jurisdiction, measure, detail, after=after, limit=PAGE_RECORDS)
+        names = {j.code: j.name for j in await inventory.jurisdictions()}
+        depots = {d.id: d.code for d in await inventory.depots(actor)}
+        query = {"period": span.key, "jurisdiction": jurisdiction, "measure": measure, **({"detail": detail} if detail else {})}
+        return page(
+            request,
+            "reports/records.html",
+            title=MEASURE_TITLES.get(measure, measure) + (f" · {label(detail)}" if detail else ""),
+            where=names.get(jurisdiction, jurisdiction),
+            period=span,
+            records=found,
+            depots=depots,
+            query=query,
+            next_after=found[-1].code if len(found) == PAGE_RECORDS else None,
+            measures=DRILLS,
+        )
+
+    @get("/targets")
+    async def targets_page(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        targets: NamedDependency[TargetService],
+        inventory: NamedDependency[InventoryService],
+        done: FromQuery[str | None] = None,
+    ) -> Template:
+        """Progress against every target, the KPIs in force, and (for admins) the form that sets targets."""
+        return await _targets_page(request, actor, targets=targets, inventory=inventory, notice="Target saved." if done else None)
+
+    @post("/targets", guards=[requires(Role.ADMIN)])
+    async def set_target(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        targets: NamedDependency[TargetService],
+        inventory: NamedDependency[InventoryService],
+    ) -> Response[Any]:
+        """Set a target from the form; the page again with what was wrong."""
+        values = await form_data(request)
+        wanted = {key: value for key, value in values.items() if value not in ("", None)}
+        wanted["withdrawn"] = values.get("withdrawn") == "on"
+        try:
+            await targets.set(actor, convert(wanted, TargetInput))
+        except CORRECTABLE as exc:
+            return await _targets_page(
+                request, actor, targets=targets, inventory=inventory, error=exc.message, values=values, status_code=exc.status_code
+            )
+        return Redirect("/reports/targets?done=1")
+
+
+async def _targets_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    *,
+    targets: TargetService,
+    inventory: InventoryService,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    names = {j.code: j for j in await inventory.jurisdictions()}
+    return page(
+        request,
+        "reports/targets.html",
+        status_code=status_code,
+        progress=[
+            (found, progress_bar(found.share, found.state, found.time_gone))
+            for found in await targets.progress(actor, targets.ledger.clock())
+        ],
+        history=await targets.history(),
+        roadmap=targets.roadmap,
+        names=names,
+        codes=JURISDICTIONS,
+        settable=[kpi for kpi in targets.roadmap.kpis if kpi.target != "none"],
+        this_year=dt.datetime.now(dt.UTC).year,
+        values=context.pop("values", {}),
+        **context,
+    )
+
+
+async def _report(
+    *,
+    actor: NamedDependency[Actor],
+    settings: NamedDependency[Settings],
+    reports: NamedDependency[ReportService],
+    targets: NamedDependency[TargetService],
+    inventory: NamedDependency[InventoryService],
+    key: FromPath[str],
+) -> Report:
+    """The report of period ``key`` as the actor may see it (a dependency of the report's routes)."""
+    span = parse_period(key, settings.zone)
+    snapshot = await reports.snapshot(actor, span)
+    jurisdictions = await inventory.jurisdictions()
+    names = {j.code: j.name for j in jurisdictions}
+    footnotes = [f"{j.name}: {j.footnote}" for j in jurisdictions if j.footnote]
+    if not actor.sees_all_depots:
+        footnotes.insert(0, "The figures of the depots assigned to the reader only.")
+    progress = await targets.progress(actor, targets.ledger.clock())
+    return build_report(snapshot, targets.roadmap, progress, names, footnotes)
+
+
+def _attachment(content: bytes | str, media_type: str, filename: str) -> Response[Any]:
+    return Response(content, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+class ReportFiles(Controller):
+    """``/reports/{period}``: the half-year or yearly report, as a page, a PDF and CSV files."""
+
+    path = "/reports/{key:str}"
+    include_in_schema = False
+    dependencies = {"report": Provide(_report)}
+
+    @get("/")
+    async def report_page(self, request: Request[Any, Any, Any], report: NamedDependency[Report]) -> Template:
+        """The report laid out by goal, then jurisdiction; every number links to its records."""
+        return page(request, "reports/report.html", report=report, period=report.snapshot.period)
+
+    @get("/pdf")
+    async def report_file(
+        self,
+        *,
+        report: NamedDependency[Report],
+        settings: NamedDependency[Settings],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+    ) -> Response[Any]:
+        """The report as PDF, with the ledger tree size and root it was computed at and a signed checkpoint covering them."""
+        checkpoint = await ledger.checkpoint(signer)
+        pdf = await anyio.to_thread.run_sync(report_pdf, report, checkpoint.note, settings.base_url)
+        return _attachment(pdf, "application/pdf", f"roadmap-{report.snapshot.period.key}.pdf")
+
+    @get("/csv")
+    async def report_rows(self, report: NamedDependency[Report]) -> Response[Any]:
+        """Every figure, one per row, with the tree size and root it was computed at."""
+        return _attachment(report_csv(report), "text/csv; charset=utf-8", f"roadmap-{report.snapshot.period.key}.csv")
+
+    @get("/csv/{table:str}")
+    async def table_file(self, report: NamedDependency[Report], table: FromPath[str]) -> Response[Any]:
+        """One table as CSV, laid out like the page."""
+        found = report.table(table)
+        if found is None:
+            raise NotFound(f"the report has no table {table!r}; it has {', '.join(t.key for t in report.tables)}")
+        return _attachment(table_csv(found), "text/csv; charset=utf-8", f"roadmap-{report.snapshot.period.key}-{found.key}.csv")
