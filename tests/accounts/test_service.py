@@ -145,3 +145,25 @@ async def test_a_token_of_another_user_cannot_be_revoked(accounts: AccountServic
     token, _secret = await accounts.create_token(owner_actor, "mine")
     with pytest.raises(NotFound):
         await accounts.revoke_token(other_actor, token.id)
+
+
+async def test_readers_assigned_jurisdictions_read_those_depots_only(accounts: AccountService, factory: Factory) -> None:
+    montenegro, serbia = await factory.depot(jurisdiction="ME"), await factory.depot(jurisdiction="RS")
+    view = await factory.user(Role.INSPECTOR, jurisdictions=["ME"])
+    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.6.0.2")
+    assert (actor.jurisdictions, actor.sees_all_depots) == ({"ME"}, False)
+    assert actor.can_see_depot(montenegro.id)
+    assert not actor.can_see_depot(serbia.id)
+    widened = await accounts.update_user(OPERATOR, view.user.id, UserUpdate(jurisdictions=[]))
+    assert widened.jurisdictions == []
+    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.6.0.2")
+    assert actor.sees_all_depots
+
+
+@pytest.mark.parametrize(
+    ("role", "codes", "complaint"),
+    [(Role.DEPOT_CLERK, ["RS"], "only inspectors and ministry officials"), (Role.MINISTRY_OFFICIAL, ["ZZ"], "no jurisdiction ZZ")],
+)
+async def test_jurisdictions_fit_the_role_and_exist(factory: Factory, role: Role, codes: list[str], complaint: str) -> None:
+    with pytest.raises(InvalidInput, match=complaint):
+        await factory.user(role, jurisdictions=codes)

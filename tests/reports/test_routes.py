@@ -66,3 +66,27 @@ async def test_the_dashboard_draws_destruction_over_time_against_the_target_and_
     assert "Where each jurisdiction stands against its targets" in page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5 + 1  # 3 over time, 2 by jurisdiction, 1 progress bar
     assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 3", page)
+
+
+async def test_an_official_assigned_jurisdictions_reads_only_those(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)  # in Serbia
+    await through_the_day(destructions, day, await approved(destructions, day))
+    albania = await factory.depot(jurisdiction="AL")
+    await factory.item(albania)
+    year = dt.datetime.now(dt.UTC).year
+    official = await factory.user(Role.MINISTRY_OFFICIAL, jurisdictions=["ME", "AL"])
+    assert official.jurisdictions == ["AL", "ME"]
+    await login(client, official.user.username)
+    figures = (await client.get(f"/api/reports/figures?period={year}")).json()["jurisdictions"]
+    assert list(figures) == ["AL", "ME"]
+    report = (await client.get(f"/reports/{year}")).text
+    assert "Albania" in report
+    assert "Serbia" not in report
+    assert "The jurisdictions assigned to the reader only." in report
+    listed = (await client.get("/api/reports/records", params={"period": str(year), "jurisdiction": "RS", "measure": "destroyed"})).json()
+    assert listed["records"] == []
+    assert (await client.get(f"/items/{day.codes[0]}")).status_code == 403
+    depots = (await client.get("/api/depots")).json()
+    assert {d["jurisdiction"] for d in depots} == {"AL"}

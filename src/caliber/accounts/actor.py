@@ -20,6 +20,8 @@ class Actor:
     display_name: str
     role: Role
     depot_ids: frozenset[UUID] = field(default_factory=frozenset)
+    jurisdictions: frozenset[str] = field(default_factory=frozenset)
+    """The jurisdictions an inspector or ministry official is assigned (empty: every one); ``depot_ids`` are then their depots."""
 
     @classmethod
     def operator(cls, name: str) -> Actor:
@@ -28,8 +30,12 @@ class Actor:
 
     @property
     def sees_all_depots(self) -> bool:
-        """Roles outside depot scope read every depot."""
-        return not self.role.is_depot_staff
+        """Roles outside depot scope read every depot, unless assigned jurisdictions."""
+        return not self.role.is_depot_staff and not self.jurisdictions
+
+    def reads_jurisdiction(self, code: str) -> bool:
+        """Whether this actor reads jurisdiction ``code`` (depot staff: only through their depots)."""
+        return not self.jurisdictions or code in self.jurisdictions
 
     def can_see_depot(self, depot_id: UUID) -> bool:
         """Whether this actor may read depot ``depot_id``."""

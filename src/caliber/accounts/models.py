@@ -30,6 +30,11 @@ class Role(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
     @property
+    def reads_by_jurisdiction(self) -> bool:
+        """Inspectors and ministry officials may be assigned jurisdictions (none assigned: every jurisdiction)."""
+        return self in {Role.INSPECTOR, Role.MINISTRY_OFFICIAL}
+
+    @property
     def is_depot_staff(self) -> bool:
         """Depot staff see and act only in the depots they are assigned to."""
         return self in {Role.DEPOT_CLERK, Role.DEPOT_MANAGER}
@@ -46,6 +51,8 @@ class User(UUIDv7AuditBase):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    jurisdictions: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """Inspectors and ministry officials: the jurisdiction codes they read, comma-separated (empty: every one)."""
 
 
 class UserDepot(DefaultBase):

@@ -39,7 +39,10 @@ admin_only = [requires(Role.ADMIN)]
 def user_out(view: UserView) -> UserOut:
     """A user as the API shows it."""
     user = view.user
-    return UserOut(user.id, user.username, user.display_name, user.organisation, Role(user.role), view.depots, user.active, user.created_at)
+    role = Role(user.role)
+    return UserOut(
+        user.id, user.username, user.display_name, user.organisation, role, view.depots, user.active, user.created_at, view.jurisdictions
+    )
 
 
 def token_out(token: Any) -> TokenOut:
@@ -121,7 +124,7 @@ class UserPages(Controller):
         inventory: NamedDependency[InventoryService],
     ) -> Response[Any]:
         """Create the user, or show the form again with what is wrong."""
-        values = await form_data(request, "depots")
+        values = await form_data(request, "depots", "jurisdictions")
         try:
             view = await accounts.create_user(actor, convert(values, NewUser))
         except CORRECTABLE as exc:
@@ -151,7 +154,7 @@ class UserPages(Controller):
         inventory: NamedDependency[InventoryService],
     ) -> Response[Any]:
         """Save changes to a user."""
-        values = await form_data(request, "depots")
+        values = await form_data(request, "depots", "jurisdictions")
         values["active"] = values.get("active") == "on"
         try:
             await accounts.update_user(actor, user_id, convert(values, UserUpdate))
@@ -197,6 +200,7 @@ async def _user_form(
         error=error,
         roles=list(Role),
         depots=await inventory.depots(actor),
+        jurisdictions=await inventory.jurisdictions(),
     )
 
 

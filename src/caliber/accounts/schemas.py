@@ -13,11 +13,12 @@ from caliber.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from caliber.schemas import Code, Name, Text
 
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Jurisdiction = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
 Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
 
 
 class NewUser(msgspec.Struct, forbid_unknown_fields=True):
-    """A user to create; ``depots`` are depot codes."""
+    """A user to create; ``depots`` are depot codes, ``jurisdictions`` two-letter codes (RS, AL, ...)."""
 
     username: Username
     display_name: Name
@@ -25,6 +26,8 @@ class NewUser(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
     organisation: Text = ""
     depots: list[Code] = msgspec.field(default_factory=list)
+    jurisdictions: list[Jurisdiction] = msgspec.field(default_factory=list)
+    """Inspectors and ministry officials only: the jurisdictions they read (none: every one)."""
 
 
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,6 +37,7 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     organisation: Text | None = None
     role: Role | None = None
     depots: list[Code] | None = None
+    jurisdictions: list[Jurisdiction] | None = None
     active: bool | None = None
 
 
@@ -62,6 +66,8 @@ class UserOut(msgspec.Struct):
     depots: list[str]
     active: bool
     created_at: dt.datetime
+    jurisdictions: list[str] = msgspec.field(default_factory=list)
+    """Inspectors and ministry officials: the jurisdictions they read (empty: every one)."""
 
 
 class NewToken(msgspec.Struct, forbid_unknown_fields=True):

@@ -40,13 +40,14 @@ def _now() -> dt.datetime:
 
 
 class UserView:
-    """A user with the codes of the depots assigned to them."""
+    """A user with the codes of the depots and jurisdictions assigned to them."""
 
-    __slots__ = ("depots", "user")
+    __slots__ = ("depots", "jurisdictions", "user")
 
-    def __init__(self, user: User, depots: list[str]) -> None:
+    def __init__(self, user: User, depots: list[str], jurisdictions: list[str] | None = None) -> None:
         self.user = user
         self.depots = depots
+        self.jurisdictions = jurisdictions or []
 
 
 class AccountService:
@@ -82,8 +83,7 @@ class AccountService:
             user = await session.scalar(user_query.where(User.active.is_(True)))
             if user is None:
                 return None
-            depot_ids = await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id))
-            return _actor_of(user, frozenset(depot_ids))
+            return await _actor_in(session, user)
 
     # -- login -----------------------------------------------------------
 
@@ -106,10 +106,10 @@ class AccountService:
                 expires_at = _now() + self.session_lifetime
                 session.add(LoginSession(token_hash=hash_secret(secret), user_id=user.id, expires_at=expires_at))
                 await session.execute(delete(LoginSession).where(LoginSession.expires_at < _now()))
-                depot_ids = frozenset(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
+                actor = await _actor_in(session, user)
         if not accepted or user is None:  # raised after the commit, so that the failure counts
             raise InvalidInput("wrong username or password, or the account is inactive")
-        return _actor_of(user, depot_ids), secret
+        return actor, secret
 
     async def logout(self, secret: str) -> None:
         """End the session behind a cookie secret (nothing happens if it is unknown)."""
@@ -144,6 +144,7 @@ class AccountService:
                 raise Conflict(f"the username {new.username} is taken")
             depot_ids = await InventoryService.depot_ids_for_codes(session, new.depots)
             _require_depots_fit_role(new.role, depot_ids)
+            jurisdictions = await _checked_jurisdictions(session, new.role, new.jurisdictions)
             user_id = new_id()
             data = {
                 "id": str(user_id),
@@ -152,11 +153,12 @@ class AccountService:
                 "organisation": new.organisation.strip(),
                 "role": new.role.value,
                 "depots": sorted(str(depot_id) for depot_id in depot_ids.values()),
+                **({"jurisdictions": jurisdictions} if jurisdictions else {}),
             }
             await tx.record("user.created", [user_subject(user_id)], data)
             user = await _get_user(session, user_id)
             user.password_hash = password_hash
-            return UserView(user, sorted(depot_ids))
+            return UserView(user, sorted(depot_ids), jurisdictions)
 
     async def update_user(self, actor: Actor, user_id: UUID, changes: UserUpdate) -> UserView:
         """Change a user's name, organisation, role, depots or active flag (admins only)."""
@@ -182,7 +184,14 @@ class AccountService:
                 )
                 if wanted_depots != current:
                     diff["depots"] = {"old": current, "new": wanted_depots}
-            _require_depots_fit_role(Role(wanted["role"] or user.role), diff.get("depots", {"new": current})["new"])
+            role = Role(wanted["role"] or user.role)
+            _require_depots_fit_role(role, diff.get("depots", {"new": current})["new"])
+            assigned = _jurisdictions_of(user)
+            jurisdictions = await _checked_jurisdictions(
+                session, role, assigned if changes.jurisdictions is None else changes.jurisdictions
+            )
+            if jurisdictions != assigned:
+                diff["jurisdictions"] = {"old": assigned, "new": jurisdictions}
             if diff:
                 await tx.record("user.changed", [user_subject(user.id)], {"id": str(user.id), "changes": diff})
             if changes.active is False:
@@ -231,8 +240,26 @@ class AccountService:
             return token
 
 
-def _actor_of(user: User, depot_ids: frozenset[UUID]) -> Actor:
-    return Actor(id=user.id, username=user.username, display_name=user.display_name, role=Role(user.role), depot_ids=depot_ids)
+async def _actor_in(session: AsyncSession, user: User) -> Actor:
+    """The actor of ``user``: depot staff with their depots, assigned readers with their jurisdictions' depots."""
+    jurisdictions = frozenset(_jurisdictions_of(user))
+    if jurisdictions:
+        depot_ids = frozenset((await InventoryService.depots_in(session, jurisdictions)).keys())
+    else:
+        depot_ids = frozenset(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
+    role = Role(user.role)
+    return Actor(user.id, user.username, user.display_name, role, depot_ids=depot_ids, jurisdictions=jurisdictions)
+
+
+async def _checked_jurisdictions(session: AsyncSession, role: Role, codes: list[str]) -> list[str]:
+    """``codes`` sorted, if they name jurisdictions and the role reads by jurisdiction; :class:`InvalidInput` otherwise."""
+    wanted = sorted(set(codes))
+    if wanted and not role.reads_by_jurisdiction:
+        raise InvalidInput("only inspectors and ministry officials are assigned jurisdictions", field="jurisdictions")
+    known = {j.code for j in await InventoryService.jurisdictions_in(session)}
+    if unknown := [code for code in wanted if code not in known]:
+        raise InvalidInput(f"no jurisdiction {', '.join(unknown)}; they are {', '.join(sorted(known))}", field="jurisdictions")
+    return wanted
 
 
 def _require_password_rules(password: str) -> None:
@@ -268,13 +295,18 @@ async def _get_user(session: AsyncSession, user_id: UUID) -> User:
 
 
 async def _with_depots(session: AsyncSession, users: list[User]) -> list[UserView]:
-    rows = await session.execute(select(UserDepot.user_id, UserDepot.depot_id).where(UserDepot.user_id.in_([u.id for u in users])))
+    ids = [u.id for u in users]
+    rows = await session.execute(select(UserDepot.user_id, UserDepot.depot_id).where(UserDepot.user_id.in_(ids)))
     pairs = [(user_id, depot_id) for user_id, depot_id in rows]
     codes = await InventoryService.depot_codes(session, {depot_id for _, depot_id in pairs})
     by_user: dict[UUID, list[str]] = {}
     for user_id, depot_id in pairs:
         by_user.setdefault(user_id, []).append(codes[depot_id])
-    return [UserView(user, sorted(by_user.get(user.id, []))) for user in users]
+    return [UserView(user, sorted(by_user.get(user.id, [])), _jurisdictions_of(user)) for user in users]
+
+
+def _jurisdictions_of(user: User) -> list[str]:
+    return sorted(code for code in user.jurisdictions.split(",") if code)
 
 
 def user_subject(user_id: UUID) -> str:
@@ -299,6 +331,7 @@ async def _user_created(session: AsyncSession, event: dict[str, Any]) -> None:
             organisation=data["organisation"],
             role=data["role"],
             password_hash=UNUSABLE_PASSWORD,
+            jurisdictions=",".join(data.get("jurisdictions", [])),
         )
     )
     await session.flush()
@@ -314,6 +347,8 @@ async def _user_changed(session: AsyncSession, event: dict[str, Any]) -> None:
     if depots := changes.pop("depots", None):
         await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id))
         session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in depots["new"])
+    if jurisdictions := changes.pop("jurisdictions", None):
+        user.jurisdictions = ",".join(jurisdictions["new"])
     apply_changes(user, changes)
     await session.flush()
 

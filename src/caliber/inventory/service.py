@@ -55,7 +55,18 @@ class InventoryService:
     async def jurisdictions(self) -> list[Jurisdiction]:
         """The six Roadmap jurisdictions."""
         async with self.db.read() as session:
-            return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.name)))
+            return await self.jurisdictions_in(session)
+
+    @staticmethod
+    async def jurisdictions_in(session: AsyncSession) -> list[Jurisdiction]:
+        """The jurisdictions, by name, inside the caller's transaction."""
+        return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.name)))
+
+    @staticmethod
+    async def depots_in(session: AsyncSession, jurisdictions: Iterable[str]) -> dict[UUID, str]:
+        """``depot id -> jurisdiction code`` of every depot in ``jurisdictions``."""
+        query = select(Depot.id, Depot.jurisdiction_code).where(Depot.jurisdiction_code.in_(list(jurisdictions)))
+        return dict((await session.execute(query)).all())  # type: ignore[arg-type]
 
     async def depots(self, actor: Actor) -> list[Depot]:
         """The depots ``actor`` may see, by jurisdiction then code."""

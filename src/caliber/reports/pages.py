@@ -145,7 +145,7 @@ class ReportPages(Controller):
                 actor, reports, progress=progress, year=year, names={c: j.name for c, j in names.items()}, zone=settings.zone, now=now
             ),
             progress=[(p, progress_bar(p.share, p.state, p.time_gone)) for p in progress],
-            depot_scoped=not actor.sees_all_depots,
+            depot_scoped=not actor.sees_all_depots and not actor.jurisdictions,
         )
 
     @get("/records")
@@ -235,7 +235,7 @@ async def _targets_page(
             (found, progress_bar(found.share, found.state, found.time_gone))
             for found in await targets.progress(actor, targets.ledger.clock())
         ],
-        history=await targets.history(),
+        history=[t for t in await targets.history() if actor.reads_jurisdiction(t.jurisdiction)],
         roadmap=targets.roadmap,
         names=names,
         codes=JURISDICTIONS,
@@ -261,7 +261,9 @@ async def _report(
     jurisdictions = await inventory.jurisdictions()
     names = {j.code: j.name for j in jurisdictions}
     footnotes = [f"{j.name}: {j.footnote}" for j in jurisdictions if j.footnote]
-    if not actor.sees_all_depots:
+    if actor.jurisdictions:
+        footnotes.insert(0, "The jurisdictions assigned to the reader only.")
+    elif not actor.sees_all_depots:
         footnotes.insert(0, "The figures of the depots assigned to the reader only.")
     progress = await targets.progress(actor, targets.ledger.clock())
     return build_report(snapshot, targets.roadmap, progress, names, footnotes)

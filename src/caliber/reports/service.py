@@ -116,7 +116,7 @@ class ReportService:
     async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
         """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
         async with self.db.read() as session:
-            return await _figures(session, actor, period, _wanted(jurisdictions))
+            return await _figures(session, actor, period, _wanted(actor, jurisdictions))
 
     async def snapshot(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> Snapshot:
         """:meth:`figures` with the ledger's tree size and root they were computed at, read as one snapshot."""
@@ -125,14 +125,14 @@ class ReportService:
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             head = await session.execute(select(LedgerHead.size, LedgerHead.root).where(LedgerHead.id == HEAD_ID))
             size, root = head.one_or_none() or (0, b"")
-            figures = await _figures(session, actor, period, _wanted(jurisdictions))
+            figures = await _figures(session, actor, period, _wanted(actor, jurisdictions))
         return Snapshot(period, figures, size, root, dt.datetime.now(dt.UTC))
 
     async def records(
         self, actor: Actor, period: Period, jurisdiction: str, measure: str, detail: str | None = None, *, after: str = "", limit: int = 200
     ) -> list[ReportRecord]:
         """The records behind one number: ``measure`` of ``jurisdiction`` in ``period``, by label code after ``after``."""
-        where = [*_scope(actor, _wanted([jurisdiction])), *measure_filter(measure, period, detail), ReportRecord.code > after]
+        where = [*_scope(actor, _wanted(actor, [jurisdiction])), *measure_filter(measure, period, detail), ReportRecord.code > after]
         query = select(ReportRecord).where(*where).order_by(ReportRecord.code).limit(limit)
         async with self.db.read() as session:
             return list(await session.scalars(query))
@@ -141,7 +141,7 @@ class ReportService:
         self, actor: Actor, instants: list[dt.datetime], jurisdictions: Iterable[str] = JURISDICTIONS
     ) -> dict[str, tuple[list[int], list[int]]]:
         """By jurisdiction, at each of ``instants`` (ascending): weapons destroyed since the first, and the declared surplus stock."""
-        wanted = _wanted(jurisdictions)
+        wanted = _wanted(actor, jurisdictions)
         weapons = _weapons(_scope(actor, wanted))
         first, last = instants[0], instants[-1]
         destroyed = select(ReportRecord.jurisdiction, *(func.count(case((ReportRecord.destroyed_at < at, 1))) for at in instants)).where(
@@ -161,7 +161,7 @@ class ReportService:
         self, actor: Actor, baseline: dt.datetime, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS
     ) -> dict[str, tuple[int, int]]:
         """By jurisdiction: declared surplus weapons in stock at ``baseline``, and how many of them are still in stock at ``now``."""
-        wanted = _wanted(jurisdictions)
+        wanted = _wanted(actor, jurisdictions)
         still = and_(ReportRecord.declared_at < baseline, _in_stock(now))
         query = (
             select(ReportRecord.jurisdiction, func.count(case((_in_stock(baseline), 1))), func.count(case((still, 1))))
@@ -222,9 +222,10 @@ def measure_filter(measure: str, period: Period, detail: str | None = None) -> l
     return filters[measure]
 
 
-def _wanted(jurisdictions: Iterable[str]) -> list[str]:
+def _wanted(actor: Actor, jurisdictions: Iterable[str]) -> list[str]:
+    """The jurisdictions asked for that ``actor`` reads, in the Roadmap's order."""
     asked = set(jurisdictions)
-    return [j for j in JURISDICTIONS if j in asked]
+    return [j for j in JURISDICTIONS if j in asked and actor.reads_jurisdiction(j)]
 
 
 def _scope(actor: Actor, wanted: list[str]) -> list[Any]:

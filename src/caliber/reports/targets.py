@@ -136,7 +136,7 @@ class TargetService:
 
     async def progress(self, actor: Actor, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS) -> list[Progress]:
         """Progress of every target in force at ``now``; depot staff see their depots' share."""
-        targets = await self.current(jurisdictions)
+        targets = [t for t in await self.current(jurisdictions) if actor.reads_jurisdiction(t.jurisdiction)]
         out: list[Progress] = []
         years: dict[int, dict[str, Any]] = {}
         for target in targets:
