@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select
@@ -12,8 +14,14 @@ from caliber.db import Database
 from caliber.destruction.models import DestructionEvent
 from caliber.inventory.models import AmmunitionLot, Depot, Item, StockCheck, Transfer
 from caliber.ledger.store import Ledger
+from caliber.reports.kpis import load_roadmap
+from caliber.reports.periods import parse_period
+from caliber.reports.service import ReportService
+from caliber.reports.targets import TargetService
 from tests.conftest import TEST_ORIGIN, replay_differences
-from tests.factories import login
+from tests.factories import OPERATOR, login
+
+BELGRADE = ZoneInfo("Europe/Belgrade")
 
 
 async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client: httpx.AsyncClient, tmp_path: Path) -> None:
@@ -56,6 +64,22 @@ async def test_the_demo_stock_looks_like_the_region(db: Database, tmp_path: Path
     assert {"evidence_hold", "surplus", "approved_for_destruction", "in_transit", "awaiting_decision"} <= statuses
     assert (lots or 0) > 10
     assert (transfers, checks) == (["in_transit"], ["open"])
-    assert destructions == ["approved", "certified"]
+    assert destructions.count("approved") == 1
+    assert destructions.count("certified") >= 6  # the history's, in every jurisdiction, and this week's
     assert "certified" in statuses
     assert await replay_differences(db, empty_sqlite, tmp_path) == []
+
+
+async def test_the_demo_history_spreads_over_the_years_with_targets(db: Database, tmp_path: Path) -> None:
+    await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.05)
+    reports = ReportService(db)
+    years = {year: await reports.figures(OPERATOR, parse_period(str(year), BELGRADE)) for year in (2023, 2024, 2025)}
+    assert all(sum(f.declared for f in found.values()) > 0 for found in years.values())
+    destroyed = {j for found in years.values() for j, f in found.items() if f.destroyed}
+    assert len(destroyed) >= 5
+    days = [f.days_from_intake for found in years.values() for f in found.values() if f.days_from_intake]
+    assert days
+    assert max(median for median, _ in days) > 30
+    targets = TargetService(Ledger(db, TEST_ORIGIN), reports, load_roadmap(tmp_path), BELGRADE)
+    progress = await targets.progress(OPERATOR, dt.datetime.now(dt.UTC))
+    assert len(progress) == len(demo.TARGETS) + 1

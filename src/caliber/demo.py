@@ -3,10 +3,13 @@
 Everything is created through the domain services, as a person would: the
 weapons and lots are taken in, some seized ones stay on evidence hold, some
 are declared surplus or approved for destruction, one transfer is on the
-road and one stock check is under way; one destruction was certified last
-month and the next is approved and waiting for its day. Proportions follow the published
-figures in DOMAIN.md: Serbia and Bosnia and Herzegovina hold most weapons,
-Bosnia and Herzegovina and Montenegro most ammunition, Kosovo* collects.
+road and one stock check is under way. The history runs month by month from
+January 2023 on the ledger's clock, with witnessed destructions in every
+jurisdiction; the latest was certified two days ago and the next is approved
+and waiting for its day. This year's destruction targets are set.
+Proportions follow the published figures in DOMAIN.md: Serbia and Bosnia and
+Herzegovina hold most weapons, Bosnia and Herzegovina and Montenegro most
+ammunition, Kosovo* collects.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import io
 import os
 import random
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
@@ -46,6 +51,10 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService
 from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.ledger.store import Ledger
+from caliber.reports.kpis import load_roadmap
+from caliber.reports.schemas import TargetInput
+from caliber.reports.service import ReportService
+from caliber.reports.targets import TargetService
 
 __all__ = ["DEMO_DEPOTS", "DEMO_USERS", "ensure_demo", "format_logins"]
 
@@ -139,7 +148,6 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
         kind, name = path[-1]
         location = await inventory.create_location(operator, depots[code].id, NewLocation(kind, name, getattr(parent, "id", None)))
         locations[(code, *names)] = location
-    await _stock(ledger, data_dir, operator, (depots, locations), scale)
     logins = []
     witnesses = []
     for username, name, organisation, role, depot_codes in DEMO_USERS:
@@ -148,92 +156,183 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
         logins.append((username, role.value, password))
         if role is Role.WITNESS:
             witnesses.append(Actor(view.user.id, username, name, role))
+    await _history(ledger, data_dir, operator, (depots, locations), scale=scale, witnesses=witnesses)
     await _destructions(ledger, data_dir, operator, depots, witnesses)
+    await _now(ledger, data_dir, operator, (depots, locations))
+    await _targets(ledger, data_dir, operator)
     _write_logins(logins_path, logins)
     return logins
 
 
-async def _stock(
-    ledger: Ledger, data_dir: Path, operator: Actor, places: tuple[dict[str, Depot], dict[tuple[str, ...], Location]], scale: float
+@dataclass
+class _Planned:
+    """One weapon or lot of the demo history: what it is, and the months (indexes) it is taken in, declared and approved."""
+
+    new: NewItem | NewLot
+    taken_in: int
+    declared: int | None = None
+    approved: int | None = None
+    code: str = ""
+
+
+# month, organising depot, site, address, organiser, methods: the destructions of the demo history
+DESTRUCTIONS = [
+    ((2023, 10), "RS-KRG-ARM", "Železara Smederevo", "Radinac, Smederevo", "Ministry of Defence, Republic of Serbia", [Method.SMELTING]),
+    ((2024, 4), "BA-SAR-PES", "Doboj Demilitarisation Facility", "Doboj", "Ministry of Security of BiH", [Method.CUTTING_PLASMA]),
+    ((2024, 10), "ME-TAR-ARM", "Nikšić Steel Plant", "Nikšić", "Ministry of Defence of Montenegro", [Method.SMELTING]),
+    ((2025, 3), "MK-SKO-PES", "Makstil Steel Mill", "Skopje", "Ministry of Interior, North Macedonia", [Method.SMELTING]),
+    ((2025, 6), "XK-PRI-COL", "Ferronikeli smelter", "Drenas", "Kosovo Police", [Method.SMELTING]),
+    ((2025, 11), "AL-MJK-ARM", "Kurum steel works", "Elbasan", "Ministry of Defence of Albania", [Method.CUTTING_TORCH, Method.SMELTING]),
+    ((2026, 3), "RS-BEG-COL", "Železara Smederevo", "Radinac, Smederevo", "Ministry of Interior, Republic of Serbia", [Method.SMELTING]),
+    ((2026, 6), "BA-SAR-PES", "Doboj Demilitarisation Facility", "Doboj", "Ministry of Security of BiH", [Method.HYDRAULIC_SHEAR]),
+    ((2026, 9), "ME-TAR-ARM", "Nikšić Steel Plant", "Nikšić", "Ministry of Defence of Montenegro", [Method.SMELTING]),
+]
+HISTORY_START = dt.date(2023, 1, 1)
+
+
+def _months(today: dt.date) -> list[dt.date]:
+    months, month = [], HISTORY_START
+    while month <= today:
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+async def _history(
+    ledger: Ledger,
+    data_dir: Path,
+    operator: Actor,
+    places: tuple[dict[str, Depot], dict[tuple[str, ...], Location]],
+    *,
+    scale: float,
+    witnesses: list[Actor],
 ) -> None:
-    """Weapons and lots in every jurisdiction, holds, surplus, a transfer on the road and a count under way."""
-    depots, locations = places
+    """Month by month since January 2023, on the ledger's clock: intake, declarations, approvals and witnessed destructions."""
     chooser = random.Random(2018)  # noqa: S311 (the same demo every time; the Roadmap's year)
     items = ItemService(ledger, data_dir / "photos")
+    destructions = DestructionService(ledger, items, data_dir / "photos")
+    depots, locations = places
     shelves: dict[str, list[Location]] = {}
     for key, location in locations.items():
         shelves.setdefault(key[0], []).append(location)
-    stores = {code: depot for code, depot in depots.items() if depot.kind != DepotKind.DESTRUCTION_FACILITY}
+    today = dt.date.today()
+    months = _months(today)
+    last = len(months) - 1
+    planned = _plan(chooser, (depots, shelves), scale, last)
+    events = {months.index(dt.date(*when, 1)): rest for when, *rest in DESTRUCTIONS if dt.date(*when, 1) in months[:-1]}
+    wall = ledger.clock
+    try:
+        for n, month in enumerate(months):
+            moment = dt.datetime.combine(month + dt.timedelta(days=chooser.randint(2, 12)), dt.time(9), tzinfo=dt.UTC)
+            ledger.clock = lambda moment=moment: min(moment, wall() - dt.timedelta(days=3))
+            await _take_in(items, operator, [p for p in planned if p.taken_in == n])
+            for action, when in ((Action.DECLARE_SURPLUS, "declared"), (Action.APPROVE_DESTRUCTION, "approved")):
+                for kind in ("item", "lot"):
+                    codes = [p.code for p in planned if getattr(p, when) == n and (kind == "lot") == isinstance(p.new, NewLot)]
+                    if codes:
+                        await items.change_status_many(operator, kind, codes, StatusChange(action, f"decision {n + 1}/{month.year}"))  # type: ignore[arg-type]
+            if n in events:
+                depot_code, site, address, organiser, methods = events[n]
+                day = month + dt.timedelta(days=20)
+                ledger.clock = lambda day=day: dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC)
+                await _destroyed_on(destructions, (operator, witnesses), depots[depot_code], day, (site, address, organiser, methods))
+    finally:
+        ledger.clock = wall
+
+
+def _plan(chooser: random.Random, places: tuple[dict[str, Depot], dict[str, list[Location]]], scale: float, last: int) -> list[_Planned]:
+    depots, shelves = places
+    stores = [d for d in depots.values() if d.kind != DepotKind.DESTRUCTION_FACILITY]
+    planned: list[_Planned] = []
     serial = 0
-    surplus: list[str] = []
     for jurisdiction, count in WEAPONS.items():
-        here = [d for d in stores.values() if d.jurisdiction_code == jurisdiction]
-        batch: list[NewItem] = []
+        here = [d for d in stores if d.jurisdiction_code == jurisdiction]
         for _ in range(max(1, int(count * scale))):
-            depot = chooser.choice(here)
-            maker, model, calibre, un_type, country, (first, last) = chooser.choice(MODELS)
-            seized = depot.kind == DepotKind.POLICE_EVIDENCE_STORE and chooser.random() < 0.6
-            source = IntakeSource.SEIZED if seized else chooser.choice(_SOURCES[depot.kind])
             serial += 1
-            batch.append(
-                NewItem(
-                    depot_id=depot.id,
-                    manufacturer=maker,
-                    model=model,
-                    calibre=calibre,
-                    serial=chooser.choice(["removed", "illegible"])
-                    if chooser.random() < 0.02
-                    else f"{chooser.randint(10, 99)}{serial:06d}",
-                    un_type=un_type,
-                    intake_source=source,
-                    condition=chooser.choice([Condition.SERVICEABLE, Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.DAMAGED]),
-                    location_id=chooser.choice(shelves[depot.code]).id if depot.code in shelves else None,
-                    country_of_manufacture=country,
-                    year_of_manufacture=chooser.randint(first, last),
-                    case_reference=f"K-{chooser.randint(100, 999)}/{chooser.randint(2019, 2026)}" if seized else "",
-                )
-            )
-        for start in range(0, len(batch), 500):
-            taken = await items.register_items(operator, batch[start : start + 500])
-            surplus += [i.code for i in taken if i.intake_source == IntakeSource.SURPLUS and chooser.random() < 0.7]
-    lots: list[NewLot] = []
-    for jurisdiction, count in LOTS.items():
-        here = [d for d in stores.values() if d.jurisdiction_code == jurisdiction]
-        for _ in range(max(1, int(count * scale))):
             depot = chooser.choice(here)
-            calibre, nature, (low, high), grams, (division, group) = chooser.choice(AMMUNITION)
-            pieces = chooser.randint(low, high)
-            net = pieces * grams
-            lots.append(
-                NewLot(
-                    depot_id=depot.id,
-                    lot_number=f"{chooser.choice(['PPU', 'IK', 'KV', 'SL'])}-{chooser.randint(60, 99)}-{chooser.randint(1, 999):03d}",
-                    manufacturer=chooser.choice(["Prvi Partizan", "Igman", "Krušik", "Sloboda Čačak", "Pretis"]),
-                    calibre=calibre,
-                    nature=nature,
-                    quantity=pieces,
-                    gross_mass_kg=kilograms(net * chooser.randint(6, 12)),
-                    net_explosive_mass_kg=kilograms(net),
-                    hazard_division=HazardDivision(division),
-                    compatibility_group=CompatibilityGroup(group),
-                    intake_source=IntakeSource.SURPLUS,
-                    year=chooser.randint(1965, 1995),
-                    condition=chooser.choice([Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.UNSAFE]),
-                )
-            )
-    await items.register_lots(operator, lots)
-    declared = surplus[: len(surplus) * 6 // 10]
-    await items.change_status_many(operator, "item", declared, StatusChange(Action.DECLARE_SURPLUS, "declared surplus by the ministry"))
-    approved = declared[: len(declared) // 3]
-    await items.change_status_many(operator, "item", approved, StatusChange(Action.APPROVE_DESTRUCTION, "destruction plan 2026"))
+            new = _weapon(chooser, depot, serial, shelves.get(depot.code, []))
+            entry = _Planned(new, chooser.randint(0, max(last - 2, 0)))
+            if new.intake_source != IntakeSource.SEIZED and chooser.random() < 0.6:
+                entry.declared = min(entry.taken_in + chooser.randint(1, 8), last)
+                if chooser.random() < 0.6:
+                    entry.approved = min(entry.declared + chooser.randint(1, 5), last)
+            planned.append(entry)
+    for jurisdiction, count in LOTS.items():
+        here = [d for d in stores if d.jurisdiction_code == jurisdiction]
+        for _ in range(max(1, int(count * scale))):
+            entry = _Planned(_lot(chooser, chooser.choice(here)), chooser.randint(0, 12))
+            if chooser.random() < 0.3:
+                entry.declared = min(entry.taken_in + chooser.randint(1, 6), last)
+                entry.approved = min(entry.declared + chooser.randint(1, 4), last)
+            planned.append(entry)
+    return planned
+
+
+def _weapon(chooser: random.Random, depot: Depot, serial: int, shelves: list[Location]) -> NewItem:
+    maker, model, calibre, un_type, country, (first, last) = chooser.choice(MODELS)
+    seized = depot.kind == DepotKind.POLICE_EVIDENCE_STORE and chooser.random() < 0.6
+    source = IntakeSource.SEIZED if seized else chooser.choice(_SOURCES[depot.kind])
+    return NewItem(
+        depot_id=depot.id,
+        manufacturer=maker,
+        model=model,
+        calibre=calibre,
+        serial=chooser.choice(["removed", "illegible"]) if chooser.random() < 0.02 else f"{chooser.randint(10, 99)}{serial:06d}",
+        un_type=un_type,
+        intake_source=source,
+        condition=chooser.choice([Condition.SERVICEABLE, Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.DAMAGED]),
+        location_id=chooser.choice(shelves).id if shelves else None,
+        country_of_manufacture=country,
+        year_of_manufacture=chooser.randint(first, last),
+        case_reference=f"K-{chooser.randint(100, 999)}/{chooser.randint(2019, 2026)}" if seized else "",
+    )
+
+
+def _lot(chooser: random.Random, depot: Depot) -> NewLot:
+    calibre, nature, (low, high), grams, (division, group) = chooser.choice(AMMUNITION)
+    pieces = chooser.randint(low, high)
+    net = pieces * grams
+    return NewLot(
+        depot_id=depot.id,
+        lot_number=f"{chooser.choice(['PPU', 'IK', 'KV', 'SL'])}-{chooser.randint(60, 99)}-{chooser.randint(1, 999):03d}",
+        manufacturer=chooser.choice(["Prvi Partizan", "Igman", "Krušik", "Sloboda Čačak", "Pretis"]),
+        calibre=calibre,
+        nature=nature,
+        quantity=pieces,
+        gross_mass_kg=kilograms(net * chooser.randint(6, 12)),
+        net_explosive_mass_kg=kilograms(net),
+        hazard_division=HazardDivision(division),
+        compatibility_group=CompatibilityGroup(group),
+        intake_source=IntakeSource.SURPLUS,
+        year=chooser.randint(1965, 1995),
+        condition=chooser.choice([Condition.SERVICEABLE, Condition.UNSERVICEABLE, Condition.UNSAFE]),
+    )
+
+
+async def _take_in(items: ItemService, operator: Actor, planned: list[_Planned]) -> None:
+    weapons = [p for p in planned if isinstance(p.new, NewItem)]
+    lots = [p for p in planned if isinstance(p.new, NewLot)]
+    for start in range(0, len(weapons), 500):
+        chunk = weapons[start : start + 500]
+        for entry, made in zip(chunk, await items.register_items(operator, [p.new for p in chunk]), strict=True):  # type: ignore[misc]
+            entry.code = made.code
+    if lots:
+        for entry, lot in zip(lots, await items.register_lots(operator, [p.new for p in lots]), strict=True):  # type: ignore[misc]
+            entry.code = lot.code
+
+
+async def _now(ledger: Ledger, data_dir: Path, operator: Actor, places: tuple[dict[str, Depot], dict[tuple[str, ...], Location]]) -> None:
+    """Today's work: a transfer on the road and a count under way."""
+    depots, locations = places
+    items = ItemService(ledger, data_dir / "photos")
     sender, receiver = depots["RS-BEG-COL"], depots["RS-KRG-ARM"]
     page = await items.search(operator, {"depot_id": sender.id, "status": "awaiting_decision"}, limit=25)
     if page.records:
         await TransferService(ledger, items).dispatch(
             operator, NewTransfer(sender.id, receiver.id, [i.code for i in page.records], seals=["RS-S-0041", "RS-S-0042"])
         )
-    checks = StockCheckService(ledger)
     room = locations[("RS-KRG-ARM", "Building A", "Room 1")]
+    checks = StockCheckService(ledger)
     check = await checks.open(operator, NewStockCheck(receiver.id, room.id))
     counted = [line.code for line in check.lines][: len(check.lines) * 2 // 3]
     if counted:
@@ -241,7 +340,7 @@ async def _stock(
 
 
 async def _destructions(ledger: Ledger, data_dir: Path, operator: Actor, depots: dict[str, Depot], witnesses: list[Actor]) -> None:
-    """A destruction certified last month at the Smederevo steel works, and the next one approved and waiting for its day."""
+    """A destruction certified two days ago at the Smederevo steel works, and the next one approved and waiting for its day."""
     items = ItemService(ledger, data_dir / "photos")
     destructions = DestructionService(ledger, items, data_dir / "photos")
     depot = depots["RS-KRG-ARM"]
@@ -251,8 +350,38 @@ async def _destructions(ledger: Ledger, data_dir: Path, operator: Actor, depots:
         return
     half = len(codes) // 2
     today = dt.date.today()
-    done = await _planned(destructions, operator, depot, today - dt.timedelta(days=30), codes[:half])
-    await destructions.verify(witnesses[0], done.id, Verification(codes[:half]))
+    site = ("Železara Smederevo", "Radinac, Smederevo", "Ministry of Defence, Republic of Serbia", [Method.SMELTING])
+    day = today - dt.timedelta(days=2)
+    wall = ledger.clock
+    ledger.clock = lambda: dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC)
+    try:
+        await _destroyed_on(destructions, (operator, witnesses), depot, day, site, codes=codes[:half])
+    finally:
+        ledger.clock = wall
+    await _planned(destructions, operator, depot, today + dt.timedelta(days=14), codes=codes[half:], site=site)
+
+
+async def _destroyed_on(
+    destructions: DestructionService,
+    people: tuple[Actor, list[Actor]],
+    depot: Depot,
+    day: dt.date,
+    site: tuple[str, str, str, list[Method]],
+    *,
+    codes: list[str] | None = None,
+) -> None:
+    """A destruction at ``site`` on ``day``, witnessed and certified: of ``codes``, or of what ``depot`` has approved (weapons and lots)."""
+    operator, witnesses = people
+    if codes is None:
+        found = []
+        wanted = {"depot_id": depot.id, "status": "approved_for_destruction"}
+        for search in (destructions.items.search, destructions.items.search_lots):
+            found += [record.code for record in (await search(operator, wanted, limit=400)).records]
+        codes = found
+    if not codes:
+        return
+    done = await _planned(destructions, operator, depot, day, codes=codes, site=site)
+    await destructions.verify(witnesses[0], done.id, Verification(codes))
     digest = await destructions.current_sha256(operator, done.id, Stage.BEFORE)
     for witness in witnesses:
         await destructions.attest(witness, done.id, AttestationInput(Stage.BEFORE, digest, "every label scanned and serial read"))
@@ -260,26 +389,34 @@ async def _destructions(ledger: Ledger, data_dir: Path, operator: Actor, depots:
         picture = io.BytesIO()
         Image.new("RGB", (64, 48), (shade, shade, shade)).save(picture, format="PNG")
         await destructions.add_photo(operator, done.id, stage, picture.getvalue(), "image/png")
-    day = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(8), tzinfo=dt.UTC)
-    await destructions.complete(witnesses[0], done.id, Completion([Method.SMELTING], day, day + dt.timedelta(hours=5)))
-    await destructions.check_residue(witnesses[1], done.id, ResidueCheck("frames and receivers melted down; slag inspected"))
+    start = dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC)
+    await destructions.complete(witnesses[0], done.id, Completion(site[3], start, start + dt.timedelta(hours=5)))
+    await destructions.check_residue(witnesses[1], done.id, ResidueCheck("frames and receivers destroyed; residue inspected"))
     digest = await destructions.current_sha256(operator, done.id, Stage.AFTER)
     for witness in witnesses:
         await destructions.attest(witness, done.id, AttestationInput(Stage.AFTER, digest))
     await destructions.certify(operator, done.id)
-    await _planned(destructions, operator, depot, today + dt.timedelta(days=14), codes[half:])
 
 
-async def _planned(destructions: DestructionService, operator: Actor, depot: Depot, when: dt.date, codes: list[str]) -> Any:
+async def _planned(
+    destructions: DestructionService,
+    operator: Actor,
+    depot: Depot,
+    when: dt.date,
+    *,
+    codes: list[str],
+    site: tuple[str, str, str, list[Method]],
+) -> Any:
+    name, address, organiser, methods = site
     plan = NewDestruction(
         depot.id,
-        "Železara Smederevo",
+        name,
         when,
-        [Method.SMELTING],
+        methods,
         f"Odluka 02-{when.month}/{when.year}",
         when - dt.timedelta(days=20),
-        "Ministry of Defence, Republic of Serbia",
-        site_address="Radinac, Smederevo",
+        organiser,
+        site_address=address,
         observers=[ObserverInput("Desk officer", "UNDP/SEESAC"), ObserverInput("Programme manager", "EU Delegation")],
     )
     event = await destructions.plan(operator, plan)
@@ -292,6 +429,25 @@ _SOURCES = {
     DepotKind.POLICE_EVIDENCE_STORE: [IntakeSource.FOUND, IntakeSource.SURRENDERED],
     DepotKind.COLLECTION_POINT: [IntakeSource.SURRENDERED, IntakeSource.COLLECTION_PROGRAMME, IntakeSource.LEGALISATION_TURN_IN],
 }
+
+
+# jurisdiction, weapons to destroy this year; and Serbia's clearance of what was declared before 2025
+TARGETS = {"RS": 300, "BA": 80, "ME": 80, "MK": 100, "XK": 100, "AL": 80}
+
+
+async def _targets(ledger: Ledger, data_dir: Path, operator: Actor) -> None:
+    """This year's destruction targets, and a clearance target: Serbia's surplus declared before 2025 gone by the end of 2027."""
+    roadmap = load_roadmap(data_dir)
+    targets = TargetService(ledger, ReportService(ledger.db), roadmap, ZoneInfo("Europe/Belgrade"))
+    year = dt.date.today().year
+    annual = next((kpi.key for kpi in roadmap.kpis if kpi.measure == "destroyed" and kpi.target == "annual"), None)
+    clear = next((kpi.key for kpi in roadmap.kpis if kpi.target == "clear"), None)
+    for jurisdiction, amount in TARGETS.items():
+        if annual:
+            await targets.set(operator, TargetInput(jurisdiction, annual, year, f"national SALW action plan {year}", amount=str(amount)))
+    if clear:
+        reason = "Roadmap 2025-2030 commitment"
+        await targets.set(operator, TargetInput("RS", clear, year + 1, reason, declared_before=dt.date(2025, 1, 1)))
 
 
 def format_logins(logins: list[tuple[str, str, str]]) -> str:

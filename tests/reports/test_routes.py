@@ -62,9 +62,10 @@ async def test_the_dashboard_draws_destruction_over_time_against_the_target_and_
     await app.state.targets.set(admin, TargetInput("RS", "6.1", year, "decision 3/26", amount="12"))
     await login(client, (await factory.user(Role.MINISTRY_OFFICIAL)).user.username)
     page = (await client.get(f"/reports/?period={year}")).text
-    assert f"Serbia: weapons destroyed in {year} against the target of 12" in page
+    assert f"Share of the {year} destruction target reached, month by month (%)" in page
     assert "Where each jurisdiction stands against its targets" in page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5 + 1  # 3 over time, 2 by jurisdiction, 1 progress bar
+    assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 25", page)  # 3 of 12
     assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 3", page)
 
 

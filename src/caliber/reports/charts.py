@@ -80,9 +80,17 @@ def _description(rows: list[tuple[str, list[int]]], series: list[str]) -> str:
 
 
 def line_chart(
-    title: str, points: list[str], series: list[tuple[str, list[float]]], *, target: tuple[str, list[float]] | None = None
+    title: str,
+    points: list[str],
+    series: list[tuple[str, list[float]]],
+    *,
+    target: tuple[str, list[float]] | None = None,
+    ticks: list[str] | None = None,
 ) -> str:
-    """Lines over time, one per series (colour and dash), with an optional target line drawn thin and grey."""
+    """Lines over time, one per series (colour and dash), with an optional target line drawn thin and grey.
+
+    ``ticks`` label the axis where ``points`` (which the description reads out) would crowd it.
+    """
     height, left, right, top, bottom = 260, 56, 180, 30, 36
     room_x, room_y = WIDTH - left - right, height - top - bottom
     every = [v for _, values in series for v in values] + (target[1] if target else [])
@@ -99,27 +107,21 @@ def line_chart(
         f'<text x="{left - 6}" y="{top + 4}" font-size="10" text-anchor="end">{peak:,.0f}</text>',
         f'<text x="{left - 6}" y="{top + room_y}" font-size="10" text-anchor="end">0</text>',
     ]
-    for n, point in enumerate(points):
-        if len(points) <= 13 or n % 2 == 0:
+    for n, point in enumerate(ticks or points):
+        if point and (ticks or len(points) <= 13 or n % 2 == 0):
             parts.append(
                 f'<text x="{left + n * step:.1f}" y="{height - bottom + 16}" font-size="10" text-anchor="middle">{escape(point)}</text>'
             )
+    drawn = [(name, values, COLOURS[k % len(COLOURS)], DASHES[k % len(DASHES)], 2.2) for k, (name, values) in enumerate(series)]
     if target:
-        line = " ".join(xy(n, v) for n, v in enumerate(target[1]))
-        parts.append(f'<polyline points="{line}" fill="none" stroke="#999" stroke-width="1.5" stroke-dasharray="3 3"/>')
-        parts.append(
-            f'<text x="{left + room_x + 6}" y="{top + room_y * (1 - target[1][-1] / peak):.1f}" font-size="10">{escape(target[0])}</text>'
-        )
-    for k, (name, values) in enumerate(series):
-        colour, dash = COLOURS[k % len(COLOURS)], DASHES[k % len(DASHES)]
+        drawn.append((target[0], target[1], "#999999", "3 3", 1.5))
+    for k, (name, values, colour, dash, stroke) in enumerate(drawn):
         line = " ".join(xy(n, v) for n, v in enumerate(values))
         style = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2.2"{style}/>')
-        y = top + 10 + k * 16
-        parts.append(
-            f'<line x1="{left + room_x + 10}" y1="{y}" x2="{left + room_x + 34}" y2="{y}" stroke="{colour}" stroke-width="2.2"{style}/>'
-        )
-        parts.append(f'<text x="{left + room_x + 38}" y="{y + 4}" font-size="10">{escape(name)}</text>')
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="{stroke}"{style}/>')
+        y, key = top + 10 + k * 16, left + room_x + 10
+        parts.append(f'<line x1="{key}" y1="{y}" x2="{key + 24}" y2="{y}" stroke="{colour}" stroke-width="{stroke}"{style}/>')
+        parts.append(f'<text x="{key + 28}" y="{y + 4}" font-size="10">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -75,7 +75,7 @@ async def _timelines(
         shown, month_points = [*shown, now], [*month_points, "now"]
     halves = [local_midnight(dt.date(y, m, 1), zone) for y in range(year - 3, year + 2) for m in (1, 7)]
     halves = [at for at in halves if at <= now]
-    half_points = [f"{at.astimezone(zone):%b %Y}" for at in halves]
+    half_points = [f"{at.astimezone(zone):%b %Y}" for at in halves]  # the table's; the chart marks each January
     if halves[-1] < now:
         halves, half_points = [*halves, now], [*half_points, "now"]
     by_month = await reports.timeline(actor, shown)
@@ -84,17 +84,21 @@ async def _timelines(
     title = f"Weapons destroyed in {year}, month by month (running total)"
     rows = [(names[j], destroyed) for j, (destroyed, _) in by_month.items()]
     out.append(Timeline(line_chart(title, month_points, [(n, [float(v) for v in vs]) for n, vs in rows]), title, month_points, rows))
-    for p in progress:
-        if p.kpi.measure != "destroyed" or p.kpi.target != "annual" or p.target.jurisdiction not in by_month:
-            continue
-        done = by_month[p.target.jurisdiction][0]
-        pace = [p.amount * (at - months[0]) / (months[-1] - months[0]) for at in shown]
-        title = f"{names[p.target.jurisdiction]}: weapons destroyed in {year} against the target of {p.kpi.shown(p.amount)}"
-        svg = line_chart(title, month_points, [("destroyed", [float(v) for v in done])], target=("steady pace to the target", pace))
-        out.append(Timeline(svg, title, month_points, [("destroyed", done), ("steady pace", [round(v) for v in pace])]))
+    aimed = [p for p in progress if p.kpi.measure == "destroyed" and p.kpi.target == "annual" and p.target.jurisdiction in by_month]
+    if aimed:
+        pace = [round(100 * (at - months[0]) / (months[-1] - months[0])) for at in shown]
+        rows = [(names[p.target.jurisdiction], [round(100 * v / p.amount) for v in by_month[p.target.jurisdiction][0]]) for p in aimed]
+        title = f"Share of the {year} destruction target reached, month by month (%)"
+        svg = line_chart(
+            title, month_points, [(n, [float(v) for v in vs]) for n, vs in rows], target=("steady pace", [float(v) for v in pace])
+        )
+        out.append(Timeline(svg, title, month_points, [*rows, ("steady pace", pace)]))
     title = "Declared surplus weapons in stock, half-year by half-year"
     rows = [(names[j], stock) for j, (_, stock) in by_half.items()]
-    out.append(Timeline(line_chart(title, half_points, [(n, [float(v) for v in vs]) for n, vs in rows]), title, half_points, rows))
+    ticks = [point if not point.startswith("Jul") else "" for point in half_points]
+    out.append(
+        Timeline(line_chart(title, half_points, [(n, [float(v) for v in vs]) for n, vs in rows], ticks=ticks), title, half_points, rows)
+    )
     return out
 
 
