@@ -13,7 +13,10 @@ import pytest
 from caliber.demo import DEMO_USERS
 from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
-COMMANDS = [[], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]]
+COMMANDS = [
+    *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
+    *(["reports"], ["reports", "rebuild"], ["reports", "kpis"]),
+]
 
 
 def caliber(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -66,6 +69,38 @@ def test_user_create_explains_a_bad_password_and_writes_nothing(data_env: dict[s
     assert result.returncode == 1
     assert "password" in result.stderr
     assert "ana" not in caliber("user", "list", env=data_env).stdout
+
+
+def test_an_official_is_assigned_jurisdictions_on_the_command_line(data_env: dict[str, str]) -> None:
+    created = caliber(
+        "user",
+        "create",
+        "mila",
+        "--role",
+        "ministry_official",
+        "--jurisdiction",
+        "me",
+        "--jurisdiction",
+        "AL",
+        env=data_env,
+        stdin="a long password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created mila (ministry_official) in AL, ME" in created.stdout
+
+
+def test_the_kpi_file_is_shown_copied_to_edit_and_checked(data_env: dict[str, str]) -> None:
+    shown = caliber("reports", "kpis", env=data_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "7.3" in shown.stdout  # the last shipped KPI
+    copied = caliber("reports", "kpis", "--init", env=data_env)
+    assert copied.returncode == 0, copied.stderr
+    path = Path(data_env["CALIBER_DATA_DIR"]) / "kpis.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('measure = "destroyed"', 'measure = "weapons"', 1), encoding="utf-8")
+    broken = caliber("reports", "kpis", env=data_env)
+    assert broken.returncode == 1
+    assert "kpi '6.1': measure must be one of" in broken.stderr
+    assert caliber("reports", "kpis", "--init", env=data_env).returncode == 1  # never overwrites an edited file
 
 
 def test_depot_staff_need_a_depot_on_the_command_line_too(data_env: dict[str, str]) -> None:

@@ -166,9 +166,18 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
 @click.option("--depot", "depots", multiple=True, metavar="CODE", help="A depot the user works in (repeat for several).")
+@click.option(
+    "--jurisdiction",
+    "jurisdictions",
+    multiple=True,
+    metavar="CODE",
+    help="Inspectors and ministry officials: a jurisdiction they read (RS, AL, ...).",
+)
 @click.option("--name", "display_name", default=None, help="Full name (default: the username).")
 @click.option("--organisation", default="", help="Ministry, police directorate, organisation.")
-def user_create(username: str, role: str, depots: tuple[str, ...], display_name: str | None, organisation: str) -> None:
+def user_create(  # noqa: PLR0917 (one parameter per option)
+    username: str, role: str, depots: tuple[str, ...], jurisdictions: tuple[str, ...], display_name: str | None, organisation: str
+) -> None:
     """Create a user. The password is asked for, or read from standard input when it is not a terminal."""
     from caliber.accounts.actor import Actor
     from caliber.accounts.schemas import NewUser
@@ -183,6 +192,7 @@ def user_create(username: str, role: str, depots: tuple[str, ...], display_name:
         "username": username,
         "role": role,
         "depots": list(depots),
+        "jurisdictions": [code.upper() for code in jurisdictions],
         "display_name": display_name or username,
         "organisation": organisation,
         "password": _read_password(),
@@ -193,7 +203,8 @@ def user_create(username: str, role: str, depots: tuple[str, ...], display_name:
         fail(exc.message)
     operator = Actor.operator(getpass.getuser())
     view = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).create_user(operator, new))
-    click.echo(f"created {view.user.username} ({view.user.role}){' in ' + ', '.join(view.depots) if view.depots else ''}")
+    scope = view.depots + view.jurisdictions
+    click.echo(f"created {view.user.username} ({view.user.role}){' in ' + ', '.join(scope) if scope else ''}")
 
 
 def _read_password() -> str:

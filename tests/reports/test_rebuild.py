@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from caliber.destruction.service import DestructionService
 from caliber.ledger.store import Ledger
-from caliber.reports.models import ReportHold, ReportRecord
+from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 from caliber.reports.periods import parse_period
 from caliber.reports.projection import rebuild
 from caliber.reports.service import ReportService
@@ -30,6 +30,8 @@ async def test_an_emptied_projection_is_rebuilt_to_the_same_figures(
     async with ledger.db.write() as session:
         await session.execute(delete(ReportHold))
         await session.execute(delete(ReportRecord))
+        await session.execute(delete(ReportDay))
+        await session.execute(delete(ReportMonth))
     assert (await ReportService(ledger.db).figures(OPERATOR, year))["RS"].destroyed == 0
     seen: list[int] = []
     assert await rebuild(ledger, seen.append) == await ledger.size()

@@ -55,6 +55,8 @@ CUSTODY_TABLES = [
     "report_record",
     "report_hold",
     "report_target",
+    "report_day",
+    "report_month",
 ]
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 

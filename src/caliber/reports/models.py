@@ -12,10 +12,10 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["ReportHold", "ReportRecord", "ReportTarget"]
+__all__ = ["ReportDay", "ReportHold", "ReportMonth", "ReportRecord", "ReportTarget"]
 
 
 class ReportRecord(DefaultBase):
@@ -25,8 +25,11 @@ class ReportRecord(DefaultBase):
     __table_args__ = (
         Index("ix_report_record_registered", "jurisdiction", "registered_at"),
         Index("ix_report_record_declared", "jurisdiction", "declared_at"),
-        Index("ix_report_record_destroyed", "jurisdiction", "destroyed_at"),
+        # covering: the percentiles of the days to destruction read the index alone
+        Index("ix_report_record_destroyed_days", "jurisdiction", "destroyed_at", "kind", "days_from_intake", "days_from_declaration"),
         Index("ix_report_record_depot", "depot_id"),
+        Index("ix_report_record_surplus_until", "jurisdiction", "surplus_until", "declared_at"),
+        Index("ix_report_record_taken_in", "jurisdiction", "registered_at", "intake_source", "kind", "destroyed_at"),
     )
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -43,8 +46,13 @@ class ReportRecord(DefaultBase):
     left_surplus_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     """When a declared record left the surplus other than by destruction (retained, returned, transferred out, ...)."""
     destroyed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    surplus_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When a declared record left the surplus stock: the first of leaving it and destruction."""
     methods: Mapped[str] = mapped_column(String(200), default="")
     """The destruction's methods, comma-separated."""
+    days_from_intake: Mapped[float | None] = mapped_column(Float, default=None)
+    """Days from intake to destruction (for the percentiles)."""
+    days_from_declaration: Mapped[float | None] = mapped_column(Float, default=None)
     pieces: Mapped[int] = mapped_column(BigInteger, default=1)
     net_g: Mapped[int] = mapped_column(BigInteger, default=0)
     gross_g: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -54,7 +62,7 @@ class ReportHold(DefaultBase):
     """An evidence-hold interval of a record (``released_at`` empty while it lasts)."""
 
     __tablename__ = "report_hold"
-    __table_args__ = (Index("ix_report_hold_code", "code"),)
+    __table_args__ = (Index("ix_report_hold_code", "code"), Index("ix_report_hold_held_at", "held_at"))
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
     held_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), primary_key=True)
@@ -85,3 +93,40 @@ class ReportTarget(DefaultBase):
     reason: Mapped[str] = mapped_column(String(2000), default="")
     set_by: Mapped[str] = mapped_column(String(200))
     set_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class _Counts:
+    """The columns of a bucket of counts (see :class:`ReportDay`)."""
+
+    jurisdiction: Mapped[str] = mapped_column(String(2), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    detail: Mapped[str] = mapped_column(String(60), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    pieces: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    gross_g: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportDay(_Counts, DefaultBase):
+    """Counts of one local day and jurisdiction: what the figures add up without reading every record.
+
+    ``measure`` is ``registered`` (detail: intake source), ``declared``,
+    ``exit`` (left the surplus stock), ``destroyed_type`` (detail: UN type),
+    ``destroyed_method`` (detail: method) for weapons, and ``ammunition``
+    (with pieces and masses) for lots destroyed. Days and months are those of
+    the region's time zone (:data:`caliber.reports.summary.BUCKET_ZONE`). Kept
+    by the projections beside ``report_record`` (see :mod:`caliber.reports.summary`).
+    """
+
+    __tablename__ = "report_day"
+    __table_args__ = (Index("ix_report_day_measure", "measure", "jurisdiction", "day"),)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class ReportMonth(_Counts, DefaultBase):
+    """The same counts by local month (``month`` is its first day): a period of months adds up a few rows."""
+
+    __tablename__ = "report_month"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)

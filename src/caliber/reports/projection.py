@@ -14,12 +14,13 @@ the ledger:
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import insert_many
@@ -28,7 +29,8 @@ from caliber.inventory.lifecycle import Action, Status
 from caliber.inventory.records import grams
 from caliber.inventory.service import InventoryService
 from caliber.ledger.store import Ledger, projection, projections_of, read_entries
-from caliber.reports.models import ReportHold, ReportRecord
+from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
+from caliber.reports.summary import count, counted
 
 __all__ = ["LEAVES_SURPLUS", "rebuild"]
 
@@ -69,6 +71,7 @@ async def _registered(session: AsyncSession, events: list[dict[str, Any]], kind_
             holds.append({"code": data["code"], "held_at": moment})
     await insert_many(session, ReportRecord.__table__, rows)
     await insert_many(session, ReportHold.__table__, holds)
+    await count(session, [], [_row(row) for row in rows])
 
 
 def _item_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
@@ -91,7 +94,11 @@ async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) 
 
 @projection("lot.split")
 async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+    async with counted(session, [event["data"]["code"], event["data"]["new_code"]]):
+        await _split(session, event["data"])
+
+
+async def _split(session: AsyncSession, data: dict[str, Any]) -> None:
     parent = await session.get(ReportRecord, data["code"])
     if parent is None:  # pragma: no cover (every lot was registered first)
         raise LookupError(f"lot {data['code']} is not in the report projection")
@@ -108,6 +115,11 @@ async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 async def _statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    async with counted(session, sorted({event["data"]["code"] for event in events})):
+        await _changes(session, events)
+
+
+async def _changes(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     for event in events:
         data = event["data"]
         moment = event_time(event)
@@ -122,6 +134,11 @@ async def _statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None
                 update(ReportRecord)
                 .where(ReportRecord.code == code, ReportRecord.declared_at.is_not(None), ReportRecord.left_surplus_at.is_(None))
                 .values(left_surplus_at=moment)
+            )
+            await session.execute(
+                update(ReportRecord)
+                .where(ReportRecord.code == code, ReportRecord.declared_at.is_not(None), ReportRecord.surplus_until.is_(None))
+                .values(surplus_until=moment)
             )
         if data["to"] == Status.EVIDENCE_HOLD.value:
             session.add(ReportHold(code=code, held_at=moment))
@@ -149,21 +166,56 @@ async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
         return
     to_depot = await InventoryService.transfer_destination(session, UUID(event["data"]["id"]))
     jurisdiction = (await _jurisdictions(session, {to_depot}))[to_depot]
-    for start in range(0, len(codes), CHUNK):
-        chunk = codes[start : start + CHUNK]
-        await session.execute(update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(depot_id=to_depot, jurisdiction=jurisdiction))
+    async with counted(session, codes):
+        for start in range(0, len(codes), CHUNK):
+            chunk = codes[start : start + CHUNK]
+            await session.execute(
+                update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(depot_id=to_depot, jurisdiction=jurisdiction)
+            )
 
 
 @projection("destruction.destroyed", batch=True)
 async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    r = ReportRecord
     for event in events:
         codes = event["data"]["codes"]
         methods = ",".join(event["data"]["methods"])
-        for start in range(0, len(codes), CHUNK):
-            chunk = codes[start : start + CHUNK]
-            await session.execute(
-                update(ReportRecord).where(ReportRecord.code.in_(chunk)).values(destroyed_at=event_time(event), methods=methods)
-            )
+        moment = event_time(event)
+        async with counted(session, codes):
+            for start in range(0, len(codes), CHUNK):
+                chunk = r.code.in_(codes[start : start + CHUNK])
+                await session.execute(update(r).where(chunk).values(destroyed_at=moment, methods=methods))
+                rows = (await session.execute(select(r.code, r.registered_at, r.declared_at, r.surplus_until).where(chunk))).all()
+                facts = [  # days as Python counts them (total seconds / 86400), for the percentiles
+                    {
+                        "b_code": code,
+                        "intake": _days(registered, moment),
+                        "declared": _days(declared, moment) if declared else None,
+                        "until": until or (moment if declared else None),
+                    }
+                    for code, registered, declared, until in rows
+                ]
+                if facts:
+                    table = r.__table__
+                    await session.execute(
+                        update(table)
+                        .where(table.c.code == bindparam("b_code"))
+                        .values(
+                            days_from_intake=bindparam("intake"),
+                            days_from_declaration=bindparam("declared"),
+                            surplus_until=bindparam("until"),
+                        ),
+                        facts,
+                    )
+
+
+def _days(since: dt.datetime, until: dt.datetime) -> float:
+    return (until - since).total_seconds() / 86400
+
+
+def _row(values: dict[str, Any]) -> dict[str, Any]:
+    """A new report row with every column (defaults filled) as :func:`caliber.reports.summary.contributions` reads it."""
+    return {"declared_at": None, "surplus_until": None, "destroyed_at": None, "methods": "", **values}
 
 
 async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None) -> int:
@@ -177,6 +229,8 @@ async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None)
     async with ledger.db.write() as session:
         await session.execute(delete(ReportHold))
         await session.execute(delete(ReportRecord))
+        await session.execute(delete(ReportDay))
+        await session.execute(delete(ReportMonth))
         for start in range(0, size, REBUILD_BATCH):
             events = [entry.event for entry in await read_entries(session, start, min(start + REBUILD_BATCH, size))]
             for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):

@@ -38,6 +38,7 @@ from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import HEAD_ID
 from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
+from caliber.reports.summary import sums
 
 __all__ = ["DRILLS", "JURISDICTIONS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
 
@@ -142,44 +143,61 @@ class ReportService:
     ) -> dict[str, tuple[list[int], list[int]]]:
         """By jurisdiction, at each of ``instants`` (ascending): weapons destroyed since the first, and the declared surplus stock."""
         wanted = _wanted(actor, jurisdictions)
-        weapons = _weapons(_scope(actor, wanted))
-        first, last = instants[0], instants[-1]
-        destroyed = select(ReportRecord.jurisdiction, *(func.count(case((ReportRecord.destroyed_at < at, 1))) for at in instants)).where(
-            *weapons, ReportRecord.destroyed_at >= first, ReportRecord.destroyed_at < last
-        )
-        stock = select(ReportRecord.jurisdiction, *(func.count(case((_in_stock(at), 1))) for at in instants)).where(
-            *weapons, ReportRecord.declared_at < last
-        )
-        out: dict[str, tuple[list[int], list[int]]] = {j: ([0] * len(instants), [0] * len(instants)) for j in wanted}
+        scope = _scope(actor, wanted)
         async with self.db.read() as session:
-            for n, query in enumerate((destroyed, stock)):
+            stock = await _stock_at(session, actor, scope, wanted, instants)
+            if _whole(actor):
+                found = await sums(session, scope, wanted, instants, ["destroyed_type"], since_first=True)
+                destroyed = {j: [0] * len(instants) for j in wanted}
+                for (jurisdiction, _, _), values in found.items():
+                    for k, (n, *_) in enumerate(values):
+                        destroyed[jurisdiction][k] += n
+            else:
+                query = select(
+                    ReportRecord.jurisdiction, *(func.count(case((ReportRecord.destroyed_at < at, 1))) for at in instants)
+                ).where(*_weapons(scope), ReportRecord.destroyed_at >= instants[0], ReportRecord.destroyed_at < instants[-1])
+                destroyed = {j: [0] * len(instants) for j in wanted}
                 for jurisdiction, *counts in (await session.execute(query.group_by(ReportRecord.jurisdiction))).all():
-                    out[jurisdiction][n][:] = [int(c) for c in counts]
-        return out
+                    destroyed[jurisdiction] = [int(c) for c in counts]
+        return {j: (destroyed[j], stock[j]) for j in wanted}
 
     async def clearance(
         self, actor: Actor, baseline: dt.datetime, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS
     ) -> dict[str, tuple[int, int]]:
         """By jurisdiction: declared surplus weapons in stock at ``baseline``, and how many of them are still in stock at ``now``."""
         wanted = _wanted(actor, jurisdictions)
-        still = and_(ReportRecord.declared_at < baseline, _in_stock(now))
-        query = (
-            select(ReportRecord.jurisdiction, func.count(case((_in_stock(baseline), 1))), func.count(case((still, 1))))
-            .where(*_weapons(_scope(actor, wanted)), ReportRecord.declared_at < baseline)
-            .group_by(ReportRecord.jurisdiction)
+        scope = _scope(actor, wanted)
+        r = ReportRecord
+        still = select(r.jurisdiction, func.count()).where(
+            *_weapons(scope), r.declared_at < baseline, or_(r.surplus_until.is_(None), r.surplus_until >= now)
         )
         out = dict.fromkeys(wanted, (0, 0))
         async with self.db.read() as session:
-            for jurisdiction, at_baseline, remaining in (await session.execute(query)).all():
-                out[jurisdiction] = (int(at_baseline), int(remaining))
+            stock = await _stock_at(session, actor, scope, wanted, [baseline])
+            remaining = dict((await session.execute(still.group_by(r.jurisdiction))).all())
+        for jurisdiction in wanted:
+            out[jurisdiction] = (stock[jurisdiction][0], int(remaining.get(jurisdiction, 0)))
         return out
+
+
+def _whole(actor: Actor) -> bool:
+    """Whether ``actor`` reads whole jurisdictions (the daily counts serve them; depot staff add up their depots' records)."""
+    return not actor.role.is_depot_staff
 
 
 async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: list[str]) -> dict[str, Figures]:
     out = {j: Figures() for j in wanted}
     scope = _scope(actor, wanted)
-    await _surplus(session, scope, period, out)
-    await _destroyed(session, scope, period, out)
+    if _whole(actor):
+        await _counted(session, scope, wanted, period, out)
+    else:
+        await _declared(session, scope, period, out)
+        await _destroyed(session, scope, period, out)
+        for jurisdiction, source, n in await _count_by(session, [*scope, *measure_filter("taken_in", period)], ReportRecord.intake_source):
+            out[jurisdiction].taken_in[source] = n
+    stock = await _stock_at(session, actor, scope, wanted, [period.start, period.end])
+    for jurisdiction, (start, end) in stock.items():
+        out[jurisdiction].surplus_start, out[jurisdiction].surplus_end = start, end
     await _taken_in(session, scope, period, out)
     await _durations(session, scope, period, out)
     found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
@@ -188,6 +206,46 @@ async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: 
             out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
             out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
     return out
+
+
+async def _counted(session: AsyncSession, scope: list[Any], wanted: list[str], period: Period, out: dict[str, Figures]) -> None:
+    """The additive measures of ``period`` from the daily counts."""
+    measures = ["registered", "declared", "destroyed_type", "destroyed_method", "ammunition"]
+    for (jurisdiction, measure, detail), values in (
+        await sums(session, scope, wanted, [period.start, period.end], measures, since_first=True)
+    ).items():
+        n, pieces, net, gross = values[1]
+        figures = out[jurisdiction]
+        if measure == "registered" and detail in TAKEN_IN and n:
+            figures.taken_in[detail] = n
+        elif measure == "declared":
+            figures.declared = n
+        elif measure == "destroyed_type" and n:
+            figures.destroyed += n
+            figures.destroyed_by_type[detail] = n
+        elif measure == "destroyed_method" and n:
+            figures.destroyed_by_method[detail] = n
+        elif measure == "ammunition":
+            figures.ammunition_pieces, figures.ammunition_net_g, figures.ammunition_gross_g = pieces, net, gross
+
+
+async def _stock_at(
+    session: AsyncSession, actor: Actor, scope: list[Any], wanted: list[str], instants: list[dt.datetime]
+) -> dict[str, list[int]]:
+    """The declared surplus weapons in stock at each of ``instants``, by jurisdiction."""
+    stock = {j: [0] * len(instants) for j in wanted}
+    if _whole(actor):
+        for (jurisdiction, measure, _), values in (await sums(session, scope, wanted, instants, ["declared", "exit"])).items():
+            sign = 1 if measure == "declared" else -1
+            for k, (n, *_) in enumerate(values):
+                stock[jurisdiction][k] += sign * n
+        return stock
+    query = select(ReportRecord.jurisdiction, *(func.count(case((_in_stock(at), 1))) for at in instants)).where(
+        *_weapons(scope), ReportRecord.declared_at < max(instants)
+    )
+    for jurisdiction, *counts in (await session.execute(query.group_by(ReportRecord.jurisdiction))).all():
+        stock[jurisdiction] = [int(c) for c in counts]
+    return stock
 
 
 def measure_filter(measure: str, period: Period, detail: str | None = None) -> list[Any]:
@@ -245,11 +303,7 @@ def _during(column: Any, period: Period) -> Any:
 
 def _in_stock(at: dt.datetime) -> Any:
     r = ReportRecord
-    return and_(
-        r.declared_at < at,
-        or_(r.destroyed_at.is_(None), r.destroyed_at >= at),
-        or_(r.left_surplus_at.is_(None), r.left_surplus_at >= at),
-    )
+    return and_(r.declared_at < at, or_(r.surplus_until.is_(None), r.surplus_until >= at))
 
 
 async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> list[Any]:
@@ -257,10 +311,9 @@ async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> l
     return list((await session.execute(query)).all())
 
 
-async def _surplus(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    for measure in ("declared", "surplus_start", "surplus_end"):
-        for jurisdiction, n in await _count_by(session, [*scope, *measure_filter(measure, period)]):
-            setattr(out[jurisdiction], measure, n)
+async def _declared(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    for jurisdiction, n in await _count_by(session, [*scope, *measure_filter("declared", period)]):
+        out[jurisdiction].declared = n
 
 
 async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
@@ -285,22 +338,55 @@ async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, ou
 
 
 async def _taken_in(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    for measure in ("taken_in", "taken_in_destroyed", "taken_in_held"):
-        for jurisdiction, source, n in await _count_by(session, [*scope, *measure_filter(measure, period)], ReportRecord.intake_source):
-            getattr(out[jurisdiction], measure)[source] = n
+    """Of the weapons taken in during the period: destroyed by its end, and on evidence hold at its end."""
+    for jurisdiction, source, n in await _count_by(
+        session, [*scope, *measure_filter("taken_in_destroyed", period)], ReportRecord.intake_source
+    ):
+        out[jurisdiction].taken_in_destroyed[source] = n
+    r, hold = ReportRecord, ReportHold
+    taken_in = [r.kind == "weapon", _during(r.registered_at, period), r.intake_source.in_(TAKEN_IN)]
+    # a hold of a record taken in during the period began in it: the holds of the period lead (the same count as taken_in_held)
+    held = (
+        select(r.jurisdiction, r.intake_source, func.count(func.distinct(r.code)))
+        .join(hold, hold.code == r.code)
+        .where(*scope, *taken_in, _during(hold.held_at, period), or_(hold.released_at.is_(None), hold.released_at >= period.end))
+        .group_by(r.jurisdiction, r.intake_source)
+    )
+    for jurisdiction, source, n in (await session.execute(held)).all():
+        out[jurisdiction].taken_in_held[source] = n
 
 
 async def _durations(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    query = select(ReportRecord.jurisdiction, ReportRecord.registered_at, ReportRecord.declared_at, ReportRecord.destroyed_at).where(
-        *scope, *measure_filter("destroyed", period)
+    """Median and 90th percentile (nearest rank) of the days to destruction, ranked in the database in one pass."""
+    r = ReportRecord
+    columns = {"days_from_intake": r.days_from_intake, "days_from_declaration": r.days_from_declaration}
+    ranks = []
+    for name, column in columns.items():
+        known = case((column.is_not(None), 1))
+        ranks += [
+            func.row_number().over(partition_by=(r.jurisdiction, known), order_by=column).label(f"{name}_rank"),
+            func.count(known).over(partition_by=r.jurisdiction).label(f"{name}_of"),
+        ]
+    ranked = (
+        select(r.jurisdiction.label("jurisdiction"), *columns.values(), *ranks)
+        .where(*scope, *measure_filter("destroyed", period))
+        .subquery()
     )
-    intake: dict[str, list[float]] = {}
-    declared: dict[str, list[float]] = {}
-    for jurisdiction, registered_at, declared_at, destroyed_at in (await session.execute(query)).all():
-        intake.setdefault(jurisdiction, []).append((destroyed_at - registered_at).total_seconds() / 86400)
-        if declared_at is not None:
-            declared.setdefault(jurisdiction, []).append((destroyed_at - declared_at).total_seconds() / 86400)
-    for jurisdiction, days in intake.items():
-        out[jurisdiction].days_from_intake = (nearest_rank(days, 0.5), nearest_rank(days, 0.9))
-    for jurisdiction, days in declared.items():
-        out[jurisdiction].days_from_declaration = (nearest_rank(days, 0.5), nearest_rank(days, 0.9))
+    wanted = []
+    for name in columns:
+        rank, of = ranked.c[f"{name}_rank"], ranked.c[f"{name}_of"]
+        wanted += [and_(ranked.c[name].is_not(None), or_(rank == (of + 1) // 2, rank == (9 * of + 9) // 10))]
+    query = select(ranked).where(or_(*wanted))
+    found: dict[tuple[str, str], list[float]] = {}
+    for row in (await session.execute(query)).mappings().all():
+        for name in columns:
+            days, rank, of = row[name], row[f"{name}_rank"], row[f"{name}_of"]
+            if days is None:
+                continue
+            pair = found.setdefault((row["jurisdiction"], name), [0.0, 0.0])
+            if rank == (of + 1) // 2:
+                pair[0] = days
+            if rank == (9 * of + 9) // 10:
+                pair[1] = days
+    for (jurisdiction, name), (middle, high) in found.items():
+        setattr(out[jurisdiction], name, (middle, high))

@@ -1,0 +1,209 @@
+"""The Roadmap dashboard and the yearly report at 1,000,000 records: time per page on SQLite and PostgreSQL.
+
+Run: ``.venv/bin/python -m bench.reports [--records 1000000] [--quick] [--postgres URL]``
+(``--postgres`` defaults to ``CALIBER_TEST_POSTGRES_URL``; a scratch database
+is created and dropped).
+
+The pages read the report projection (``report_record``, ``report_hold``,
+its daily counts ``report_day``),
+the targets, the stock checks and the missing records of ``item``; they never
+read the ledger's entries. So the benchmark writes those tables straight
+into the migrated schema, as the projection would have them after a history
+of about three events per record (intake, declaration, destruction; holds
+and releases for the seized): 1,000,000 items and records over 60 depots in
+the six jurisdictions from 2019 to now, with annual targets set. Then a
+logged-in ministry official asks for the dashboard and the yearly report
+through the whole app (routing, session, queries, templates), and the median
+and p95 are printed against the goal of 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+
+from bench.search_items import rows as item_rows
+from caliber import migrate
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.accounts.schemas import NewUser
+from caliber.accounts.service import AccountService
+from caliber.app import create_app
+from caliber.config import Settings
+from caliber.db import Database, create_engine, insert_many
+from caliber.inventory.models import Depot, Item
+from caliber.ledger.store import Ledger
+from caliber.reports.kpis import load_roadmap
+from caliber.reports.models import ReportHold, ReportRecord
+from caliber.reports.schemas import TargetInput
+from caliber.reports.service import JURISDICTIONS, ReportService
+from caliber.reports.summary import count as add_to_daily_counts
+from caliber.reports.targets import TargetService
+
+GOAL_MS = 300
+RUNS = 15
+ORIGIN = "bench.caliber/ledger"
+START = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
+METHODS = ["smelting", "cutting_plasma", "hydraulic_shear", "smelting,cutting_torch"]
+TYPES = ["assault_rifle", "self_loading_pistol", "rifle", "carbine", "light_machine_gun", "sub_machine_gun", "revolver", "shotgun"]
+SOURCES = ["surplus"] * 5 + ["seized", "found", "voluntarily_surrendered"]
+
+
+def report_rows(
+    items: list[dict[str, Any]], where: dict[uuid.UUID, str], chooser: random.Random, now: dt.datetime
+) -> tuple[list[Any], list[Any]]:
+    """The projection of a batch of items: when each was taken in, declared surplus, left the surplus or was destroyed."""
+    span = (now - START).total_seconds()
+    records, holds = [], []
+    for item in items:
+        registered = START + dt.timedelta(seconds=chooser.random() * span * 0.97)
+        source = chooser.choice(SOURCES)
+        row = {
+            "code": item["code"],
+            "kind": "weapon" if chooser.random() < 0.95 else "lot",
+            "category": chooser.choice(TYPES),
+            "intake_source": source,
+            "depot_id": item["depot_id"],
+            "jurisdiction": where[item["depot_id"]],
+            "registered_at": registered,
+            "declared_at": None,
+            "left_surplus_at": None,
+            "destroyed_at": None,
+            "surplus_until": None,
+            "methods": "",
+            "days_from_intake": None,
+            "days_from_declaration": None,
+            "pieces": 1,
+            "net_g": 0,
+            "gross_g": 0,
+        }
+        if row["kind"] == "lot":
+            row |= {"category": "ammunition", "pieces": chooser.randint(500, 50_000), "net_g": chooser.randint(1_000, 90_000)}
+            row["gross_g"] = row["net_g"] * 8
+        if source == "seized":
+            released = registered + dt.timedelta(days=chooser.randint(30, 900))
+            holds.append({"code": item["code"], "held_at": registered, "released_at": released if released < now else None})
+        if chooser.random() < 0.6:
+            declared = registered + dt.timedelta(days=chooser.randint(10, 400))
+            if declared < now:
+                row["declared_at"] = declared
+                ending = declared + dt.timedelta(days=chooser.randint(30, 900))
+                if ending < now and chooser.random() < 0.7:
+                    row["destroyed_at"], row["methods"], row["surplus_until"] = ending, chooser.choice(METHODS), ending
+                    row["days_from_intake"] = (ending - registered).total_seconds() / 86400
+                    row["days_from_declaration"] = (ending - declared).total_seconds() / 86400
+                elif ending < now and chooser.random() < 0.1:
+                    row["left_surplus_at"] = row["surplus_until"] = ending
+        records.append(row)
+    return records, holds
+
+
+async def fill(db: Database, count: int) -> int:
+    """60 depots in the six jurisdictions, ``count`` items and their report records; returns the holds written."""
+    depots = {uuid.uuid4(): JURISDICTIONS[n % 6] for n in range(60)}
+    async with db.write() as session:
+        for n, (depot_id, jurisdiction) in enumerate(depots.items()):
+            session.add(Depot(id=depot_id, code=f"D-{n:02d}", name=f"Depot {n}", kind="army_depot", jurisdiction_code=jurisdiction))
+    chooser = random.Random(6)
+    now = dt.datetime.now(dt.UTC)
+    held = 0
+    for batch in item_rows(count, list(depots), chooser):
+        records, holds = report_rows(batch, depots, chooser, now)
+        held += len(holds)
+        async with db.write() as session:
+            await insert_many(session, Item.__table__, batch)
+            await insert_many(session, ReportRecord.__table__, records)
+            await insert_many(session, ReportHold.__table__, holds)
+            await add_to_daily_counts(session, [], records)
+    async with db.write() as session:
+        await session.execute(text("ANALYZE"))
+    return held
+
+
+async def timed(client: httpx.AsyncClient, path: str) -> tuple[float, float]:
+    """Median and p95 in ms of ``RUNS`` requests for ``path`` (after one warm-up)."""
+    answer = await client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        await client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[round(0.95 * (len(times) - 1))]
+
+
+async def measure(url: str, folder: Path, count: int, label: str) -> None:
+    """Fill the database at ``url``, then time the pages through the app as a ministry official."""
+    db = Database(create_engine(url))
+    start = time.perf_counter()
+    held = await fill(db, count)
+    built = time.perf_counter() - start
+    ledger = Ledger(db, ORIGIN)
+    operator = Actor.operator("bench")
+    accounts = AccountService(ledger)
+    await accounts.create_user(operator, NewUser("official", "Bench Official", Role.MINISTRY_OFFICIAL, "bench-password-1"))
+    year = dt.date.today().year
+    targets = TargetService(ledger, ReportService(db), load_roadmap(folder), dt.UTC)
+    for n, jurisdiction in enumerate(JURISDICTIONS):
+        await targets.set(operator, TargetInput(jurisdiction, "6.1", year, "bench", amount=str(10_000 + n * 1000)))
+    await targets.set(operator, TargetInput("RS", "6.2", year + 1, "bench", declared_before=dt.date(year - 1, 1, 1)))
+    await db.dispose()
+    settings = Settings(folder, url, "http://127.0.0.1:8000", "bench-secret-" + "x" * 40, log_origin=ORIGIN)
+    app = create_app(settings)
+    print(f"{label}: {count:,} items and report records, {held:,} holds (written in {built:.0f} s)")
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        await client.get("/login")
+        form = {"username": "official", "password": "bench-password-1", "_csrf_token": client.cookies.get("caliber_csrf") or ""}
+        assert (await client.post("/login", data=form)).status_code == 302
+        for name, path in (
+            ("dashboard", f"/reports/?period={year}"),
+            ("yearly report", f"/reports/{year}"),
+            ("half-year report", f"/reports/{year}-H1"),
+        ):
+            median, p95 = await timed(client, path)
+            print(f"  {name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms   goal < {GOAL_MS} ms   ratio {median / GOAL_MS:.2f}")
+
+
+async def main() -> None:
+    """SQLite, then PostgreSQL when a URL is given."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 records")
+    parser.add_argument("--postgres", default=os.environ.get("CALIBER_TEST_POSTGRES_URL", ""))
+    args = parser.parse_args()
+    count = 100_000 if args.quick else args.records
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'reports.db'}"
+        await asyncio.to_thread(migrate.upgrade, url)
+        await measure(url, Path(folder), count, "SQLite")
+    if args.postgres:
+        name = f"caliber_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(args.postgres)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+            async_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            await asyncio.to_thread(migrate.upgrade, async_url)
+            with tempfile.TemporaryDirectory() as folder:
+                await measure(async_url, Path(folder), count, "PostgreSQL")
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,206 @@
+"""Counts by local day and month and jurisdiction: the figures of a period add up a few rows instead of every record.
+
+Each record contributes, at the moments it went through them, to measures
+(:func:`contributions`). The projections keep ``report_day`` and
+``report_month`` in step with ``report_record``: whatever changes a record
+takes its old contributions out and puts its new ones in (:func:`counted`),
+in the same transaction.
+
+A sum "before instant T" (:func:`sums`) adds the months before T's month,
+the days of T's month before T's day, and the records of T's own day up to
+T. Days and months are those of the region's time zone (:data:`BUCKET_ZONE`:
+the six jurisdictions all keep Central European Time), so report periods,
+which begin at local midnights, add up whole months; a period in another
+time zone stays exact to the second and only reads more records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select, union
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.reports.models import ReportDay, ReportMonth, ReportRecord
+
+__all__ = ["BUCKET_ZONE", "MEASURES_AT", "contributions", "count", "counted", "sums"]
+
+BUCKET_ZONE = ZoneInfo("Europe/Belgrade")
+"""The time zone of the buckets' days and months."""
+Contribution = tuple[dt.datetime, str, str, int, int, int, int]
+"""(moment, measure, detail, records, pieces, net grams, gross grams)."""
+MEASURES_AT = {
+    "registered": "registered_at",
+    "declared": "declared_at",
+    "exit": "surplus_until",
+    "destroyed_type": "destroyed_at",
+    "destroyed_method": "destroyed_at",
+    "ammunition": "destroyed_at",
+}
+"""The record's column that says when each measure counts it."""
+CHUNK = 500
+Sums = dict[tuple[str, str, str], list[list[int]]]
+"""``(jurisdiction, measure, detail) -> [[records, pieces, net, gross] per instant]``."""
+
+
+def contributions(row: Mapping[str, Any]) -> Iterator[Contribution]:
+    """What one record adds to the counts, and when (weapons by measure; lots only when destroyed)."""
+    if row["kind"] == "weapon":
+        yield row["registered_at"], "registered", row["intake_source"], 1, 0, 0, 0
+        if row["declared_at"] is not None:
+            yield row["declared_at"], "declared", "", 1, 0, 0, 0
+            if row["surplus_until"] is not None:
+                yield row["surplus_until"], "exit", "", 1, 0, 0, 0
+        if row["destroyed_at"] is not None:
+            yield row["destroyed_at"], "destroyed_type", row["category"], 1, 0, 0, 0
+            for method in row["methods"].split(","):
+                yield row["destroyed_at"], "destroyed_method", method, 1, 0, 0, 0
+    elif row["kind"] == "lot" and row["destroyed_at"] is not None:
+        yield row["destroyed_at"], "ammunition", "", 1, row["pieces"], row["net_g"], row["gross_g"]
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The day of ``moment`` in :data:`BUCKET_ZONE`."""
+    return moment.astimezone(BUCKET_ZONE).date()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=BUCKET_ZONE).astimezone(dt.UTC)
+
+
+async def rows_of(session: AsyncSession, codes: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The report rows of ``codes`` as they stand."""
+    found: list[Mapping[str, Any]] = []
+    for start in range(0, len(codes), CHUNK):
+        query = select(ReportRecord.__table__).where(ReportRecord.code.in_(codes[start : start + CHUNK]))
+        found.extend((await session.execute(query)).mappings().all())
+    return found
+
+
+async def count(session: AsyncSession, removed: Iterable[Mapping[str, Any]], added: Iterable[Mapping[str, Any]]) -> None:
+    """Take the contributions of ``removed`` rows out of the day and month counts and put those of ``added`` in."""
+    deltas: dict[tuple[str, dt.date, str, str], list[int]] = {}
+    for sign, rows in ((-1, removed), (1, added)):
+        for row in rows:
+            for moment, measure, detail, *values in contributions(row):
+                total = deltas.setdefault((row["jurisdiction"], local_day(moment), measure, detail), [0, 0, 0, 0])
+                for k, value in enumerate(values):
+                    total[k] += sign * value
+    months: dict[tuple[str, dt.date, str, str], list[int]] = {}
+    for (jurisdiction, day, measure, detail), values in deltas.items():
+        total = months.setdefault((jurisdiction, day.replace(day=1), measure, detail), [0, 0, 0, 0])
+        for k, value in enumerate(values):
+            total[k] += value
+    await _add(session, ReportDay.__table__, "day", deltas)
+    await _add(session, ReportMonth.__table__, "month", months)
+
+
+async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tuple[str, dt.date, str, str], list[int]]) -> None:
+    changes = [
+        {"jurisdiction": j, period: when, "measure": m, "detail": d, "n": n, "pieces": p, "net_g": ne, "gross_g": g}
+        for (j, when, m, d), (n, p, ne, g) in deltas.items()
+        if n or p or ne or g
+    ]
+    if not changes:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[table.c.jurisdiction, table.c[period], table.c.measure, table.c.detail],
+        set_={name: table.c[name] + statement.excluded[name] for name in ("n", "pieces", "net_g", "gross_g")},
+    )
+    await session.execute(upsert, changes)
+
+
+@asynccontextmanager
+async def counted(session: AsyncSession, codes: Sequence[str]) -> AsyncIterator[None]:
+    """Keep the counts in step with whatever the block changes in the report rows of ``codes``."""
+    before = await rows_of(session, codes)
+    yield
+    await session.flush()
+    await count(session, before, await rows_of(session, codes))
+
+
+async def sums(
+    session: AsyncSession,
+    scope: Sequence[Any],
+    jurisdictions: Sequence[str],
+    instants: Sequence[dt.datetime],
+    measures: Sequence[str],
+    *,
+    since_first: bool = False,
+) -> Sums:
+    """For each instant, the sums of ``measures`` counted before it; with ``since_first``, since the first instant.
+
+    ``scope`` are the conditions on ``report_record`` that select ``jurisdictions``
+    (the counts hold whole jurisdictions: depot-scoped readers add up records instead).
+    """
+    days = [local_day(moment) for moment in instants]
+    months = [day.replace(day=1) for day in days]
+    totals = ["n", "pieces", "net_g", "gross_g"] if "ammunition" in measures else ["n"]
+    out: Sums = {}
+
+    def add(key: tuple[str, str, str], k: int, values: Sequence[int], sign: int = 1) -> None:
+        slot = out.setdefault(key, [[0, 0, 0, 0] for _ in instants])[k]
+        for i, value in enumerate(values):
+            slot[i] += sign * int(value or 0)
+
+    month = ReportMonth
+    where = [month.jurisdiction.in_(list(jurisdictions)), month.measure.in_(list(measures)), month.month < max(months)]
+    if since_first:  # the months before the first instant count for every instant alike
+        where.append(month.month >= months[0])
+    columns = [func.sum(case((month.month < m, getattr(month, name)), else_=0)) for m in months for name in totals]
+    query = select(month.jurisdiction, month.measure, month.detail, *columns).where(*where)
+    for jurisdiction, measure, detail, *values in (
+        await session.execute(query.group_by(month.jurisdiction, month.measure, month.detail))
+    ).all():
+        for k in range(len(instants)):
+            add((jurisdiction, measure, detail), k, values[k * len(totals) : (k + 1) * len(totals)])
+    # the days of each instant's month before its day, and its own day up to the instant
+    day = ReportDay
+    spans = [(m, d) for m, d in zip(months, days, strict=True) if m < d]
+    if spans:
+        ranges = or_(*(day.day.between(m, d - dt.timedelta(days=1)) for m, d in spans))
+        query = select(day.jurisdiction, day.measure, day.detail, day.day, *(getattr(day, name) for name in totals)).where(
+            day.jurisdiction.in_(list(jurisdictions)), day.measure.in_(list(measures)), ranges
+        )
+        for jurisdiction, measure, detail, when, *values in (await session.execute(query)).all():
+            for k, (m, d) in enumerate(zip(months, days, strict=True)):
+                if m <= when < d:
+                    add((jurisdiction, measure, detail), k, values)
+    windows = [(_midnight(d), moment) for d, moment in zip(days, instants, strict=True)]
+    for row in await _partial_rows(session, scope, windows, measures):
+        for moment, measure, detail, *values in contributions(row):
+            if measure in measures:
+                for k, (start, end) in enumerate(windows):
+                    if start <= moment < end:
+                        add((row["jurisdiction"], measure, detail), k, values)
+    if since_first:  # what the first instant's month held before it is not "since the first instant"
+        for values in out.values():
+            first = values[0]
+            for k in range(1, len(values)):
+                values[k] = [a - b for a, b in zip(values[k], first, strict=True)]
+            values[0] = [0, 0, 0, 0]
+    return out
+
+
+async def _partial_rows(
+    session: AsyncSession, scope: Sequence[Any], windows: list[tuple[dt.datetime, dt.datetime]], measures: Sequence[str]
+) -> list[Mapping[str, Any]]:
+    """The records with a moment of ``measures`` inside any of ``windows`` (the part of a day before an instant)."""
+    columns = sorted({MEASURES_AT[measure] for measure in measures})
+    branches = [
+        select(ReportRecord.code).where(*scope, getattr(ReportRecord, column) >= start, getattr(ReportRecord, column) < end)
+        for column in columns
+        for start, end in set(windows)
+        if start < end
+    ]
+    if not branches:
+        return []
+    codes = [code for (code,) in (await session.execute(union(*branches))).all()]
+    return await rows_of(session, codes)
