@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.add_column('report_record', sa.Column('surplus_until', advanced_alchemy.types.DateTimeUTC(timezone=True), nullable=True))
     op.add_column('report_record', sa.Column('days_from_intake', sa.Float(), nullable=True))
     op.add_column('report_record', sa.Column('days_from_declaration', sa.Float(), nullable=True))
-    op.create_index('ix_report_record_surplus_until', 'report_record', ['jurisdiction', 'surplus_until', 'declared_at'], unique=False)
+    op.create_index('ix_report_record_surplus_until', 'report_record', ['jurisdiction', 'surplus_until', 'declared_at', 'kind'], unique=False)
     op.create_index('ix_report_record_taken_in', 'report_record', ['jurisdiction', 'registered_at', 'intake_source', 'kind', 'destroyed_at'], unique=False)
     op.drop_index('ix_report_record_destroyed', table_name='report_record')
     op.create_index('ix_report_record_destroyed_days', 'report_record', ['jurisdiction', 'destroyed_at', 'kind', 'days_from_intake', 'days_from_declaration'], unique=False)

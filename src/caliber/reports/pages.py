@@ -135,7 +135,8 @@ class ReportPages(Controller):
         choices = [f"{year}{half}" for year in range(today.year, today.year - 4, -1) for half in ("-H2", "-H1", "")]
         now = targets.ledger.clock()
         year = int(span.key[:4])
-        progress = [p for p in await targets.progress(actor, now) if p.kpi.target == "clear" or p.target.year == year]
+        known = {year: found} if "-H" not in span.key else None
+        progress = [p for p in await targets.progress(actor, now, known=known) if p.kpi.target == "clear" or p.target.year == year]
         return page(
             request,
             "reports/dashboard.html",
@@ -269,7 +270,8 @@ async def _report(
         footnotes.insert(0, "The jurisdictions assigned to the reader only.")
     elif not actor.sees_all_depots:
         footnotes.insert(0, "The figures of the depots assigned to the reader only.")
-    progress = await targets.progress(actor, targets.ledger.clock())
+    known = {int(span.key): snapshot.figures} if "-H" not in span.key else None
+    progress = await targets.progress(actor, targets.ledger.clock(), known=known)
     return build_report(snapshot, targets.roadmap, progress, names, footnotes)
 
 

@@ -168,13 +168,16 @@ class ReportService:
         wanted = _wanted(actor, jurisdictions)
         scope = _scope(actor, wanted)
         r = ReportRecord
-        still = select(r.jurisdiction, func.count()).where(
-            *_weapons(scope), r.declared_at < baseline, or_(r.surplus_until.is_(None), r.surplus_until >= now)
-        )
+        remaining: dict[str, int] = {}
+        # still in stock: never left it (the index's NULL range), or left it after ``now``
+        for still in (r.surplus_until.is_(None), r.surplus_until >= now):
+            query = select(r.jurisdiction, func.count()).where(*_weapons(scope), still, r.declared_at < baseline).group_by(r.jurisdiction)
+            async with self.db.read() as session:
+                for jurisdiction, n in (await session.execute(query)).all():
+                    remaining[jurisdiction] = remaining.get(jurisdiction, 0) + int(n)
         out = dict.fromkeys(wanted, (0, 0))
         async with self.db.read() as session:
             stock = await _stock_at(session, actor, scope, wanted, [baseline])
-            remaining = dict((await session.execute(still.group_by(r.jurisdiction))).all())
         for jurisdiction in wanted:
             out[jurisdiction] = (stock[jurisdiction][0], int(remaining.get(jurisdiction, 0)))
         return out

@@ -36,7 +36,7 @@ from caliber.reports.kpis import Kpi, Roadmap
 from caliber.reports.models import ReportTarget
 from caliber.reports.periods import Period, local_midnight, parse_period
 from caliber.reports.schemas import TargetInput
-from caliber.reports.service import JURISDICTIONS, ReportService
+from caliber.reports.service import JURISDICTIONS, Figures, ReportService
 
 __all__ = ["Progress", "TargetService"]
 
@@ -134,11 +134,23 @@ class TargetService:
         found = [t for t in latest.values() if not t.withdrawn and t.kpi in kpis]
         return sorted(found, key=lambda t: (order[t.jurisdiction], kpis[t.kpi], t.year))
 
-    async def progress(self, actor: Actor, now: dt.datetime, jurisdictions: Iterable[str] = JURISDICTIONS) -> list[Progress]:
-        """Progress of every target in force at ``now``; depot staff see their depots' share."""
+    async def progress(
+        self,
+        actor: Actor,
+        now: dt.datetime,
+        jurisdictions: Iterable[str] = JURISDICTIONS,
+        *,
+        known: dict[int, dict[str, Figures]] | None = None,
+    ) -> list[Progress]:
+        """Progress of every target in force at ``now``; depot staff see their depots' share.
+
+        ``known`` are the figures of whole calendar years the caller has already
+        computed for ``actor``: an annual target adds up measures that are the
+        same whether its year is counted to its end or to ``now``.
+        """
         targets = [t for t in await self.current(jurisdictions) if actor.reads_jurisdiction(t.jurisdiction)]
         out: list[Progress] = []
-        years: dict[int, dict[str, Any]] = {}
+        years: dict[int, dict[str, Any]] = dict(known or {})
         for target in targets:
             kpi = self.roadmap.kpi(target.kpi)
             assert kpi is not None
