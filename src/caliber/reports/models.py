@@ -29,6 +29,8 @@ class ReportRecord(DefaultBase):
         Index("ix_report_record_destroyed_days", "jurisdiction", "destroyed_at", "kind", "days_from_intake", "days_from_declaration"),
         Index("ix_report_record_depot", "depot_id"),
         Index("ix_report_record_surplus_until", "jurisdiction", "surplus_until", "declared_at", "kind"),
+        Index("ix_report_record_days_intake", "jurisdiction", "kind", "days_from_intake", "destroyed_at"),
+        Index("ix_report_record_days_declared", "jurisdiction", "kind", "days_from_declaration", "destroyed_at"),
         Index("ix_report_record_taken_in", "jurisdiction", "registered_at", "intake_source", "kind", "destroyed_at"),
     )
 

@@ -215,7 +215,15 @@ def _days(since: dt.datetime, until: dt.datetime) -> float:
 
 def _row(values: dict[str, Any]) -> dict[str, Any]:
     """A new report row with every column (defaults filled) as :func:`caliber.reports.summary.contributions` reads it."""
-    return {"declared_at": None, "surplus_until": None, "destroyed_at": None, "methods": "", **values}
+    blank = {
+        "declared_at": None,
+        "surplus_until": None,
+        "destroyed_at": None,
+        "methods": "",
+        "days_from_intake": None,
+        "days_from_declaration": None,
+    }
+    return {**blank, **values}
 
 
 async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None) -> int:
