@@ -7,13 +7,12 @@ Create Date: 2026-11-28 16:36:19.259572
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 import advanced_alchemy.types
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7fb01a113b9c"
