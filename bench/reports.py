@@ -31,12 +31,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import text
 
+from bench.databases import scratch_postgres, scratch_sqlite
 from bench.search_items import rows as item_rows
-from caliber import migrate
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
@@ -186,23 +185,12 @@ async def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("CALIBER_TEST_POSTGRES_URL", ""))
     args = parser.parse_args()
     count = 100_000 if args.quick else args.records
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'reports.db'}"
-        await asyncio.to_thread(migrate.upgrade, url)
-        await measure(url, Path(folder), count, "SQLite")
+    async with scratch_sqlite("reports.db") as (url, folder):
+        await measure(url, folder, count, "SQLite")
     if args.postgres:
-        name = f"caliber_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.postgres)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-            async_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-            await asyncio.to_thread(migrate.upgrade, async_url)
-            with tempfile.TemporaryDirectory() as folder:
-                await measure(async_url, Path(folder), count, "PostgreSQL")
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await admin.close()
+        with tempfile.TemporaryDirectory() as folder:
+            async with scratch_postgres(args.postgres) as url:
+                await measure(url, Path(folder), count, "PostgreSQL")
 
 
 if __name__ == "__main__":

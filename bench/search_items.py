@@ -15,7 +15,6 @@ import asyncio
 import os
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -23,10 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
+from bench.databases import scratch_postgres, scratch_sqlite
 from bench.import_items import MAKERS, SOURCES
-from caliber import migrate
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine, insert_many
 from caliber.inventory.items import ItemService
@@ -145,26 +142,15 @@ async def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("CALIBER_TEST_POSTGRES_URL", ""))
     args = parser.parse_args()
     count = 100_000 if args.quick else args.items
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'search.db'}"
-        await asyncio.to_thread(migrate.upgrade, url)
+    async with scratch_sqlite("search.db") as (url, _):
         db = Database(create_engine(url))
         await measure(db, count, "SQLite")
         await db.dispose()
     if args.postgres:
-        name = f"caliber_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.postgres)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-            async_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-            await asyncio.to_thread(migrate.upgrade, async_url)
-            db = Database(create_engine(async_url))
+        async with scratch_postgres(args.postgres) as url:
+            db = Database(create_engine(url))
             await measure(db, count, "PostgreSQL")
             await db.dispose()
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await admin.close()
 
 
 if __name__ == "__main__":
