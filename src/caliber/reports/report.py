@@ -74,6 +74,10 @@ class _Builder:
             query["detail"] = detail
         return "/reports/records?" + urlencode(query)
 
+    def linked(self, cell: Cell, jurisdiction: str, measure: str) -> Cell:
+        """``cell`` with the list of the records it was computed from (none when it has no value)."""
+        return Cell(cell.value, cell.text, self.link(jurisdiction, measure) if cell.value else None)
+
     def count(self, n: int, jurisdiction: str, measure: str, detail: str | None = None) -> Cell:
         return Cell(n, f"{n:,}", self.link(jurisdiction, measure, detail) if n else None)
 
@@ -163,8 +167,7 @@ def _goal_6(b: _Builder) -> list[Table]:
         ["Pieces", "Net explosive mass (t)", "Gross mass (t)"],
         lambda j, f: [
             b.count(f.ammunition_pieces, j, "ammunition"),
-            _number(f.ammunition_net_g / 1_000_000, 3),
-            _number(f.ammunition_gross_g / 1_000_000, 3),
+            *(b.linked(_number(grams / 1_000_000, 3), j, "ammunition") for grams in (f.ammunition_net_g, f.ammunition_gross_g)),
         ],
     )
     durations = b.table(
