@@ -384,6 +384,7 @@ CASES: list[Case] = [
     Case("GET", "/reports/{key:str}", page(200), ids={"key": "2026-H1"}),
     Case("GET", "/reports/{key:str}/pdf", page(200), ids={"key": "2026-H1"}),
     Case("GET", "/reports/{key:str}/csv", page(200), ids={"key": "2026"}),
+    Case("GET", "/reports/{key:str}/xlsx", page(200), ids={"key": "2026-H2"}),
     Case("GET", "/reports/{key:str}/csv/{table:str}", page(200), ids={"key": "2026", "table": "surplus"}),
     Case("GET", "/api/reports/targets", answers(200)),
     Case(

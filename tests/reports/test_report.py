@@ -12,6 +12,7 @@ from html import unescape
 import httpx
 import pypdfium2
 import pytest
+from openpyxl import load_workbook
 
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
@@ -71,6 +72,11 @@ async def test_the_report_links_every_number_to_its_records_and_its_files_agree(
     assert table[0] == ["", "Stock at the start", "Declared", "Destroyed", "Stock at the end"]
     assert ["Serbia", "0", "4", "3", "1"] in table
     assert (await client.get(f"/reports/{year}/csv/nonsense")).status_code == 404
+
+    book = load_workbook(io.BytesIO((await client.get(f"/reports/{year}/xlsx")).content))
+    surplus = next(book[name] for name in book.sheetnames if name.endswith(" surplus"))
+    assert ["Serbia", 0, 4, 3, 1] in [[c.value for c in row] for row in surplus.iter_rows(min_row=3)]
+    assert book["Report"]["B4"].value == size
 
     answer = await client.get(f"/reports/{year}/pdf")
     assert answer.headers["content-type"] == "application/pdf"

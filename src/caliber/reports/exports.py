@@ -5,7 +5,8 @@
   figures were computed at;
 - one CSV per table, laid out like the page (a row per jurisdiction);
 - one CSV of the whole report, one figure per row, each row carrying the
-  period and the tree size and root (for pivot tables and for tracing).
+  period and the tree size and root (for pivot tables and for tracing);
+- a workbook with a sheet per table.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from caliber.reports.report import Report
 from caliber.reports.report import Table as ReportTable
 from caliber.web import csv_cell
 
-__all__ = ["report_csv", "report_pdf", "table_csv"]
+__all__ = ["report_csv", "report_pdf", "report_xlsx", "table_csv"]
 
 REPORT_COLUMNS = ["period", "goal", "table", "row", "column", "value", "tree_size", "root"]
 
@@ -60,6 +61,40 @@ def report_csv(report: Report) -> str:
                     writer.writerow(
                         [report.snapshot.period.key, goal.number, table.key, csv_cell(name), csv_cell(column), csv_cell(value), *tail]
                     )
+    return out.getvalue()
+
+
+def report_xlsx(report: Report) -> bytes:
+    """The report as a workbook: a first sheet saying what it is and where it was computed, then one sheet per table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    about = book.active
+    about.title = "Report"
+    snapshot = report.snapshot
+    for row in (
+        ["Roadmap report", snapshot.period.label],
+        ["Period", snapshot.period.key],
+        ["Computed (UTC)", f"{snapshot.computed_at:%Y-%m-%d %H:%M}"],
+        ["Ledger tree size", snapshot.tree_size],
+        ["Ledger root (base64)", _root(report)],
+        *([note] for note in report.footnotes),
+    ):
+        about.append([csv_cell(value) for value in row])
+    about["A1"].font = Font(bold=True)
+    for goal, tables in report.sections:
+        for table in tables:
+            sheet = book.create_sheet(f"G{goal.number} {table.key}"[:31])
+            sheet.append([table.title])
+            sheet.append(["", *table.columns])
+            for name, cells in table.rows:
+                sheet.append([csv_cell(name), *(csv_cell(cell.value) if cell.value is not None else "" for cell in cells)])
+            for cell in (sheet["A1"], *sheet[2]):
+                cell.font = Font(bold=True)
+            sheet.column_dimensions["A"].width = 28
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()
 
 

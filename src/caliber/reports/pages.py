@@ -21,7 +21,7 @@ from caliber.inventory.service import InventoryService
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.reports.charts import bar_chart, line_chart, progress_bar
-from caliber.reports.exports import report_csv, report_pdf, table_csv
+from caliber.reports.exports import report_csv, report_pdf, report_xlsx, table_csv
 from caliber.reports.periods import local_midnight, parse_period
 from caliber.reports.report import Report, build_report, label
 from caliber.reports.schemas import TargetInput
@@ -52,6 +52,7 @@ MEASURE_TITLES = {
 
 
 PAGE_RECORDS = 200
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,12 @@ class ReportFiles(Controller):
     async def report_rows(self, report: NamedDependency[Report]) -> Response[Any]:
         """Every figure, one per row, with the tree size and root it was computed at."""
         return _attachment(report_csv(report), "text/csv; charset=utf-8", f"roadmap-{report.snapshot.period.key}.csv")
+
+    @get("/xlsx")
+    async def report_workbook(self, report: NamedDependency[Report]) -> Response[Any]:
+        """The report as a workbook, one sheet per table."""
+        xlsx = await anyio.to_thread.run_sync(report_xlsx, report)
+        return _attachment(xlsx, XLSX, f"roadmap-{report.snapshot.period.key}.xlsx")
 
     @get("/csv/{table:str}")
     async def table_file(self, report: NamedDependency[Report], table: FromPath[str]) -> Response[Any]:
