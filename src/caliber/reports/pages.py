@@ -133,6 +133,19 @@ class ReportPages(Controller):
             [(name, [f.surplus_start, f.surplus_end]) for name, f in rows],
             ["at the start", "at the end"],
         )
+        by_kind = []
+        for title, field in (
+            ("Weapons destroyed by UN SALW type", "destroyed_by_type"),
+            ("Weapons destroyed by method", "destroyed_by_method"),
+        ):
+            totals: dict[str, int] = {}
+            for _, f in rows:
+                for key, n in getattr(f, field).items():
+                    totals[key] = totals.get(key, 0) + n
+            if totals:
+                by_kind.append(
+                    bar_chart(title, [(label(key), [n]) for key, n in sorted(totals.items(), key=lambda kv: -kv[1])], ["destroyed"])
+                )
         choices = [f"{year}{half}" for year in range(today.year, today.year - 4, -1) for half in ("-H2", "-H1", "")]
         now = targets.ledger.clock()
         year = int(span.key[:4])
@@ -146,7 +159,7 @@ class ReportPages(Controller):
             rows=rows,
             codes=list(found),
             names=names,
-            charts=[destroyed, surplus],
+            charts=[destroyed, surplus, *by_kind],
             timelines=await _timelines(
                 actor, reports, progress=progress, year=year, names={c: j.name for c, j in names.items()}, zone=settings.zone, now=now
             ),
