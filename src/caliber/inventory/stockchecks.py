@@ -335,7 +335,11 @@ async def security(session: AsyncSession, start: dt.datetime, end: dt.datetime, 
         if depot_id in where:
             counts[where[depot_id]][2] += n
     for model in (Item, AmmunitionLot):
-        query = select(model.depot_id, func.count()).where(model.status == Status.MISSING.value).group_by(model.depot_id)
+        query = (  # one index range a depot (depot, status), not a pass over every record
+            select(model.depot_id, func.count())
+            .where(model.depot_id.in_(list(where)), model.status == Status.MISSING.value)
+            .group_by(model.depot_id)
+        )
         for depot_id, n in (await session.execute(query)).all():
             if depot_id in where:
                 counts[where[depot_id]][3] += n
