@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import datetime as dt
 import os
 import random
@@ -163,7 +164,7 @@ async def measure(url: str, folder: Path, count: int, label: str) -> None:
     await db.dispose()
     settings = Settings(folder, url, "http://127.0.0.1:8000", "bench-secret-" + "x" * 40, log_origin=ORIGIN)
     app = create_app(settings)
-    print(f"{label}: {count:,} items and report records, {held:,} holds (written in {built:.0f} s)")
+    print(f"{label}: {count:,} items and report records, {held:,} holds (written in {built:.0f} s)", flush=True)
     async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         await client.get("/login")
         form = {"username": "official", "password": "bench-password-1", "_csrf_token": client.cookies.get("caliber_csrf") or ""}
@@ -174,11 +175,14 @@ async def measure(url: str, folder: Path, count: int, label: str) -> None:
             ("half-year report", f"/reports/{year}-H1"),
         ):
             median, p95 = await timed(client, path)
-            print(f"  {name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms   goal < {GOAL_MS} ms   ratio {median / GOAL_MS:.2f}")
+            print(
+                f"  {name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms   goal < {GOAL_MS} ms   ratio {median / GOAL_MS:.2f}", flush=True
+            )
 
 
 async def main() -> None:
     """SQLite, then PostgreSQL when a URL is given."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the figures
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="100,000 records")
