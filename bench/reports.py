@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import datetime as dt
+import logging
 import os
 import random
 import statistics
