@@ -99,18 +99,17 @@ def _present(values: Iterable[dict[str, int]]) -> list[str]:
 
 
 def _kpi_table(b: _Builder, goal: Goal, kpis: list[Kpi]) -> Table:
-    measured = [kpi for kpi in kpis if kpi.target != "clear"]
     drill = {"declared", "destroyed", "surplus_end", "taken_in", "taken_in_destroyed"}
 
     def row(j: str, f: Figures) -> list[Cell]:
         cells = []
-        for kpi in measured:
+        for kpi in kpis:
             value = kpi.value(f)
             link = b.link(j, kpi.measure) if kpi.measure in drill and value else None
             cells.append(Cell(value, kpi.shown(value), link))
         return cells
 
-    return b.table(f"goal-{goal.number}-kpis", f"Goal {goal.number} KPIs", [f"{k.key} {k.name} ({k.unit})" for k in measured], row)
+    return b.table(f"goal-{goal.number}-kpis", f"Goal {goal.number} KPIs", [f"{k.key} {k.name} ({k.unit})" for k in kpis], row)
 
 
 def _goal_5(b: _Builder) -> list[Table]:
@@ -226,7 +225,7 @@ def build_report(snapshot: Snapshot, roadmap: Roadmap, progress: list[Progress],
     sections = []
     for goal in roadmap.goals:
         tables = []
-        if kpis := roadmap.of_goal(goal.number):
+        if kpis := [kpi for kpi in roadmap.of_goal(goal.number) if kpi.target != "clear"]:  # a clearance shows in the targets
             tables.append(_kpi_table(b, goal, kpis))
         tables.extend(measures.get(goal.number, lambda _: [])(b))
         tables.extend(_targets(b, goal, progress))
