@@ -119,14 +119,23 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--no-serve", is_flag=True, help="Only create the demo data and print the logins.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 10),
+    help="Size of the demo stock: 1.0 is about 4,000 weapons and 300 lots over four years.",
+)
+def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
     """Fill the data dir with demo depots and one user per role, print their logins, then serve."""
     from caliber import demo as demo_data
     from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     prepare_database(settings)
-    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir))
+    logins = run_with_database(
+        settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale)
+    )
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
         _serve(settings, host, port, 1)

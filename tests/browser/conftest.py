@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +64,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError(f"caliber serve did not become ready at {url} in {seconds} s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``caliber serve`` on loopback with a fresh data dir and an admin user."""
-    port = _free_port()
-    server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=tmp_path_factory.mktemp("live") / "data")
-    server.caliber("user", "create", server.admin, "--role", "admin", "--name", "Browser Admin", stdin=ADMIN_PASSWORD + "\n")
+@contextmanager
+def serving(server: LiveServer) -> Iterator[LiveServer]:
+    """``caliber serve`` over ``server``'s data dir until the block ends (its log in the data dir)."""
+    port = int(server.url.rsplit(":", 1)[1])
     env = {**os.environ, "CALIBER_DATA_DIR": str(server.data_dir), "CALIBER_BASE_URL": server.url}
     log = (server.data_dir / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -81,6 +80,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+def new_server(folder: Path) -> LiveServer:
+    """A server's address on a free loopback port and its data dir in ``folder`` (not started)."""
+    return LiveServer(url=f"http://127.0.0.1:{_free_port()}", data_dir=folder / "data")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``caliber serve`` on loopback with a fresh data dir and an admin user."""
+    server = new_server(tmp_path_factory.mktemp("live"))
+    server.caliber("user", "create", server.admin, "--role", "admin", "--name", "Browser Admin", stdin=ADMIN_PASSWORD + "\n")
+    with serving(server):
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,8 @@ class Measure:
     additive: bool = True
     """A year's figure is the sum of its half-years' (so it can have an annual target)."""
     decimals: int = 0
+    part: str = "counts"
+    """The part of the figures it is read from (:data:`caliber.reports.service.PARTS`): a target's progress computes no other."""
 
 
 def _share(figures: Figures) -> float:
@@ -46,15 +48,15 @@ def _share(figures: Figures) -> float:
 MEASURES: dict[str, Measure] = {
     "declared": Measure("weapons", lambda f: f.declared),
     "destroyed": Measure("weapons", lambda f: f.destroyed),
-    "surplus_end": Measure("weapons", lambda f: f.surplus_end, additive=False),
+    "surplus_end": Measure("weapons", lambda f: f.surplus_end, additive=False, part="stock"),
     "taken_in": Measure("weapons", lambda f: sum(f.taken_in.values())),
-    "taken_in_destroyed": Measure("weapons", lambda f: sum(f.taken_in_destroyed.values())),
+    "taken_in_destroyed": Measure("weapons", lambda f: sum(f.taken_in_destroyed.values()), part="taken_in"),
     "ammunition_pieces": Measure("rounds", lambda f: f.ammunition_pieces),
     "ammunition_net_t": Measure("t", lambda f: f.ammunition_net_g / 1_000_000, decimals=3),
     "ammunition_gross_t": Measure("t", lambda f: f.ammunition_gross_g / 1_000_000, decimals=3),
-    "depots_counted_share": Measure("%", _share, additive=False, decimals=1),
-    "discrepancies": Measure("records", lambda f: f.discrepancies),
-    "missing_now": Measure("records", lambda f: f.missing_now, additive=False),
+    "depots_counted_share": Measure("%", _share, additive=False, decimals=1, part="security"),
+    "discrepancies": Measure("records", lambda f: f.discrepancies, part="security"),
+    "missing_now": Measure("records", lambda f: f.missing_now, additive=False, part="security"),
     "surplus_cleared": Measure("weapons", lambda f: f.destroyed, additive=False),
 }
 """Every measure a KPI can name. ``surplus_cleared`` is measured against a baseline (see ``clear`` targets)."""
@@ -83,6 +85,11 @@ class Kpi:
     measure: str
     period: str
     target: str
+
+    @property
+    def part(self) -> str:
+        """The part of the figures its value is read from."""
+        return MEASURES[self.measure].part
 
     @property
     def unit(self) -> str:

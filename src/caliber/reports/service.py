@@ -40,9 +40,12 @@ from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
 from caliber.reports.summary import DAYS_BUCKET, sums
 
-__all__ = ["DRILLS", "JURISDICTIONS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
+__all__ = ["DRILLS", "JURISDICTIONS", "PARTS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
 
 JURISDICTIONS = ("AL", "BA", "XK", "ME", "MK", "RS")
+PARTS = frozenset({"counts", "stock", "taken_in", "durations", "security"})
+"""The parts of :class:`Figures` computed apart: the additive counts, the surplus stock, the outcomes of the weapons taken
+in, the days to destruction, and Goal 7. A caller that reads only some asks only for them."""
 TAKEN_IN = (IntakeSource.SEIZED.value, IntakeSource.FOUND.value, IntakeSource.SURRENDERED.value)
 
 
@@ -114,10 +117,13 @@ class ReportService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def figures(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, Figures]:
-        """Every measure of ``period`` for each jurisdiction; depot staff count their own depots only."""
+    async def figures(
+        self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS, *, parts: Iterable[str] = PARTS
+    ) -> dict[str, Figures]:
+        """The measures of ``period`` for each jurisdiction (those of ``parts``, the others left at zero); depot staff count
+        their own depots only."""
         async with self.db.read() as session:
-            return await _figures(session, actor, period, _wanted(actor, jurisdictions))
+            return await _figures(session, actor, period, _wanted(actor, jurisdictions), frozenset(parts))
 
     async def snapshot(self, actor: Actor, period: Period, jurisdictions: Iterable[str] = JURISDICTIONS) -> Snapshot:
         """:meth:`figures` with the ledger's tree size and root they were computed at, read as one snapshot."""
@@ -126,7 +132,7 @@ class ReportService:
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             head = await session.execute(select(LedgerHead.size, LedgerHead.root).where(LedgerHead.id == HEAD_ID))
             size, root = head.one_or_none() or (0, b"")
-            figures = await _figures(session, actor, period, _wanted(actor, jurisdictions))
+            figures = await _figures(session, actor, period, _wanted(actor, jurisdictions), PARTS)
         return Snapshot(period, figures, size, root, dt.datetime.now(dt.UTC))
 
     async def records(
@@ -188,26 +194,27 @@ def _whole(actor: Actor) -> bool:
     return not actor.role.is_depot_staff
 
 
-async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: list[str]) -> dict[str, Figures]:
+async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: list[str], parts: frozenset[str]) -> dict[str, Figures]:
+    if unknown := parts - PARTS:
+        raise ValueError(f"no such parts of the figures: {sorted(unknown)}")
     out = {j: Figures() for j in wanted}
     scope = _scope(actor, wanted)
-    if _whole(actor):
-        await _counted(session, scope, wanted, period, out)
-    else:
-        await _declared(session, scope, period, out)
-        await _destroyed(session, scope, period, out)
-        for jurisdiction, source, n in await _count_by(session, [*scope, *measure_filter("taken_in", period)], ReportRecord.intake_source):
-            out[jurisdiction].taken_in[source] = n
-    stock = await _stock_at(session, actor, scope, wanted, [period.start, period.end])
-    for jurisdiction, (start, end) in stock.items():
-        out[jurisdiction].surplus_start, out[jurisdiction].surplus_end = start, end
-    await _taken_in(session, scope, period, out)
-    await (_counted_durations if _whole(actor) else _durations)(session, scope, wanted, period, out)
-    found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
-    for jurisdiction, figures in found.items():
-        if jurisdiction in out:
-            out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
-            out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
+    if "counts" in parts:
+        await (_counted if _whole(actor) else _recounted)(session, scope, wanted, period, out)
+    if "stock" in parts:
+        stock = await _stock_at(session, actor, scope, wanted, [period.start, period.end])
+        for jurisdiction, (start, end) in stock.items():
+            out[jurisdiction].surplus_start, out[jurisdiction].surplus_end = start, end
+    if "taken_in" in parts:
+        await _taken_in(session, scope, period, out)
+    if "durations" in parts:
+        await (_counted_durations if _whole(actor) else _durations)(session, scope, wanted, period, out)
+    if "security" in parts:
+        found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
+        for jurisdiction, figures in found.items():
+            if jurisdiction in out:
+                out[jurisdiction].depots, out[jurisdiction].depots_counted = figures.depots, figures.depots_counted
+                out[jurisdiction].discrepancies, out[jurisdiction].missing_now = figures.discrepancies, figures.missing_now
     return out
 
 
@@ -314,12 +321,12 @@ async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> l
     return list((await session.execute(query)).all())
 
 
-async def _declared(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+async def _recounted(session: AsyncSession, scope: list[Any], _: list[str], period: Period, out: dict[str, Figures]) -> None:
+    """The additive measures of ``period`` counted from the records (depot staff: the counts hold whole jurisdictions)."""
     for jurisdiction, n in await _count_by(session, [*scope, *measure_filter("declared", period)]):
         out[jurisdiction].declared = n
-
-
-async def _destroyed(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    for jurisdiction, source, n in await _count_by(session, [*scope, *measure_filter("taken_in", period)], ReportRecord.intake_source):
+        out[jurisdiction].taken_in[source] = n
     grouped = await _count_by(session, [*scope, *measure_filter("destroyed", period)], ReportRecord.category, ReportRecord.methods)
     for jurisdiction, category, methods, n in grouped:
         figures = out[jurisdiction]

@@ -151,6 +151,11 @@ class TargetService:
         targets = [t for t in await self.current(jurisdictions) if actor.reads_jurisdiction(t.jurisdiction)]
         out: list[Progress] = []
         years: dict[int, dict[str, Any]] = dict(known or {})
+        parts: dict[int, set[str]] = {}  # the parts of each year's figures the annual targets read
+        for target in targets:
+            kpi = self.roadmap.kpi(target.kpi)
+            if kpi is not None and kpi.target == "annual":
+                parts.setdefault(target.year, set()).add(kpi.part)
         for target in targets:
             kpi = self.roadmap.kpi(target.kpi)
             assert kpi is not None
@@ -158,7 +163,7 @@ class TargetService:
             if kpi.target == "annual":
                 if target.year not in years:
                     span = Period(year.key, year.start, max(year.start, min(now, year.end)))
-                    years[target.year] = await self.reports.figures(actor, span)
+                    years[target.year] = await self.reports.figures(actor, span, parts=parts[target.year])
                 done = kpi.value(years[target.year][target.jurisdiction])
                 out.append(_annual(target, kpi, done, year, now))
             else:
