@@ -133,9 +133,7 @@ def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
 
     settings = load_or_exit()
     prepare_database(settings)
-    logins = run_with_database(
-        settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale)
-    )
+    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale))
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
         _serve(settings, host, port, 1)
