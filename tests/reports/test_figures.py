@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import os
 import random
 from dataclasses import dataclass, field
@@ -197,15 +198,16 @@ async def test_every_measure_matches_a_recomputation_from_the_ledger(
     every_depot = frozenset(d.id for d in await factory.inventory.depots(OPERATOR))  # the examples share one database
     staff = Actor(None, "staff", "Staff of every depot", Role.DEPOT_MANAGER, depot_ids=every_depot)
     event(f"{sum(1 for r in records.values() if r.destroyed)} destroyed, {sum(1 for r in records.values() if r.holds)} held")
-    for key in ("2025", "2026-H1", "2026-H2", "2026"):
-        period = parse_period(key, BELGRADE)
+    # Belgrade's periods add up whole months of the counts; UTC's begin and end inside a day and a month of them
+    for key, zone in itertools.product(("2025", "2026-H1", "2026-H2", "2026"), (BELGRADE, ZoneInfo("UTC"))):
+        period = parse_period(key, zone)
         got = await ReportService(ledger.db).figures(OPERATOR, period)
         held = {}
         for e in events:
             if e["type"] == "depot.registered":
                 held[e["data"]["jurisdiction"]] = held.get(e["data"]["jurisdiction"], 0) + 1
-        assert got == expected(records, period, held), key
-        assert await ReportService(ledger.db).figures(staff, period) == got, key  # depot staff add up records: the same figures
+        assert got == expected(records, period, held), (key, zone)
+        assert await ReportService(ledger.db).figures(staff, period) == got, (key, zone)  # depot staff add up records: the same figures
 
 
 async def _act(
@@ -264,6 +266,33 @@ async def test_a_declaration_at_the_end_of_june_utc_counts_in_the_second_half_ye
     assert (second["RS"].declared, second["RS"].surplus_start, second["RS"].surplus_end) == (1, 0, 1)
     in_utc = await reports.figures(OPERATOR, parse_period("2026-H1", ZoneInfo("UTC")), ["RS"])
     assert in_utc["RS"].declared == 1
+
+
+async def test_a_weapon_seized_in_the_first_hour_of_a_belgrade_year_belongs_to_the_year_before_in_utc(
+    factory: Factory, ledger: Ledger, destructions: DestructionService
+) -> None:
+    """The counts keep weapons taken in by the local month they were registered: a period in UTC that begins inside that
+    month leaves out those registered before it began (and what happened to them), and counts the rest."""
+    clock = Clock(dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC))  # 00:30 on 1 January 2026 in Belgrade
+    ledger.clock = clock
+    depot = await factory.depot(jurisdiction="RS")
+    early = [await factory.item(depot, intake_source=IntakeSource.SEIZED, case_reference="K-1/26") for _ in range(2)]
+    clock.now = dt.datetime(2026, 1, 1, 0, 30, tzinfo=dt.UTC)
+    later = [await factory.item(depot, intake_source=IntakeSource.SEIZED, case_reference="K-2/26") for _ in range(2)]
+    witnesses = [await factory.actor(Role.WITNESS) for _ in range(2)]
+    clock.now = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    for weapon in (early[0], later[0]):  # seized: on evidence hold from intake; these released and destroyed, the others held
+        await factory.items.change_status(
+            OPERATOR, "item", weapon.code, StatusChange(Action.RELEASE_HOLD, "case closed", court_order="K-9/26")
+        )
+        await _act(factory, destructions, [depot], witnesses, "destroy", weapon.code, clock)
+        clock.now += dt.timedelta(days=1)
+    reports = ReportService(ledger.db)
+    for zone, taken in ((BELGRADE, 4), (ZoneInfo("UTC"), 2)):
+        serbia = (await reports.figures(OPERATOR, parse_period("2026", zone), ["RS"]))["RS"]
+        assert serbia.taken_in == {"seized": taken}, zone
+        assert serbia.taken_in_destroyed == {"seized": taken // 2}, zone
+        assert serbia.taken_in_held == {"seized": taken // 2}, zone
 
 
 async def test_stockpile_security_counts_full_checks_discrepancies_and_what_is_missing(

@@ -64,7 +64,11 @@ class ReportHold(DefaultBase):
     """An evidence-hold interval of a record (``released_at`` empty while it lasts)."""
 
     __tablename__ = "report_hold"
-    __table_args__ = (Index("ix_report_hold_code", "code"), Index("ix_report_hold_held_at", "held_at"))
+    __table_args__ = (
+        Index("ix_report_hold_code", "code"),
+        Index("ix_report_hold_held_at", "held_at"),
+        Index("ix_report_hold_released_at", "released_at"),
+    )
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
     held_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), primary_key=True)
@@ -114,14 +118,18 @@ class ReportDay(_Counts, DefaultBase):
 
     ``measure`` is ``registered`` (detail: intake source), ``declared``,
     ``exit`` (left the surplus stock), ``destroyed_type`` (detail: UN type),
-    ``destroyed_method`` (detail: method) for weapons, and ``ammunition``
+    ``destroyed_method`` (detail: method), ``days_intake`` and ``days_declared``
+    (detail: the 30-day bucket of the days to destruction) for weapons;
+    ``taken_destroyed`` and ``held`` (detail: ``YYYY-MM|source``, the month
+    of registration and the intake source) for weapons taken in, when destroyed
+    and when an evidence hold begins (+1) or ends (-1); and ``ammunition``
     (with pieces and masses) for lots destroyed. Days and months are those of
     the region's time zone (:data:`caliber.reports.summary.BUCKET_ZONE`). Kept
     by the projections beside ``report_record`` (see :mod:`caliber.reports.summary`).
     """
 
     __tablename__ = "report_day"
-    __table_args__ = (Index("ix_report_day_measure", "measure", "jurisdiction", "day"),)
+    __table_args__ = (Index("ix_report_day_measure", "measure", "jurisdiction", "day", "detail", "n", "pieces", "net_g", "gross_g"),)
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
@@ -130,5 +138,6 @@ class ReportMonth(_Counts, DefaultBase):
     """The same counts by local month (``month`` is its first day): a period of months adds up a few rows."""
 
     __tablename__ = "report_month"
+    __table_args__ = (Index("ix_report_month_measure", "measure", "jurisdiction", "month", "detail", "n", "pieces", "net_g", "gross_g"),)
 
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)

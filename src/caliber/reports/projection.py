@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +30,7 @@ from caliber.inventory.records import grams
 from caliber.inventory.service import InventoryService
 from caliber.ledger.store import Ledger, projection, projections_of, read_entries
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
-from caliber.reports.summary import count, counted
+from caliber.reports.summary import count, counted, rows_of
 
 __all__ = ["LEAVES_SURPLUS", "rebuild"]
 
@@ -71,7 +71,8 @@ async def _registered(session: AsyncSession, events: list[dict[str, Any]], kind_
             holds.append({"code": data["code"], "held_at": moment})
     await insert_many(session, ReportRecord.__table__, rows)
     await insert_many(session, ReportHold.__table__, holds)
-    await count(session, [], [_row(row) for row in rows])
+    held = {hold["code"]: [(hold["held_at"], None)] for hold in holds}
+    await count(session, [], [_row(row, held.get(row["code"], [])) for row in rows])
 
 
 def _item_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
@@ -176,45 +177,42 @@ async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
 
 @projection("destruction.destroyed", batch=True)
 async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    r = ReportRecord
+    table = ReportRecord.__table__
+    await session.flush()
     for event in events:
-        codes = event["data"]["codes"]
-        methods = ",".join(event["data"]["methods"])
-        moment = event_time(event)
-        async with counted(session, codes):
-            for start in range(0, len(codes), CHUNK):
-                chunk = r.code.in_(codes[start : start + CHUNK])
-                await session.execute(update(r).where(chunk).values(destroyed_at=moment, methods=methods))
-                rows = (await session.execute(select(r.code, r.registered_at, r.declared_at, r.surplus_until).where(chunk))).all()
-                facts = [  # days as Python counts them (total seconds / 86400), for the percentiles
-                    {
-                        "b_code": code,
-                        "intake": _days(registered, moment),
-                        "declared": _days(declared, moment) if declared else None,
-                        "until": until or (moment if declared else None),
-                    }
-                    for code, registered, declared, until in rows
-                ]
-                if facts:
-                    table = r.__table__
-                    await session.execute(
-                        update(table)
-                        .where(table.c.code == bindparam("b_code"))
-                        .values(
-                            days_from_intake=bindparam("intake"),
-                            days_from_declaration=bindparam("declared"),
-                            surplus_until=bindparam("until"),
-                        ),
-                        facts,
-                    )
+        moment, methods = event_time(event), ",".join(event["data"]["methods"])
+        before = await rows_of(session, event["data"]["codes"])
+        after = [_destroyed_row(row, moment, methods) for row in before]
+        if after:
+            changed = ("destroyed_at", "methods", "days_from_intake", "days_from_declaration", "surplus_until")
+            await session.execute(
+                update(table).where(table.c.code == bindparam("b_code")).values({name: bindparam(f"b_{name}") for name in changed}),
+                [{"b_code": row["code"], **{f"b_{name}": row[name] for name in changed}} for row in after],
+            )
+        await count(session, before, after)
+
+
+def _destroyed_row(row: Mapping[str, Any], moment: dt.datetime, methods: str) -> dict[str, Any]:
+    """``row`` destroyed at ``moment``: the days from intake and declaration as Python counts them (for the percentiles),
+    and the end of its time in the surplus stock if it was declared and had not left it."""
+    declared = row["declared_at"]
+    return {
+        **row,
+        "destroyed_at": moment,
+        "methods": methods,
+        "days_from_intake": _days(row["registered_at"], moment),
+        "days_from_declaration": _days(declared, moment) if declared else None,
+        "surplus_until": row["surplus_until"] or (moment if declared else None),
+    }
 
 
 def _days(since: dt.datetime, until: dt.datetime) -> float:
     return (until - since).total_seconds() / 86400
 
 
-def _row(values: dict[str, Any]) -> dict[str, Any]:
-    """A new report row with every column (defaults filled) as :func:`caliber.reports.summary.contributions` reads it."""
+def _row(values: dict[str, Any], holds: list[tuple[dt.datetime, dt.datetime | None]]) -> dict[str, Any]:
+    """A new report row with every column (defaults filled) and its ``holds``, as
+    :func:`caliber.reports.summary.contributions` reads it."""
     blank = {
         "declared_at": None,
         "surplus_until": None,
@@ -223,7 +221,7 @@ def _row(values: dict[str, Any]) -> dict[str, Any]:
         "days_from_intake": None,
         "days_from_declaration": None,
     }
-    return {**blank, **values}
+    return {**blank, **values, "holds": holds}
 
 
 async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None) -> int:

@@ -26,19 +26,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.db import Database
 from caliber.errors import InvalidInput
-from caliber.inventory.lifecycle import IntakeSource
 from caliber.inventory.stockchecks import security
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import HEAD_ID
 from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
-from caliber.reports.summary import DAYS_BUCKET, sums
+from caliber.reports.summary import DAYS_BUCKET, TAKEN_IN, cohort_month, contributions, local_day, midnight, rows_of, sums
 
 __all__ = ["DRILLS", "JURISDICTIONS", "PARTS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
 
@@ -46,7 +45,6 @@ JURISDICTIONS = ("AL", "BA", "XK", "ME", "MK", "RS")
 PARTS = frozenset({"counts", "stock", "taken_in", "durations", "security"})
 """The parts of :class:`Figures` computed apart: the additive counts, the surplus stock, the outcomes of the weapons taken
 in, the days to destruction, and Goal 7. A caller that reads only some asks only for them."""
-TAKEN_IN = (IntakeSource.SEIZED.value, IntakeSource.FOUND.value, IntakeSource.SURRENDERED.value)
 
 
 @dataclass
@@ -150,19 +148,20 @@ class ReportService:
         """By jurisdiction, at each of ``instants`` (ascending): weapons destroyed since the first, and the declared surplus stock."""
         wanted = _wanted(actor, jurisdictions)
         scope = _scope(actor, wanted)
+        destroyed = {j: [0] * len(instants) for j in wanted}
         async with self.db.read() as session:
-            stock = await _stock_at(session, actor, scope, wanted, instants)
-            if _whole(actor):
-                found = await sums(session, scope, wanted, instants, ["destroyed_type"], since_first=True)
-                destroyed = {j: [0] * len(instants) for j in wanted}
-                for (jurisdiction, _, _), values in found.items():
+            if _whole(actor):  # one sum of the counts: the stock from the beginning, the destroyed since the first instant
+                stock = {j: [0] * len(instants) for j in wanted}
+                found = await sums(session, scope, wanted, instants, ["declared", "exit", "destroyed_type"], since_first=["destroyed_type"])
+                for (jurisdiction, measure, _), values in found.items():
+                    sign, into = {"declared": (1, stock), "exit": (-1, stock), "destroyed_type": (1, destroyed)}[measure]
                     for k, (n, *_) in enumerate(values):
-                        destroyed[jurisdiction][k] += n
+                        into[jurisdiction][k] += sign * n
             else:
+                stock = await _stock_at(session, actor, scope, wanted, instants)
                 query = select(
                     ReportRecord.jurisdiction, *(func.count(case((ReportRecord.destroyed_at < at, 1))) for at in instants)
                 ).where(*_weapons(scope), ReportRecord.destroyed_at >= instants[0], ReportRecord.destroyed_at < instants[-1])
-                destroyed = {j: [0] * len(instants) for j in wanted}
                 for jurisdiction, *counts in (await session.execute(query.group_by(ReportRecord.jurisdiction))).all():
                     destroyed[jurisdiction] = [int(c) for c in counts]
         return {j: (destroyed[j], stock[j]) for j in wanted}
@@ -175,18 +174,14 @@ class ReportService:
         scope = _scope(actor, wanted)
         r = ReportRecord
         remaining: dict[str, int] = {}
-        # still in stock: never left it (the index's NULL range), or left it after ``now``
-        for still in (r.surplus_until.is_(None), r.surplus_until >= now):
-            query = select(r.jurisdiction, func.count()).where(*_weapons(scope), still, r.declared_at < baseline).group_by(r.jurisdiction)
-            async with self.db.read() as session:
-                for jurisdiction, n in (await session.execute(query)).all():
-                    remaining[jurisdiction] = remaining.get(jurisdiction, 0) + int(n)
-        out = dict.fromkeys(wanted, (0, 0))
         async with self.db.read() as session:
             stock = await _stock_at(session, actor, scope, wanted, [baseline])
-        for jurisdiction in wanted:
-            out[jurisdiction] = (stock[jurisdiction][0], int(remaining.get(jurisdiction, 0)))
-        return out
+            # still in stock: never left it (the index's NULL range), or left it after ``now``
+            for still in (r.surplus_until.is_(None), r.surplus_until >= now):
+                query = select(r.jurisdiction, func.count()).where(*_weapons(scope), still, r.declared_at < baseline)
+                for jurisdiction, n in (await session.execute(query.group_by(r.jurisdiction))).all():
+                    remaining[jurisdiction] = remaining.get(jurisdiction, 0) + int(n)
+        return {jurisdiction: (stock[jurisdiction][0], remaining.get(jurisdiction, 0)) for jurisdiction in wanted}
 
 
 def _whole(actor: Actor) -> bool:
@@ -199,16 +194,19 @@ async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: 
         raise ValueError(f"no such parts of the figures: {sorted(unknown)}")
     out = {j: Figures() for j in wanted}
     scope = _scope(actor, wanted)
-    if "counts" in parts:
-        await (_counted if _whole(actor) else _recounted)(session, scope, wanted, period, out)
-    if "stock" in parts:
-        stock = await _stock_at(session, actor, scope, wanted, [period.start, period.end])
-        for jurisdiction, (start, end) in stock.items():
-            out[jurisdiction].surplus_start, out[jurisdiction].surplus_end = start, end
-    if "taken_in" in parts:
-        await _taken_in(session, scope, period, out)
-    if "durations" in parts:
-        await (_counted_durations if _whole(actor) else _durations)(session, scope, wanted, period, out)
+    if _whole(actor):
+        await _counted(session, scope, wanted, period, out, parts=parts)
+    else:
+        if "counts" in parts:
+            await _recounted(session, scope, period, out)
+        if "stock" in parts:
+            stock = await _stock_at(session, actor, scope, wanted, [period.start, period.end])
+            for jurisdiction, (start, end) in stock.items():
+                out[jurisdiction].surplus_start, out[jurisdiction].surplus_end = start, end
+        if "taken_in" in parts:
+            await _taken_in(session, scope, period, out)
+        if "durations" in parts:
+            await _durations(session, scope, period, out)
     if "security" in parts:
         found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
         for jurisdiction, figures in found.items():
@@ -218,25 +216,89 @@ async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: 
     return out
 
 
-async def _counted(session: AsyncSession, scope: list[Any], wanted: list[str], period: Period, out: dict[str, Figures]) -> None:
-    """The additive measures of ``period`` from the daily counts."""
-    measures = ["registered", "declared", "destroyed_type", "destroyed_method", "ammunition"]
-    for (jurisdiction, measure, detail), values in (
-        await sums(session, scope, wanted, [period.start, period.end], measures, since_first=True)
-    ).items():
-        n, pieces, net, gross = values[1]
+DURATIONS = {
+    "days_intake": ("days_from_intake", ReportRecord.days_from_intake),
+    "days_declared": ("days_from_declaration", ReportRecord.days_from_declaration),
+}
+
+
+COUNTED = {
+    "counts": ("registered", "declared", "destroyed_type", "destroyed_method", "ammunition"),
+    "stock": ("declared", "exit"),
+    "taken_in": ("taken_destroyed", "held"),
+    "durations": ("days_intake", "days_declared"),
+}
+"""The measures of the counts each part of the figures reads (the stock's from the beginning, the others' over the period)."""
+OUTCOMES = {"taken_destroyed": "taken_in_destroyed", "held": "taken_in_held"}
+"""The cohort counts of the outcomes of the weapons taken in, and the figures they make."""
+
+
+async def _counted(
+    session: AsyncSession, scope: list[Any], wanted: list[str], period: Period, out: dict[str, Figures], *, parts: frozenset[str]
+) -> None:
+    """The parts of the figures the counts hold, from one sum of the counts at the period's start and end."""
+    measures = {measure for part in parts for measure in COUNTED.get(part, ())}
+    if not measures:
+        return
+    absolute = set(COUNTED["stock"]) if "stock" in parts else set()
+    first_cohort = cohort_month(period.start)  # the weapons registered since the period's start: their cohorts from its month on
+    found = await sums(
+        session, scope, wanted, [period.start, period.end], measures, since_first=measures - absolute, cohorts_from=first_cohort
+    )
+    buckets: Buckets = {}
+    for (jurisdiction, measure, detail), (before, after) in found.items():
         figures = out[jurisdiction]
-        if measure == "registered" and detail in TAKEN_IN and n:
-            figures.taken_in[detail] = n
-        elif measure == "declared":
-            figures.declared = n
-        elif measure == "destroyed_type" and n:
-            figures.destroyed += n
-            figures.destroyed_by_type[detail] = n
-        elif measure == "destroyed_method" and n:
-            figures.destroyed_by_method[detail] = n
-        elif measure == "ammunition":
-            figures.ammunition_pieces, figures.ammunition_net_g, figures.ammunition_gross_g = pieces, net, gross
+        n = after[0] - before[0]  # during the period (``before`` is zero for the measures summed since its start)
+        if measure in absolute:
+            sign = 1 if measure == "declared" else -1
+            figures.surplus_start += sign * before[0]
+            figures.surplus_end += sign * after[0]
+        if not n:
+            continue
+        if "counts" in parts:
+            if measure == "registered" and detail in TAKEN_IN:
+                figures.taken_in[detail] = n
+            elif measure == "declared":
+                figures.declared = n
+            elif measure == "destroyed_type":
+                figures.destroyed += n
+                figures.destroyed_by_type[detail] = n
+            elif measure == "destroyed_method":
+                figures.destroyed_by_method[detail] = n
+            elif measure == "ammunition":
+                pieces, net, gross = (a - b for a, b in zip(after[1:], before[1:], strict=True))
+                figures.ammunition_pieces, figures.ammunition_net_g, figures.ammunition_gross_g = pieces, net, gross
+        if measure in OUTCOMES:
+            cohort, source = detail.split("|")
+            if cohort >= first_cohort:  # the partial day's records come in unfiltered
+                counts = getattr(figures, OUTCOMES[measure])
+                counts[source] = counts.get(source, 0) + n
+        if measure in DURATIONS:
+            buckets.setdefault((jurisdiction, measure), []).append((int(detail), n))
+    if "taken_in" in parts:
+        await _before_the_start(session, scope, period, out)
+    if "durations" in parts:
+        await _picked(session, period, buckets, out)
+
+
+async def _before_the_start(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    """Take out of the taken-in outcomes the weapons of the first cohort registered before the period began (a period
+    that starts inside a month of the counts: another time zone); their outcomes are read from their records."""
+    month_start = midnight(local_day(period.start).replace(day=1))
+    if month_start < period.start:
+        r = ReportRecord
+        query = select(r.code).where(
+            *scope, r.kind == "weapon", r.intake_source.in_(TAKEN_IN), r.registered_at >= month_start, r.registered_at < period.start
+        )
+        for row in await rows_of(session, list(await session.scalars(query))):
+            for moment, measure, detail, n, *_ in contributions(row):
+                if measure in OUTCOMES and period.start <= moment < period.end:
+                    counts = getattr(out[row["jurisdiction"]], OUTCOMES[measure])
+                    source = detail.split("|")[1]
+                    counts[source] = counts.get(source, 0) - n
+    for figures in out.values():
+        for name in OUTCOMES.values():
+            setattr(figures, name, {source: n for source, n in getattr(figures, name).items() if n})
 
 
 async def _stock_at(
@@ -260,34 +322,36 @@ async def _stock_at(
 
 def measure_filter(measure: str, period: Period, detail: str | None = None) -> list[Any]:
     """What a record must be to count in ``measure`` over ``period`` (the one definition the counts and the lists share)."""
+    if measure not in DRILLS or (measure == "destroyed_by_method" and not detail):
+        raise InvalidInput(f"measure must be one of {', '.join(DRILLS)}", field="measure")
     r = ReportRecord
     weapon = r.kind == "weapon"
+    if measure == "declared":
+        return [weapon, _during(r.declared_at, period)]
+    if measure in {"surplus_start", "surplus_end"}:
+        return [weapon, _in_stock(period.start if measure == "surplus_start" else period.end)]
+    if measure == "ammunition":
+        return [r.kind == "lot", _during(r.destroyed_at, period)]
+    if measure.startswith("destroyed"):
+        destroyed = [weapon, _during(r.destroyed_at, period)]
+        if detail is not None and measure == "destroyed":
+            destroyed.append(r.category == detail)
+        if measure == "destroyed_by_method":
+            destroyed.append((literal(",") + r.methods + ",").like(f"%,{detail},%"))
+        return destroyed
     taken_in = [weapon, _during(r.registered_at, period), r.intake_source.in_(TAKEN_IN)]
-    if detail is not None and measure.startswith("taken_in"):
+    if detail is not None:
         taken_in.append(r.intake_source == detail)
-    on_hold = exists().where(
-        ReportHold.code == r.code,
-        ReportHold.held_at < period.end,
-        or_(ReportHold.released_at.is_(None), ReportHold.released_at >= period.end),
-    )
-    destroyed = [weapon, _during(r.destroyed_at, period)]
-    if detail is not None and measure == "destroyed":
-        destroyed.append(r.category == detail)
-    by_method = [*destroyed, (literal(",") + r.methods + ",").like(f"%,{detail},%")] if measure == "destroyed_by_method" else []
-    filters: dict[str, list[Any]] = {
-        "declared": [weapon, _during(r.declared_at, period)],
-        "destroyed": destroyed,
-        "destroyed_by_method": by_method,
-        "surplus_start": [weapon, _in_stock(period.start)],
-        "surplus_end": [weapon, _in_stock(period.end)],
-        "taken_in": taken_in,
-        "taken_in_destroyed": [*taken_in, r.destroyed_at < period.end],
-        "taken_in_held": [*taken_in, on_hold],
-        "ammunition": [r.kind == "lot", _during(r.destroyed_at, period)],
-    }
-    if measure not in filters or (measure == "destroyed_by_method" and not detail):
-        raise InvalidInput(f"measure must be one of {', '.join(DRILLS)}", field="measure")
-    return filters[measure]
+    if measure == "taken_in_destroyed":
+        taken_in.append(r.destroyed_at < period.end)
+    elif measure == "taken_in_held":
+        on_hold = exists().where(
+            ReportHold.code == r.code,
+            ReportHold.held_at < period.end,
+            or_(ReportHold.released_at.is_(None), ReportHold.released_at >= period.end),
+        )
+        taken_in.append(on_hold)
+    return taken_in
 
 
 def _wanted(actor: Actor, jurisdictions: Iterable[str]) -> list[str]:
@@ -321,7 +385,7 @@ async def _count_by(session: AsyncSession, where: list[Any], *columns: Any) -> l
     return list((await session.execute(query)).all())
 
 
-async def _recounted(session: AsyncSession, scope: list[Any], _: list[str], period: Period, out: dict[str, Figures]) -> None:
+async def _recounted(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
     """The additive measures of ``period`` counted from the records (depot staff: the counts hold whole jurisdictions)."""
     for jurisdiction, n in await _count_by(session, [*scope, *measure_filter("declared", period)]):
         out[jurisdiction].declared = n
@@ -366,7 +430,7 @@ async def _taken_in(session: AsyncSession, scope: list[Any], period: Period, out
         out[jurisdiction].taken_in_held[source] = n
 
 
-async def _durations(session: AsyncSession, scope: list[Any], _: list[str], period: Period, out: dict[str, Figures]) -> None:
+async def _durations(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
     """Median and 90th percentile (nearest rank) of the days to destruction, ranked in the database in one pass."""
     r = ReportRecord
     columns = {"days_from_intake": r.days_from_intake, "days_from_declaration": r.days_from_declaration}
@@ -402,20 +466,13 @@ async def _durations(session: AsyncSession, scope: list[Any], _: list[str], peri
         setattr(out[jurisdiction], name, (middle, high))
 
 
-DURATIONS = {
-    "days_intake": ("days_from_intake", ReportRecord.days_from_intake),
-    "days_declared": ("days_from_declaration", ReportRecord.days_from_declaration),
-}
+Buckets = dict[tuple[str, str], list[tuple[int, int]]]
+"""``(jurisdiction, measure) -> [(30-day bucket, weapons)]``."""
 
 
-async def _counted_durations(session: AsyncSession, scope: list[Any], wanted: list[str], period: Period, out: dict[str, Figures]) -> None:
+async def _picked(session: AsyncSession, period: Period, buckets: Buckets, out: dict[str, Figures]) -> None:
     """Median and 90th percentile (nearest rank) of the days to destruction: the 30-day buckets of the counts say which
-    bucket holds each rank, and one statement reads the exact value from the records of those buckets alone."""
-    found = await sums(session, scope, wanted, [period.start, period.end], list(DURATIONS), since_first=True)
-    buckets: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for (jurisdiction, measure, detail), values in found.items():
-        if values[1][0]:
-            buckets.setdefault((jurisdiction, measure), []).append((int(detail), values[1][0]))
+    bucket holds each rank, and one statement reads each exact value from the records of its bucket alone."""
     picks = []
     for (jurisdiction, measure), counts in buckets.items():
         counts.sort()
@@ -430,17 +487,23 @@ async def _counted_durations(session: AsyncSession, scope: list[Any], wanted: li
     if not picks:
         return
     r = ReportRecord
-    values: dict[tuple[str, str], list[float]] = {}
-    for jurisdiction, measure, which, bucket, offset in picks:  # one statement shape: compiled once, a few index entries each
+    destroyed = measure_filter("destroyed", period)
+    branches = []
+    for k, (jurisdiction, measure, _, bucket, offset) in enumerate(picks):
         column = DURATIONS[measure][1]
         low, high = bucket * DAYS_BUCKET, (bucket + 1) * DAYS_BUCKET
-        query = (
-            select(column)
-            .where(r.jurisdiction == jurisdiction, *measure_filter("destroyed", period), column >= low, column < high)
+        value = (
+            select(column.label("days"))
+            .where(r.jurisdiction == jurisdiction, *destroyed, column >= low, column < high)
             .order_by(column)
             .limit(1)
             .offset(offset)
+            .subquery()
         )
-        values.setdefault((jurisdiction, measure), [0.0, 0.0])[which] = await session.scalar(query)
+        branches.append(select(literal(k).label("pick"), value.c.days))
+    values: dict[tuple[str, str], list[float]] = {}
+    for k, days in (await session.execute(union_all(*branches))).all():
+        jurisdiction, measure, which, _, _ = picks[k]
+        values.setdefault((jurisdiction, measure), [0.0, 0.0])[which] = days
     for (jurisdiction, measure), (middle, high) in values.items():
         setattr(out[jurisdiction], DURATIONS[measure][0], (middle, high))
