@@ -127,8 +127,8 @@ async def fill(db: Database, count: int) -> int:
             await insert_many(session, Item.__table__, batch)
             await insert_many(session, ReportRecord.__table__, records)
             await insert_many(session, ReportHold.__table__, holds)
-            held = {hold["code"]: [(hold["held_at"], hold["released_at"])] for hold in holds}
-            await add_to_daily_counts(session, [], [{**row, "holds": held.get(row["code"], [])} for row in records])
+            spans = {hold["code"]: [(hold["held_at"], hold["released_at"])] for hold in holds}
+            await add_to_daily_counts(session, [], [{**row, "holds": spans.get(row["code"], [])} for row in records])
     async with db.write() as session:
         await session.execute(text("ANALYZE"))
     return held
