@@ -31,6 +31,7 @@ from caliber.destruction.pages import DestructionPages
 from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import CertificatePages
+from caliber.hardening import RequestLog, security_headers
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
@@ -144,7 +145,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
-        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
+        middleware=[RequestLog, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
+        before_send=[security_headers],
         guards=[logged_in],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),

@@ -112,7 +112,18 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     click.echo(f"Caliber on http://{host}:{port}/  (data: {settings.data_dir}; QR labels point at {settings.base_url})")
-    Granian("caliber.asgi:create", address=host, port=port, interface=Interfaces.ASGI, workers=workers, factory=True).serve()
+    from caliber.hardening import log_config
+
+    Granian(
+        "caliber.asgi:create",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_dictconfig=log_config(),
+        log_access=False,  # Caliber logs each request itself, as JSON, with who asked
+    ).serve()
 
 
 @main.command()

@@ -116,11 +116,14 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser tab (no cookies) at a phone's width."""
+    """A fresh browser tab (no cookies) at a phone's width; the test fails if a page breaks its security policy."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     tab = context.new_page()
+    refused: list[str] = []
+    tab.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     yield tab
     context.close()
+    assert refused == [], "the pages' Content-Security-Policy refused something they use"
 
 
 def log_in(page: Page, server: LiveServer, username: str, password: str) -> None:

@@ -1,0 +1,146 @@
+"""What every answer carries and what every request leaves behind.
+
+- Security headers on every response, and on pages a Content-Security-Policy
+  that admits only Caliber's own scripts, styles, images and forms, in no
+  frame. The OpenAPI pages under ``/schema`` are the one exception: Swagger
+  UI starts itself with an inline script.
+- One structured (JSON) log line per request: method, path, status, time,
+  who asked; refused access (401, 403) as a warning. Never a query string,
+  header, cookie, form field or body: passwords, session cookies and API
+  tokens do not reach the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from typing import Any
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CSP", "JsonFormatter", "RequestLog", "log_config", "security_headers"]
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+"""The policy of every page: nothing inline, nothing from elsewhere, never inside a frame."""
+DOCS_CSP = CSP.replace("script-src 'self';", "script-src 'self' 'unsafe-inline';").replace(
+    "style-src 'self';", "style-src 'self' 'unsafe-inline';"
+)
+"""The OpenAPI pages' policy: Swagger UI starts with an inline script and styles (scripts and styles only)."""
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(self), microphone=(), geolocation=(), payment=()",
+}
+"""Sent with every response."""
+access = logging.getLogger("caliber.access")
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: the security headers, and the policy on HTML answers."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HEADERS.items():
+        if name not in headers:
+            headers[name] = value
+    if headers.get("content-type", "").startswith("text/html"):
+        headers["content-security-policy"] = DOCS_CSP if scope["path"].startswith("/schema") else CSP
+
+
+class RequestLog:
+    """ASGI middleware: one log record per HTTP request, with its fields in ``record.fields``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it answers
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            _log_request(scope, status, (time.perf_counter() - started) * 1000)
+
+
+def _log_request(scope: Scope, status: int, ms: float) -> None:
+    path = scope["path"]
+    if status in {401, 403}:
+        level, message = logging.WARNING, "access refused"
+    elif status >= 500:
+        level, message = logging.ERROR, "request failed"
+    else:
+        level, message = (logging.DEBUG if path.startswith("/static/") else logging.INFO), "request"
+    if not access.isEnabledFor(level):
+        return
+    user = scope.get("user")
+    client = scope.get("client")
+    fields = {
+        "method": scope["method"],
+        "path": path,
+        "status": status,
+        "ms": round(ms, 1),
+        "user": getattr(user, "username", None),
+        "role": getattr(getattr(user, "role", None), "value", None),
+        "client": client[0] if client else None,
+    }
+    access.log(level, message, extra={"fields": fields})
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object per line: time, level, logger, message, the record's ``fields``, any error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str)
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for servers: Caliber's records as JSON lines on stderr, the server's own at warnings."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "caliber": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "_granian": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+            "granian.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        },
+    }
