@@ -78,3 +78,21 @@ async def test_each_request_is_logged_with_who_asked_and_no_secret(
     assert by_token["user"] == clerk.user.username
     assert by_token["ms"] >= 0
     assert '"level": "info"' in lines[0]
+
+
+async def test_each_login_issues_a_new_session_and_logging_out_ends_it(client: httpx.AsyncClient, factory: Factory) -> None:
+    view = await factory.user(Role.INSPECTOR)
+    client.cookies.set("caliber_session", "planted-by-someone-else", domain="testserver.local")
+    await login(client, view.user.username)
+    first = client.cookies.get("caliber_session")
+    assert first
+    assert first != "planted-by-someone-else"
+    await login(client, view.user.username)
+    second = client.cookies.get("caliber_session")
+    assert second not in {first, None}
+    assert (await client.get("/api/depots")).status_code == 200
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("caliber_csrf") or ""})
+    client.cookies.set("caliber_session", second, domain="testserver.local")
+    assert (await client.get("/api/depots")).status_code == 401  # the ended session opens nothing
+    client.cookies.set("caliber_session", first, domain="testserver.local")
+    assert (await client.get("/api/depots")).status_code == 200  # the first login's session is its own, still open
