@@ -55,7 +55,7 @@ from caliber.reports.routes import ReportApi
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
 from caliber.site import health, home, ready
-from caliber.web import exception_handlers
+from caliber.web import ProblemDocumentedJson, exception_handlers
 
 __all__ = ["create_app"]
 
@@ -190,6 +190,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             }
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,  # `caliber serve` configures logging (JSON lines); an embedding process keeps its own
         signature_namespace={
             "Actor": Actor,
             "Database": Database,
@@ -236,7 +237,8 @@ def _openapi() -> OpenAPIConfig:
                 css_url="/static/vendor/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
                 favicon="<link rel='icon' href='/static/favicon.svg'>",
-            )
+            ),
+            ProblemDocumentedJson(),
         ],
         components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"token": []}],

@@ -6,13 +6,17 @@ This module is the one place where Caliber's errors become HTTP answers:
 
 from __future__ import annotations
 
+import copy
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Operation
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -20,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, TooManyAttempts
 from caliber.ledger.signer import ForkRefused
 
-__all__ = ["csv_cell", "exception_handlers", "form_data", "form_uuid", "page", "safe_next"]
+__all__ = ["ProblemDocumentedJson", "csv_cell", "exception_handlers", "file_formats", "form_data", "form_uuid", "page", "safe_next"]
 
 log = logging.getLogger("caliber")
 
@@ -136,3 +140,62 @@ exception_handlers: dict[type[Exception], Any] = {
     ForkRefused: _fork_refused,
     Exception: _unexpected,
 }
+
+
+PROBLEM = "application/problem+json"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An error as RFC 9457 problem details; ``errors`` lists the fields a validation refused.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def file_formats(*media_types: str) -> type[Operation]:
+    """The ``operation_class`` of a handler that answers with a file in one of ``media_types`` (documented as such)."""
+
+    @dataclass
+    class FileOperation(Operation):
+        def to_schema(self) -> dict[str, Any]:
+            return {**super().to_schema(), "x-media-types": list(media_types)}
+
+    return FileOperation
+
+
+class ProblemDocumentedJson(JsonRenderPlugin):
+    """``/schema/openapi.json`` with every error answer documented as Caliber sends it (``application/problem+json``), and
+    the success answers of file handlers (:func:`file_formats`) in their formats."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._documented: dict[str, Any] | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The schema, its error answers rewritten once."""
+        if self._documented is None:
+            self._documented = _problems_documented(openapi_schema)
+        return self.render_json(request, self._documented)
+
+
+def _problems_documented(openapi_schema: dict[str, Any]) -> dict[str, Any]:
+    documented = copy.deepcopy(openapi_schema)
+    documented.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for item in documented.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                if not (status.isdigit() and isinstance(answer, dict)):
+                    continue
+                if int(status) >= 400:
+                    answer["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                elif media_types := operation.get("x-media-types"):  # a handler that answers in several file formats
+                    answer["content"] = {media: {"schema": {"type": "string", "format": "binary"}} for media in media_types}
+    return documented

@@ -14,7 +14,8 @@ import pypdfium2
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, log_in, new_server, serving
+from tests.browser.conftest import log_in
+from tests.live import LiveServer, new_server, serving
 
 pytestmark = pytest.mark.browser
 STATES = {"met", "on track", "behind", "missed", "not started"}

@@ -24,7 +24,7 @@ from caliber.labels.render import LabelError, png, svg
 from caliber.labels.sheets import layouts
 from caliber.labels.zpl import ZplLabel, zpl
 from caliber.schemas import convert
-from caliber.web import form_data, page
+from caliber.web import file_formats, form_data, page
 
 __all__ = ["LabelApi", "LabelFiles", "PrintPages"]
 
@@ -140,7 +140,7 @@ class LabelApi(Controller):
     path = "/api/labels"
     tags = ["labels"]
 
-    @post("/print", guards=staff, status_code=200)
+    @post("/print", guards=staff, status_code=200, operation_class=file_formats("application/pdf", "application/x-zpl"))
     async def print_labels(
         self,
         data: JSONBody[PrintRequest],

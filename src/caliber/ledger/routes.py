@@ -37,8 +37,10 @@ __all__ = ["LedgerApi", "LedgerPages", "checkpoint_with_cosignatures", "subject_
 
 MAX_ENTRIES = 1000
 TEXT = "text/plain; charset=utf-8"
-NonNegative = Annotated[int, QueryParameter(ge=0)]
-OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0)]
+MAX_INDEX = 2**62
+"""Beyond any tree a ledger can hold (and within the database's 64-bit integers)."""
+NonNegative = Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)]
+OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)]
 
 
 def b64(value: bytes) -> str:
