@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from caliber.config import Settings
+from caliber.inventory.importer import file_sha256
 from caliber.ledger.signer import KEY_FILE, STATE_FILE
 
 __all__ = ["BackupError", "Manifest", "make_backup", "restore_backup"]
@@ -94,7 +94,7 @@ def make_backup(settings: Settings, target: Path, progress: Progress | None = No
             member, copy = PG_MEMBER, work / PG_MEMBER
             revision, size, root = _pg_dump(settings.database_url, copy)
         files = [path for path in sorted(settings.data_dir.rglob("*")) if _kept(path, settings, target)]
-        members = {member: _sha256(copy)} | {FILES + _relative(path, settings): _sha256(path) for path in files}
+        members = {member: file_sha256(copy)} | {FILES + _relative(path, settings): file_sha256(path) for path in files}
         manifest = Manifest(
             dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "sqlite" if settings.is_sqlite else "postgresql",
@@ -276,14 +276,6 @@ def _relative(path: Path, settings: Settings) -> str:
     return path.relative_to(settings.data_dir).as_posix()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
@@ -319,7 +311,7 @@ def _extract_checked(archive: tarfile.TarFile, manifest: Manifest, staged: Path)
         if info.name not in manifest.members or not info.isfile():
             raise BackupError(f"the backup holds {info.name!r}, which its manifest does not list: refused (nothing was changed)")
         archive.extract(info, staged, filter="data")
-        if _sha256(staged / info.name) != manifest.members[info.name]:
+        if file_sha256(staged / info.name) != manifest.members[info.name]:
             raise BackupError(f"{info.name} does not match the manifest's SHA-256: the backup is damaged (nothing was changed)")
         seen.add(info.name)
     if missing := set(manifest.members) - seen:

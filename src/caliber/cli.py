@@ -284,8 +284,6 @@ def backup(file: Path) -> None:
 def restore(file: Path) -> None:
     """Restore the backup FILE into this data dir and database, which must have no database yet; then verify the ledger."""
     from caliber.backup import BackupError, restore_backup
-    from caliber.ledger.audit import AuditError, audit
-    from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     try:
@@ -293,17 +291,7 @@ def restore(file: Path) -> None:
     except (BackupError, OSError) as exc:
         fail(f"restore refused: {exc}")
     prepare_database(settings)
-
-    async def work(db: Database) -> Any:
-        log = Ledger(db, settings.log_origin)
-        progress, advance = _progress("verifying the ledger", await log.size())
-        with progress:
-            return await audit(log, _signer(settings), advance)
-
-    try:
-        report = run_with_database(settings, work)
-    except AuditError as exc:
-        fail(f"restored, but the ledger does not verify: {exc}")
+    report = _audit(settings, "restored, but the ledger does not verify")
     if report.entries != manifest.tree_size:
         fail(f"restored, but the ledger holds {report.entries} entries where the backup said {manifest.tree_size}")
     click.echo(
@@ -379,6 +367,23 @@ def _signer(settings: Settings) -> Any:
     return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
 
 
+def _audit(settings: Settings, failure: str) -> Any:
+    """Verify the whole ledger in the database (with a progress bar); on a failure, exit naming it after ``failure``."""
+    from caliber.ledger.audit import AuditError, audit
+    from caliber.ledger.store import Ledger
+
+    async def work(db: Database) -> Any:
+        log = Ledger(db, settings.log_origin)
+        progress, advance = _progress("verifying the ledger", await log.size())
+        with progress:
+            return await audit(log, _signer(settings), advance)
+
+    try:
+        return run_with_database(settings, work)
+    except AuditError as exc:
+        fail(f"{failure}: {exc}")
+
+
 def _steps() -> Any:
     """A progress bar for work told as (what, done, total) steps."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -409,22 +414,9 @@ def _progress(description: str, total: int | None) -> Any:
 @ledger.command("verify")
 def ledger_verify() -> None:
     """Audit the whole ledger in the database: entries, chains, subtree hashes, checkpoints, signatures."""
-    from caliber.ledger.audit import AuditError, audit
-    from caliber.ledger.store import Ledger
-
     settings = load_or_exit()
     prepare_database(settings)
-
-    async def work(db: Database) -> Any:
-        log = Ledger(db, settings.log_origin)
-        progress, advance = _progress("reading entries", await log.size())
-        with progress:
-            return await audit(log, _signer(settings), advance)
-
-    try:
-        report = run_with_database(settings, work)
-    except AuditError as exc:
-        fail(f"ledger verification FAILED: {exc}")
+    report = _audit(settings, "ledger verification FAILED")
     click.echo(f"ledger OK: {report.entries} entries, {report.checkpoints} checkpoints, all signatures and subtree hashes verified")
 
 
