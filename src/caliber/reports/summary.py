@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, union, union_all
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +70,8 @@ MEASURES_AT = {
 COHORTS = ("taken_destroyed", "held")
 """The measures counted by cohort (detail ``YYYY-MM|source``: the month a weapon taken in was registered, and how)."""
 CHUNK = 500
+VALUES = ("n", "pieces", "net_g", "gross_g")
+"""What a count row adds up."""
 Sums = dict[tuple[str, str, str], list[list[int]]]
 """``(jurisdiction, measure, detail) -> [[records, pieces, net, gross] per instant]``."""
 
@@ -177,11 +179,19 @@ async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tupl
         return
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
+    key = [table.c.jurisdiction, table.c[period], table.c.measure, table.c.detail]
     upsert = statement.on_conflict_do_update(
-        index_elements=[table.c.jurisdiction, table.c[period], table.c.measure, table.c.detail],
-        set_={name: table.c[name] + statement.excluded[name] for name in ("n", "pieces", "net_g", "gross_g")},
+        index_elements=key,
+        set_={name: table.c[name] + statement.excluded[name] for name in VALUES},
     )
     await session.execute(upsert, changes)
+    # a count that comes to nothing leaves no row, as if nothing had been counted (a replay that nets the same changes
+    # in one batch writes none)
+    touched = [tuple(change[c.name] for c in key) for change in changes]
+    for start in range(0, len(touched), CHUNK):
+        await session.execute(
+            delete(table).where(tuple_(*key).in_(touched[start : start + CHUNK]), *(table.c[name] == 0 for name in VALUES))
+        )
 
 
 @asynccontextmanager
