@@ -16,6 +16,8 @@ import sys
 import time
 import urllib.request
 
+from bench.figures import figure
+
 SERVERS = {
     "granian": [
         sys.executable,
@@ -91,6 +93,15 @@ def main() -> None:
     for name, (rate, p99) in results.items():
         print(f"  {name:<8} {rate:>10,.0f} req/s   p99 {p99}")
     print(f"  granian / uvicorn = {results['granian'][0] / results['uvicorn'][0]:.2f}")
+    (granian, p99), (uvicorn, _) = results["granian"], results["uvicorn"]
+    figure(
+        "asgi_servers",
+        f"granian hello-world (p99 {p99})",
+        granian,
+        "req/s",
+        reference=f"uvicorn {uvicorn:,.0f} req/s",
+        ratio=granian / uvicorn,
+    )
 
 
 if __name__ == "__main__":

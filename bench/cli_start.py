@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from bench.figures import figure
+
 
 def median_seconds(args: list[str], runs: int) -> float:
     """Median wall time of running ``args``."""
@@ -36,6 +38,8 @@ def main() -> None:
     print(f"median of {runs} runs; reference: bare python start {bare * 1000:.0f} ms")
     for name, seconds in rows.items():
         print(f"  {name:<28} {seconds * 1000:>6.0f} ms   {seconds / bare:.1f}x bare python   goal < 1000 ms")
+        reference = f"bare python start {bare * 1000:.0f} ms"
+        figure("cli_start", name, seconds * 1000, "ms", reference=reference, ratio=seconds / bare, goal="< 1000 ms", met=seconds < 1)
 
 
 if __name__ == "__main__":

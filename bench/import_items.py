@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.figures import figure
 from caliber import migrate
 from caliber.db import Database, create_engine
 from caliber.inventory.models import Item
@@ -205,6 +206,28 @@ def main() -> None:
     print(f"  ratio import / raw   {raw / seconds:8.3f}   goal >= 0.25")
     print(f"  peak memory at {max(rows // 10, 1000):,} rows {small_peak:.0f} MB, at {rows:,} rows {peak:.0f} MB   goal: flat, under 200 MB")
     del small_seconds
+    reference = f"raw Core executemany {rows / raw:,.0f} rows/s"
+    figure(
+        "import_items",
+        f"caliber import, {rows:,} rows",
+        rows / seconds,
+        "rows/s",
+        reference=reference,
+        ratio=raw / seconds,
+        goal=">= 0.25 of raw",
+        met=raw / seconds >= 0.25,
+    )
+    flat = peak < 200 and peak < small_peak * 1.5 + 20
+    figure(
+        "import_items",
+        "peak memory",
+        peak,
+        "MB",
+        reference=f"{small_peak:.0f} MB at a tenth of the rows",
+        ratio=peak / small_peak,
+        goal="flat, < 200 MB",
+        met=flat,
+    )
 
 
 if __name__ == "__main__":

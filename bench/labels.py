@@ -20,6 +20,7 @@ from pathlib import Path
 import qrcode
 import segno
 
+from bench.figures import figure
 from bench.ledger_store import in_thread
 from caliber import migrate
 from caliber.db import Database, create_engine
@@ -123,6 +124,10 @@ def main() -> None:
     print(f"  caliber.labels.qr {rate_caliber:6,.0f}   {ratios}")
     print(f"  qrcode            {rate_qrcode:6,.0f}   ratio to segno {rate_qrcode / rate_segno:.2f}")
     print(f"  segno             {rate_segno:6,.0f}")
+    figure("labels", f"label PDF, {COUNT:,} labels, cold", cold, "s", goal="< 3 s", met=cold < 3)
+    figure("labels", f"label PDF, {COUNT:,} labels, made ahead", read + drawn, "s", goal="< 3 s", met=read + drawn < 3)
+    figure("labels", f"ZPL job, {len(thermal):,} labels", seconds, "s")
+    figure("labels", "QR codes", rate_caliber, "QR/s", reference=f"qrcode {rate_qrcode:,.0f} QR/s", ratio=rate_caliber / rate_qrcode)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import asyncpg
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.figures import figure
 from caliber import migrate
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine
@@ -143,6 +144,26 @@ def report(name: str, results: dict[str, Any], proof_size: int) -> None:
     print(f"  grew the log to {proof_size:,} entries in {results['grow_seconds']:.0f} s")
     for kind, (median, p99) in results["proofs"].items():
         print(f"  {kind:<11} proof at {proof_size:,}: median {median:.2f} ms, p99 {p99:.2f} ms   goal < 2 ms")
+        figure(
+            "ledger_store",
+            f"{name}: {kind} proof at {proof_size:,} (p99 {p99:.2f} ms)",
+            median,
+            "ms",
+            ratio=median / 2,
+            goal="< 2 ms",
+            met=p99 < 2,
+        )
+    figure(
+        "ledger_store", f"{name}: single appends", one, "events/s", reference=f"raw Core insert {raw_one:,.0f} rows/s", ratio=one / raw_one
+    )
+    figure(
+        "ledger_store",
+        f"{name}: batched appends",
+        many,
+        "events/s",
+        reference=f"raw Core insert {raw_many:,.0f} rows/s",
+        ratio=many / raw_many,
+    )
 
 
 async def pg_admin(url: str, statement: str) -> None:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.figures import figure
 from caliber.ledger import canonical, merkle, note
 from caliber.ledger.verify import BUNDLE_FORMAT, verify_bundle
 
@@ -106,6 +107,18 @@ def main() -> None:
     print(f"  raw streaming SHA-256   {raw:7.2f} s   {entries / raw:>12,.0f} entries/s   (reference)")
     for label, seconds in (("full verify, 1 process", single), (f"full verify, {args.jobs} processes", parallel)):
         print(f"  {label:24s}{seconds:7.2f} s   {entries / seconds:>12,.0f} entries/s   ratio {raw / seconds:.3f}   goal >= 0.100")
+        reference = f"raw SHA-256 {entries / raw:,.0f} entries/s"
+        ratio = raw / seconds
+        figure(
+            "ledger_verify",
+            f"{label}, {entries:,} entries",
+            entries / seconds,
+            "entries/s",
+            reference=reference,
+            ratio=ratio,
+            goal=">= 0.1 of raw",
+            met=ratio >= 0.1,
+        )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.databases import scratch_postgres, scratch_sqlite
+from bench.figures import figure
 from bench.search_items import rows as item_rows
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
@@ -185,6 +186,16 @@ async def time_pages(url: str, folder: Path) -> None:
             median, p95 = await timed(client, path)
             print(
                 f"  {name:18s} median {median:7.1f} ms   p95 {p95:7.1f} ms   goal < {GOAL_MS} ms   ratio {median / GOAL_MS:.2f}", flush=True
+            )
+            where = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+            figure(
+                "reports",
+                f"{name}, {where} (p95 {p95:.0f} ms)",
+                median,
+                "ms",
+                ratio=median / GOAL_MS,
+                goal=f"< {GOAL_MS} ms",
+                met=median < GOAL_MS,
             )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.databases import scratch_postgres, scratch_sqlite
+from bench.figures import figure
 from bench.import_items import MAKERS, SOURCES
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine, insert_many
@@ -132,6 +133,15 @@ async def measure(db: Database, count: int, label: str) -> None:
     for name, runs in kinds.items():
         median, p99 = await timed(runs)
         print(f"  {name:34s} median {median:7.2f} ms   p99 {p99:7.2f} ms   goal < 100 ms")
+        figure(
+            "search_items",
+            f"{label}, {count:,} items: {name} (p99 {p99:.1f} ms)",
+            median,
+            "ms",
+            ratio=median / 100,
+            goal="< 100 ms",
+            met=p99 < 100,
+        )
 
 
 async def main() -> None:
