@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "labels": ([], []),
     "destruction": ([], ["--items", "300"]),
     "reports": (["--postgres", "{pg}"], ["--records", "20000", "--only", "sqlite"]),
+    "load": (["--postgres", "{pg}"], ["--seconds", "3", "--scale", "0.05", "--only", "sqlite"]),
 }
 
 

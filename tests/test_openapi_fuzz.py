@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
+from bench.load import api_token
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -32,18 +32,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     server.caliber("demo", "--no-serve", "--scale", "0.01")
     logins = [line.split("\t") for line in (server.data_dir / "demo-logins.txt").read_text().splitlines()]
     with serving(server):
-        tokens = {role: _token(server.url, username, password) for username, role, password in logins}
+        tokens = {role: api_token(server.url, username, password) for username, role, password in logins}
         yield server, tokens
-
-
-def _token(url: str, username: str, password: str) -> str:
-    with httpx.Client(base_url=url) as client:
-        client.get("/login")
-        csrf = client.cookies.get("caliber_csrf") or ""
-        assert client.post("/login", data={"username": username, "password": password, "_csrf_token": csrf}).status_code == 302
-        made = client.post("/api/tokens", json={"name": "fuzz"}, headers={"x-csrftoken": csrf})
-        assert made.status_code == 201, made.text
-        return str(made.json()["token"])
 
 
 def test_no_operation_fails_or_breaks_its_schema_for_any_role(fuzzed: tuple[LiveServer, dict[str, str]]) -> None:

@@ -364,7 +364,10 @@ def ledger() -> None:
 def _signer(settings: Settings) -> Any:
     from caliber.ledger.signer import LogSigner
 
-    return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
+    try:
+        return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
+    except ValueError as exc:  # the data dir's key names another origin (CALIBER_BASE_URL or CALIBER_LOG_ORIGIN changed?)
+        fail(f"{exc}: set CALIBER_LOG_ORIGIN (or CALIBER_BASE_URL) as the server has it")
 
 
 def _audit(settings: Settings, failure: str) -> Any:
