@@ -77,6 +77,8 @@ async def test_each_request_is_logged_with_who_asked_and_no_secret(
     by_token = next(f for f in fields if f["path"] == "/api/depots" and f["status"] == 200)
     assert by_token["user"] == clerk.user.username
     assert by_token["ms"] >= 0
+    assert by_token["events"] == 0
+    assert login_post["events"] == 0  # a login is not a custody event
     assert '"level": "info"' in lines[0]
 
 
@@ -96,3 +98,21 @@ async def test_each_login_issues_a_new_session_and_logging_out_ends_it(client: h
     assert (await client.get("/api/depots")).status_code == 401  # the ended session opens nothing
     client.cookies.set("caliber_session", first, domain="testserver.local")
     assert (await client.get("/api/depots")).status_code == 200  # the first login's session is its own, still open
+
+
+async def test_the_log_line_of_a_write_says_how_many_custody_events_it_appended(
+    client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    depot = await factory.depot()
+    clerk = await factory.user(Role.DEPOT_CLERK, [depot])
+    shelf = await factory.location(depot)
+    records = [await factory.item(depot) for _ in range(3)]
+    token = await factory.token(clerk)
+    caplog.set_level(logging.INFO, logger="caliber.access")
+    headers = {"Authorization": f"Bearer {token}"}
+    moved = await client.post("/api/moves", json={"codes": [r.code for r in records], "location_id": str(shelf.id)}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    again = await client.post("/api/moves", json={"codes": [records[0].code], "location_id": str(shelf.id)}, headers=headers)
+    assert again.json()["moved"] == []  # there already
+    lines = [r.fields for r in caplog.records if r.name == "caliber.access" and r.fields["path"] == "/api/moves"]  # type: ignore[attr-defined]
+    assert [line["events"] for line in lines] == [3, 0]

@@ -5,7 +5,8 @@
   frame. The OpenAPI pages under ``/schema`` are the one exception: Swagger
   UI starts itself with an inline script.
 - One structured (JSON) log line per request: method, path, status, time,
-  who asked; refused access (401, 403) as a warning. Never a query string,
+  who asked, and how many custody events it appended to the ledger; refused
+  access (401, 403) as a warning. Never a query string,
   header, cookie, form field or body: passwords, session cookies and API
   tokens do not reach the log.
 """
@@ -20,6 +21,8 @@ from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from caliber.ledger.store import APPENDED
 
 __all__ = ["CSP", "JsonFormatter", "RequestLog", "log_config", "security_headers"]
 
@@ -78,6 +81,8 @@ class RequestLog:
             return
         started = time.perf_counter()
         status = 500  # what the client gets if the app fails before it answers
+        appended = [0]
+        counting = APPENDED.set(appended)
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -88,10 +93,11 @@ class RequestLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            _log_request(scope, status, (time.perf_counter() - started) * 1000)
+            APPENDED.reset(counting)
+            _log_request(scope, status, (time.perf_counter() - started) * 1000, appended[0])
 
 
-def _log_request(scope: Scope, status: int, ms: float) -> None:
+def _log_request(scope: Scope, status: int, ms: float, events: int) -> None:
     path = scope["path"]
     if status in {401, 403}:
         level, message = logging.WARNING, "access refused"
@@ -111,6 +117,7 @@ def _log_request(scope: Scope, status: int, ms: float) -> None:
         "user": getattr(user, "username", None),
         "role": getattr(getattr(user, "role", None), "value", None),
         "client": client[0] if client else None,
+        "events": events,
     }
     access.log(level, message, extra={"fields": fields})
 

@@ -236,7 +236,12 @@ async def test_moves_by_location_code_are_one_event_per_record(factory: Factory,
     lot = await factory.lot(depot)
     before = await ledger.size()
     assert rack.code is not None
-    await factory.items.move(OPERATOR, [i.code for i in items] + [lot.code], location_code=rack.code)
+    done = await factory.items.move(OPERATOR, [i.code for i in items] + [lot.code], location_code=rack.code)
+    assert await ledger.size() == before + 3
+    assert sorted(done.codes) == sorted([i.code for i in items] + [lot.code])
+    again = await factory.items.move(OPERATOR, [items[0].code], location_code=rack.code)  # there already: no event
+    assert again.codes == []
+    assert again.location.id == rack.id
     assert await ledger.size() == before + 3
     moved = await factory.items.search(OPERATOR, {"location_id": rack.id})
     assert {i.code for i in moved.records} == {i.code for i in items}

@@ -402,10 +402,11 @@ class LotApi(Controller):
 
 
 class MoveResult(msgspec.Struct):
-    """Where records were put."""
+    """Where records were put: ``codes`` as asked, ``moved`` those that changed place (one custody event each)."""
 
     location: LocationOut
     codes: list[str]
+    moved: list[str]
 
 
 class MoveApi(Controller):
@@ -417,8 +418,8 @@ class MoveApi(Controller):
     @post("/", guards=staff, status_code=200)
     async def move(self, data: JSONBody[MoveRequest], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> MoveResult:
         """Move items and lots (by label code) into a location (by id or label code): one event per record moved."""
-        location = await items.move(actor, data.codes, data.location_id, data.location_code)
-        return MoveResult(location_out(location), data.codes)
+        done = await items.move(actor, data.codes, data.location_id, data.location_code)
+        return MoveResult(location_out(done.location), data.codes, done.codes)
 
 
 class Scanned(msgspec.Struct):

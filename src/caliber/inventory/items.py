@@ -50,6 +50,7 @@ __all__ = [
     "DEPOT_STAFF",
     "PHOTO_TYPES",
     "ItemService",
+    "Moved",
     "Page",
     "RecordKind",
     "apply_lifecycle",
@@ -138,6 +139,14 @@ def _value(value: Any) -> Any:
 
 def _model(kind: RecordKind) -> type[Item] | type[AmmunitionLot]:
     return Item if kind == "item" else AmmunitionLot
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Where records were put, and those of them that changed place (the others were there already)."""
+
+    location: Location
+    codes: list[str]
 
 
 class ItemService:
@@ -349,8 +358,8 @@ class ItemService:
 
     # -- changing --------------------------------------------------------
 
-    async def move(self, actor: Actor, codes: Sequence[str], location_id: UUID | None = None, location_code: str | None = None) -> Location:
-        """Put records (items or lots, by code) into one location of their depot: one event per record."""
+    async def move(self, actor: Actor, codes: Sequence[str], location_id: UUID | None = None, location_code: str | None = None) -> Moved:
+        """Put records (items or lots, by code) into one location of their depot: one event per record that changes place."""
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
             session = tx.session
@@ -358,11 +367,13 @@ class ItemService:
             await _visible_depot(session, actor, location.depot_id)
             if not location.active:
                 raise Conflict(f"location {location.path!r} is inactive")
+            moved: list[str] = []
             for kind, records in (await _records_by_code(session, codes)).items():
                 events = []
                 for record in records:
                     _require_moveable(record, location)
                     if record.location_id != location.id:
+                        moved.append(record.code)
                         data = {
                             "code": record.code,
                             "depot_id": str(record.depot_id),
@@ -371,7 +382,7 @@ class ItemService:
                         }
                         events.append(([record.code], data))
                 await tx.record_many(f"{kind}.moved", events)
-            return location
+            return Moved(location, moved)
 
     async def change_status(self, actor: Actor, kind: RecordKind, code: str, change: StatusChange) -> Any:
         """Take one lifecycle action on one record; the transition table decides whether it may."""

@@ -191,7 +191,7 @@ async def _move(actor: Actor, items: ItemService, values: dict[str, Any], scanne
     place = str(values.get("place", ""))
     if not place:
         return Outcome("refused", code, "scan the location's label first, then the records to put there")
-    location = await items.move(actor, [code], location_code=place)
+    location = (await items.move(actor, [code], location_code=place)).location
     return Outcome("done", code, f"moved to {location.path}: {_describe(kind, record)}", _href(kind, record))
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,8 @@ __all__ = [
 
 EVENT_VERSION = 1
 HEAD_ID = 1
+APPENDED: ContextVar[list[int] | None] = ContextVar("caliber_appended", default=None)
+"""Set to ``[0]`` by whoever wants to know how many entries the writes of this context append (the request log)."""
 
 
 class StoreCorrupt(RuntimeError):
@@ -223,6 +226,8 @@ class Ledger:
             yield tx
             if tx.pending:
                 tx.entries = await _append(session, self.origin, head, tx.pending)
+        if (counter := APPENDED.get()) is not None:  # committed: tell whoever counts this request's events
+            counter[0] += len(tx.entries)
 
     async def checkpoint(self, signer: LogSigner) -> LedgerCheckpoint:
         """The signed checkpoint of the current tree; a new one is signed when the tree has grown since the last.
