@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from bench.figures import figure
+from bench.ledger_store import pg_admin
 from caliber.inventory.lifecycle import COUNTABLE
 
 GOAL_P99_MS = 50.0
@@ -261,16 +262,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _admin(server: str, statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def main() -> None:
     """SQLite with one process, then PostgreSQL with two when a server is given."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -288,12 +279,12 @@ def main() -> None:
             run(args, Path(folder), "", "SQLite")
     if args.postgres and args.only != "sqlite":
         name = f"caliber_load_{secrets.token_hex(4)}"
-        asyncio.run(_admin(args.postgres, f'CREATE DATABASE "{name}"'))
+        asyncio.run(pg_admin(args.postgres, f'CREATE DATABASE "{name}"'))
         try:
             with tempfile.TemporaryDirectory() as folder:
                 run(args, Path(folder), args.postgres.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL")
         finally:
-            asyncio.run(_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
