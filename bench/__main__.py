@@ -59,6 +59,8 @@ def main() -> None:
             if not ok:
                 failed.append(name)
     _table(figures)
+    if args.quick:
+        print("\n--quick: small sizes; the goals are stated for the full sizes, where the README's figures come from")
     took = time.perf_counter() - started
     print(f"\n{len(figures)} figures from {len(args.only or BENCHES)} benchmarks in {took:.0f} s; their own lines in {args.log}")
     if failed:
@@ -81,7 +83,7 @@ def _run(name: str, arguments: list[str], log: object) -> tuple[list[Figure], bo
 
 
 def _table(figures: list[Figure]) -> None:
-    width = shutil.get_terminal_size((160, 20)).columns
+    width = shutil.get_terminal_size((160, 20)).columns if sys.stdout.isatty() else 10_000  # a file gets whole lines
     rows = [("benchmark", "figure", "value", "reference (same run)", "ratio", "goal", "met")]
     for f in figures:
         value = f"{f.value:,.3g}" if abs(f.value) < 10 else f"{f.value:,.0f}"

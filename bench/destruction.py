@@ -158,7 +158,7 @@ def report(steps: dict[str, float], single: list[float], count: int, pdf_bytes: 
         f"{median * count / 1000:.0f} s of scanning (several scanners share it)"
     )
     print(f"  certificate: {pdf_bytes / 1024:.0f} KiB, ledger {entries:,} entries")
-    goal = f"< {GOAL_SECONDS * count / 30_000:.0f} s"
+    goal = f"< {GOAL_SECONDS * count / 30_000:g} s"
     figure(
         "destruction",
         f"destruction of {count:,} weapons, in all",
