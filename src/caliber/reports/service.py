@@ -268,11 +268,10 @@ async def _counted(
             elif measure == "ammunition":
                 pieces, net, gross = (a - b for a, b in zip(after[1:], before[1:], strict=True))
                 figures.ammunition_pieces, figures.ammunition_net_g, figures.ammunition_gross_g = pieces, net, gross
-        if measure in OUTCOMES:
-            cohort, source = detail.split("|")
-            if cohort >= first_cohort:  # the partial day's records come in unfiltered
-                counts = getattr(figures, OUTCOMES[measure])
-                counts[source] = counts.get(source, 0) + n
+        if measure in OUTCOMES:  # ``sums`` gave only the cohorts from the period's first month on
+            counts = getattr(figures, OUTCOMES[measure])
+            source = detail.split("|")[1]
+            counts[source] = counts.get(source, 0) + n
         if measure in DURATIONS:
             buckets.setdefault((jurisdiction, measure), []).append((int(detail), n))
     if "taken_in" in parts:
