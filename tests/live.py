@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,10 +11,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ADMIN_PASSWORD", "LiveServer", "new_server", "serving"]
+__all__ = ["ADMIN_PASSWORD", "LiveServer", "Serving", "new_server", "serving", "started"]
 
 ADMIN_PASSWORD = "browser admin password"
 
@@ -26,11 +27,34 @@ class LiveServer:
     data_dir: Path
     admin: str = "admin"
     admin_password: str = ADMIN_PASSWORD
+    database_url: str = ""
+    """Empty: the SQLite file in the data dir."""
+    extra_env: dict[str, str] = field(default_factory=dict)
 
-    def caliber(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        """Run a ``caliber`` command against this server's data dir."""
-        env = {**os.environ, "CALIBER_DATA_DIR": str(self.data_dir), "CALIBER_BASE_URL": self.url}
-        return subprocess.run([sys.executable, "-m", "caliber", *args], input=stdin, env=env, capture_output=True, text=True, check=True)
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of this server and of ``caliber`` commands run against it."""
+        own = {"CALIBER_DATA_DIR": str(self.data_dir), "CALIBER_BASE_URL": self.url, **self.extra_env}
+        return {**os.environ, **own, **({"CALIBER_DATABASE_URL": self.database_url} if self.database_url else {})}
+
+    def caliber(self, *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a ``caliber`` command against this server's data dir (and database)."""
+        return subprocess.run(
+            [sys.executable, "-m", "caliber", *args], input=stdin, env=self.env, capture_output=True, text=True, check=check
+        )
+
+
+@dataclass
+class Serving:
+    """A running ``caliber serve``: its process group can be killed outright."""
+
+    server: LiveServer
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server (the granian parent and its workers): no shutdown, no cleanup."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
 
 
 def _free_port() -> int:
@@ -54,23 +78,35 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
 
 
 @contextmanager
-def serving(server: LiveServer) -> Iterator[LiveServer]:
+def serving(server: LiveServer, *, workers: int = 1) -> Iterator[LiveServer]:
     """``caliber serve`` over ``server``'s data dir until the block ends (its log in the data dir)."""
+    with started(server, workers=workers):
+        yield server
+
+
+@contextmanager
+def started(server: LiveServer, *, workers: int = 1) -> Iterator[Serving]:
+    """``caliber serve`` in a process group of its own, until the block ends or it is killed."""
     port = int(server.url.rsplit(":", 1)[1])
-    env = {**os.environ, "CALIBER_DATA_DIR": str(server.data_dir), "CALIBER_BASE_URL": server.url}
-    log = (server.data_dir / "serve.log").open("wb")
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    log = (server.data_dir / "serve.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "caliber", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "caliber", "serve", "--port", str(port), "--workers", str(workers)],
+        env=server.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_until_up(server.url, process)
-        yield server
+        yield Serving(server, process)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
         log.close()
 
 
-def new_server(folder: Path) -> LiveServer:
+def new_server(folder: Path, database_url: str = "") -> LiveServer:
     """A server's address on a free loopback port and its data dir in ``folder`` (not started)."""
-    return LiveServer(url=f"http://127.0.0.1:{_free_port()}", data_dir=folder / "data")
+    return LiveServer(url=f"http://127.0.0.1:{_free_port()}", data_dir=folder / "data", database_url=database_url)

@@ -4,23 +4,60 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
+import time
 
 import pytest
 from sqlalchemy import insert, select, text
 
 from caliber.db import Database, insert_many, new_id
+from caliber.inline_sqlite import InlineConnection
 from caliber.inventory.models import Item
 from caliber.labels.codes import make_code
 from tests.factories import Factory
 
 
-async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
+async def test_sqlite_runs_with_wal_and_foreign_keys(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("SQLite pragmas apply to the SQLite backend only")
     async with db.read() as session:
         assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-        assert (await session.execute(text("PRAGMA busy_timeout"))).scalar() >= 5000
+        assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL: a commit is on disk
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert isinstance(driver, InlineConnection)
+
+
+async def test_a_writer_waits_for_another_process_lock_without_stopping_the_event_loop(db: Database) -> None:
+    """SQLite's own busy handler would sleep on the loop's thread; the wait is asynchronous, and ends when the lock is free."""
+    if not db.is_sqlite:
+        pytest.skip("the inline SQLite driver is SQLite's")
+    other = sqlite3.connect(str(db.engine.url.database), isolation_level=None)  # as a command-line import would hold it
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def writer() -> float:
+        began = time.monotonic()
+        async with db.write() as session:
+            await session.execute(text("SELECT 1"))
+        return time.monotonic() - began
+
+    ticking = asyncio.create_task(ticker())
+    waiting = asyncio.create_task(writer())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    assert ticks >= 10  # the loop went on serving while the writer waited
+    other.commit()
+    other.close()
+    waited = await asyncio.wait_for(waiting, 5)
+    ticking.cancel()
+    assert waited >= 0.3
 
 
 async def test_a_write_transaction_holds_the_lock_from_its_start(db: Database) -> None:

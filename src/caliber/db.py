@@ -12,20 +12,26 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Column, Table, event, insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import Column, CompoundSelect, Executable, Select, Table, event, insert
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from uuid_utils.compat import uuid7
 
-__all__ = ["Database", "create_engine", "insert_many", "new_id"]
+from caliber import inline_sqlite
+from caliber.errors import Unavailable
+
+__all__ = ["Database", "create_engine", "execute_many", "insert_many", "new_id"]
 
 WRITE_OPTION = "caliber_write"
+_CONNECTION_LOST = ("08", "57")
+"""PostgreSQL's classes of errors that end a connection: connection exception, operator intervention (shut down)."""
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -84,8 +90,12 @@ def _default_of(column: Column[Any]) -> Any:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Engine for ``url`` with Caliber's connection set-up on SQLite."""
     if url.startswith("sqlite"):
+        path = make_url(url).database
+        inline = bool(path) and path != ":memory:"
+        if inline:  # statements run in place, waits for a lock asynchronously (caliber.inline_sqlite)
+            kwargs.setdefault("async_creator", inline_sqlite.connect(str(path), SQLITE_BUSY_TIMEOUT_MS / 1000))
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_MS)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # Plan every statement for its own values: a generic plan cannot tell a rare LIKE '%serial%' (trigram index)
@@ -95,7 +105,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Caliber issues BEGIN itself (below), so the driver must not.
@@ -104,7 +114,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         for pragma in (
             "journal_mode=WAL",
             "foreign_keys=ON",
-            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            f"busy_timeout={busy_timeout_ms}",
             "synchronous=FULL",
         ):
             cursor.execute(f"PRAGMA {pragma}")
@@ -153,17 +163,30 @@ class Database:
                 await session.rollback()
                 raise
 
-    async def fetch_immutable(self, sqlite_sql: str, postgres_sql: str, *params: Any) -> list[Any]:
-        """Rows of one statement over rows that never change once written, in one round trip.
+    async def fetch(self, statement: Select[Any] | CompoundSelect[Any], **params: Any) -> list[tuple[Any, ...]]:
+        """Rows of one Core SELECT with its ``bindparam`` values, typed as a session would type them, read as
+        :meth:`fetch_sql` reads: for the lookups every request makes (who holds this token, what is this label).
 
-        No transaction and no pool bookkeeping: on SQLite one statement on a
-        query-only connection of this process, run in place (an indexed read
-        of a local file takes tens of microseconds, less than handing it to
-        the driver's thread and back); on PostgreSQL a dedicated asyncpg
+        ``statement`` is built once (a module constant): its compiled form is kept by identity.
+        """
+        plan = _plan(statement, self.engine.dialect)
+        values = plan.values(params)
+        rows = await self.fetch_sql(plan.sql, plan.sql, *values)
+        results = plan.results
+        return [tuple([process(value) if process else value for process, value in zip(results, row, strict=True)]) for row in rows]
+
+    async def fetch_sql(self, sqlite_sql: str, postgres_sql: str, *params: Any) -> list[Any]:
+        """Rows of one statement, outside any transaction, in one round trip.
+
+        One statement is its own snapshot: it sees what was committed when it
+        began. No BEGIN, ROLLBACK or pool bookkeeping: on SQLite it runs on a
+        query-only connection of this process, in place (an indexed read of a
+        local file takes tens of microseconds, less than handing it to the
+        driver's thread and back); on PostgreSQL on a dedicated asyncpg
         connection of this process, opened on first use and again after a failure.
         """
         if self.is_sqlite:
-            return self._sqlite_immutable(sqlite_sql, params)
+            return self._sqlite_read(sqlite_sql, params)
         async with self._reader_lock:
             for attempt in (1, 2):
                 try:
@@ -172,18 +195,20 @@ class Database:
                             self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                         )
                     return list(await self._reader.fetch(postgres_sql, *params))
-                except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+                except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError) as exc:
+                    if isinstance(exc, asyncpg.PostgresError) and str(exc.sqlstate)[:2] not in _CONNECTION_LOST:
+                        raise
                     self._reader = None
                     if attempt == 2:
-                        raise
+                        raise Unavailable() from exc
         return []  # pragma: no cover (the loop returns or raises)
 
-    def _sqlite_immutable(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    def _sqlite_read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._sqlite_reader_lock:
             if self._sqlite_reader is None:
                 path = self.engine.url.database
                 if not path or path == ":memory:":
-                    raise RuntimeError("immutable reads need a SQLite database file")
+                    raise RuntimeError("direct reads need a SQLite database file")
                 reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 reader.execute("PRAGMA query_only=ON")
                 reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -200,3 +225,50 @@ class Database:
             await self._reader.close()
             self._reader = None
         await self.engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A statement compiled for one dialect: its SQL, its parameters in order with their bind processing, and (for a
+    SELECT) the result processing of each column."""
+
+    statement: Executable
+    sql: str
+    binds: list[tuple[str, Any]]
+    results: list[Any]
+
+    @classmethod
+    def of(cls, statement: Executable, dialect: Dialect) -> _Plan:
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        binds = [(name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup or []]
+        columns = statement.selected_columns if isinstance(statement, Select | CompoundSelect) else []
+        results = [column.type._cached_result_processor(dialect, None) for column in columns]
+        return cls(statement, str(compiled), binds, results)
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters for ``params`` (by name), as the driver takes them."""
+        return tuple([process(params[name]) if process else params[name] for name, process in self.binds])
+
+
+_PLANS: dict[tuple[str, int], _Plan] = {}
+
+
+def _plan(statement: Executable, dialect: Dialect) -> _Plan:
+    """The compiled form of a statement built once (a module constant), kept by the statement's identity."""
+    plan = _PLANS.get((dialect.name, id(statement)))
+    if plan is None or plan.statement is not statement:
+        plan = _PLANS[(dialect.name, id(statement))] = _Plan.of(statement, dialect)
+    return plan
+
+
+async def execute_many(session: AsyncSession, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run a statement with ``bindparam`` values once per row, in one ``executemany`` inside ``session``'s transaction.
+
+    What ``session.execute(statement, rows)`` does, without compiling, caching and assembling parameters again on each
+    call: for the small writes every custody event makes (count upserts). ``statement`` is a module constant.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    plan = _plan(statement, connection.dialect)
+    await connection.exec_driver_sql(plan.sql, [plan.values(row) for row in rows])  # type: ignore[arg-type]

@@ -5,6 +5,8 @@ Each error's message says what was wrong and, where it helps, what to do.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "CaliberError",
     "Conflict",
@@ -75,6 +77,36 @@ class TooManyAttempts(CaliberError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(CaliberError):
+    """The database cannot be reached for now: try again after ``retry_after`` seconds."""
+
+    status_code = 503
+    title = "Database unavailable"
+    retry_after = 5
+
+    def __init__(self, message: str = "the database cannot be reached; try again shortly") -> None:
+        super().__init__(message)
+
+
+class StorageFull(CaliberError):
+    """The disk of the data dir or of the database is full: nothing was written."""
+
+    status_code = 507
+    title = "Storage full"
+
+    def __init__(self, message: str = "the server's disk is full, so nothing was written; tell the administrator") -> None:
+        super().__init__(message)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the driver error inside it) says a disk is full: SQLite's SQLITE_FULL, PostgreSQL's
+    53100 disk_full, or the operating system's ENOSPC/EDQUOT."""
+    inner = getattr(exc, "orig", None) or exc
+    if isinstance(inner, OSError) and inner.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return getattr(inner, "sqlstate", None) == "53100" or "disk is full" in str(inner) or "No space left on device" in str(inner)
 
 
 CORRECTABLE = (InvalidInput, Conflict)

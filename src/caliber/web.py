@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, TooManyAttempts
+from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, StorageFull, TooManyAttempts, Unavailable, is_disk_full
 from caliber.ledger.signer import ForkRefused
 
 __all__ = ["ProblemDocumentedJson", "csv_cell", "exception_handlers", "file_formats", "form_data", "form_uuid", "page", "safe_next"]
@@ -92,7 +92,7 @@ def _caliber_error(request: Request[Any, Any, Any], exc: CaliberError) -> Respon
     if field:
         extra["field"] = field
     response = _answer(request, exc.status_code, exc.title, exc.message, **extra)
-    if isinstance(exc, TooManyAttempts):
+    if isinstance(exc, TooManyAttempts | Unavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = 'Bearer realm="caliber"'
@@ -113,14 +113,21 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if isinstance(exc, IntegrityError):
         return _answer(request, 409, "Conflict", "the change conflicts with an existing record")
+    if is_disk_full(exc):
+        return _storage_full(request, exc)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         log.warning("database unavailable: %s", exc.orig)
-        response = _answer(
-            request, HTTP_503_SERVICE_UNAVAILABLE, "Database unavailable", "the database cannot be reached; try again shortly"
-        )
-        response.headers["Retry-After"] = "5"
-        return response
+        return _caliber_error(request, Unavailable())
     return _unexpected(request, exc)
+
+
+def _storage_full(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.critical("disk full on %s %s: %s", request.method, request.url.path, exc)
+    return _caliber_error(request, StorageFull())
+
+
+def _os_error(request: Request[Any, Any, Any], exc: OSError) -> Response[Any]:
+    return _storage_full(request, exc) if is_disk_full(exc) else _unexpected(request, exc)
 
 
 def _fork_refused(request: Request[Any, Any, Any], exc: ForkRefused) -> Response[Any]:
@@ -137,6 +144,7 @@ exception_handlers: dict[type[Exception], Any] = {
     CaliberError: _caliber_error,
     HTTPException: _http_error,
     DBAPIError: _database_error,
+    OSError: _os_error,
     ForkRefused: _fork_refused,
     Exception: _unexpected,
 }

@@ -7,7 +7,7 @@ guards of every route that is not marked ``public``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -98,16 +98,19 @@ def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     return actor  # type: ignore[no-any-return]
 
 
-def logged_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """App-wide guard: every route needs a login unless it is marked ``public``."""
+async def logged_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App-wide guard: every route needs a login unless it is marked ``public``.
+
+    Guards are coroutines: Litestar runs a plain function guard in a worker thread, a hand-off per guard per request.
+    """
     if not handler.opt.get("public"):
         current_actor(connection)
 
 
-def requires(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+def requires(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """A guard that admits only ``roles``."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         current_actor(connection).require_role(*roles)
 
     return guard

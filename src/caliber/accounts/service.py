@@ -15,7 +15,7 @@ from collections.abc import Sized
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
@@ -37,6 +37,20 @@ MAX_FAILURES = 5
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _actor_rows(credential: Any, *conditions: Any) -> Select[Any]:
+    """The user behind a credential row, once per depot assigned (once with no depot)."""
+    return (
+        select(User.id, User.username, User.display_name, User.role, User.jurisdictions, UserDepot.depot_id)
+        .join(credential, credential.user_id == User.id)
+        .outerjoin(UserDepot, UserDepot.user_id == User.id)
+        .where(credential.token_hash == bindparam("token_hash"), User.active.is_(True), *conditions)
+    )
+
+
+_SESSION_ACTOR = _actor_rows(LoginSession, LoginSession.expires_at > bindparam("now", type_=LoginSession.expires_at.type))
+_TOKEN_ACTOR = _actor_rows(ApiToken, ApiToken.revoked_at.is_(None))
 
 
 class UserView:
@@ -62,28 +76,24 @@ class AccountService:
 
     async def actor_for_session(self, secret: str) -> Actor | None:
         """The actor behind a session cookie, or None if it is unknown, expired or its user inactive."""
-        query = (
-            select(User)
-            .join(LoginSession, LoginSession.user_id == User.id)
-            .where(LoginSession.token_hash == hash_secret(secret), LoginSession.expires_at > _now())
-        )
-        return await self._actor(query)
+        return await self._actor(_SESSION_ACTOR, token_hash=hash_secret(secret), now=_now())
 
     async def actor_for_token(self, secret: str) -> Actor | None:
         """The actor behind an API bearer token, or None if it is unknown, revoked or its user inactive."""
-        query = (
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == hash_secret(secret), ApiToken.revoked_at.is_(None))
-        )
-        return await self._actor(query)
+        return await self._actor(_TOKEN_ACTOR, token_hash=hash_secret(secret))
 
-    async def _actor(self, user_query: Select[tuple[User]]) -> Actor | None:
-        async with self.db.read() as session:
-            user = await session.scalar(user_query.where(User.active.is_(True)))
-            if user is None:
-                return None
-            return await _actor_in(session, user)
+    async def _actor(self, statement: Select[Any], **params: Any) -> Actor | None:
+        """Every request asks this: one statement (two for a reader assigned jurisdictions), no transaction."""
+        rows = await self.db.fetch(statement, **params)
+        if not rows:
+            return None
+        user_id, username, display_name, role, assigned, _ = rows[0]
+        jurisdictions = frozenset(code for code in assigned.split(",") if code)
+        if jurisdictions:
+            depot_ids = await InventoryService.depot_ids_in(self.db, jurisdictions)
+        else:
+            depot_ids = frozenset(depot_id for *_, depot_id in rows if depot_id is not None)
+        return Actor(user_id, username, display_name, Role(role), depot_ids=depot_ids, jurisdictions=jurisdictions)
 
     # -- login -----------------------------------------------------------
 

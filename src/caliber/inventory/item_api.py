@@ -439,8 +439,8 @@ class ScanApi(Controller):
     @get("/")
     async def scan(self, code: FromQuery[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Scanned:
         """The record behind a scan and the page that shows it."""
-        kind, record = await items.find(actor, code)
-        return Scanned(kind, record.code, page_url(kind, record))
+        found = await items.locate(actor, code)
+        return Scanned(found.kind, found.code, page_url(found.kind, found))
 
 
 def page_url(kind: str, record: Any) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import new_id
+from caliber.db import Database, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.models import Depot, Jurisdiction, Location, Transfer
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
@@ -28,6 +28,8 @@ from caliber.labels import service as labels
 from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 
 __all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
+
+_DEPOT_JURISDICTIONS = select(Depot.id, Depot.jurisdiction_code)
 
 PATH_SEPARATOR = " / "
 _LOCATION_EDITORS = (Role.ADMIN, Role.DEPOT_MANAGER)
@@ -61,6 +63,11 @@ class InventoryService:
     async def jurisdictions_in(session: AsyncSession) -> list[Jurisdiction]:
         """The jurisdictions, by name, inside the caller's transaction."""
         return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.name)))
+
+    @staticmethod
+    async def depot_ids_in(db: Database, jurisdictions: frozenset[str]) -> frozenset[UUID]:
+        """The ids of the depots in ``jurisdictions``, read outside any transaction (every request of a reader asks)."""
+        return frozenset(depot_id for depot_id, code in await db.fetch(_DEPOT_JURISDICTIONS) if code in jurisdictions)
 
     @staticmethod
     async def depots_in(session: AsyncSession, jurisdictions: Iterable[str]) -> dict[UUID, str]:

@@ -458,7 +458,7 @@ async def inclusion_proofs(session: AsyncSession, indexes: list[int], size: int)
 #
 # Stored subtree hashes never change once written, so a proof needs no
 # transaction: the proof endpoints read every node they need with one
-# statement in one round trip (Database.fetch_immutable), skipping the
+# statement in one round trip (Database.fetch_sql), skipping the
 # session's BEGIN, ROLLBACK and pool checks.
 
 _SQLITE_NODES = "SELECT key, hash FROM ledger_node WHERE key IN (SELECT value FROM json_each(?))"
@@ -467,7 +467,7 @@ _POSTGRES_NODES = "SELECT key, hash FROM ledger_node WHERE key = ANY($1::bigint[
 
 async def _fetch_nodes(db: Database, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     keys = sorted({node_key(level, index) for level, index in wanted})
-    rows = await db.fetch_immutable(_SQLITE_NODES, _POSTGRES_NODES, json.dumps(keys) if db.is_sqlite else keys)
+    rows = await db.fetch_sql(_SQLITE_NODES, _POSTGRES_NODES, json.dumps(keys) if db.is_sqlite else keys)
     found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): bytes(value) for key, value in rows}
     if len(found) != len(keys):
         raise StoreCorrupt("stored subtree hashes missing: the ledger tables were changed outside Caliber")

@@ -24,10 +24,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, or_, select, tuple_, union, union_all
+from sqlalchemy import and_, bindparam, case, delete, func, literal_column, or_, select, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caliber.db import execute_many
 from caliber.inventory.lifecycle import IntakeSource
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 
@@ -177,21 +178,35 @@ async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tupl
     ]
     if not changes:
         return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    key = [table.c.jurisdiction, table.c[period], table.c.measure, table.c.detail]
-    upsert = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={name: table.c[name] + statement.excluded[name] for name in VALUES},
-    )
-    await session.execute(upsert, changes)
+    upsert, emptied = _count_statements(session.bind.dialect.name, table.name)
+    await execute_many(session, upsert, changes)
     # a count that comes to nothing leaves no row, as if nothing had been counted (a replay that nets the same changes
     # in one batch writes none)
-    touched = [tuple(change[c.name] for c in key) for change in changes]
-    for start in range(0, len(touched), CHUNK):
-        await session.execute(
-            delete(table).where(tuple_(*key).in_(touched[start : start + CHUNK]), *(table.c[name] == 0 for name in VALUES))
+    await execute_many(session, emptied, changes)
+
+
+_COUNT_STATEMENTS: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _count_statements(dialect: str, table_name: str) -> tuple[Any, Any]:
+    """For one count table: the upsert that adds a row's values to its key's, and the delete of its key's row where
+    every value has come to nothing (both with a parameter per column, built once)."""
+    if (dialect, table_name) not in _COUNT_STATEMENTS:
+        table = {t.name: t for t in (ReportDay.__table__, ReportMonth.__table__)}[table_name]
+        period = "day" if table_name == ReportDay.__tablename__ else "month"
+        key = ["jurisdiction", period, "measure", "detail"]
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+        insert = insert.values({name: bindparam(name, type_=table.c[name].type) for name in [*key, *VALUES]})
+        upsert = insert.on_conflict_do_update(
+            index_elements=[table.c[name] for name in key],
+            set_={name: table.c[name] + insert.excluded[name] for name in VALUES},
         )
+        emptied = delete(table).where(
+            *(table.c[name] == bindparam(name, type_=table.c[name].type) for name in key),
+            *(table.c[name] == literal_column("0") for name in VALUES),
+        )
+        _COUNT_STATEMENTS[(dialect, table_name)] = (upsert, emptied)
+    return _COUNT_STATEMENTS[(dialect, table_name)]
 
 
 @asynccontextmanager
