@@ -8,7 +8,7 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from caliber.db import Database, insert_many, new_id
 from caliber.inline_sqlite import InlineConnection
@@ -133,3 +133,29 @@ async def test_insert_many_writes_what_core_insert_writes(db: Database, factory:
         item = found[row["code"]]
         assert (item.id, item.depot_id, item.registered_at, item.marking_location) == (row["id"], depot.id, moment, "")
         assert item.created_at is not None
+
+
+async def test_a_session_on_sqlite_takes_no_turn_of_the_event_loop(db: Database) -> None:
+    """On a busy server each turn of the loop waits for everything else ready to run: a request that yields nowhere
+    answers in one go."""
+    if not db.runs_in_place:
+        pytest.skip("asyncpg talks to PostgreSQL over a socket: its statements do wait for the loop")
+    loop = asyncio.get_running_loop()
+    turns = 0
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        handle[0] = loop.call_soon(tick)
+
+    handle = [loop.call_soon(tick)]
+    await asyncio.sleep(0)
+    before = turns
+    async with db.read() as session:
+        await session.execute(text("SELECT 1"))
+    async with db.write() as session:
+        await session.execute(text("SELECT 1"))
+    rows = await db.fetch(select(Item.id).where(Item.code == bindparam("code")), code="0")
+    handle[0].cancel()
+    assert rows == []
+    assert turns == before

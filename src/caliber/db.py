@@ -142,10 +142,15 @@ class Database:
         """Whether this is the embedded SQLite database."""
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def runs_in_place(self) -> bool:
+        """Whether statements run in place on the event loop's thread (a SQLite file: :mod:`caliber.inline_sqlite`)."""
+        return self.is_sqlite and self.engine.url.database not in (None, "", ":memory:")
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reading; whatever it holds is rolled back at the end."""
-        async with self.session_maker() as session:
+        async with self._session() as session:
             yield session
 
     @asynccontextmanager
@@ -154,7 +159,7 @@ class Database:
 
         The write lock is taken at BEGIN on SQLite (``BEGIN IMMEDIATE``).
         """
-        async with self.session_maker() as session:
+        async with self._session() as session:
             await session.connection(execution_options={WRITE_OPTION: True})
             try:
                 yield session
@@ -162,6 +167,24 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """A session, closed at the end.
+
+        SQLAlchemy's own ``async with session`` closes it in a task of its own, so that a cancellation cannot cut the
+        close short: three turns of the event loop, each as long as everything else ready to run on a busy server.
+        Where statements run in place (:attr:`runs_in_place`), nothing can interrupt the close, and it is awaited
+        directly.
+        """
+        session = self.session_maker()
+        try:
+            yield session
+        finally:
+            if self.runs_in_place:
+                await session.close()
+            else:
+                await session.__aexit__(None, None, None)
 
     async def fetch(self, statement: Select[Any] | CompoundSelect[Any], **params: Any) -> list[tuple[Any, ...]]:
         """Rows of one Core SELECT with its ``bindparam`` values, typed as a session would type them, read as
