@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -154,10 +154,11 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, committed: Callable[[], None] | None = None) -> AsyncIterator[AsyncSession]:
         """A session in a write transaction, committed when the block ends without error.
 
-        The write lock is taken at BEGIN on SQLite (``BEGIN IMMEDIATE``).
+        The write lock is taken at BEGIN on SQLite (``BEGIN IMMEDIATE``). ``committed`` is called as soon as the
+        commit returns, before the session closes (a cancellation during the close cannot skip it).
         """
         async with self._session() as session:
             await session.connection(execution_options={WRITE_OPTION: True})
@@ -167,6 +168,8 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            if committed is not None:
+                committed()
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
