@@ -10,6 +10,7 @@ at the first batch that did not commit.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -316,6 +317,9 @@ class Importer:
             if len(batch) == BATCH_ROWS:
                 report.imported += await self._import_batch(actor, report.sha256, batch)
                 batch = []
+                # SQLite statements run in place (caliber.inline_sqlite): let the requests waiting meanwhile (scans,
+                # this import's progress) in between batches
+                await asyncio.sleep(0)
         if batch:
             report.imported += await self._import_batch(actor, report.sha256, batch)
         return report
