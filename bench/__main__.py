@@ -33,6 +33,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "destruction": ([], ["--items", "300"]),
     "reports": (["--postgres", "{pg}"], ["--records", "20000", "--only", "sqlite"]),
     "load": (["--postgres", "{pg}"], ["--seconds", "3", "--scale", "0.05", "--only", "sqlite"]),
+    "fuzz": (["--examples", "40"], ["--examples", "2"]),
 }
 
 

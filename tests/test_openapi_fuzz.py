@@ -3,11 +3,13 @@ never a server error, never an answer that breaks the schema.
 
 Against ``caliber serve`` on loopback over a small demo (depots, records, a
 destruction, users of every role). ``CALIBER_FUZZ_EXAMPLES`` sets the
-examples per operation (CI runs a few; the benchmark runner more).
+examples per operation (CI runs a few; the benchmark runner more: ``python -m bench.fuzz``), and
+``CALIBER_FUZZ_REPORT`` names a file for the count of operations and the failures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +58,8 @@ def test_no_operation_fails_or_breaks_its_schema_for_any_role(fuzzed: tuple[Live
             each()
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 (every operation is tried; all failures reported together)
             failures.append(f"{operation.label}: {str(exc)[:600]}")
+    if report := os.environ.get("CALIBER_FUZZ_REPORT"):  # the benchmark runner's figures
+        Path(report).write_text(json.dumps({"operations": operations, "examples": EXAMPLES, "failures": failures}))
     assert operations > 50
     assert failures == [], "\n\n".join(failures)
 

@@ -10,7 +10,7 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -152,18 +152,18 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "db": Provide(lambda: db, sync_to_thread=False),
             "accounts": Provide(_state("accounts"), sync_to_thread=False),
-            "inventory": Provide(_state("inventory"), sync_to_thread=False),
-            "items": Provide(_state("items"), sync_to_thread=False),
-            "imports": Provide(_state("imports"), sync_to_thread=False),
-            "transfers": Provide(_state("transfers"), sync_to_thread=False),
-            "destructions": Provide(_state("destructions"), sync_to_thread=False),
-            "reports": Provide(_state("reports"), sync_to_thread=False),
-            "targets": Provide(_state("targets"), sync_to_thread=False),
-            "stockchecks": Provide(_state("stockchecks"), sync_to_thread=False),
-            "printing": Provide(_state("printing"), sync_to_thread=False),
+            "inventory": Provide(_state_for_actor("inventory"), sync_to_thread=False),
+            "items": Provide(_state_for_actor("items"), sync_to_thread=False),
+            "imports": Provide(_state_for_actor("imports"), sync_to_thread=False),
+            "transfers": Provide(_state_for_actor("transfers"), sync_to_thread=False),
+            "destructions": Provide(_state_for_actor("destructions"), sync_to_thread=False),
+            "reports": Provide(_state_for_actor("reports"), sync_to_thread=False),
+            "targets": Provide(_state_for_actor("targets"), sync_to_thread=False),
+            "stockchecks": Provide(_state_for_actor("stockchecks"), sync_to_thread=False),
+            "printing": Provide(_state_for_actor("printing"), sync_to_thread=False),
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
-            "witnesses": Provide(_state("witnesses"), sync_to_thread=False),
+            "witnesses": Provide(_state_for_actor("witnesses"), sync_to_thread=False),
             "actor": Provide(_actor, sync_to_thread=False),
         },
         template_config=templates,
@@ -212,6 +212,20 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
 
 def _state(key: str) -> Any:
     def provide(request: Request[Any, Any, Any]) -> Any:
+        return request.app.state[key]
+
+    return provide
+
+
+def _state_for_actor(key: str) -> Any:
+    """A domain service, for handlers that act for a logged-in actor (every route but the public ones).
+
+    It names ``actor`` as its own dependency only so that Litestar resolves a handler's dependencies one after
+    another: it resolves independent ones side by side, each in a task of an anyio task group, which took about a
+    tenth of a scan's time and extra turns of the event loop.
+    """
+
+    def provide(request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Any:
         return request.app.state[key]
 
     return provide
