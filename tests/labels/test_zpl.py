@@ -64,3 +64,9 @@ async def test_jobs_reach_a_network_printer_over_raw_tcp() -> None:
     server.close()
     with pytest.raises(LabelError, match="cannot send to the printer"):
         await send_to_printer("127.0.0.1", job, port, seconds=2)
+
+
+@pytest.mark.parametrize(("host", "port"), [("a" * 300, 9100), ("printer\x00", 9100), ("127.0.0.1", 99999), ("..", 9100)])
+async def test_an_address_no_printer_can_have_is_a_label_error_not_a_crash(host: str, port: int) -> None:
+    with pytest.raises(LabelError, match="cannot send to the printer"):
+        await send_to_printer(host, "^XA^XZ", port, seconds=2)

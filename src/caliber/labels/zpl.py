@@ -102,5 +102,5 @@ async def send_to_printer(host: str, data: str, port: int = 9100, seconds: float
             finally:
                 writer.close()
                 await writer.wait_closed()
-    except (OSError, TimeoutError) as exc:
-        raise LabelError(f"cannot send to the printer at {host}:{port}: {exc or 'no answer'}") from None
+    except (OSError, TimeoutError, ValueError, OverflowError) as exc:  # ValueError: a name no resolver takes (too long, NUL)
+        raise LabelError(f"cannot send to the printer at {host!r} port {port}: {exc or 'no answer'}") from None
