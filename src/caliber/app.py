@@ -60,6 +60,19 @@ from caliber.web import ProblemDocumentedJson, exception_handlers
 __all__ = ["create_app"]
 
 MAX_BODY_BYTES = 1024 * 1024
+SERVICES_FOR_ACTORS = (
+    "inventory",
+    "items",
+    "imports",
+    "transfers",
+    "destructions",
+    "reports",
+    "targets",
+    "stockchecks",
+    "printing",
+    "witnesses",
+)
+"""The domain services only logged-in routes use (see ``_state_for_actor``)."""
 CSRF_COOKIE = "caliber_csrf"
 
 
@@ -152,18 +165,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "db": Provide(lambda: db, sync_to_thread=False),
             "accounts": Provide(_state("accounts"), sync_to_thread=False),
-            "inventory": Provide(_state_for_actor("inventory"), sync_to_thread=False),
-            "items": Provide(_state_for_actor("items"), sync_to_thread=False),
-            "imports": Provide(_state_for_actor("imports"), sync_to_thread=False),
-            "transfers": Provide(_state_for_actor("transfers"), sync_to_thread=False),
-            "destructions": Provide(_state_for_actor("destructions"), sync_to_thread=False),
-            "reports": Provide(_state_for_actor("reports"), sync_to_thread=False),
-            "targets": Provide(_state_for_actor("targets"), sync_to_thread=False),
-            "stockchecks": Provide(_state_for_actor("stockchecks"), sync_to_thread=False),
-            "printing": Provide(_state_for_actor("printing"), sync_to_thread=False),
+            **{key: Provide(_state_for_actor(key), sync_to_thread=False) for key in SERVICES_FOR_ACTORS},
             "ledger": Provide(_state("ledger"), sync_to_thread=False),
             "signer": Provide(_state("signer"), sync_to_thread=False),
-            "witnesses": Provide(_state_for_actor("witnesses"), sync_to_thread=False),
             "actor": Provide(_actor, sync_to_thread=False),
         },
         template_config=templates,
