@@ -90,12 +90,11 @@ def _default_of(column: Column[Any]) -> Any:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Engine for ``url`` with Caliber's connection set-up on SQLite."""
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        inline = bool(path) and path != ":memory:"
-        if inline:  # statements run in place, waits for a lock asynchronously (caliber.inline_sqlite)
-            kwargs.setdefault("async_creator", inline_sqlite.connect(str(path), SQLITE_BUSY_TIMEOUT_MS / 1000))
+        path = _sqlite_file(make_url(url).database)
+        if path:  # statements run in place, waits for a lock asynchronously (caliber.inline_sqlite)
+            kwargs.setdefault("async_creator", inline_sqlite.connect(path, SQLITE_BUSY_TIMEOUT_MS / 1000))
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_MS)
+        _configure_sqlite(engine, busy_timeout_ms=0 if path else SQLITE_BUSY_TIMEOUT_MS)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # Plan every statement for its own values: a generic plan cannot tell a rare LIKE '%serial%' (trigram index)
@@ -103,6 +102,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # (tens of milliseconds each) than running them over indexes.
     kwargs.setdefault("connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan", "jit": "off"}})
     return create_async_engine(url, **kwargs)
+
+
+def _sqlite_file(database: str | None) -> str | None:
+    """The file of a SQLite URL's database; None for an in-memory one."""
+    return database if database and database != ":memory:" else None
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -145,7 +149,7 @@ class Database:
     @property
     def runs_in_place(self) -> bool:
         """Whether statements run in place on the event loop's thread (a SQLite file: :mod:`caliber.inline_sqlite`)."""
-        return self.is_sqlite and self.engine.url.database not in (None, "", ":memory:")
+        return self.is_sqlite and _sqlite_file(self.engine.url.database) is not None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -232,8 +236,8 @@ class Database:
     def _sqlite_read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._sqlite_reader_lock:
             if self._sqlite_reader is None:
-                path = self.engine.url.database
-                if not path or path == ":memory:":
+                path = _sqlite_file(self.engine.url.database)
+                if path is None:
                     raise RuntimeError("direct reads need a SQLite database file")
                 reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 reader.execute("PRAGMA query_only=ON")

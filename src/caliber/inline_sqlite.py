@@ -62,9 +62,6 @@ class InlineCursor:
     async def __aenter__(self) -> InlineCursor:
         return self
 
-    async def __aexit__(self, *_exc: object) -> None:
-        self._cursor.close()
-
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         await _patiently(lambda: self._cursor.execute(sql, parameters), self._timeout_s)
         return self
@@ -151,9 +148,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._open().cursor(), self._timeout_s)
 
-    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
-
     async def commit(self) -> None:
         connection = self._open()
         await _patiently(connection.commit, self._timeout_s)
@@ -165,9 +159,7 @@ class InlineConnection:
         self._open().create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.stop()
 
     def stop(self) -> None:
         """Close now (SQLAlchemy's terminate)."""

@@ -116,8 +116,10 @@ class AccountService:
                 expires_at = _now() + self.session_lifetime
                 session.add(LoginSession(token_hash=hash_secret(secret), user_id=user.id, expires_at=expires_at))
                 await session.execute(delete(LoginSession).where(LoginSession.expires_at < _now()))
-                actor = await _actor_in(session, user)
         if not accepted or user is None:  # raised after the commit, so that the failure counts
+            raise InvalidInput("wrong username or password, or the account is inactive")
+        actor = await self.actor_for_session(secret)  # as every later request of this session will see it
+        if actor is None:  # pragma: no cover (deactivated in the instant since the commit)
             raise InvalidInput("wrong username or password, or the account is inactive")
         return actor, secret
 
@@ -248,17 +250,6 @@ class AccountService:
             if token.revoked_at is None:
                 token.revoked_at = _now()
             return token
-
-
-async def _actor_in(session: AsyncSession, user: User) -> Actor:
-    """The actor of ``user``: depot staff with their depots, assigned readers with their jurisdictions' depots."""
-    jurisdictions = frozenset(_jurisdictions_of(user))
-    if jurisdictions:
-        depot_ids = frozenset((await InventoryService.depots_in(session, jurisdictions)).keys())
-    else:
-        depot_ids = frozenset(await session.scalars(select(UserDepot.depot_id).where(UserDepot.user_id == user.id)))
-    role = Role(user.role)
-    return Actor(user.id, user.username, user.display_name, role, depot_ids=depot_ids, jurisdictions=jurisdictions)
 
 
 async def _checked_jurisdictions(session: AsyncSession, role: Role, codes: list[str]) -> list[str]:

@@ -69,12 +69,6 @@ class InventoryService:
         """The ids of the depots in ``jurisdictions``, read outside any transaction (every request of a reader asks)."""
         return frozenset(depot_id for depot_id, code in await db.fetch(_DEPOT_JURISDICTIONS) if code in jurisdictions)
 
-    @staticmethod
-    async def depots_in(session: AsyncSession, jurisdictions: Iterable[str]) -> dict[UUID, str]:
-        """``depot id -> jurisdiction code`` of every depot in ``jurisdictions``."""
-        query = select(Depot.id, Depot.jurisdiction_code).where(Depot.jurisdiction_code.in_(list(jurisdictions)))
-        return dict((await session.execute(query)).all())  # type: ignore[arg-type]
-
     async def depots(self, actor: Actor) -> list[Depot]:
         """The depots ``actor`` may see, by jurisdiction then code."""
         query = select(Depot).order_by(Depot.jurisdiction_code, Depot.code)

@@ -220,18 +220,17 @@ class Ledger:
     @asynccontextmanager
     async def write(self, actor: Any) -> AsyncIterator[CustodyTransaction]:
         """A write transaction holding the log's lock; recorded events are appended and committed at the end."""
-        appended: list[Any] = []
 
         def committed() -> None:  # tell whoever counts this request's events
             if (counter := APPENDED.get()) is not None:
-                counter[0] += len(appended)
+                counter[0] += len(tx.entries)
 
         async with self.db.write(committed) as session:
             head = await _lock_head(session, for_update=not self.db.is_sqlite)
             tx = CustodyTransaction(session, actor_json(actor), self.clock)
             yield tx
             if tx.pending:
-                tx.entries = appended = await _append(session, self.origin, head, tx.pending)
+                tx.entries = await _append(session, self.origin, head, tx.pending)
 
     async def checkpoint(self, signer: LogSigner) -> LedgerCheckpoint:
         """The signed checkpoint of the current tree; a new one is signed when the tree has grown since the last.

@@ -178,7 +178,7 @@ async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tupl
     ]
     if not changes:
         return
-    upsert, emptied = _count_statements(session.bind.dialect.name, table.name)
+    upsert, emptied = _count_statements(session.bind.dialect.name, table, period)
     await execute_many(session, upsert, changes)
     # a count that comes to nothing leaves no row, as if nothing had been counted (a replay that nets the same changes
     # in one batch writes none)
@@ -188,12 +188,10 @@ async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tupl
 _COUNT_STATEMENTS: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
-def _count_statements(dialect: str, table_name: str) -> tuple[Any, Any]:
+def _count_statements(dialect: str, table: Any, period: str) -> tuple[Any, Any]:
     """For one count table: the upsert that adds a row's values to its key's, and the delete of its key's row where
     every value has come to nothing (both with a parameter per column, built once)."""
-    if (dialect, table_name) not in _COUNT_STATEMENTS:
-        table = {t.name: t for t in (ReportDay.__table__, ReportMonth.__table__)}[table_name]
-        period = "day" if table_name == ReportDay.__tablename__ else "month"
+    if (dialect, table.name) not in _COUNT_STATEMENTS:
         key = ["jurisdiction", period, "measure", "detail"]
         insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
         insert = insert.values({name: bindparam(name, type_=table.c[name].type) for name in [*key, *VALUES]})
@@ -205,8 +203,8 @@ def _count_statements(dialect: str, table_name: str) -> tuple[Any, Any]:
             *(table.c[name] == bindparam(name, type_=table.c[name].type) for name in key),
             *(table.c[name] == literal_column("0") for name in VALUES),
         )
-        _COUNT_STATEMENTS[(dialect, table_name)] = (upsert, emptied)
-    return _COUNT_STATEMENTS[(dialect, table_name)]
+        _COUNT_STATEMENTS[(dialect, table.name)] = (upsert, emptied)
+    return _COUNT_STATEMENTS[(dialect, table.name)]
 
 
 @asynccontextmanager
