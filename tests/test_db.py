@@ -8,9 +8,10 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
-from caliber.db import Database, insert_many, new_id
+from caliber.db import AnyOf, Database, execute, insert_many, new_id, rows_in, sync_loaded
 from caliber.inline_sqlite import InlineConnection
 from caliber.inventory.models import Item
 from caliber.labels.codes import make_code
@@ -159,3 +160,67 @@ async def test_a_session_on_sqlite_takes_no_turn_of_the_event_loop(db: Database)
     handle[0].cancel()
     assert rows == []
     assert turns == before
+
+
+_BY_CODES = select(Item.code, Item.serial).where(AnyOf(Item.code, "codes")).order_by(Item.code)
+_SERIAL_OF = update(Item.__table__).where(Item.__table__.c.code == bindparam("record")).values(serial=bindparam("serial"))
+
+
+async def test_any_of_binds_any_number_of_values_as_one_parameter(db: Database, factory: Factory) -> None:
+    depot = await factory.depot()
+    made = [await factory.item(depot) for _ in range(3)]
+    codes = sorted(item.code for item in made)
+    async with db.read() as session:
+        for wanted in ([], codes[:1], codes, [*codes, "W-NOT-ISSUED", codes[0] + "X"]):
+            found = await rows_in(session, _BY_CODES, codes=wanted)
+            assert [row.code for row in found] == [c for c in codes if c in wanted]  # a longer code is not cut to match
+    assert [row.code for row in await db.fetch(_BY_CODES, codes=codes[1:])] == codes[1:]
+    with pytest.raises(KeyError, match="codes"):
+        await db.fetch(_BY_CODES)
+
+
+async def test_statements_on_the_driver_share_the_session_transaction(db: Database, factory: Factory) -> None:
+    """What rows_in and execute run is rolled back with the transaction, and the session's own instances see it."""
+    depot = await factory.depot()
+    item = await factory.item(depot, serial="BEFORE-1")
+    seen = []
+
+    async def abandoned() -> None:
+        async with db.write() as session:
+            await execute(session, _SERIAL_OF, record=item.code, serial="DURING-1")
+            seen.extend(row.serial for row in await rows_in(session, _BY_CODES, codes=[item.code]))
+            raise RuntimeError("abandon the change")
+
+    with pytest.raises(RuntimeError):
+        await abandoned()
+    assert seen == ["DURING-1"]
+    async with db.write() as session:
+        held = await session.get(Item, item.id)
+        assert held is not None
+        assert held.serial == "BEFORE-1"
+        stamped = held.updated_at
+        await execute(session, _SERIAL_OF, record=item.code, serial="AFTER-1")
+        sync_loaded(session, Item, [(item.id, {"serial": "AFTER-1"})])
+        assert held.serial == "AFTER-1"
+        assert not session.dirty  # brought up to date as if loaded so: nothing for the ORM to write back
+    assert [row.serial for row in await db.fetch(_BY_CODES, codes=[item.code])] == ["AFTER-1"]
+    async with db.read() as session:
+        changed = await session.get(Item, item.id)
+        assert changed is not None
+        assert changed.updated_at > stamped  # the column's own update default, computed for the statement
+
+
+async def test_errors_on_the_driver_are_sqlalchemy_errors(db: Database, factory: Factory) -> None:
+    """A unique key broken by a statement on the driver is an IntegrityError (409 in the API), and rolls back."""
+    depot = await factory.depot()
+    first, second = await factory.item(depot), await factory.item(depot)
+    clash = update(Item.__table__).where(Item.__table__.c.code == bindparam("record")).values(code=bindparam("other"))
+
+    async def clashing() -> None:
+        async with db.write() as session:
+            await rows_in(session, _BY_CODES, codes=[first.code])
+            await execute(session, clash, record=first.code, other=second.code)
+
+    with pytest.raises(IntegrityError):
+        await clashing()
+    assert [row.code for row in await db.fetch(_BY_CODES, codes=[first.code])] == [first.code]

@@ -10,26 +10,36 @@ on that to append without gaps.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Column, CompoundSelect, Executable, Select, Table, event, insert
+from sqlalchemy import Boolean, Column, CompoundSelect, Executable, Select, String, Table, TypeDecorator, bindparam, event, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 from uuid_utils.compat import uuid7
 
 from caliber import inline_sqlite
 from caliber.errors import Unavailable
 
-__all__ = ["Database", "create_engine", "execute_many", "insert_many", "new_id"]
+__all__ = ["AnyOf", "Database", "create_engine", "execute", "execute_many", "insert_many", "new_id", "rows_in", "sync_loaded"]
 
 WRITE_OPTION = "caliber_write"
+_DRIVER = "caliber_driver"
+"""Where a write session keeps its connection and the driver's, for :func:`rows_in` and the rest."""
 _CONNECTION_LOST = ("08", "57")
 """PostgreSQL's classes of errors that end a connection: connection exception, operator intervention (shut down)."""
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -53,7 +63,7 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
     """
     if not rows:
         return
-    connection = await session.connection()
+    connection, driver = await _connection_of(session)
     dialect = connection.dialect
     keys = tuple(rows[0])
     plan = _INSERT_PLANS.get((dialect.name, table.name, keys))
@@ -73,11 +83,13 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
         )
         for row in rows
     ]
-    await connection.exec_driver_sql(sql, values)  # type: ignore[arg-type]
+    await _on_driver(connection, driver, sql, values, many=True)
 
 
-def _default_of(column: Column[Any]) -> Any:
-    default = column.default
+def _default_of(column: Column[Any], default: Any = None) -> Any:
+    """The value of a column's Python-side default (its insert default unless another, such as its ``onupdate``, is
+    given)."""
+    default = default if default is not None else column.default
     if default is None or getattr(default, "is_sentinel", False):
         return None
     if default.is_scalar:  # type: ignore[attr-defined]
@@ -85,6 +97,50 @@ def _default_of(column: Column[Any]) -> Any:
     if default.is_callable:  # type: ignore[attr-defined]
         return default.arg(None)  # type: ignore[attr-defined]
     raise ValueError(f"column {column.name} has a default insert_many cannot compute")
+
+
+class _Values(TypeDecorator[list[Any]]):
+    """A list of plain values (text or integers) bound as one parameter: a JSON array on SQLite, an array on
+    PostgreSQL."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, item: Any) -> None:
+        super().__init__()
+        self.item = item
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(ARRAY(self.item) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> Any:
+        values = list(value or [])
+        return values if dialect.name == "postgresql" else json.dumps(values)
+
+
+class AnyOf(ColumnElement[bool]):
+    """``column IN (values)`` with every value in one bound parameter named ``name``, so one compiled statement
+    serves any number of values: ``column IN (SELECT value FROM json_each(?))`` on SQLite, ``column = ANY($1)``
+    on PostgreSQL (which types the array from the column). For text and integer columns."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison already: no "= 1" after it where booleans are integers
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        item = String() if isinstance(column.type, String) else column.type  # no length: a longer value must not match cut short
+        self.values = bindparam(name, type_=_Values(item))
+
+
+@compiles(AnyOf, "sqlite")
+def _any_of_sqlite(element: AnyOf, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+
+
+@compiles(AnyOf, "postgresql")
+def _any_of_postgresql(element: AnyOf, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -165,13 +221,16 @@ class Database:
         commit returns, before the session closes (a cancellation during the close cannot skip it).
         """
         async with self._session() as session:
-            await session.connection(execution_options={WRITE_OPTION: True})
+            connection = await session.connection(execution_options={WRITE_OPTION: True})
+            session.info[_DRIVER] = (connection, (await connection.get_raw_connection()).driver_connection)
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                session.info.pop(_DRIVER, None)
             if committed is not None:
                 committed()
 
@@ -200,10 +259,7 @@ class Database:
         ``statement`` is built once (a module constant): its compiled form is kept by identity.
         """
         plan = _plan(statement, self.engine.dialect)
-        values = plan.values(params)
-        rows = await self.fetch_sql(plan.sql, plan.sql, *values)
-        results = plan.results
-        return [tuple([process(value) if process else value for process, value in zip(results, row, strict=True)]) for row in rows]
+        return plan.rows(await self.fetch_sql(plan.sql, plan.sql, *plan.values(params)))
 
     async def fetch_sql(self, sqlite_sql: str, postgres_sql: str, *params: Any) -> list[Any]:
         """Rows of one statement, outside any transaction, in one round trip.
@@ -264,20 +320,53 @@ class _Plan:
 
     statement: Executable
     sql: str
-    binds: list[tuple[str, Any]]
+    binds: list[tuple[str, Any, Any]]
     results: list[Any]
+    row: Callable[..., tuple[Any, ...]]
 
     @classmethod
     def of(cls, statement: Executable, dialect: Dialect) -> _Plan:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        binds = [(name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup or []]
+        computed = {column.key: _Computed(column, column.default) for column in getattr(compiled, "insert_prefetch", [])}
+        computed |= {column.key: _Computed(column, column.onupdate) for column in getattr(compiled, "update_prefetch", [])}
+        binds = [(name, compiled.binds[name]) for name in compiled.positiontup or []]
+        binds = [
+            (name, bind.type._cached_bind_processor(dialect), computed.get(name) or (_REQUIRED if bind.required else bind.value))
+            for name, bind in binds
+        ]
         columns = statement.selected_columns if isinstance(statement, Select | CompoundSelect) else []
         results = [column.type._cached_result_processor(dialect, None) for column in columns]
-        return cls(statement, str(compiled), binds, results)
+        keys = list(statement.selected_columns.keys()) if isinstance(statement, Select | CompoundSelect) else []
+        return cls(statement, str(compiled), binds, results, namedtuple("Row", keys, rename=True)._make)  # type: ignore[misc]
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The positional parameters for ``params`` (by name), as the driver takes them."""
-        return tuple([process(params[name]) if process else params[name] for name, process in self.binds])
+        """The positional parameters for ``params`` (by name; a value written into the statement as its default), as
+        the driver takes them."""
+        values = [(params.get(name, fixed), process) for name, process, fixed in self.binds]
+        values = [(value() if isinstance(value, _Computed) else value, process) for value, process in values]
+        if missing := [name for (value, _), (name, _, _) in zip(values, self.binds, strict=True) if value is _REQUIRED]:
+            raise KeyError(f"no value for the statement's parameters {', '.join(missing)}")
+        return tuple([process(value) if process else value for value, process in values])
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
+        """The driver's rows typed as a session would type them, each a named tuple (``row.code``)."""
+        make, results = self.row, self.results
+        return [make([process(value) if process else value for process, value in zip(results, row, strict=True)]) for row in raw]
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    """A column's Python-side default (``updated_at``'s clock), computed for each use of a statement that leaves the
+    column out."""
+
+    column: Column[Any]
+    default: Any
+
+    def __call__(self) -> Any:
+        return _default_of(self.column, self.default)
 
 
 _PLANS: dict[tuple[str, int], _Plan] = {}
@@ -291,6 +380,18 @@ def _plan(statement: Executable, dialect: Dialect) -> _Plan:
     return plan
 
 
+async def rows_in(session: AsyncSession, statement: Select[Any] | CompoundSelect[Any], **params: Any) -> list[Any]:
+    """Rows of one Core SELECT with its ``bindparam`` values, inside ``session``'s transaction, each a named tuple.
+
+    For the statements every custody event runs (the ledger's head, the records a move names): what
+    ``session.execute(statement)`` returns, without the ORM's and the engine's work on each call, which took ten
+    times as long as the statement itself. ``statement`` is built once (a module constant).
+    """
+    connection, driver = await _connection_of(session)
+    plan = _plan(statement, connection.dialect)
+    return plan.rows(await _on_driver(connection, driver, plan.sql, plan.values(params), many=False))
+
+
 async def execute_many(session: AsyncSession, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
     """Run a statement with ``bindparam`` values once per row, in one ``executemany`` inside ``session``'s transaction.
 
@@ -299,6 +400,72 @@ async def execute_many(session: AsyncSession, statement: Executable, rows: Seque
     """
     if not rows:
         return
-    connection = await session.connection()
+    connection, driver = await _connection_of(session)
     plan = _plan(statement, connection.dialect)
-    await connection.exec_driver_sql(plan.sql, [plan.values(row) for row in rows])  # type: ignore[arg-type]
+    await _on_driver(connection, driver, plan.sql, [plan.values(row) for row in rows], many=True)
+
+
+async def execute(session: AsyncSession, statement: Executable, **params: Any) -> None:
+    """Run one statement with its ``bindparam`` values inside ``session``'s transaction (see :func:`execute_many`)."""
+    await execute_many(session, statement, [params])
+
+
+def sync_loaded(session: AsyncSession, model: type[Any], changes: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
+    """After statements that changed rows past the ORM: bring the instances ``session`` already holds (by primary
+    key) up to date with the ``{attribute: value}`` written, as if loaded so."""
+    held = session.sync_session.identity_map
+    for key, values in changes:
+        instance = held.get(Session.identity_key(model, key))
+        if instance is not None:
+            for name, value in values.items():
+                set_committed_value(instance, name, value)
+
+
+async def _connection_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and the driver's connection under it (kept for the length of a write transaction)."""
+    if (held := session.info.get(_DRIVER)) is not None:
+        return held  # type: ignore[no-any-return]
+    connection = await session.connection()
+    return connection, (await connection.get_raw_connection()).driver_connection
+
+
+async def _on_driver(connection: AsyncConnection, driver: Any, sql: str, values: Any, *, many: bool) -> list[Any]:
+    """Run compiled SQL on the driver's own connection, in the transaction SQLAlchemy began on it.
+
+    Errors come out as SQLAlchemy's (``IntegrityError``, ``OperationalError``), as they would from
+    ``exec_driver_sql``. A PostgreSQL connection that SQLAlchemy has not yet begun a transaction on takes the
+    statement through SQLAlchemy, which begins it.
+    """
+    if isinstance(driver, inline_sqlite.InlineConnection):
+        cursor = driver.cursor()
+        try:
+            if many:
+                await cursor.executemany(sql, values)
+                return []
+            await cursor.execute(sql, values)
+            return await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+    if isinstance(driver, asyncpg.Connection) and driver.is_in_transaction():
+        try:
+            if many:
+                await driver.executemany(sql, values)
+                return []
+            return list(await driver.fetch(sql, *values))
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError) as exc:
+            raise await _postgres_error(connection, sql, values, exc) from exc
+    result = await connection.exec_driver_sql(sql, values)
+    return list(result.all()) if result.returns_rows else []
+
+
+async def _postgres_error(connection: AsyncConnection, sql: str, values: Any, exc: Exception) -> DBAPIError:
+    """SQLAlchemy's error for an asyncpg one; a lost connection is invalidated, so the pool never hands it out again."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(sql, values, exc)
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    if not isinstance(exc, asyncpg.PostgresError) or sqlstate[:2] in _CONNECTION_LOST:
+        await connection.invalidate(exc)
+        return OperationalError(sql, values, exc, connection_invalidated=True)
+    if sqlstate[:2] == "53":  # insufficient resources: disk full, out of memory, too many connections
+        return OperationalError(sql, values, exc)
+    return DBAPIError(sql, values, exc)

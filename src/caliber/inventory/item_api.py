@@ -282,8 +282,8 @@ class ItemApi(Controller):
     @get("/{code:str}")
     async def get_item(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> ItemOut:
         """One item by label code, with the SHA-256 of each photo."""
-        item = await items.get(actor, "item", code)
-        return item_out(item, [p.sha256 for p in await items.photos(item)])
+        item = await items.look_up(actor, "item", code)
+        return item_out(item, await items.photo_hashes(item.id))
 
     @get("/{code:str}/timeline")
     async def timeline(
@@ -377,7 +377,7 @@ class LotApi(Controller):
     @get("/{code:str}")
     async def get_lot(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> LotOut:
         """One lot by label code."""
-        return lot_out(await items.get(actor, "lot", code))
+        return lot_out(await items.look_up(actor, "lot", code))
 
     @post("/{code:str}/status", status_code=200)
     async def change_status(

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import insert_many, new_id
+from caliber.db import AnyOf, execute_many, insert_many, new_id, rows_in, sync_loaded
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
@@ -186,12 +186,16 @@ class ItemService:
 
     # -- intake ----------------------------------------------------------
 
-    async def register_items(self, actor: Actor, items: Sequence[NewItem]) -> list[Item]:
-        """Take weapons and components into custody, each with a new label code; one transaction for all."""
+    async def register_items(self, actor: Actor, items: Sequence[NewItem]) -> list[Any]:
+        """Take weapons and components into custody, each with a new label code; one transaction for all.
+
+        Returns the rows written to the item table (named tuples with the model's attributes), in order.
+        """
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
             codes = await self.record_items(tx, actor, items)
-            return await _by_codes(tx.session, Item, codes)
+            found = {row.code: row for row in await rows_in(tx.session, _ITEMS_BY_CODE, codes=codes)}
+            return [found[code] for code in codes]
 
     async def record_items(
         self, tx: CustodyTransaction, actor: Actor, items: Sequence[NewItem], sources: Sequence[tuple[str, int]] | None = None
@@ -347,6 +351,20 @@ class ItemService:
         async with self.db.read() as session:
             return await _record(session, actor, kind, code)
 
+    async def look_up(self, actor: Actor, kind: RecordKind, code: str) -> Any:
+        """One item or lot by label code, in ``actor``'s depots, as a row of its table (a named tuple with the model's
+        attributes): one statement outside any transaction, for the API's record look-ups."""
+        found = await self.db.fetch(_RECORD_ROWS[kind], code=code)
+        if not found:
+            raise _no_record(kind, code)
+        record = found[0]
+        actor.require_depot(record.depot_id, record.depot_code)
+        return record
+
+    async def photo_hashes(self, item_id: UUID) -> list[str]:
+        """The SHA-256 of each of an item's photographs, in order (one statement outside any transaction)."""
+        return [sha256 for (sha256,) in await self.db.fetch(_PHOTO_HASHES, item_id=item_id)]
+
     async def photos(self, item: Item) -> list[ItemPhoto]:
         """An item's photographs, oldest first."""
         async with self.db.read() as session:
@@ -400,11 +418,11 @@ class ItemService:
         async with self.ledger.write(actor) as tx:
             session = tx.session
             location = await _target_location(session, location_id, location_code)
-            await _visible_depot(session, actor, location.depot_id)
+            actor.require_depot(location.depot_id, location.depot_code)
             if not location.active:
                 raise Conflict(f"location {location.path!r} is inactive")
             moved: list[str] = []
-            for kind, records in (await _records_by_code(session, codes)).items():
+            for kind, records in (await _placed(session, codes)).items():
                 events = []
                 for record in records:
                     _require_moveable(record, location)
@@ -600,27 +618,33 @@ async def _duplicates(session: AsyncSession, items: Sequence[NewItem]) -> list[l
     keys = [identity_key(i.manufacturer, i.model, i.calibre, i.serial) for i in items]
     readable = [serial_key(i.serial) not in UNREADABLE_SERIALS for i in items]
     existing: dict[str, list[str]] = {}
-    wanted = {key for key, ok in zip(keys, readable, strict=True) if ok}
-    for key, code in await _in_chunks(session, select(Item.identity_key, Item.code), Item.identity_key, wanted):
+    wanted = sorted({key for key, ok in zip(keys, readable, strict=True) if ok})
+    for key, code in await rows_in(session, _SAME_IDENTITY, keys=wanted) if wanted else []:
         existing.setdefault(key, []).append(code)
     return [sorted(existing.get(key, [])) if ok else [] for key, ok in zip(keys, readable, strict=True)]
 
 
+_ITEMS_BY_CODE = select(Item.__table__).where(AnyOf(Item.code, "codes"))
+_SAME_IDENTITY = select(Item.identity_key, Item.code).where(AnyOf(Item.identity_key, "keys"))
+_DEPOT = select(Depot.id, Depot.code, Depot.active).where(Depot.id == bindparam("id"))
+_PLACE = select(Location.id, Location.depot_id, Location.path, Location.active).where(Location.id == bindparam("id"))
+
+
 async def _check_places(session: AsyncSession, actor: Actor, places: Sequence[tuple[UUID, UUID | None]]) -> None:
     """Every depot exists, is active and in ``actor``'s scope; every location is active and in its depot."""
-    depot_ids = {depot for depot, _ in places}
-    depots = {d.id: d for d in await session.scalars(select(Depot).where(Depot.id.in_(depot_ids)))}
-    for depot_id in depot_ids:
-        depot = depots.get(depot_id)
-        if depot is None:
+    depots = {}
+    for depot_id in dict.fromkeys(depot for depot, _ in places):  # an intake names one depot, an import a few
+        found = await rows_in(session, _DEPOT, id=depot_id)
+        if not found:
             raise InvalidInput(f"no depot with id {depot_id}", field="depot_id")
+        depot = depots[depot_id] = found[0]
         actor.require_depot(depot.id, depot.code)
         if not depot.active:
             raise Conflict(f"depot {depot.code} is inactive")
-    location_ids = {location for _, location in places if location is not None}
-    if not location_ids:
-        return
-    locations = {loc.id: loc for loc in await session.scalars(select(Location).where(Location.id.in_(location_ids)))}
+    locations = {}
+    for location_id in dict.fromkeys(location for _, location in places if location is not None):
+        if found := await rows_in(session, _PLACE, id=location_id):
+            locations[location_id] = found[0]
     for depot_id, location_id in places:
         if location_id is None:
             continue
@@ -650,9 +674,22 @@ async def _record(session: AsyncSession, actor: Actor, kind: RecordKind, code: s
     model = _model(kind)
     record = await session.scalar(select(model).where(model.code == code))
     if record is None:
-        raise NotFound(f"no {'item' if kind == 'item' else 'ammunition lot'} with label code {code}")
+        raise _no_record(kind, code)
     await _visible_depot(session, actor, record.depot_id)
     return record
+
+
+def _no_record(kind: RecordKind, code: str) -> NotFound:
+    return NotFound(f"no {'item' if kind == 'item' else 'ammunition lot'} with label code {code}")
+
+
+def _record_row(model: Any) -> Select[Any]:
+    with_depot = select(model.__table__, Depot.code.label("depot_code")).join(Depot, Depot.id == model.depot_id)
+    return with_depot.where(model.code == bindparam("code"))
+
+
+_RECORD_ROWS: dict[RecordKind, Select[Any]] = {"item": _record_row(Item), "lot": _record_row(AmmunitionLot)}
+_PHOTO_HASHES = select(ItemPhoto.sha256).where(ItemPhoto.item_id == bindparam("item_id")).order_by(ItemPhoto.sha256)
 
 
 async def _records_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[RecordKind, list[Any]]:
@@ -670,16 +707,42 @@ async def _by_codes(session: AsyncSession, model: Any, codes: Sequence[str]) -> 
     return [found[code] for code in codes]
 
 
-async def _target_location(session: AsyncSession, location_id: UUID | None, location_code: str | None) -> Location:
+_LOCATION = select(Location.__table__, Depot.code.label("depot_code")).join(Depot, Depot.id == Location.depot_id)
+_LOCATION_BY_ID = _LOCATION.where(Location.id == bindparam("id"))
+_LOCATION_BY_CODE = _LOCATION.where(Location.code == bindparam("code"))
+
+
+async def _target_location(session: AsyncSession, location_id: UUID | None, location_code: str | None) -> Any:
+    """The location a move names, with its depot's code (``depot_code``)."""
     if location_id is not None:
-        location = await session.get(Location, location_id)
+        found = await rows_in(session, _LOCATION_BY_ID, id=location_id)
     elif location_code is not None:
-        location = await session.scalar(select(Location).where(Location.code == location_code))
+        found = await rows_in(session, _LOCATION_BY_CODE, code=location_code)
     else:
         raise InvalidInput("name the location to move to: its id or its label code", field="location_id")
-    if location is None:
+    if not found:
         raise NotFound(f"no location {location_id or location_code}")
-    return location
+    return found[0]
+
+
+def _placed_in(model: Any, kind: RecordKind) -> Select[Any]:
+    return select(literal_column(f"'{kind}'").label("kind"), model.code, model.depot_id, model.location_id, model.status).where(
+        AnyOf(model.code, "codes")
+    )
+
+
+_PLACED = union_all(_placed_in(Item, "item"), _placed_in(AmmunitionLot, "lot"))
+"""Where items and lots are, by code: what a move reads, in one statement."""
+
+
+async def _placed(session: AsyncSession, codes: Sequence[str]) -> dict[RecordKind, list[Any]]:
+    """Code, depot, location and status of items and lots by code, in the order given, by kind; unknown codes raise
+    :class:`NotFound` naming them."""
+    wanted = list(dict.fromkeys(codes))
+    found = {row.code: row for row in await rows_in(session, _PLACED, codes=wanted)}
+    if missing := [c for c in wanted if c not in found]:
+        raise NotFound(f"no item or lot with label code {', '.join(missing[:5])}")
+    return {kind: [found[c] for c in wanted if found[c].kind == kind] for kind in ("item", "lot")}
 
 
 _SQLITE_SERIAL_SEARCH = sql_text("SELECT rowid FROM item_serial_search WHERE serial_key LIKE :pattern")
@@ -783,12 +846,29 @@ async def _applied_record(session: AsyncSession, model: Any, code: str) -> Any:
     return record
 
 
+def _moves_of(model: Any) -> tuple[Select[Any], Any]:
+    return (
+        select(model.id, model.code).where(AnyOf(model.code, "codes")),
+        update(model.__table__)
+        .where(model.__table__.c.code == bindparam("record"))
+        .values(location_id=bindparam("to_location"), updated_at=bindparam("moment")),
+    )
+
+
+_MOVES = {Item: _moves_of(Item), AmmunitionLot: _moves_of(AmmunitionLot)}
+
+
 async def _moved(session: AsyncSession, model: Any, events: list[dict[str, Any]]) -> None:
+    known, move = _MOVES[model]
+    ids = {row.code: row.id for row in await rows_in(session, known, codes=sorted({e["data"]["code"] for e in events}))}
+    changes = []
     for event in events:
-        data = event["data"]
-        record = await _applied_record(session, model, data["code"])
-        record.location_id = UUID(data["to_location"])
-    await session.flush()
+        code, to = event["data"]["code"], UUID(event["data"]["to_location"])
+        if code not in ids:
+            raise LookupError(f"an event names {code}, which no earlier event registered")
+        changes.append({"record": code, "to_location": to, "moment": event_time(event)})
+    await execute_many(session, move, changes)
+    sync_loaded(session, model, [(ids[change["record"]], {"location_id": change["to_location"]}) for change in changes])
 
 
 @applier("item.moved", batch=True)

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, func, literal, select, update
+from sqlalchemy import String, bindparam, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import Database, new_id
+from caliber.db import Database, new_id, rows_in
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.models import Depot, Jurisdiction, Location, Transfer
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
@@ -30,6 +30,7 @@ from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 __all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
 
 _DEPOT_JURISDICTIONS = select(Depot.id, Depot.jurisdiction_code)
+_JURISDICTION = _DEPOT_JURISDICTIONS.where(Depot.id == bindparam("id"))
 
 PATH_SEPARATOR = " / "
 _LOCATION_EDITORS = (Role.ADMIN, Role.DEPOT_MANAGER)
@@ -121,10 +122,10 @@ class InventoryService:
     @staticmethod
     async def jurisdictions_of(session: AsyncSession, depot_ids: Iterable[UUID]) -> dict[UUID, str]:
         """``depot id -> jurisdiction code`` (for projections of other domains)."""
-        wanted = list(set(depot_ids))
-        if not wanted:
-            return {}
-        return dict((await session.execute(select(Depot.id, Depot.jurisdiction_code).where(Depot.id.in_(wanted)))).all())  # type: ignore[arg-type]
+        found = {}
+        for depot_id in set(depot_ids):  # a few depots at most: one indexed look-up each
+            found.update(await rows_in(session, _JURISDICTION, id=depot_id))
+        return found
 
     @staticmethod
     async def transfer_destination(session: AsyncSession, transfer_id: UUID) -> UUID:

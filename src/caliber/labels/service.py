@@ -12,21 +12,24 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import insert_many
+from caliber.db import insert_many, rows_in
 from caliber.labels.codes import KINDS, SERIAL_DIGITS, make_code, number_of
 from caliber.labels.models import Label
 
 __all__ = ["issue_codes", "kinds", "register_codes", "resolve"]
 
 
+_HIGHEST = select(func.max(Label.serial)).where(Label.serial > bindparam("above"), Label.serial < bindparam("below"))
+
+
 async def issue_codes(session: AsyncSession, kind: str, count: int) -> list[str]:
     """``count`` new label codes of ``kind``, after the highest of that kind issued so far (call within a ledger write)."""
     first = KINDS[kind] * 10**SERIAL_DIGITS
-    query = select(func.max(Label.serial)).where(Label.serial > first, Label.serial < first + 10**SERIAL_DIGITS)
-    start = int((await session.scalar(query)) or first) - first + 1
+    ((highest,),) = await rows_in(session, _HIGHEST, above=first, below=first + 10**SERIAL_DIGITS)
+    start = int(highest or first) - first + 1
     return [make_code(kind, serial) for serial in range(start, start + count)]
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -30,7 +29,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import Database, insert_many
+from caliber.db import AnyOf, Database, execute, insert_many, rows_in
 from caliber.ledger import canonical, merkle
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
 from caliber.ledger.signer import LogSigner
@@ -172,9 +171,6 @@ class Entry:
         return canonical.check(self.data)  # type: ignore[no-any-return]
 
 
-SUBJECT_CHUNK = 1000
-
-
 @dataclass
 class CustodyTransaction:
     """A write transaction that records custody events; see :meth:`Ledger.write`."""
@@ -267,17 +263,30 @@ async def latest_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
     return await session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1))
 
 
-async def _lock_head(session: AsyncSession, *, for_update: bool) -> LedgerHead:
-    query = select(LedgerHead).where(LedgerHead.id == HEAD_ID)
-    if for_update:
-        query = query.with_for_update()
-    head = await session.scalar(query)
-    if head is None:
+_HEAD = select(LedgerHead.size, LedgerHead.root, LedgerHead.last_leaf).where(LedgerHead.id == HEAD_ID)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_HEAD_MOVED = (
+    update(LedgerHead)
+    .where(LedgerHead.id == HEAD_ID)
+    .values(size=bindparam("size"), root=bindparam("root"), last_leaf=bindparam("last_leaf"))
+)
+_LAST_INDEXES = (
+    select(LedgerSubject.subject, func.max(LedgerSubject.idx))
+    .where(AnyOf(LedgerSubject.subject, "subjects"))
+    .group_by(LedgerSubject.subject)
+)
+
+
+async def _lock_head(session: AsyncSession, *, for_update: bool) -> Any:
+    """The head row (size, root, last_leaf); locked for the transaction where ``for_update`` (PostgreSQL: SQLite's
+    writers already hold its one write lock)."""
+    found = await rows_in(session, _HEAD_LOCKED if for_update else _HEAD)
+    if not found:
         raise RuntimeError("the ledger head row is missing: run `caliber db upgrade`")
-    return head
+    return found[0]
 
 
-async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending: Sequence[dict[str, Any]]) -> list[Entry]:
+async def _append(session: AsyncSession, origin: str, head: Any, pending: Sequence[dict[str, Any]]) -> list[Entry]:
     size = head.size
     frontier = merkle.Frontier(await _frontier(session, size), size)
     subjects = {subject for event in pending for subject in event["subjects"]}
@@ -308,8 +317,7 @@ async def _append(session: AsyncSession, origin: str, head: LedgerHead, pending:
     await insert_many(session, LedgerEntry.__table__, entry_rows)
     await insert_many(session, LedgerNode.__table__, nodes)
     await insert_many(session, LedgerSubject.__table__, subject_rows)
-    root = frontier.root()
-    await session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(size=size, root=root, last_leaf=prev))
+    await execute(session, _HEAD_MOVED, size=size, root=frontier.root(), last_leaf=prev)
     return entries
 
 
@@ -332,8 +340,8 @@ async def _frontier(session: AsyncSession, size: int) -> list[tuple[int, bytes]]
 
 
 _INDEX_MASK = (1 << NODE_INDEX_BITS) - 1
-# One statement shape for every proof, so SQLAlchemy compiles it once and caches it.
-_NODES_BY_KEY = select(LedgerNode.key, LedgerNode.hash).where(LedgerNode.key.in_(bindparam("keys", expanding=True)))
+_NODES_BY_KEY = select(LedgerNode.key, LedgerNode.hash).where(AnyOf(LedgerNode.key, "keys"))
+"""One statement for any number of nodes: compiled once."""
 
 
 async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -341,8 +349,8 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
     keys = list(dict.fromkeys(wanted))
     if not keys:
         return {}
-    rows = await session.execute(_NODES_BY_KEY, {"keys": [node_key(level, index) for level, index in keys]})
-    found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): value for key, value in rows}
+    stored = await rows_in(session, _NODES_BY_KEY, keys=[node_key(level, index) for level, index in keys])
+    found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): value for key, value in stored}
     missing = [key for key in keys if key not in found]
     if missing:
         raise StoreCorrupt(f"stored subtree hashes missing at (level, index) {missing[:5]}: the ledger tables were changed outside Caliber")
@@ -350,16 +358,7 @@ async def load_nodes(session: AsyncSession, wanted: Iterable[tuple[int, int]]) -
 
 
 async def _last_indexes(session: AsyncSession, subjects: set[str]) -> dict[str, int]:
-    wanted = sorted(subjects)
-    last: dict[str, int] = {}
-    for start in range(0, len(wanted), SUBJECT_CHUNK):  # bounded IN lists: a destruction names thousands of records
-        rows = await session.execute(
-            select(LedgerSubject.subject, func.max(LedgerSubject.idx))
-            .where(LedgerSubject.subject.in_(wanted[start : start + SUBJECT_CHUNK]))
-            .group_by(LedgerSubject.subject)
-        )
-        last.update((subject, int(index)) for subject, index in rows)
-    return last
+    return {subject: int(index) for subject, index in await rows_in(session, _LAST_INDEXES, subjects=sorted(subjects))}
 
 
 # -- reading: roots, proofs and entries from the stored subtrees ------------
@@ -464,14 +463,10 @@ async def inclusion_proofs(session: AsyncSession, indexes: list[int], size: int)
 # statement in one round trip (Database.fetch_sql), skipping the
 # session's BEGIN, ROLLBACK and pool checks.
 
-_SQLITE_NODES = "SELECT key, hash FROM ledger_node WHERE key IN (SELECT value FROM json_each(?))"
-_POSTGRES_NODES = "SELECT key, hash FROM ledger_node WHERE key = ANY($1::bigint[])"
-
 
 async def _fetch_nodes(db: Database, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     keys = sorted({node_key(level, index) for level, index in wanted})
-    rows = await db.fetch_sql(_SQLITE_NODES, _POSTGRES_NODES, json.dumps(keys) if db.is_sqlite else keys)
-    found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): bytes(value) for key, value in rows}
+    found = {(key >> NODE_INDEX_BITS, key & _INDEX_MASK): bytes(value) for key, value in await db.fetch(_NODES_BY_KEY, keys=keys)}
     if len(found) != len(keys):
         raise StoreCorrupt("stored subtree hashes missing: the ledger tables were changed outside Caliber")
     return found
