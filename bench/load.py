@@ -43,6 +43,9 @@ from caliber.inventory.lifecycle import COUNTABLE
 
 GOAL_P99_MS = 50.0
 GOAL_SCAN_SHARE = 0.25
+TIMEOUT_S = 10
+"""How long a client waits for an answer before it counts as an error (wrk's own default, 2 s, is shorter than any
+phone's browser or scanner app waits)."""
 MIX = """
 local codes = {%(codes)s}
 local locations = {%(locations)s}
@@ -113,7 +116,8 @@ def caliber(env: dict[str, str], *args: str) -> str:
 
 def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, Any]:
     """One wrk run: requests/s, latency percentiles in ms, non-2xx answers and socket errors."""
-    command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", *(["-s", str(script)] if script else []), url]
+    command = ["wrk", "--latency", "--timeout", f"{TIMEOUT_S}s", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"]
+    command += [*(["-s", str(script)] if script else []), url]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     if done.stderr.strip():  # a script error: wrk would go on with plain GETs of the URL
         raise RuntimeError(f"wrk: {done.stderr.strip().splitlines()[0]}")

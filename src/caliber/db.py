@@ -35,7 +35,18 @@ from uuid_utils.compat import uuid7
 from caliber import inline_sqlite
 from caliber.errors import Unavailable
 
-__all__ = ["AnyOf", "Database", "create_engine", "execute", "execute_many", "insert_many", "new_id", "rows_in", "sync_loaded"]
+__all__ = [
+    "AnyOf",
+    "Database",
+    "create_engine",
+    "execute",
+    "execute_many",
+    "execute_sql",
+    "insert_many",
+    "new_id",
+    "rows_in",
+    "sync_loaded",
+]
 
 WRITE_OPTION = "caliber_write"
 _DRIVER = "caliber_driver"
@@ -408,6 +419,13 @@ async def execute_many(session: AsyncSession, statement: Executable, rows: Seque
 async def execute(session: AsyncSession, statement: Executable, **params: Any) -> None:
     """Run one statement with its ``bindparam`` values inside ``session``'s transaction (see :func:`execute_many`)."""
     await execute_many(session, statement, [params])
+
+
+async def execute_sql(session: AsyncSession, sql: str, *values: Any) -> None:
+    """Run one statement of the database's own SQL, with positional parameters, inside ``session``'s transaction on
+    the driver's connection (for what Core does not say: PostgreSQL's ``unnest`` of array parameters)."""
+    connection, driver = await _connection_of(session)
+    await _on_driver(connection, driver, sql, values, many=False)
 
 
 def sync_loaded(session: AsyncSession, model: type[Any], changes: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
