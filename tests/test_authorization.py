@@ -7,6 +7,7 @@ Depot staff are assigned to ``depot``; ``other`` cases use a depot outside their
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import re
@@ -29,6 +30,7 @@ from caliber.inventory.models import Depot
 from caliber.inventory.schemas import StatusChange
 from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
 from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.labels.schemas import NewPrinter
 from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"
@@ -95,6 +97,8 @@ PLAN_BODY = {
 }
 COMPLETION = {"methods_used": ["smelting"], "started_at": "2026-01-01T09:00:00Z", "ended_at": "2026-01-01T12:00:00Z"}
 PAGE_COMPLETION = {"methods_used": "smelting", "started_at": "2026-01-01T09:00", "ended_at": "2026-01-01T12:00"}
+PRINTER_BODY = {"depot_id": "{depot_id}", "name": "Matrix printer", "host": "127.0.0.1", "model": "Zebra ZD421", "dpi": 203, "size": "2x1"}
+ZPL_JOB = {"codes": ["{item_code}"], "output": "zpl", "reason": "matrix"}
 NOT_YET = dict.fromkeys(ROLES, 404)
 PUBLIC = dict.fromkeys(ROLES, 200)
 
@@ -280,6 +284,20 @@ CASES: list[Case] = [
     Case("GET", "/print", page(200, DEPOT_WORK)),
     Case("POST", "/print", page(200, DEPOT_WORK, post=True), {"codes": "{item_code}", "reason": "matrix"}, form=True),
     Case("GET", "/print/test/{key:str}", page(200, DEPOT_WORK)),
+    # printers: admins register them; staff print only to their depots' printers
+    Case("GET", "/api/printers", answers(200, DEPOT_WORK)),
+    Case("POST", "/api/printers", answers(201, ADMIN), PRINTER_BODY),
+    Case("GET", "/api/printers/{printer_id:uuid}", answers(200, DEPOT_WORK)),
+    Case("GET", "/api/printers/{printer_id:uuid}", {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE}, scope="other"),
+    Case("PATCH", "/api/printers/{printer_id:uuid}", answers(200, ADMIN), {"model": "Zebra ZT411"}),
+    Case("POST", "/api/labels/print", answers(200, DEPOT_WORK), {**ZPL_JOB, "printer_id": "{printer_id}"}),
+    Case("POST", "/api/labels/print", {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE}, {**ZPL_JOB, "printer_id": "{other_printer_id}"}),
+    Case("POST", "/print", page(200, DEPOT_WORK, post=True), {**ZPL_JOB, "codes": "{item_code}", "printer_id": "{printer_id}"}, form=True),
+    Case("GET", "/printers", page(200, ADMIN)),
+    Case("GET", "/printers/new", page(200, ADMIN)),
+    Case("POST", "/printers/new", page(302, ADMIN, post=True), {**PRINTER_BODY, "name": "Form printer"}, form=True),
+    Case("GET", "/printers/{printer_id:uuid}/edit", page(200, ADMIN)),
+    Case("POST", "/printers/{printer_id:uuid}/edit", page(302, ADMIN, post=True), {"model": "ZT411", "active": "on"}, form=True),
     Case("GET", "/labels/{filename:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/s/{code:str}", page(302)),
     Case("GET", "/s/{code:str}", {**page(302), **OUT_OF_SCOPE}, scope="other"),
@@ -467,6 +485,18 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+async def _take_job(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read()
+    writer.close()
+
+
+async def _printer_id(app: Litestar, depot: Depot, listener: asyncio.Server) -> str:
+    """A printer registered for ``depot`` at ``listener``."""
+    port = listener.sockets[0].getsockname()[1]
+    new = NewPrinter(depot.id, f"Desk {depot.code}", "127.0.0.1", "Zebra ZD421", 203, "2x1", port)
+    return str((await app.state["printing"].printers.register(OPERATOR, new)).id)
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_role_gets_the_expected_answer_on_every_route(
     role: str,
@@ -509,6 +539,10 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
     for scope, where in (("depot", depot), ("other", other)):
         for prefix in ("", "page_"):
             records[scope] |= await destruction_events(factory, destructions, where, prefix)
+    zebra = await asyncio.start_server(_take_job, "127.0.0.1", 0)  # the printers on the network: jobs go nowhere else
+    printer_ids = {scope: await _printer_id(app, where, zebra) for scope, where in (("depot", depot), ("other", other))}
+    for scope, mine in printer_ids.items():
+        records[scope] |= {"printer_id": mine, "other_printer_id": printer_ids["other" if scope == "depot" else "depot"]}
     counting = await stockchecks.open(OPERATOR, NewStockCheck(depot.id))
     closing = await stockchecks.open(OPERATOR, NewStockCheck(counted_depot.id))
     await stockchecks.finish_counting(OPERATOR, closing.check.id)
@@ -561,4 +595,5 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
         if response.status_code != case.expected[role]:
             wrong.append(f"{case.method} {path} ({case.scope}): expected {case.expected[role]}, got {response.status_code}")
     await jobs.wait()  # imports started by the cases end before the database is emptied
+    zebra.close()
     assert not wrong, f"{role}:\n" + "\n".join(wrong)

@@ -43,6 +43,7 @@ from caliber.inventory.stockchecks import StockCheckService
 from caliber.inventory.transfers import TransferService
 from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
 from caliber.labels.printing import LabelPrinting
+from caliber.labels.printer_routes import PrinterApi, PrinterPages
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
 from caliber.labels.scan_routes import ScanPage
 from caliber.ledger.routes import LedgerApi, LedgerPages
@@ -147,6 +148,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             LabelFiles,
             LabelApi,
             PrintPages,
+            PrinterApi,
+            PrinterPages,
             ItemApi,
             LotApi,
             MoveApi,

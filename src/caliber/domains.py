@@ -10,6 +10,7 @@ from caliber.inventory import items as inventory_items
 from caliber.inventory import service as inventory_service
 from caliber.inventory import stockchecks as inventory_stockchecks
 from caliber.inventory import transfers as inventory_transfers
+from caliber.labels import printers as labels_printers
 from caliber.labels import printing as labels_printing
 from caliber.ledger import witness as ledger_witness
 from caliber.reports import projection as reports_projection
@@ -22,6 +23,7 @@ __all__ = [
     "inventory_service",
     "inventory_stockchecks",
     "inventory_transfers",
+    "labels_printers",
     "labels_printing",
     "ledger_witness",
     "reports_projection",

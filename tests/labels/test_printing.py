@@ -18,6 +18,7 @@ from caliber.accounts.models import Role
 from caliber.errors import InvalidInput, PermissionDenied
 from caliber.inventory.importer import Importer
 from caliber.labels.printing import LabelPrinting
+from caliber.labels.schemas import NewPrinter
 from caliber.labels.zpl import ZplLabel
 from caliber.ledger.store import Ledger
 from tests.factories import OPERATOR, Factory, csrf_headers, login
@@ -70,13 +71,15 @@ async def test_thermal_jobs_go_to_the_printer_and_calibration_is_an_admins_event
 
     server = await asyncio.start_server(zebra, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    printer = await printing.printers.register(OPERATOR, NewPrinter(depot.id, "Desk", "127.0.0.1", "Zebra ZT411", 300, "4x2", port))
     async with server:
-        job = await printing.thermal(OPERATOR, [item.code], ZplLabel("4x2", 300), printer=f"127.0.0.1:{port}")
+        job = await printing.thermal(OPERATOR, [item.code], ZplLabel("2x1", 203), printer_id=printer.id)
         for _ in range(50):
             if received:
                 break
             await asyncio.sleep(0.02)
     assert received == [job.encode()]
+    assert "^PW1200^LL600" in job  # the printer's registered stock, 4 x 2 in at 300 dpi
     clerk = await factory.actor(Role.DEPOT_CLERK, depots=[depot])
     with pytest.raises(PermissionDenied):
         await printing.calibrate(clerk, "a4-3x7-63.5x38.1", "1", "0")

@@ -62,11 +62,13 @@ async def test_jobs_reach_a_network_printer_over_raw_tcp() -> None:
             await asyncio.sleep(0.02)
     assert received == [job.encode()]
     server.close()
-    with pytest.raises(LabelError, match="cannot send to the printer"):
+    with pytest.raises(LabelError, match=r"^connection refused$"):
         await send_to_printer("127.0.0.1", job, port, seconds=2)
 
 
 @pytest.mark.parametrize(("host", "port"), [("a" * 300, 9100), ("printer\x00", 9100), ("127.0.0.1", 99999), ("..", 9100)])
-async def test_an_address_no_printer_can_have_is_a_label_error_not_a_crash(host: str, port: int) -> None:
-    with pytest.raises(LabelError, match="cannot send to the printer"):
+async def test_an_address_no_printer_can_have_is_a_label_error_that_repeats_no_address(host: str, port: int) -> None:
+    with pytest.raises(LabelError) as refused:
         await send_to_printer(host, "^XA^XZ", port, seconds=2)
+    assert host not in str(refused.value)
+    assert str(port) not in str(refused.value)

@@ -1,20 +1,21 @@
-"""The register of label codes: every code ever issued, and what it labels.
+"""The register of label codes: every code ever issued, and what it labels; and the label printers.
 
 One register for items, ammunition lots and storage locations, so a scanned
 code always resolves to exactly one record. Rows are only ever inserted (by
-the appliers of the events that issue codes).
+the appliers of the events that issue codes). Printers are registered and
+changed by :mod:`caliber.labels.printers` (``printer.*`` events).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from advanced_alchemy.base import DefaultBase
+from advanced_alchemy.base import DefaultBase, UUIDv7AuditBase
 from advanced_alchemy.types import GUID
-from sqlalchemy import BigInteger, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Label", "LabelCalibration", "QrMatrix"]
+__all__ = ["Label", "LabelCalibration", "Printer", "QrMatrix"]
 
 
 class Label(DefaultBase):
@@ -53,3 +54,21 @@ class QrMatrix(DefaultBase):
     text: Mapped[str] = mapped_column(String(512), primary_key=True)
     modules: Mapped[bytes] = mapped_column(LargeBinary)
     """``caliber.labels.qr.pack`` of the matrix."""
+
+
+class Printer(UUIDv7AuditBase):
+    """A thermal label printer an admin registered for a depot: the only kind of address the server sends jobs to."""
+
+    __tablename__ = "label_printer"
+    __table_args__ = (UniqueConstraint("depot_id", "name"),)
+
+    depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    host: Mapped[str] = mapped_column(String(253))
+    """A host name or an IP address, as registered."""
+    port: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(120))
+    dpi: Mapped[int] = mapped_column(Integer)
+    size: Mapped[str] = mapped_column(String(8))
+    """The ZPL label stock loaded, e.g. ``2x1`` (inches)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

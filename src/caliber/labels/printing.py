@@ -3,7 +3,10 @@
 Events:
 
 - ``label.printed``: codes, output (``pdf:<layout>`` or ``zpl:<size>@<dpi>``),
-  start, reason, printer. A code printed before is a reprint and needs a reason.
+  start, reason, printer (where the job was sent: ``host:port``, empty when
+  downloaded; free text in older events), and printer_id (the registered
+  printer, since printers are registered). A code printed before is a reprint
+  and needs a reason.
 - ``label.calibrated``: layout, dx_mm, dy_mm (decimal strings): where a sheet
   layout's printer puts things, set by an admin from the test print.
 """
@@ -30,11 +33,12 @@ from caliber.destruction.service import OPEN, DestructionService
 from caliber.errors import InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.codes import kind_of
-from caliber.labels.models import Label, LabelCalibration
+from caliber.labels.models import Label, LabelCalibration, Printer
+from caliber.labels.printers import PrinterRegister, address_of, deliver, stock_of
 from caliber.labels.qrstore import QrStore
 from caliber.labels.render import LabelContent, LabelError, label_url
 from caliber.labels.sheets import Layout, LayoutError, layouts, sheet_pdf
-from caliber.labels.zpl import ZplLabel, send_to_printer, zpl
+from caliber.labels.zpl import ZplLabel, zpl
 from caliber.ledger.store import Ledger, applier
 
 __all__ = ["MAX_JOB", "LabelPrinting", "content_of"]
@@ -65,6 +69,7 @@ class LabelPrinting:
         self.destructions = destructions
         self.base_url = base_url
         self.qr = QrStore(ledger.db)
+        self.printers = PrinterRegister(ledger)
 
     async def prepare(self, codes: Sequence[str]) -> int:
         """Make ahead and keep the QR matrices of these codes' labels (for background work); how many were made."""
@@ -105,19 +110,29 @@ class LabelPrinting:
             pdf = await anyio.to_thread.run_sync(draw)
         except LayoutError as exc:
             raise InvalidInput(str(exc), field="start") from None
-        await self._record(actor, labels, f"pdf:{layout.key}", start=start, reason=reason, printer="")
+        await self._record(actor, labels, f"pdf:{layout.key}", start=start, reason=reason)
         return pdf
 
-    async def thermal(self, actor: Actor, codes: Sequence[str], stock: ZplLabel, *, reason: str = "", printer: str = "") -> str:
-        """A ZPL job of the labels, sent to ``printer`` (host or host:port) when given; recorded as printed."""
+    async def thermal(
+        self, actor: Actor, codes: Sequence[str], stock: ZplLabel, *, reason: str = "", printer_id: UUID | None = None
+    ) -> str:
+        """A ZPL job of the labels, recorded as printed; with ``printer_id`` sent to that registered printer, on its stock.
+
+        Nothing is sent before the job is known to be allowed: the printer in the actor's depots and in service,
+        a reason given for a reprint.
+        """
         labels = await self._job(actor, codes)
+        printer = await self.printers.usable(actor, printer_id) if printer_id is not None else None
+        if printer is not None:
+            stock = stock_of(printer)
         try:
             job = zpl(labels, stock)
-            if printer:
-                host, _, port = printer.partition(":")
-                await send_to_printer(host, job, int(port) if port.isdigit() else 9100)
         except LabelError as exc:
-            raise InvalidInput(str(exc), field="printer" if printer else "size") from None
+            raise InvalidInput(str(exc), field="size") from None
+        if printer is not None:
+            async with self.db.read() as session:
+                await _require_reason(session, [label.code for label in labels], reason)
+            await deliver(printer, job)
         await self._record(actor, labels, f"zpl:{stock.size}@{stock.dpi}", start=1, reason=reason, printer=printer)
         return job
 
@@ -129,16 +144,15 @@ class LabelPrinting:
             raise InvalidInput(f"a print job holds at most {MAX_JOB:,} labels", field="codes")
         return await self.contents(actor, codes)
 
-    async def _record(self, actor: Actor, labels: list[LabelContent], output: str, *, start: int, reason: str, printer: str) -> None:
+    async def _record(
+        self, actor: Actor, labels: list[LabelContent], output: str, *, start: int, reason: str, printer: Printer | None = None
+    ) -> None:
         codes = [label.code for label in labels]
+        data: dict[str, Any] = {"codes": codes, "output": output, "start": start, "reason": reason.strip(), "printer": ""}
+        if printer is not None:
+            data |= {"printer": address_of(printer), "printer_id": str(printer.id)}
         async with self.ledger.write(actor) as tx:
-            printed = list(await tx.session.scalars(select(Label.code).where(Label.code.in_(codes), Label.prints > 0).limit(5)))
-            if printed and not reason.strip():
-                raise InvalidInput(
-                    f"{', '.join(printed)} {'was' if len(printed) == 1 else 'were'} printed before: say why they are printed again",
-                    field="reason",
-                )
-            data = {"codes": codes, "output": output, "start": start, "reason": reason.strip(), "printer": printer}
+            await _require_reason(tx.session, codes, reason)
             await tx.record("label.printed", codes, data)
 
     async def calibration(self, layout_key: str) -> tuple[Decimal, Decimal]:
@@ -170,6 +184,16 @@ class LabelPrinting:
         layout = _layout(layout_key)
         dx, dy = (float(v) for v in await self.calibration(layout.key))
         return _test_page(layout, dx, dy)
+
+
+async def _require_reason(session: AsyncSession, codes: list[str], reason: str) -> None:
+    """A reprint (a code printed before) needs a reason."""
+    printed = list(await session.scalars(select(Label.code).where(Label.code.in_(codes), Label.prints > 0).limit(5)))
+    if printed and not reason.strip():
+        raise InvalidInput(
+            f"{', '.join(printed)} {'was' if len(printed) == 1 else 'were'} printed before: say why they are printed again",
+            field="reason",
+        )
 
 
 def _layout(key: str) -> Layout:

@@ -15,12 +15,13 @@ from litestar.response import Template
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
-from caliber.errors import CORRECTABLE, InvalidInput, NotFound
+from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound
 from caliber.inventory.item_api import item_filters
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.codes import CodeError, is_valid, read_code
 from caliber.labels.printing import MAX_JOB, LabelPrinting
 from caliber.labels.render import LabelError, png, svg
+from caliber.labels.schemas import Dpi, Stock
 from caliber.labels.sheets import layouts
 from caliber.labels.zpl import ZplLabel, zpl
 from caliber.schemas import convert
@@ -44,8 +45,8 @@ class LabelFiles(Controller):
         filename: FromPath[str],
         actor: NamedDependency[Actor],
         printing: NamedDependency[LabelPrinting],
-        size: FromQuery[str] = "2x1",
-        dpi: FromQuery[int] = 203,
+        size: FromQuery[Stock] = "2x1",
+        dpi: FromQuery[Dpi] = 203,
     ) -> Response[bytes]:
         """The label of the record with this code: ``CODE.svg``, ``CODE.png`` (300 dpi, 50 x 25 mm) or ``CODE.zpl``
         for a Zebra printer (``?size=2x1|4x2&dpi=203|300``)."""
@@ -82,9 +83,11 @@ class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
     output: Literal["pdf", "zpl"] = "pdf"
     layout: str = "a4-3x7-63.5x38.1"
     start: Annotated[int, msgspec.Meta(ge=1, le=200)] = 1
-    size: str = "2x1"
-    dpi: int = 203
-    printer: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    size: Stock = "2x1"
+    """The stock of a downloaded ZPL job; a job sent to a printer is on the printer's registered stock."""
+    dpi: Dpi = 203
+    printer_id: UUID | None = None
+    """A registered printer of the actor's depots to send the ZPL job to (none: download it)."""
     reason: Annotated[str, msgspec.Meta(max_length=400)] = ""
 
 
@@ -124,13 +127,15 @@ async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, want
     except CodeError as exc:
         raise InvalidInput(str(exc), field="codes") from None
     if wanted.output == "pdf":
+        if wanted.printer_id is not None:
+            raise InvalidInput("a registered printer takes thermal (ZPL) jobs; print a PDF sheet from the browser", field="printer_id")
         pdf = await printing.sheet(actor, codes, wanted.layout, start=wanted.start, reason=wanted.reason)
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
     try:
         stock = ZplLabel(wanted.size, wanted.dpi)
     except LabelError as exc:
         raise InvalidInput(str(exc), field="size") from None
-    job = await printing.thermal(actor, codes, stock, reason=wanted.reason, printer=wanted.printer)
+    job = await printing.thermal(actor, codes, stock, reason=wanted.reason, printer_id=wanted.printer_id)
     return Response(job.encode(), media_type="application/x-zpl", headers={"Content-Disposition": 'attachment; filename="labels.zpl"'})
 
 
@@ -148,7 +153,7 @@ class LabelApi(Controller):
         items: NamedDependency[ItemService],
         printing: NamedDependency[LabelPrinting],
     ) -> Response[bytes]:
-        """A PDF of label sheets or a ZPL job (sent to ``printer`` when given); each print is a custody event."""
+        """A PDF of label sheets or a ZPL job (sent to the registered printer ``printer_id`` when given); each print is a custody event."""
         return await _print(printing, items, actor, data)
 
     @get("/layouts")
@@ -177,10 +182,12 @@ class PrintPages(Controller):
     include_in_schema = False
 
     @get("/", guards=staff)
-    async def form(self, request: Request[Any, Any, Any], printing: NamedDependency[LabelPrinting]) -> Template:
-        """Print labels for codes typed or scanned, or for a shelf; on a sheet or a thermal printer."""
+    async def form(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], printing: NamedDependency[LabelPrinting]
+    ) -> Template:
+        """Print labels for codes typed or scanned, or for a shelf; on a sheet or a registered thermal printer."""
         values = dict(request.query_params.items())
-        return page(request, "labels/print.html", values=values, layouts=layouts(), error=None)
+        return await _form(request, actor, printing, values, error=None)
 
     @post("/", guards=staff, status_code=200)
     async def submit(
@@ -194,12 +201,29 @@ class PrintPages(Controller):
         values = await form_data(request)
         fields = {k: v for k, v in values.items() if v not in ("", None)}
         fields["codes"] = [line.strip() for line in str(values.get("codes", "")).splitlines() if line.strip()]
+        if "printer_id" in fields:  # the printer is chosen under the thermal output: choosing one chooses it
+            fields["output"] = "zpl"
         try:
             return await _print(printing, items, actor, convert(fields, PrintRequest))
         except CORRECTABLE as exc:
-            return page(request, "labels/print.html", status_code=exc.status_code, values=values, layouts=layouts(), error=exc.message)
+            return await _form(request, actor, printing, values, error=exc)
 
     @get("/test/{key:str}", guards=staff)
     async def test_print(self, key: FromPath[str], printing: NamedDependency[LabelPrinting]) -> Response[bytes]:
         """A test page for a layout: ruler and crosshairs at the labels' corners, with the calibration applied."""
         return Response(await printing.test_print(key), media_type="application/pdf")
+
+
+async def _form(
+    request: Request[Any, Any, Any], actor: Actor, printing: LabelPrinting, values: dict[str, Any], *, error: InvalidInput | Conflict | None
+) -> Template:
+    """The print form, offering the active printers of the actor's depots."""
+    return page(
+        request,
+        "labels/print.html",
+        status_code=error.status_code if error else 200,
+        values=values,
+        layouts=layouts(),
+        printers=await printing.printers.choices(actor),
+        error=error.message if error else None,
+    )

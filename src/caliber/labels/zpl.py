@@ -3,13 +3,15 @@
 Sizes: 2 x 1 in and 4 x 2 in, at 203 and 300 dpi. The QR magnification is the
 smallest whole number of dots that keeps a module at 0.5 mm or more; the
 label is refused when the QR with its quiet zone would not fit. Jobs go to a
-printer on the network over raw TCP (port 9100), or are downloaded.
+registered printer on the network over raw TCP (port 9100), or are downloaded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -92,7 +94,11 @@ def zpl(labels: Sequence[LabelContent], stock: ZplLabel) -> str:
 
 
 async def send_to_printer(host: str, data: str, port: int = 9100, seconds: float = 10.0) -> None:
-    """Send a ZPL job to a network printer (raw TCP, as Zebra printers take it), giving up after ``seconds``."""
+    """Send a ZPL job to a network printer (raw TCP, as Zebra printers take it), giving up after ``seconds``.
+
+    Callers pass only a registered printer's address (:mod:`caliber.labels.printers`). The
+    :class:`LabelError` says why the job was not taken without repeating any address.
+    """
     try:
         async with asyncio.timeout(seconds):
             _reader, writer = await asyncio.open_connection(host, port)
@@ -102,5 +108,16 @@ async def send_to_printer(host: str, data: str, port: int = 9100, seconds: float
             finally:
                 writer.close()
                 await writer.wait_closed()
-    except (OSError, TimeoutError, ValueError, OverflowError) as exc:  # ValueError: a name no resolver takes (too long, NUL)
-        raise LabelError(f"cannot send to the printer at {host!r} port {port}: {exc or 'no answer'}") from None
+    except (OSError, ValueError, OverflowError) as exc:  # ValueError: a name no resolver takes (too long, NUL)
+        raise LabelError(_refusal(exc, seconds)) from None
+
+
+def _refusal(exc: BaseException, seconds: float) -> str:
+    """Why a job was not taken, in words that name no address (the exception's own text may)."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {seconds:g} s"
+    if isinstance(exc, socket.gaierror):
+        return "its host name does not resolve"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno).lower()
+    return "it cannot be reached"

@@ -46,6 +46,7 @@ CUSTODY_TABLES = [
     "stock_check",
     "stock_check_line",
     "label_calibration",
+    "label_printer",
     "destruction_event",
     "destruction_line",
     "destruction_observer",
