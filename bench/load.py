@@ -101,7 +101,8 @@ def api_token(url: str, username: str, password: str) -> str:
         answer = client.post("/login", data={"username": username, "password": password, "_csrf_token": csrf})
         if answer.status_code != 302:
             raise RuntimeError(f"login of {username} failed: {answer.status_code}")
-        made = client.post("/api/tokens", json={"name": "load"}, headers={"x-csrftoken": csrf})
+        bound = client.cookies.get("caliber_csrf") or ""  # the login bound a new token to its session
+        made = client.post("/api/tokens", json={"name": "load"}, headers={"x-csrftoken": bound})
         made.raise_for_status()
         return str(made.json()["token"])
 

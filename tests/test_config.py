@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import stat
 from pathlib import Path
 
@@ -18,6 +19,7 @@ VARIABLES = [
     "CALIBER_SECRET_KEY",
     "CALIBER_SESSION_HOURS",
     "CALIBER_LOG_ORIGIN",
+    "CALIBER_TRUSTED_PROXIES",
 ]
 
 
@@ -71,12 +73,24 @@ def test_https_base_url_makes_cookies_secure(tmp_path: Path) -> None:
         ("CALIBER_DATA_DIR", ""),
         ("CALIBER_LOG_ORIGIN", "two words"),
         ("CALIBER_LOG_ORIGIN", "a+b"),
+        ("CALIBER_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("CALIBER_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.org"),
+        ("CALIBER_TRUSTED_PROXIES", "10.0.0.5/8"),
     ],
 )
 def test_a_bad_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
     env = {"CALIBER_DATA_DIR": str(tmp_path), variable: value}
     with pytest.raises(SettingsError, match=f"^{variable}: "):
         Settings.from_env(env)
+
+
+def test_trusted_proxies_are_comma_separated_networks_and_none_by_default(tmp_path: Path) -> None:
+    assert not Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path)}).trusted_proxies
+    loaded = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.10 ,2001:db8::/32,"})
+    assert [str(network) for network in loaded.trusted_proxies.networks] == ["10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32"]
+    assert ipaddress.ip_address("10.9.8.7") in loaded.trusted_proxies
+    assert ipaddress.ip_address("2001:db8:5::1") in loaded.trusted_proxies
+    assert ipaddress.ip_address("192.0.2.11") not in loaded.trusted_proxies
 
 
 def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:

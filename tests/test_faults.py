@@ -81,7 +81,8 @@ class Demo:
                 csrf = client.cookies.get("caliber_csrf") or ""
                 form = {"username": username, "password": self.passwords[username], "_csrf_token": csrf}
                 assert client.post("/login", data=form).status_code == 302
-                made = client.post("/api/tokens", json={"name": "drill"}, headers={"x-csrftoken": csrf})
+                bound = client.cookies.get("caliber_csrf") or ""  # the login bound a new token to its session
+                made = client.post("/api/tokens", json={"name": "drill"}, headers={"x-csrftoken": bound})
                 made.raise_for_status()
                 self.tokens[username] = str(made.json()["token"])
         return self.tokens[username]

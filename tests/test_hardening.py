@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from pathlib import Path
@@ -10,8 +11,8 @@ import httpx
 import pytest
 
 from caliber.accounts.models import Role
-from caliber.config import resource_path
-from caliber.hardening import CSP, JsonFormatter
+from caliber.config import TrustedProxies, resource_path
+from caliber.hardening import CSP, JsonFormatter, forwarded_client
 from tests.factories import PASSWORD, Factory, login
 
 
@@ -116,3 +117,42 @@ async def test_the_log_line_of_a_write_says_how_many_custody_events_it_appended(
     assert again.json()["moved"] == []  # there already
     lines = [r.fields for r in caplog.records if r.name == "caliber.access" and r.fields["path"] == "/api/moves"]  # type: ignore[attr-defined]
     assert [line["events"] for line in lines] == [3, 0]
+
+
+async def test_a_csrf_refusal_is_logged_as_a_403_warning_not_a_server_error(
+    client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    view = await factory.user(Role.ADMIN)
+    caplog.set_level(logging.INFO, logger="caliber")
+    await client.get("/login")
+    assert (await client.post("/login", data={"username": view.user.username, "password": PASSWORD})).status_code == 403
+    await login(client, view.user.username)
+    assert (await client.post("/api/tokens", json={"name": "x"}, headers={"x-csrftoken": "not-the-token"})).status_code == 403
+    refused = [r for r in caplog.records if r.name == "caliber.access" and r.fields["method"] == "POST" and r.fields["status"] != 302]  # type: ignore[attr-defined]
+    assert [(r.levelno, r.getMessage(), r.fields["path"], r.fields["status"]) for r in refused] == [  # type: ignore[attr-defined]
+        (logging.WARNING, "access refused", "/login", 403),
+        (logging.WARNING, "access refused", "/api/tokens", 403),
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+TRUSTED = TrustedProxies((ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8:ff::/48")))
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "client"),
+    [
+        ("192.0.2.1", ["198.51.100.7"], "192.0.2.1"),  # an untrusted peer's header is not believed
+        ("10.0.0.2", ["198.51.100.7"], "198.51.100.7"),
+        ("10.0.0.2", ["203.0.113.9, 198.51.100.7"], "198.51.100.7"),  # the client wrote 203.0.113.9 itself
+        ("10.0.0.2", ["203.0.113.9, 198.51.100.7, 10.1.1.1"], "198.51.100.7"),  # two proxies
+        ("10.0.0.2", ["203.0.113.9", "198.51.100.7, 10.1.1.1"], "198.51.100.7"),  # the header sent twice
+        ("10.0.0.2", [], "10.0.0.2"),
+        ("10.0.0.2", ["10.3.3.3"], "10.3.3.3"),  # every hop trusted: the first
+        ("10.0.0.2", ["198.51.100.7, not-an-address"], "10.0.0.2"),  # garbage stops at the proxy that passed it
+        ("2001:db8:ff::1", ["2001:db8:1::5"], "2001:db8:1::5"),
+        ("::ffff:10.0.0.2", ["198.51.100.7"], "198.51.100.7"),
+    ],
+)
+def test_the_client_is_the_right_most_address_that_is_not_a_trusted_proxy(peer: str, forwarded_for: list[str], client: str) -> None:
+    assert forwarded_client(peer, forwarded_for, TRUSTED) == client

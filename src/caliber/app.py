@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from caliber.accounts.actor import Actor
-from caliber.accounts.guards import AuthenticationMiddleware, BearerAwareCSRFMiddleware, current_actor, logged_in
+from caliber.accounts.guards import CSRF_COOKIE, AuthenticationMiddleware, BearerAwareCSRFMiddleware, current_actor, logged_in
 from caliber.accounts.models import Role
 from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi, UserPages
 from caliber.accounts.service import AccountService
@@ -74,7 +74,6 @@ SERVICES_FOR_ACTORS = (
     "witnesses",
 )
 """The domain services only logged-in routes use (see ``_state_for_actor``)."""
-CSRF_COOKIE = "caliber_csrf"
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Litestar:

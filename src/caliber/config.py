@@ -6,16 +6,17 @@ with one line that names the variable and what is wrong with it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Settings", "SettingsError", "resource_path"]
+__all__ = ["Settings", "SettingsError", "TrustedProxies", "resource_path"]
 
 _SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
 _MIN_SECRET_LENGTH = 32
@@ -23,6 +24,30 @@ _MIN_SECRET_LENGTH = 32
 
 class SettingsError(ValueError):
     """A ``CALIBER_*`` variable holds a value Caliber cannot use."""
+
+
+class TrustedProxies:
+    """The networks of ``CALIBER_TRUSTED_PROXIES``: reverse proxies whose ``X-Forwarded-For`` is believed."""
+
+    __slots__ = ("networks",)
+
+    def __init__(self, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()) -> None:
+        self.networks = networks
+
+    def __contains__(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in network for network in self.networks)
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrustedProxies) and other.networks == self.networks
+
+    def __hash__(self) -> int:
+        return hash(self.networks)
+
+    def __repr__(self) -> str:
+        return f"TrustedProxies({', '.join(map(str, self.networks))})"
 
 
 def resource_path(name: str) -> Path:
@@ -53,6 +78,8 @@ class Settings:
     """How often every depot needs a full stock check (``CALIBER_FULL_COUNT_DAYS``)."""
     time_zone: str = "Europe/Belgrade"
     """The deployment's local time zone (``CALIBER_TIME_ZONE``, IANA name): times typed on pages and report periods."""
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
+    """Reverse proxies whose ``X-Forwarded-For`` is believed (``CALIBER_TRUSTED_PROXIES``, comma-separated CIDRs)."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -90,7 +117,10 @@ class Settings:
             raise SettingsError(f"CALIBER_LOG_KEY: must be a signer key for the origin {log_origin} (PRIVATE+KEY+{log_origin}+…)")
         full_count_days = _positive_int("CALIBER_FULL_COUNT_DAYS", env.get("CALIBER_FULL_COUNT_DAYS", "365"), 3650)
         time_zone = _time_zone(env.get("CALIBER_TIME_ZONE", "Europe/Belgrade"))
-        return cls(data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key, full_count_days, time_zone)
+        trusted_proxies = _trusted_proxies(env.get("CALIBER_TRUSTED_PROXIES", ""))
+        return cls(
+            data_dir, database_url, base_url, secret_key, session_hours, log_origin, log_key, full_count_days, time_zone, trusted_proxies
+        )
 
 
 def _data_dir(raw: str) -> Path:
@@ -158,6 +188,21 @@ def _time_zone(raw: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"CALIBER_TIME_ZONE: {raw!r} is not a time zone name such as Europe/Belgrade or Europe/Tirane") from None
     return raw.strip()
+
+
+def _trusted_proxies(raw: str) -> TrustedProxies:
+    """The networks of ``CALIBER_TRUSTED_PROXIES`` (none by default: ``X-Forwarded-For`` is never believed)."""
+    networks = []
+    for part in (part.strip() for part in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part))
+        except ValueError:
+            raise SettingsError(
+                f"CALIBER_TRUSTED_PROXIES: {part!r} is not a network such as 10.0.0.0/8 or 192.0.2.10 (comma-separated, no host bits)"
+            ) from None
+    return TrustedProxies(tuple(networks))
 
 
 def _positive_int(name: str, raw: str, maximum: int) -> int:

@@ -5,8 +5,9 @@
   frame. The OpenAPI pages under ``/schema`` are the one exception: Swagger
   UI starts itself with an inline script.
 - One structured (JSON) log line per request: method, path, status, time,
-  who asked, and how many custody events it appended to the ledger; refused
-  access (401, 403) as a warning. Never a query string,
+  who asked and from where (:func:`client_address`), and how many custody
+  events it appended to the ledger; refused access (401, 403, a failed CSRF
+  check among them) as a warning. Never a query string,
   header, cookie, form field or body: passwords, session cookies and API
   tokens do not reach the log.
 """
@@ -14,17 +15,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import time
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from caliber.config import TrustedProxies
 from caliber.ledger.store import APPENDED
 
-__all__ = ["CSP", "JsonFormatter", "RequestLog", "log_config", "security_headers"]
+__all__ = ["CSP", "JsonFormatter", "RequestLog", "client_address", "forwarded_client", "log_config", "security_headers"]
 
 CSP = "; ".join(
     [
@@ -57,6 +60,48 @@ HEADERS = {
 access = logging.getLogger("caliber.access")
 
 
+def client_address(scope: Scope) -> str | None:
+    """The address of the client behind a request: the peer, or what the app's trusted proxies say it is."""
+    peer = scope.get("client")
+    if not peer:
+        return None
+    settings = scope["litestar_app"].state.get("settings") if "litestar_app" in scope else None
+    trusted = settings.trusted_proxies if settings is not None else None
+    if not trusted:
+        return str(peer[0])
+    return forwarded_client(str(peer[0]), Headers.from_scope(scope).getall("x-forwarded-for", []), trusted)
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: TrustedProxies) -> str:
+    """The right-most address of the chain ``forwarded_for`` + ``peer`` that is not a trusted proxy.
+
+    Each trusted proxy appends the address it was connected from, so the first untrusted address from the right is
+    the one no client can forge; the addresses left of it are whatever the client sent. An entry that is no address
+    stops the walk at the trusted proxy that passed it on.
+    """
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+    current = peer
+    for hop in reversed([*hops, peer]):
+        address = _ip(hop)
+        if address is None:
+            return current
+        current = str(address)
+        if address not in trusted:
+            return current
+    return current
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address (an IPv4 address mapped into IPv6 as the IPv4 address), or None if ``text`` is none."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 async def security_headers(message: Message, scope: Scope) -> None:
     """A ``before_send`` hook: the security headers, and the policy on HTML answers."""
     if message["type"] != "http.response.start":
@@ -80,7 +125,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what the client gets if the app fails before it answers
+        status: int | None = None
         appended = [0]
         counting = APPENDED.set(appended)
 
@@ -92,9 +137,20 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, sending)
+        except Exception as exc:
+            # Raised before any answer (a failed CSRF check, say): the app's exception handlers, outside this
+            # middleware, answer with the error's own status.
+            status = _status_of(exc) if status is None else status
+            raise
         finally:
             APPENDED.reset(counting)
-            _log_request(scope, status, (time.perf_counter() - started) * 1000, appended[0])
+            _log_request(scope, 500 if status is None else status, (time.perf_counter() - started) * 1000, appended[0])
+
+
+def _status_of(exc: Exception) -> int:
+    """The status an exception handler answers ``exc`` with: its own ``status_code`` (HTTP and Caliber errors), else 500."""
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) and 400 <= status <= 599 else 500
 
 
 def _log_request(scope: Scope, status: int, ms: float, events: int) -> None:
@@ -108,7 +164,6 @@ def _log_request(scope: Scope, status: int, ms: float, events: int) -> None:
     if not access.isEnabledFor(level):
         return
     user = scope.get("user")
-    client = scope.get("client")
     fields = {
         "method": scope["method"],
         "path": path,
@@ -116,7 +171,7 @@ def _log_request(scope: Scope, status: int, ms: float, events: int) -> None:
         "ms": round(ms, 1),
         "user": getattr(user, "username", None),
         "role": getattr(getattr(user, "role", None), "value", None),
-        "client": client[0] if client else None,
+        "client": client_address(scope),
         "events": events,
     }
     access.log(level, message, extra={"fields": fields})

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
 
-from caliber.accounts.models import Role
+import pytest
+from sqlalchemy import func, select
+
+from caliber.accounts.models import LoginFailure, Role
 from caliber.accounts.schemas import NewUser, UserUpdate
-from caliber.accounts.service import MAX_FAILURES, AccountService
+from caliber.accounts.service import AccountService, UserView
+from caliber.accounts.throttle import ADDRESS_FREE_FAILURES, FIRST_DELAY, LONGEST_DELAY, USERNAME_FREE_FAILURES
+from caliber.db import Database
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
 from tests.factories import OPERATOR, PASSWORD, Factory
+
+
+async def fail_logins(accounts: AccountService, attempts: Iterable[tuple[str, str]]) -> None:
+    """A wrong password for each (username, address), each checked and refused."""
+    for username, address in attempts:
+        with pytest.raises(InvalidInput):
+            await accounts.login(username, "wrong", address)
+
+
+async def logs_in(accounts: AccountService, view: UserView, address: str) -> bool:
+    """Whether the right password of ``view``'s user opens a session from ``address``."""
+    actor, _ = await accounts.login(view.user.username, PASSWORD, address)
+    return actor.username == view.user.username
 
 
 async def test_login_opens_a_session_that_identifies_the_user(accounts: AccountService, factory: Factory) -> None:
@@ -37,25 +57,75 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(accounts: Acc
     assert wrong.value.message == unknown.value.message
 
 
-async def test_five_failures_in_a_minute_block_the_user_even_with_the_right_password(accounts: AccountService, factory: Factory) -> None:
+async def test_a_username_under_attack_still_logs_in_at_once_from_an_address_without_failures(
+    accounts: AccountService, factory: Factory
+) -> None:
     view = await factory.user(Role.ADMIN)
-    for n in range(MAX_FAILURES):
-        with pytest.raises(InvalidInput):
-            await accounts.login(view.user.username, "wrong", f"10.1.0.{n}")
-    with pytest.raises(TooManyAttempts) as blocked:
-        await accounts.login(view.user.username, PASSWORD, "10.9.9.9")
-    assert 1 <= blocked.value.retry_after <= 60
-
-
-async def test_five_failures_from_one_address_block_that_address(accounts: AccountService, factory: Factory) -> None:
-    view = await factory.user(Role.ADMIN)
-    for n in range(MAX_FAILURES):
-        with pytest.raises(InvalidInput):
-            await accounts.login(f"someone{n}", "wrong", "10.2.0.1")
+    for _ in range(20):
+        with pytest.raises((InvalidInput, TooManyAttempts)):
+            await accounts.login(view.user.username, "wrong", "198.51.100.7")
     with pytest.raises(TooManyAttempts):
+        await accounts.login(view.user.username, PASSWORD, "198.51.100.7")  # the attacker's address waits
+    assert await logs_in(accounts, view, "192.0.2.10")
+
+
+async def test_the_username_delay_doubles_with_each_failure_up_to_a_cap(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    now = [dt.datetime.now(dt.UTC)]
+    accounts.clock = lambda: now[0]  # moved by hand
+    await fail_logins(accounts, ((view.user.username, f"198.51.100.{n}") for n in range(USERNAME_FREE_FAILURES)))
+    waits = []
+    for n in range(12):
+        address = f"198.51.100.{n % USERNAME_FREE_FAILURES}"  # addresses that have failed before
+        with pytest.raises(TooManyAttempts) as refused:
+            await accounts.login(view.user.username, PASSWORD, address)
+        waits.append(refused.value.retry_after)
+        now[0] += dt.timedelta(seconds=refused.value.retry_after)
+        with pytest.raises(InvalidInput):
+            await accounts.login(view.user.username, "wrong", address)  # checked after the wait, and wrong
+    first, longest = int(FIRST_DELAY.total_seconds()), int(LONGEST_DELAY.total_seconds())
+    assert waits == [min(longest, first * 2**n) for n in range(12)]
+    assert waits[-1] == longest
+    now[0] += LONGEST_DELAY
+    assert await logs_in(accounts, view, "198.51.100.0")
+
+
+async def test_an_address_that_failed_itself_waits_for_the_username_delay(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    await fail_logins(accounts, [(view.user.username, "198.51.100.9")] * USERNAME_FREE_FAILURES)
+    await fail_logins(accounts, [("someone.else", "192.0.2.20")])  # now an address with a failure of its own
+    with pytest.raises(TooManyAttempts):
+        await accounts.login(view.user.username, PASSWORD, "192.0.2.20")
+    assert await logs_in(accounts, view, "192.0.2.21")
+
+
+async def test_failures_from_one_address_throttle_it_for_every_username(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    await fail_logins(accounts, ((f"someone{n}", "10.2.0.1") for n in range(ADDRESS_FREE_FAILURES)))
+    with pytest.raises(TooManyAttempts) as refused:
         await accounts.login(view.user.username, PASSWORD, "10.2.0.1")
-    actor, _ = await accounts.login(view.user.username, PASSWORD, "10.2.0.2")
-    assert actor.username == view.user.username
+    assert refused.value.retry_after == FIRST_DELAY.total_seconds()
+    assert await logs_in(accounts, view, "10.2.0.2")
+
+
+async def test_ipv6_clients_are_throttled_by_their_64_network(accounts: AccountService, factory: Factory) -> None:
+    view = await factory.user(Role.ADMIN)
+    await fail_logins(accounts, ((f"someone{n}", f"2001:db8:1:2::{n + 1:x}") for n in range(ADDRESS_FREE_FAILURES)))
+    with pytest.raises(TooManyAttempts):
+        await accounts.login(view.user.username, PASSWORD, "2001:db8:1:2:ffff::1")
+    assert await logs_in(accounts, view, "2001:db8:1:3::1")
+
+
+async def test_parallel_attempts_cannot_all_pass_one_count(accounts: AccountService, factory: Factory, db: Database) -> None:
+    view = await factory.user(Role.ADMIN)
+    await fail_logins(accounts, [(view.user.username, "198.51.100.30")] * (USERNAME_FREE_FAILURES - 1))
+    attempts = [accounts.login(view.user.username, "wrong", "198.51.100.30") for _ in range(6)]
+    outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+    assert sum(isinstance(outcome, InvalidInput) for outcome in outcomes) == 1
+    assert sum(isinstance(outcome, TooManyAttempts) for outcome in outcomes) == 5
+    async with db.read() as session:
+        counted = await session.scalar(select(func.count()).where(LoginFailure.key == f"user:{view.user.username}"))
+    assert counted == USERNAME_FREE_FAILURES
 
 
 async def test_deactivating_a_user_ends_sessions_and_refuses_login(accounts: AccountService, factory: Factory) -> None:

@@ -27,6 +27,7 @@ from caliber.accounts.schemas import (
 from caliber.accounts.service import AccountService, UserView
 from caliber.config import Settings
 from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.hardening import client_address
 from caliber.inventory.service import InventoryService
 from caliber.schemas import convert
 from caliber.web import form_data, page, safe_next
@@ -66,7 +67,7 @@ class LoginPages(Controller):
     ) -> Response[Any]:
         """Check the password, set the session cookie, go where the user was going."""
         form = convert(await form_data(request), LoginForm)
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request.scope) or "unknown"
         try:
             _actor, secret = await accounts.login(form.username, form.password, address)
         except InvalidInput as exc:

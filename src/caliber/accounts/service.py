@@ -10,20 +10,20 @@ outside it.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
-from caliber.accounts.models import ApiToken, LoginFailure, LoginSession, Role, User, UserDepot
+from caliber.accounts.models import ApiToken, LoginSession, Role, User, UserDepot
 from caliber.accounts.passwords import check_password_rules, hash_password, hash_secret, new_secret, verify_password
 from caliber.accounts.schemas import NewUser, UserUpdate
+from caliber.accounts.throttle import LoginKeys, failures_of, refuse_if_throttled
 from caliber.db import new_id
-from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
+from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.service import InventoryService
 from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
 
@@ -31,8 +31,6 @@ __all__ = ["AccountService", "UserView"]
 
 SESSION_PREFIX = "cal_ses_"
 TOKEN_PREFIX = "cal_tok_"  # noqa: S105 (a prefix, not a secret)
-FAILURE_WINDOW = dt.timedelta(minutes=1)
-MAX_FAILURES = 5
 
 
 def _now() -> dt.datetime:
@@ -71,6 +69,8 @@ class AccountService:
         self.ledger = ledger
         self.db = ledger.db
         self.session_lifetime = dt.timedelta(hours=session_hours)
+        self.clock: Callable[[], dt.datetime] = _now
+        """When login attempts happen: the wall clock (tests set their own)."""
 
     # -- who is asking ---------------------------------------------------
 
@@ -98,19 +98,20 @@ class AccountService:
     # -- login -----------------------------------------------------------
 
     async def login(self, username: str, password: str, address: str) -> tuple[Actor, str]:
-        """Check a password and open a session; returns the actor and the cookie secret.
+        """Check a password from the client ``address`` and open a session; returns the actor and the cookie secret.
 
-        After ``MAX_FAILURES`` failures within a minute for the same username or
-        address, refuses with :class:`TooManyAttempts` before checking the password.
+        An attempt that must wait after failures of its address or username (:mod:`caliber.accounts.throttle`) is
+        refused with :class:`TooManyAttempts` before the password is checked.
         """
         username = username.strip().lower()
-        keys = (f"user:{username}", f"addr:{address}")
+        keys = LoginKeys.of(username, address)
+        now = self.clock()
         async with self.db.write() as session:
-            await _refuse_if_throttled(session, keys)
+            await refuse_if_throttled(session, keys, now)
             user = await session.scalar(select(User).where(User.username == username))
             accepted = verify_password(user.password_hash if user else None, password) and user is not None and user.active
             if not accepted or user is None:
-                session.add_all(LoginFailure(key=key, at=_now()) for key in keys)
+                session.add_all(failures_of(keys, now))
             else:
                 secret = new_secret(SESSION_PREFIX)
                 expires_at = _now() + self.session_lifetime
@@ -272,20 +273,6 @@ def _require_password_rules(password: str) -> None:
 def _require_depots_fit_role(role: Role, depot_ids: Sized) -> None:
     if role.is_depot_staff and not depot_ids:
         raise InvalidInput(f"a {role.value} must be assigned at least one depot", field="depots")
-
-
-async def _refuse_if_throttled(session: AsyncSession, keys: tuple[str, ...]) -> None:
-    since = _now() - FAILURE_WINDOW
-    rows = await session.execute(
-        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
-        .where(LoginFailure.key.in_(keys), LoginFailure.at > since)
-        .group_by(LoginFailure.key)
-    )
-    blocked = [oldest for _key, count, oldest in rows if count >= MAX_FAILURES]
-    if blocked:
-        retry_after = max(1, math.ceil((min(blocked) + FAILURE_WINDOW - _now()).total_seconds()))
-        raise TooManyAttempts(f"too many failed logins: try again in {retry_after} seconds", retry_after)
-    await session.execute(delete(LoginFailure).where(LoginFailure.at < since - dt.timedelta(hours=1)))
 
 
 async def _get_user(session: AsyncSession, user_id: UUID) -> User:
