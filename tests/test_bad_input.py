@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import unicodedata
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,8 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caliber.accounts.models import Role
+from caliber.accounts.schemas import PasswordReset
 from caliber.app import MAX_BODY_BYTES
-from tests.factories import Factory
+from caliber.destruction.schemas import ObserverInput
+from caliber.destruction.service import DestructionService
+from caliber.errors import InvalidInput
+from caliber.inventory.importer import Importer
+from caliber.inventory.items import ItemService
+from caliber.inventory.models import DepotKind
+from caliber.inventory.schemas import NewDepot
+from caliber.ledger.store import Ledger
+from tests.destruction.helpers import approved, cast
+from tests.factories import OPERATOR, Factory, csrf_headers, login
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
@@ -95,3 +108,138 @@ async def test_any_user_form_is_answered_without_a_server_error(
 ) -> None:
     response = await client.post("/users/new", data=form, headers=admin_headers)
     assert response.status_code in {302, 422}, response.text
+
+
+# -- integers a request carries are bounded ---------------------------------------------------------------------------
+
+PAST_INT64 = "9223372036854775808"
+
+
+async def test_a_limit_past_any_integer_is_a_400_naming_it(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService, admin_headers: dict[str, str]
+) -> None:
+    event = await approved(destructions, await cast(factory, items=1))
+    for path in (
+        f"/api/destructions/{event.id}/manifest?limit={PAST_INT64}",
+        f"/api/destructions/{event.id}/manifest?limit=5001",
+        f"/api/reports/records?period=2025&jurisdiction=RS&measure=weapons_destroyed&limit={PAST_INT64}",
+    ):
+        response = await client.get(path, headers=admin_headers)
+        assert response.status_code == 400, (path, response.text)
+        assert "limit" in response.text
+
+
+async def test_a_count_of_pieces_past_any_lot_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, factory: Factory, admin_headers: dict[str, str]
+) -> None:
+    depot = await factory.depot()
+    lot = await factory.lot(depot)
+    check = (await client.post("/api/stockchecks", json={"depot_id": str(depot.id)}, headers=admin_headers)).json()
+    scans = {"scans": [{"code": lot.code, "quantity": int(PAST_INT64)}]}
+    response = await client.post(f"/api/stockchecks/{check['id']}/scans", json=scans, headers=admin_headers)
+    assert response.status_code == 400, response.text
+    assert "quantity" in response.text
+
+
+# -- text: no character that displays differently than stored; NFC ---------------------------------------------------
+
+
+def weapon(depot_id: uuid.UUID, **overrides: object) -> dict[str, object]:
+    """A weapon for the item API."""
+    values: dict[str, object] = {
+        "depot_id": str(depot_id),
+        "manufacturer": "Zastava",
+        "model": "M70",
+        "calibre": "7.62x39mm",
+        "serial": "AK123",
+        "un_type": "assault_rifle",
+        "intake_source": "surplus",
+    }
+    return {**values, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "character"),
+    [
+        ("serial", "AK\u202e74", "U+202E"),
+        ("serial", "AK\u200f123", "U+200F"),
+        ("serial", "AK\x00123", "U+0000"),
+        ("serial", "AK\n123", "U+000A"),
+        ("manufacturer", "Zas\u2066tava", "U+2066"),
+        ("model", "M\u061c70", "U+061C"),
+        ("notes", "found \u202aunder\u202c the floor", "U+202A"),
+        ("notes", "bell\x07", "U+0007"),
+    ],
+)
+async def test_text_that_would_display_differently_than_stored_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, factory: Factory, field: str, value: str, character: str
+) -> None:
+    depot = await factory.depot()
+    clerk = await factory.user(Role.DEPOT_CLERK, depots=[depot])
+    headers = {"authorization": f"Bearer {await factory.token(clerk)}"}
+    response = await client.post("/api/items", json=weapon(depot.id, **{field: value}), headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert f"{field}: contains a control or direction-override character ({character})" in response.json()["detail"]
+    found = await client.get("/api/items", params={"depot_id": str(depot.id)}, headers=headers)
+    assert found.json()["items"] == []
+
+
+async def test_cyrillic_and_albanian_text_is_kept_and_decomposed_letters_are_stored_composed(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    depot = await factory.depot()
+    clerk = await factory.user(Role.DEPOT_CLERK, depots=[depot])
+    headers = {"authorization": f"Bearer {await factory.token(clerk)}"}
+    body = weapon(
+        depot.id,
+        serial="АК-47 №123",
+        manufacturer="Fabrika e Gramshit",
+        model="Shqipe\u0308ri c\u0327elik",
+        notes="line one\nline two\twith a tab",
+    )
+    response = await client.post("/api/items", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    shown = (await client.get(f"/api/items/{response.json()['code']}", headers=headers)).json()
+    assert (shown["serial"], shown["model"], shown["notes"]) == ("АК-47 №123", "Shqipëri çelik", "line one\nline two\twith a tab")
+    assert shown["model"] == unicodedata.normalize("NFC", shown["model"]) != body["model"]
+
+
+async def test_a_form_refuses_a_direction_override_naming_the_field(client: httpx.AsyncClient, factory: Factory) -> None:
+    admin = await factory.user(Role.ADMIN)
+    await login(client, admin.user.username)
+    token = csrf_headers(client)["x-csrftoken"]
+    form = {"code": "RS-BID-1", "name": "Depot \u202eevil", "kind": "army_depot", "jurisdiction": "RS", "_csrf_token": token}
+    response = await client.post("/depots/new", data=form)
+    assert response.status_code == 422, response.text
+    assert "name: contains a control or direction-override character (U+202E)" in response.text
+
+
+async def test_an_imported_row_with_a_direction_override_is_named_by_row_and_column_and_nothing_is_imported(
+    factory: Factory, items: ItemService, ledger: Ledger, tmp_path: Path
+) -> None:
+    depot = await factory.depot()
+    path = tmp_path / "weapons.csv"
+    rows = [["serial", "manufacturer", "model", "calibre", "un_type", "intake_source", "notes"]]
+    rows += [[f"IMP{n}", "Zastava", "M70", "7.62x39mm", "assault_rifle", "surplus", "ok"] for n in range(3)]
+    rows[2][0] = "IMP\u202e1"
+    rows[3][6] = "a\x1bb"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    importer = Importer(items)
+    report = await importer.check(OPERATOR, path, depot.code)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "serial"), (4, "notes")]
+    assert "U+202E" in report.errors[0].reason
+    before = await ledger.size()
+    with pytest.raises(InvalidInput, match="2 row\\(s\\) have errors, first at row 3"):
+        await importer.run(OPERATOR, path, depot.code)
+    assert await ledger.size() == before
+
+
+def test_a_request_struct_built_in_code_checks_its_text_too() -> None:
+    """The CLI, the demo and the services build structs in code: the same rule and the same NFC as a decoded one."""
+    with pytest.raises(InvalidInput, match="name: contains a control or direction-override character \\(U\\+2069\\)"):
+        ObserverInput("A\u2069B", "OSCE")
+    depot = NewDepot("RS-X-1", "De\u0301po\u0302t", DepotKind.ARMY_DEPOT, "RS", "Street 1\r\nTown")
+    assert (depot.name, depot.address) == ("Dépôt", "Street 1\nTown")  # an address may run over lines
+    assert PasswordReset("e\u0308" * 12).password == "e\u0308" * 12  # a password is kept exactly as typed

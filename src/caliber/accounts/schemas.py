@@ -10,14 +10,14 @@ import msgspec
 
 from caliber.accounts.models import Role
 from caliber.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from caliber.schemas import Code, Name, Text
+from caliber.schemas import SECRET, Code, Input, Name, Text
 
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 Jurisdiction = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
-Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
+Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, extra=SECRET)]
 
 
-class NewUser(msgspec.Struct, forbid_unknown_fields=True):
+class NewUser(Input, forbid_unknown_fields=True):
     """A user to create; ``depots`` are depot codes, ``jurisdictions`` two-letter codes (RS, AL, ...)."""
 
     username: Username
@@ -30,7 +30,7 @@ class NewUser(msgspec.Struct, forbid_unknown_fields=True):
     """Inspectors and ministry officials only: the jurisdictions they read (none: every one)."""
 
 
-class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class UserUpdate(Input, forbid_unknown_fields=True):
     """Changes to a user; fields left out stay as they are."""
 
     display_name: Name | None = None
@@ -41,17 +41,17 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     active: bool | None = None
 
 
-class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+class PasswordReset(Input, forbid_unknown_fields=True):
     """A new password for a user."""
 
     password: Password
 
 
-class LoginForm(msgspec.Struct):
+class LoginForm(Input):
     """The login form; ``next`` is where to go afterwards."""
 
     username: Annotated[str, msgspec.Meta(max_length=64)]
-    password: Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+    password: Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH, extra=SECRET)]
     next: str = "/"
 
 
@@ -70,7 +70,7 @@ class UserOut(msgspec.Struct):
     """Inspectors and ministry officials: the jurisdictions they read (empty: every one)."""
 
 
-class NewToken(msgspec.Struct, forbid_unknown_fields=True):
+class NewToken(Input, forbid_unknown_fields=True):
     """An API token to create for the current user."""
 
     name: Name

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from caliber.accounts.actor import Actor
@@ -185,8 +185,8 @@ class DestructionApi(Controller):
         actor: NamedDependency[Actor],
         destructions: NamedDependency[DestructionService],
         status: FromQuery[LineStatus | None] = None,
-        after: FromQuery[Annotated[str, msgspec.Meta(max_length=10)]] = "",
-        limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=5000)]] = 500,
+        after: Annotated[str, QueryParameter(max_length=10)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 500,
     ) -> list[LineOut]:
         """Manifest lines by label code; page on with ``after`` = the last code."""
         lines = await destructions.lines(actor, event_id, status=status, after=after, limit=limit)

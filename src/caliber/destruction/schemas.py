@@ -11,7 +11,7 @@ import msgspec
 from caliber.destruction.models import Method, Stage
 from caliber.inventory.schemas import LabelCode, Notes
 from caliber.inventory.transfers import LotPart
-from caliber.schemas import Name
+from caliber.schemas import LINES, Input, Lines, Name
 
 __all__ = [
     "MAX_MANIFEST",
@@ -28,18 +28,18 @@ __all__ = [
 MAX_MANIFEST = 30_000
 """Records one destruction event may hold (the region destroys tens of thousands of weapons in a day)."""
 
-Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+Reason = Annotated[str, msgspec.Meta(max_length=2000, extra=LINES)]
 Codes = Annotated[list[LabelCode], msgspec.Meta(max_length=MAX_MANIFEST)]
 
 
-class ObserverInput(msgspec.Struct, forbid_unknown_fields=True):
+class ObserverInput(Input, forbid_unknown_fields=True):
     """Someone present to observe: ministry, EU, OSCE, UNDP/SEESAC, a donor."""
 
     name: Name
     organisation: Name
 
 
-class NewDestruction(msgspec.Struct, forbid_unknown_fields=True):
+class NewDestruction(Input, forbid_unknown_fields=True):
     """The plan of a destruction event."""
 
     depot_id: UUID
@@ -50,13 +50,13 @@ class NewDestruction(msgspec.Struct, forbid_unknown_fields=True):
     authority_date: dt.date
     organiser: Name
     site_depot_id: UUID | None = None
-    site_address: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    site_address: Lines = ""
     required_witnesses: Annotated[int, msgspec.Meta(ge=2, le=20)] = 2
     observers: Annotated[list[ObserverInput], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=list)
     notes: Notes = ""
 
 
-class ManifestChange(msgspec.Struct, forbid_unknown_fields=True):
+class ManifestChange(Input, forbid_unknown_fields=True):
     """Records to add to or remove from a manifest; after approval a change is an amendment and needs a reason.
 
     ``partial``: add what can be added and report the rest, instead of refusing the whole change.
@@ -69,22 +69,22 @@ class ManifestChange(msgspec.Struct, forbid_unknown_fields=True):
     partial: bool = False
 
 
-class Verification(msgspec.Struct, forbid_unknown_fields=True):
+class Verification(Input, forbid_unknown_fields=True):
     """Records checked at the site (label scanned, serial read); ``serial_read`` with a single code."""
 
     codes: Annotated[list[LabelCode], msgspec.Meta(min_length=1, max_length=MAX_MANIFEST)]
     serial_read: Annotated[str, msgspec.Meta(max_length=120)] = ""
 
 
-class Withdrawal(msgspec.Struct, forbid_unknown_fields=True):
+class Withdrawal(Input, forbid_unknown_fields=True):
     """Records taken off the manifest at the site, with why; ``missing`` reports them missing for investigation."""
 
     codes: Annotated[list[LabelCode], msgspec.Meta(min_length=1, max_length=MAX_MANIFEST)]
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000, extra=LINES)]
     missing: bool = False
 
 
-class AttestationInput(msgspec.Struct, forbid_unknown_fields=True):
+class AttestationInput(Input, forbid_unknown_fields=True):
     """A witness's attestation: ``before`` to the verified manifest, ``after`` to the result."""
 
     stage: Stage
@@ -93,7 +93,7 @@ class AttestationInput(msgspec.Struct, forbid_unknown_fields=True):
     statement: Reason = ""
 
 
-class Completion(msgspec.Struct, forbid_unknown_fields=True):
+class Completion(Input, forbid_unknown_fields=True):
     """What the day did: the method used, when, and the records not destroyed (back to storage, with why)."""
 
     methods_used: Annotated[list[Method], msgspec.Meta(min_length=1, max_length=10)]
@@ -103,7 +103,7 @@ class Completion(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason = ""
 
 
-class ResidueCheck(msgspec.Struct, forbid_unknown_fields=True):
+class ResidueCheck(Input, forbid_unknown_fields=True):
     """A witness's inspection of the residue: frames and receivers made unusable beyond repair."""
 
-    notes: Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
+    notes: Annotated[str, msgspec.Meta(min_length=3, max_length=4000, extra=LINES)]

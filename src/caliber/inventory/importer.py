@@ -211,22 +211,25 @@ class _RowChecker:
             if location_id is None:
                 errors.append(RowError(number, "location", f"no active location {location!r} in depot {self.depot.code}"))
             record["location_id"] = location_id
-        item = None
-        while item is None:
+        while True:
             try:
                 item = msgspec.convert(record, sheet.schema, strict=False)
             except msgspec.ValidationError as exc:
                 column, reason = _explain(str(exc))
-                if any(e.column == column for e in errors):  # even its stand-in fails: stop at what is known
-                    return _Checked(number, None, errors)
-                if column in record:
-                    errors.append(RowError(number, column, f"{reason}: {record.pop(column)!r}"))
-                elif column in sheet.columns:
-                    errors.append(RowError(number, column, reason))
-                else:
-                    return _Checked(number, None, [*errors, RowError(number, column, reason)])
-                if column in sheet.required:  # a valid stand-in, so the rest of the row is still checked
-                    record[column] = sheet.example[sheet.columns.index(column)]
+            except InvalidInput as exc:  # text that would display differently than stored (caliber.schemas.Input)
+                column, reason = exc.field or "", exc.message
+            else:
+                break
+            if any(e.column == column for e in errors):  # even its stand-in fails: stop at what is known
+                return _Checked(number, None, errors)
+            if column in record:
+                errors.append(RowError(number, column, f"{reason}: {record.pop(column)!r}"))
+            elif column in sheet.columns:
+                errors.append(RowError(number, column, reason))
+            else:
+                return _Checked(number, None, [*errors, RowError(number, column, reason)])
+            if column in sheet.required:  # a valid stand-in, so the rest of the row is still checked
+                record[column] = sheet.example[sheet.columns.index(column)]
         try:
             sheet.check(item)
         except InvalidInput as exc:

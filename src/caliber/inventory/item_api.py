@@ -39,6 +39,7 @@ from caliber.ledger.routes import subject_timeline
 from caliber.ledger.schemas import Timeline
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
+from caliber.schemas import Input
 from caliber.web import csv_cell
 
 __all__ = [
@@ -121,7 +122,7 @@ def lot_out(lot: AmmunitionLot) -> LotOut:
     )
 
 
-class ItemQuery(msgspec.Struct, forbid_unknown_fields=True):
+class ItemQuery(Input, forbid_unknown_fields=True):
     """Search filters for items; every one optional."""
 
     q: str | None = None

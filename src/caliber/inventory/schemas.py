@@ -20,7 +20,7 @@ from caliber.inventory.models import (
     LocationKind,
     UnType,
 )
-from caliber.schemas import Code, Name, Text
+from caliber.schemas import LINES, Code, Input, Lines, Name, Text
 
 JurisdictionCode = Annotated[str, msgspec.Meta(pattern=r"^(AL|BA|XK|ME|MK|RS)$")]
 LocationName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^/]*\S[^/]*$")]
@@ -35,22 +35,22 @@ class JurisdictionOut(msgspec.Struct):
     footnote: str | None
 
 
-class NewDepot(msgspec.Struct, forbid_unknown_fields=True):
+class NewDepot(Input, forbid_unknown_fields=True):
     """A depot to create."""
 
     code: Code
     name: Name
     kind: DepotKind
     jurisdiction: JurisdictionCode
-    address: Text = ""
+    address: Lines = ""
 
 
-class DepotUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class DepotUpdate(Input, forbid_unknown_fields=True):
     """Changes to a depot; its code and jurisdiction never change."""
 
     name: Name | None = None
     kind: DepotKind | None = None
-    address: Text | None = None
+    address: Lines | None = None
     active: bool | None = None
 
 
@@ -67,7 +67,7 @@ class DepotOut(msgspec.Struct):
     created_at: dt.datetime
 
 
-class NewLocation(msgspec.Struct, forbid_unknown_fields=True):
+class NewLocation(Input, forbid_unknown_fields=True):
     """A storage location; without ``parent_id`` it sits at the depot's top level."""
 
     kind: LocationKind
@@ -75,7 +75,7 @@ class NewLocation(msgspec.Struct, forbid_unknown_fields=True):
     parent_id: UUID | None = None
 
 
-class LocationUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class LocationUpdate(Input, forbid_unknown_fields=True):
     """Rename or (de)activate a location."""
 
     name: LocationName | None = None
@@ -107,11 +107,13 @@ Year = Annotated[int, msgspec.Meta(ge=1800, le=2100)]
 LabelCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{10}$")]
 Kilograms = Annotated[str, msgspec.Meta(pattern=r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$")]
 """A mass in kilograms as a decimal string, to the gram: ``12.5``."""
-Notes = Annotated[str, msgspec.Meta(max_length=4000)]
+Notes = Annotated[str, msgspec.Meta(max_length=4000, extra=LINES)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=400, pattern=r"\S")]
+MAX_PIECES = 10**12
+"""The most pieces one lot can hold (far below 2^53, so every count is exact everywhere)."""
 
 
-class NewItem(msgspec.Struct, forbid_unknown_fields=True):
+class NewItem(Input, forbid_unknown_fields=True):
     """A weapon or component taken into custody."""
 
     depot_id: UUID
@@ -138,7 +140,7 @@ class NewItem(msgspec.Struct, forbid_unknown_fields=True):
     notes: Notes = ""
 
 
-class NewLot(msgspec.Struct, forbid_unknown_fields=True):
+class NewLot(Input, forbid_unknown_fields=True):
     """An ammunition lot taken into custody."""
 
     depot_id: UUID
@@ -146,7 +148,7 @@ class NewLot(msgspec.Struct, forbid_unknown_fields=True):
     manufacturer: Short
     calibre: Calibre
     nature: Short
-    quantity: Annotated[int, msgspec.Meta(ge=1, le=10**12)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_PIECES)]
     gross_mass_kg: Kilograms
     net_explosive_mass_kg: Kilograms
     hazard_division: HazardDivision
@@ -220,7 +222,7 @@ class LotOut(msgspec.Struct):
     registered_at: dt.datetime
 
 
-class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
+class StatusChange(Input, forbid_unknown_fields=True):
     """A lifecycle action on one record, with why (and the court order that releases a hold)."""
 
     action: Action
@@ -228,15 +230,15 @@ class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
     court_order: Reference = ""
 
 
-class Correction(msgspec.Struct, forbid_unknown_fields=True):
+class Correction(Input, forbid_unknown_fields=True):
     """A corrected field: the record keeps its history, the page shows the new value."""
 
     field: str
-    value: str | int | None
+    value: Annotated[str, msgspec.Meta(extra=LINES)] | Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)] | None
     reason: Reason
 
 
-class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
+class MoveRequest(Input, forbid_unknown_fields=True):
     """Records (by label code) to put in one location (by id or by its label code)."""
 
     codes: Annotated[list[LabelCode], msgspec.Meta(min_length=1, max_length=5000)]
@@ -244,15 +246,15 @@ class MoveRequest(msgspec.Struct, forbid_unknown_fields=True):
     location_code: LabelCode | None = None
 
 
-class SplitRequest(msgspec.Struct, forbid_unknown_fields=True):
+class SplitRequest(Input, forbid_unknown_fields=True):
     """Part of a lot taken off as a new lot (same lot number); masses are shared in proportion unless given."""
 
-    quantity: Annotated[int, msgspec.Meta(ge=1)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_PIECES)]
     reason: Reason
     location_id: UUID | None = None
 
 
-class DuplicateReview(msgspec.Struct, forbid_unknown_fields=True):
+class DuplicateReview(Input, forbid_unknown_fields=True):
     """A manager's decision on a possible duplicate."""
 
     decision: Annotated[str, msgspec.Meta(pattern=r"^(distinct|same_item)$")]

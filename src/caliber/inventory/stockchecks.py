@@ -30,10 +30,12 @@ from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS, event_time
 from caliber.inventory.lifecycle import COUNTABLE, Status
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine
+from caliber.inventory.schemas import MAX_PIECES
 from caliber.inventory.service import PATH_SEPARATOR
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, read_code
 from caliber.ledger.store import Ledger, applier
+from caliber.schemas import Input
 
 __all__ = [
     "DueDepot",
@@ -54,15 +56,15 @@ def stockcheck_subject(check_id: UUID) -> str:
     return f"stockcheck:{check_id}"
 
 
-class Scan(msgspec.Struct, forbid_unknown_fields=True):
+class Scan(Input, forbid_unknown_fields=True):
     """One scan during a count: a code, where it was found, and for a lot the pieces counted."""
 
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=400)]
     location_id: UUID | None = None
-    quantity: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    quantity: Annotated[int, msgspec.Meta(ge=0, le=MAX_PIECES)] | None = None
 
 
-class NewStockCheck(msgspec.Struct, forbid_unknown_fields=True):
+class NewStockCheck(Input, forbid_unknown_fields=True):
     """A count of a depot, or of one part of its storage tree."""
 
     depot_id: UUID

@@ -32,10 +32,11 @@ from caliber.inventory.items import DEPOT_STAFF, ItemService, event_time
 from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
 from caliber.inventory.records import squeeze
-from caliber.inventory.schemas import LabelCode, Notes
+from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
 from caliber.labels import service as labels
 from caliber.labels.codes import is_valid
 from caliber.ledger.store import Ledger, applier
+from caliber.schemas import Input
 
 __all__ = ["LotPart", "NewTransfer", "TransferService", "TransferView", "transfer_subject"]
 
@@ -47,14 +48,14 @@ def transfer_subject(transfer_id: UUID) -> str:
     return f"transfer:{transfer_id}"
 
 
-class LotPart(msgspec.Struct, forbid_unknown_fields=True):
+class LotPart(Input, forbid_unknown_fields=True):
     """Part of a lot to send: it is split off first."""
 
     code: LabelCode
-    quantity: Annotated[int, msgspec.Meta(ge=1)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_PIECES)]
 
 
-class NewTransfer(msgspec.Struct, forbid_unknown_fields=True):
+class NewTransfer(Input, forbid_unknown_fields=True):
     """A manifest to dispatch: whole records by code, parts of lots, seal numbers."""
 
     from_depot_id: UUID

@@ -22,6 +22,7 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
 from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView
 from caliber.labels.codes import CodeError, read_code
+from caliber.schemas import Input, convert
 from caliber.web import form_data, form_uuid, page
 
 __all__ = ["StockCheckApi", "StockCheckPages", "TransferApi", "TransferPages", "manifest_lines"]
@@ -57,7 +58,7 @@ class TransferOut(msgspec.Struct):
     lines: list[LineOut]
 
 
-class Receipt(msgspec.Struct, forbid_unknown_fields=True):
+class Receipt(Input, forbid_unknown_fields=True):
     """The codes scanned at the receiving depot, and where they are put."""
 
     codes: Annotated[list[str], msgspec.Meta(max_length=50_000)]
@@ -123,7 +124,7 @@ class StockCheckSummary(msgspec.Struct):
     unknown: int
 
 
-class ScanBatch(msgspec.Struct, forbid_unknown_fields=True):
+class ScanBatch(Input, forbid_unknown_fields=True):
     """Scans to record, in the order they were made."""
 
     scans: Annotated[list[Scan], msgspec.Meta(min_length=1, max_length=5000)]
@@ -432,9 +433,10 @@ def manifest_lines(text: str) -> tuple[list[str], list[LotPart]]:
         except CodeError as exc:
             raise InvalidInput(f"line {number}: {exc}", field="codes") from None
         if pieces.strip():
-            if not pieces.strip().isdigit() or int(pieces) < 1:
-                raise InvalidInput(f"line {number}: after ' x ' write the number of pieces", field="codes")
-            parts.append(LotPart(code, int(pieces)))
+            try:
+                parts.append(convert({"code": code, "quantity": pieces.strip()}, LotPart))
+            except InvalidInput:
+                raise InvalidInput(f"line {number}: after ' x ' write the number of pieces (1 or more)", field="codes") from None
         else:
             codes.append(code)
     return codes, parts

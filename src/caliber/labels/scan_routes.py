@@ -27,6 +27,7 @@ from caliber.inventory.item_api import page_url
 from caliber.inventory.items import ItemService
 from caliber.inventory.stockchecks import Scan, StockCheckService
 from caliber.labels.codes import CodeError, format_code, read_code
+from caliber.schemas import convert
 from caliber.web import form_data, page
 
 __all__ = ["MODES", "ScanPage"]
@@ -204,8 +205,8 @@ async def _count(actor: Actor, items: ItemService, stockchecks: StockCheckServic
         _, location = await items.find(actor, str(values["place"]))
         place_id = location.id
     quantity = str(values.get("quantity") or "").strip()
-    pieces = int(quantity) if quantity.isdigit() else None
-    await stockchecks.scan(actor, UUID(str(values["check"])), [Scan(code, place_id, pieces)])
+    scan = convert({"code": code, "location_id": place_id, "quantity": quantity or None}, Scan)
+    await stockchecks.scan(actor, UUID(str(values["check"])), [scan])
     if record is None:
         return Outcome("refused", code, f"{format_code(code)}: counted as an unknown label (no record of this depot)")
     return Outcome("done", code, f"counted: {_describe(kind, record)}", _href(kind, record))

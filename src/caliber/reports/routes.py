@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
 from caliber.config import Settings
-from caliber.errors import InvalidInput
 from caliber.reports.periods import parse_period
 from caliber.reports.schemas import TargetInput
 from caliber.reports.service import JURISDICTIONS, ReportService
@@ -98,12 +97,10 @@ class ReportApi(Controller):
         measure: FromQuery[str],
         detail: FromQuery[str | None] = None,
         after: FromQuery[str] = "",
-        limit: FromQuery[int] = 200,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> dict[str, Any]:
         """The records behind one figure (``measure`` of ``jurisdiction`` in ``period``), by label code; page on with ``after``."""
         span = parse_period(period, settings.zone)
-        if not 1 <= limit <= 1000:
-            raise InvalidInput("limit is between 1 and 1000", field="limit")
         found = await reports.records(actor, span, jurisdiction, measure, detail, after=after, limit=limit)
         return {
             "records": [_record_json(record) for record in found],
