@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from caliber.schemas import Input
+
 
 class EntryOut(msgspec.Struct):
     """One entry: its canonical bytes (what is hashed), leaf hash and the event they encode."""
@@ -39,7 +41,7 @@ class ConsistencyProofOut(msgspec.Struct):
     proof: list[str]
 
 
-class WitnessKeyIn(msgspec.Struct, forbid_unknown_fields=True):
+class WitnessKeyIn(Input, forbid_unknown_fields=True):
     """A witness's verifier key to register."""
 
     vkey: Annotated[str, msgspec.Meta(min_length=10, max_length=400)]
