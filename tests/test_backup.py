@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import secrets
 import shutil
+import sqlite3
 import stat
 import tarfile
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,14 +64,69 @@ def test_a_backup_restores_into_a_new_data_dir_verifies_and_cannot_be_extended_i
     assert again.returncode == 1
     assert "restore into a data dir without a database" in again.stderr
 
-    # the live database is lost; the old backup goes back in its place, where the signer remembers the bigger tree
+    # the live database is lost; the old backup would go back in its place, where the signer remembers the bigger tree
     (live / "caliber.db").rename(tmp_path / "lost.db")
-    _ok("restore", str(backup), env=_env(live))
-    _ok("user", "create", "forked", "--role", "inspector", "--name", "Appended to the old tree", env=_env(live))
-    refused = caliber("ledger", "verify", env=_env(live))
+    before = _contents(live)
+    refused = caliber("restore", str(backup), env=_env(live))
     assert refused.returncode == 1
-    assert "the signer refuses the current tree" in refused.stderr
-    assert "does not extend the tree" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert "is behind the signer's last signed checkpoint" in refused.stderr
+    assert _contents(live) == before  # no database, and the signer's state as it was
+    (tmp_path / "lost.db").rename(live / "caliber.db")
+    _ok("ledger", "verify", env=_env(live))
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` and its bytes (lock files aside)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock")}
+
+
+def _rewritten(backup: Path, target: Path, change: Callable[[str, bytes], bytes]) -> None:
+    """A copy of ``backup`` whose members ``change`` rewrites, with a manifest that lists their new SHA-256."""
+    with tarfile.open(backup) as source:
+        members = {info.name: (info, source.extractfile(info).read()) for info in source.getmembers()}  # type: ignore[union-attr]
+    bodies = {name: change(name, body) for name, (_info, body) in members.items() if name != "MANIFEST.json"}
+    manifest = json.loads(members["MANIFEST.json"][1])
+    manifest["members"] = {name: hashlib.sha256(body).hexdigest() for name, body in bodies.items()}
+    bodies["MANIFEST.json"] = json.dumps(manifest).encode()
+    with tarfile.open(target, "w") as archive:
+        for name, (info, _body) in members.items():
+            info.size = len(bodies[name])
+            archive.addfile(info, io.BytesIO(bodies[name]))
+
+
+def _tampered_database(name: str, body: bytes) -> bytes:
+    """The SQLite member with one entry's bytes changed (its manifest hash made to match)."""
+    if name != "caliber.db":
+        return body
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "copy.db"
+        path.write_bytes(body)
+        with sqlite3.connect(path) as connection:
+            data = connection.execute("SELECT data FROM ledger_entry WHERE idx = 1").fetchone()[0]
+            connection.execute("UPDATE ledger_entry SET data = ? WHERE idx = 1", (data.replace(b'"name":"', b'"name":"X', 1),))
+        connection.close()
+        return path.read_bytes()
+
+
+def test_a_backup_whose_ledger_does_not_verify_leaves_the_data_dir_as_it_was(tmp_path: Path) -> None:
+    live, fresh = tmp_path / "live", tmp_path / "fresh"
+    _ok("user", "create", "ana", "--role", "admin", "--name", "Ana", env=_env(live))
+    _ok("user", "create", "ben", "--role", "inspector", "--name", "Ben", env=_env(live))
+    backup, tampered = tmp_path / "caliber.backup", tmp_path / "tampered.backup"
+    _ok("backup", str(backup), env=_env(live))
+    _rewritten(backup, tampered, _tampered_database)
+    refused = caliber("restore", str(tampered), env=_env(fresh))
+    assert refused.returncode == 1
+    assert "restore refused (nothing was changed): the backup's ledger does not verify" in refused.stderr
+    assert not fresh.exists()  # not even a data dir
+    fresh.mkdir()
+    (fresh / "notes.txt").write_text("kept")
+    refused = caliber("restore", str(tampered), env=_env(fresh))
+    assert refused.returncode == 1
+    assert _contents(fresh) == {"notes.txt": b"kept"}
+    _ok("restore", str(backup), env=_env(fresh))
+    assert "ben" in _ok("user", "list", env=_env(fresh))
 
 
 def test_a_damaged_or_foreign_backup_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
@@ -140,3 +199,41 @@ def test_on_postgresql_a_pg_dump_backup_restores_into_an_empty_database(tmp_path
     again = caliber("restore", str(backup), env=elsewhere)
     assert again.returncode == 1
     assert "restore into an empty database" in again.stderr
+
+
+def test_on_postgresql_a_restore_that_fails_its_check_drops_what_it_restored(tmp_path: Path, postgres_pair: tuple[str, str]) -> None:
+    if shutil.which("pg_dump") is None and not IN_CI:
+        pytest.skip("pg_dump is not installed")
+    source, target = postgres_pair
+    live = _env(tmp_path / "live", source)
+    _ok("db", "upgrade", env=live)
+    _ok("user", "create", "ana", "--role", "admin", "--name", "Ana", env=live)
+    _ok("ledger", "verify", env=live)
+    backup = tmp_path / "caliber.backup"
+    _ok("backup", str(backup), env=live)
+    _ok("user", "create", "ben", "--role", "inspector", "--name", "Ben", env=live)
+    _ok("ledger", "verify", env=live)  # this host's signer has signed the bigger tree
+    before = _contents(tmp_path / "live")
+    rolled_back = _env(tmp_path / "live", target)  # the same host, an empty database: the old backup would roll the log back
+    refused = caliber("restore", str(backup), env=rolled_back)
+    assert refused.returncode == 1, refused.stdout
+    assert "is behind the signer's last signed checkpoint" in refused.stderr
+    assert _contents(tmp_path / "live") == before
+    assert _tables_in(target) == 0
+    elsewhere = _env(tmp_path / "elsewhere", target)
+    assert "ledger OK" in _ok("restore", str(backup), env=elsewhere)  # the check dropped it all: the target is empty again
+
+
+def _tables_in(url: str) -> int:
+    import asyncio
+
+    import asyncpg
+
+    async def count() -> int:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +176,97 @@ def test_ledger_commands_verify_check_export_and_catch_tampering(data_env: dict[
     assert tampered.returncode == 1
     assert "FAILED" in tampered.stderr
     assert "entry 4" in tampered.stderr or "entry 3" in tampered.stderr
+
+
+def _serve_refused(env: dict[str, str]) -> str:
+    """``caliber serve`` on a free port must refuse at once: its one line of error."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "caliber", "serve", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1
+    return done.stderr
+
+
+def test_a_rolled_back_database_fails_verify_naming_both_trees_and_serve_refuses_to_start(data_env: dict[str, str], tmp_path: Path) -> None:
+    data = Path(data_env["CALIBER_DATA_DIR"])
+    assert caliber("user", "create", "ana", "--role", "admin", env=data_env, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=data_env).returncode == 0
+    shutil.copy(data / "caliber.db", tmp_path / "old.db")
+    assert caliber("user", "create", "ben", "--role", "inspector", env=data_env, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=data_env).returncode == 0  # the signer signs the bigger tree
+    shutil.copy(tmp_path / "old.db", data / "caliber.db")  # an older copy put back by hand
+    failed = caliber("ledger", "verify", env=data_env)
+    assert failed.returncode == 1
+    assert re.search(
+        r"the database's tree \(size 1, root \S+\) is behind the signer's last signed checkpoint \(size 2, root \S+\)", failed.stderr
+    )
+    refused = _serve_refused(data_env)
+    assert refused.startswith("caliber: refusing to serve: the database's tree (size 1, ")
+    assert "restore the newest backup" in refused
+
+
+def test_changing_the_base_url_moves_the_labels_never_the_log(data_env: dict[str, str]) -> None:
+    data = Path(data_env["CALIBER_DATA_DIR"])
+    first = {**data_env, "CALIBER_BASE_URL": "http://127.0.0.1:8000"}
+    assert caliber("user", "create", "ana", "--role", "admin", env=first, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=first).returncode == 0
+    key = (data / "log-key").read_text()
+    moved = {**data_env, "CALIBER_BASE_URL": "https://caliber.example.org"}
+    assert caliber("user", "create", "ben", "--role", "inspector", env=moved, stdin="a long password\n").returncode == 0
+    verified = caliber("ledger", "verify", env=moved)
+    assert verified.returncode == 0, verified.stderr
+    assert caliber("ledger", "verify", env=first).returncode == 0
+    assert (data / "log-key").read_text() == key
+    assert caliber("ledger", "key", env=moved).stdout.startswith("127.0.0.1:8000/ledger+")
+
+
+def test_serve_refuses_a_log_of_another_origin_or_key_or_without_its_key(data_env: dict[str, str], tmp_path: Path) -> None:
+    from caliber.ledger import note
+
+    data = Path(data_env["CALIBER_DATA_DIR"])
+    assert caliber("user", "create", "ana", "--role", "admin", env=data_env, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=data_env).returncode == 0
+    renamed = _serve_refused({**data_env, "CALIBER_LOG_ORIGIN": "other.example.org/ledger"})
+    assert "the log key is for the origin '127.0.0.1:8000/ledger', not for the configured origin 'other.example.org/ledger'" in renamed
+
+    host = tmp_path / "second-host"  # another host's data dir, the same database
+    host.mkdir()
+    shutil.copy(data / "caliber.db", host / "caliber.db")
+    without_key = _serve_refused({"CALIBER_DATA_DIR": str(host)})
+    assert "no log key" in without_key
+    assert "restore the log-key file from a backup, or set CALIBER_LOG_KEY" in without_key
+    assert not (host / "log-key").exists()
+    other_origin, _ = note.generate_key("elsewhere.example.org/ledger")
+    named_otherwise = _serve_refused({"CALIBER_DATA_DIR": str(host), "CALIBER_LOG_KEY": other_origin})
+    assert (
+        "the ledger's entries name the log '127.0.0.1:8000/ledger' but the configured origin is 'elsewhere.example.org/ledger'"
+        in named_otherwise
+    )
+    same_origin, _ = note.generate_key("127.0.0.1:8000/ledger")
+    another_key = _serve_refused({"CALIBER_DATA_DIR": str(host), "CALIBER_LOG_KEY": same_origin})
+    assert "is not signed by this server's log key" in another_key
+
+
+def test_the_demo_labels_point_at_the_port_it_serves(data_env: dict[str, str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in {**os.environ, **data_env}.items() if key != "CALIBER_BASE_URL"}
+    command = [sys.executable, "-m", "caliber", "demo", "--port", str(port), "--scale", "0.01"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env) as server:
+        try:
+            assert server.stdout is not None
+            said = next(line for line in server.stdout if line.startswith("Caliber on "))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert said.rstrip().endswith(f"QR labels point at http://127.0.0.1:{port})")

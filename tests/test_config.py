@@ -112,3 +112,19 @@ def test_any_value_loads_or_fails_with_one_line_naming_the_variable(
         message = str(exc)
         assert message.startswith(f"{variable}: ")
         assert "\n" not in message
+
+
+def test_the_log_origin_is_the_one_its_key_names_whatever_the_base_url_says_later(tmp_path: Path) -> None:
+    from caliber.ledger import note
+    from caliber.ledger.signer import LogSigner
+
+    first = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_BASE_URL": "http://127.0.0.1:8000"})
+    LogSigner.for_data_dir(first.log_origin, tmp_path)  # the log is created: its key names its origin
+    moved = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_BASE_URL": "https://caliber.example.org"})
+    assert moved.log_origin == first.log_origin == "127.0.0.1:8000/ledger"
+    assert moved.base_url == "https://caliber.example.org"  # labels point at the new address
+    skey, _vkey = note.generate_key("caliber.example.org/ledger")
+    shared = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path / "host"), "CALIBER_LOG_KEY": skey, "CALIBER_BASE_URL": "http://h:1"})
+    assert shared.log_origin == "caliber.example.org/ledger"
+    named = Settings.from_env({"CALIBER_DATA_DIR": str(tmp_path), "CALIBER_LOG_ORIGIN": "new.example.org/ledger"})
+    assert named.log_origin == "new.example.org/ledger"

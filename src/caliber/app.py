@@ -46,6 +46,7 @@ from caliber.labels.printing import LabelPrinting
 from caliber.labels.printer_routes import PrinterApi, PrinterPages
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
 from caliber.labels.scan_routes import ScanPage
+from caliber.ledger.audit import check_log
 from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
@@ -99,6 +100,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await check_log(ledger, signer)  # never serve (and append to) a log this signer did not sign, or a rolled-back one
         try:
             yield
         finally:

@@ -16,7 +16,10 @@ Restoring checks every member against the manifest before writing anything,
 refuses a data dir that has a database already, and keeps the signer's state
 when the data dir has one: the signer remembers the newest tree it signed, so
 a ledger restored from an older backup cannot be extended into a fork that the
-same key would sign.
+same key would sign. The restored copy is verified before it takes its place
+(SQLite: in a staging folder of the data dir; PostgreSQL: in the empty target,
+whose restored tables are dropped again when the check fails), so a restore
+that fails leaves the data dir and the database as they were.
 """
 
 from __future__ import annotations
@@ -34,10 +37,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from caliber.config import Settings
 from caliber.inventory.importer import file_sha256
-from caliber.ledger.signer import KEY_FILE, STATE_FILE
+from caliber.ledger.signer import HISTORY_FILE, KEY_FILE, STATE_FILE
+
+if TYPE_CHECKING:
+    import asyncpg
 
 __all__ = ["BackupError", "Manifest", "make_backup", "restore_backup"]
 
@@ -49,6 +56,10 @@ FILES = "files/"
 SKIPPED_SUFFIXES = (".lock", ".tmp", "-wal", "-shm", "-journal")
 Progress = Callable[[str, int, int], None]
 """Told (what, done, total) as a backup goes: the database's pages, then the files."""
+Check = Callable[[Path, str, "Manifest"], None]
+"""Verifies a staged restore, given its data dir, database URL and manifest; raises to refuse it (nothing is then changed)."""
+SIGNER_MEMORY = (STATE_FILE, HISTORY_FILE)
+"""The signer's memory of what it signed: a data dir keeps its own over a backup's."""
 
 
 class BackupError(RuntimeError):
@@ -121,34 +132,69 @@ def make_backup(settings: Settings, target: Path, progress: Progress | None = No
     return manifest
 
 
-def restore_backup(settings: Settings, source: Path) -> Manifest:
-    """Restore the backup ``source`` into the data dir and database of ``settings``, which must have no database yet."""
+def restore_backup(settings: Settings, source: Path, check: Check | None = None) -> Manifest:
+    """Restore the backup ``source`` into the data dir and database of ``settings``, which must have no database yet.
+
+    ``check`` verifies the restored copy before it takes its place; if it raises, nothing is changed.
+    """
     with _open(source) as archive:
         manifest = _manifest(archive, source)
         expected = "sqlite" if settings.is_sqlite else "postgresql"
         if manifest.database != expected:
             raise BackupError(f"{source} is a backup of a {manifest.database} database; CALIBER_DATABASE_URL is {expected}")
         _refuse_a_database(settings)
-        with tempfile.TemporaryDirectory(dir=settings.data_dir) as folder:
-            staged = Path(folder)
-            _extract_checked(archive, manifest, staged)
-            _refuse_another_log(settings, staged)
-            if settings.is_sqlite:
-                database = _sqlite_path(settings)
-                os.replace(staged / SQLITE_MEMBER, database)
-            else:
-                _pg_restore(settings.database_url, staged / PG_MEMBER)
-            for path in sorted((staged / FILES).rglob("*")) if (staged / FILES).exists() else []:
-                relative = path.relative_to(staged / FILES)
-                destination = settings.data_dir / relative
-                if path.is_dir():
-                    destination.mkdir(parents=True, exist_ok=True)
-                elif relative == Path(STATE_FILE) and destination.exists():
-                    continue  # the signer's memory of the newest tree it signed stays
-                else:
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(path, destination)
+        created = not settings.data_dir.exists()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with tempfile.TemporaryDirectory(dir=settings.data_dir) as folder:  # "tmp…": never in a backup
+                _restore_staged(settings, archive, manifest, Path(folder), check)
+        except BaseException:
+            if created:
+                shutil.rmtree(settings.data_dir, ignore_errors=True)
+            raise
     return manifest
+
+
+def _restore_staged(settings: Settings, archive: tarfile.TarFile, manifest: Manifest, staged: Path, check: Check | None) -> None:
+    """Extract into ``staged``, restore the database there (SQLite) or into the empty target, check, then move into place."""
+    _extract_checked(archive, manifest, staged)
+    _refuse_another_log(settings, staged)
+    files = staged / FILES
+    files.mkdir(exist_ok=True)
+    for name in SIGNER_MEMORY:  # checked against, and moved forward from, the signer state this data dir has
+        if (settings.data_dir / STATE_FILE).exists():
+            (files / name).unlink(missing_ok=True)
+            if (settings.data_dir / name).exists():
+                shutil.copy2(settings.data_dir / name, files / name)
+    if settings.is_sqlite:
+        database = files / _sqlite_path(settings).name
+        os.replace(staged / SQLITE_MEMBER, database)
+        if check is not None:
+            check(files, f"sqlite+aiosqlite:///{database}", manifest)
+        for suffix in ("", "-wal", "-shm"):
+            if (moved := database.with_name(database.name + suffix)).exists():
+                os.replace(moved, _sqlite_path(settings).with_name(moved.name))
+    else:
+        before = _pg_objects(settings.database_url)
+        _pg_restore(settings.database_url, staged / PG_MEMBER)
+        try:
+            if check is not None:
+                check(files, settings.database_url, manifest)
+        except BaseException:
+            _pg_drop_restored(settings.database_url, before)
+            raise
+    _move_files(files, settings.data_dir)
+
+
+def _move_files(files: Path, data_dir: Path) -> None:
+    """Every staged file into the data dir (the signer's state there is the one checked, and only ever moved forward)."""
+    for path in sorted(files.rglob("*")):
+        destination = data_dir / path.relative_to(files)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        elif path.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)
 
 
 def _open(source: Path) -> tarfile.TarFile:
@@ -241,6 +287,53 @@ def _pg_restore(url: str, dump: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (a fixed command)
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed (nothing was restored): {done.stderr.strip()}")
+
+
+_PUBLIC_OBJECTS = (
+    "SELECT c.relkind::text AS kind, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')"
+)
+_DROP = {"r": "TABLE", "p": "TABLE", "m": "MATERIALIZED VIEW", "v": "VIEW", "S": "SEQUENCE"}
+"""What to drop for each kind, tables first: CASCADE takes their sequences and views with them."""
+
+
+async def _public_objects(connection: asyncpg.Connection) -> set[tuple[str, str]]:
+    return {(row["kind"], row["name"]) for row in await connection.fetch(_PUBLIC_OBJECTS)}
+
+
+def _pg_objects(url: str) -> set[tuple[str, str]]:
+    """(kind, name) of the tables, views and sequences in the public schema."""
+    import asyncio
+
+    import asyncpg
+
+    async def listed() -> set[tuple[str, str]]:
+        connection = await asyncpg.connect(_libpq(url))
+        try:
+            return await _public_objects(connection)
+        finally:
+            await connection.close()
+
+    return asyncio.run(listed())
+
+
+def _pg_drop_restored(url: str, before: set[tuple[str, str]]) -> None:
+    """Drop, in one transaction, the tables, views and sequences a restore created in the public schema."""
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(_libpq(url))
+        try:
+            async with connection.transaction():
+                for kind, statement in _DROP.items():
+                    for name in sorted(name for k, name in await _public_objects(connection) - before if k == kind):
+                        await connection.execute(f'DROP {statement} IF EXISTS public."{name}" CASCADE')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
 
 
 def _pg_has_tables(url: str) -> bool:

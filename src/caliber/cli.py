@@ -95,7 +95,23 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = load_or_exit()
     _check_kpi_file(settings)
     prepare_database(settings)
+    _check_log(settings)
     _serve(settings, host, port, workers)
+
+
+def _check_log(settings: Settings) -> None:
+    """Refuse to serve a database that is not the log this server signs, or is behind or forked from what it signed."""
+    from caliber.ledger.audit import AuditError, check_log
+    from caliber.ledger.store import Ledger
+
+    async def work(db: Database) -> None:
+        ledger = Ledger(db, settings.log_origin)
+        await check_log(ledger, _signer(settings, create=await ledger.size() == 0))
+
+    try:
+        run_with_database(settings, work)
+    except AuditError as exc:
+        fail(f"refusing to serve: {exc}")
 
 
 def _check_kpi_file(settings: Settings) -> None:
@@ -138,12 +154,20 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     help="Size of the demo stock: 1.0 is about 4,000 weapons and 300 lots over four years.",
 )
 def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
-    """Fill the data dir with demo depots and one user per role, print their logins, then serve."""
+    """Fill the data dir with demo depots and one user per role, print their logins, then serve.
+
+    Without CALIBER_BASE_URL, labels point at the address and port the demo serves.
+    """
+    import os
+
     from caliber import demo as demo_data
     from caliber.ledger.store import Ledger
 
+    if "CALIBER_BASE_URL" not in os.environ:  # the server's workers read the same environment
+        os.environ["CALIBER_BASE_URL"] = demo_data.served_url(host, port)
     settings = load_or_exit()
     prepare_database(settings)
+    _check_log(settings)
     logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale))
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
@@ -282,22 +306,45 @@ def backup(file: Path) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore(file: Path) -> None:
-    """Restore the backup FILE into this data dir and database, which must have no database yet; then verify the ledger."""
+    """Restore the backup FILE into this data dir and database, which must have no database yet.
+
+    The restored ledger is verified before it takes its place: a restore that fails changes nothing.
+    """
     from caliber.backup import BackupError, restore_backup
 
-    settings = load_or_exit()
+    settings = _settings_without_writing()
+    entries: list[int] = []
     try:
-        manifest = restore_backup(settings, file)
+        manifest = restore_backup(settings, file, lambda data_dir, url, manifest: entries.append(_check_restored(data_dir, url, manifest)))
     except (BackupError, OSError) as exc:
         fail(f"restore refused: {exc}")
-    prepare_database(settings)
-    report = _audit(settings, "restored, but the ledger does not verify")
-    if report.entries != manifest.tree_size:
-        fail(f"restored, but the ledger holds {report.entries} entries where the backup said {manifest.tree_size}")
     click.echo(
-        f"restored {file} ({manifest.created_at}) into {settings.data_dir}: ledger OK, {report.entries:,} entries; "
+        f"restored {file} ({manifest.created_at}) into {settings.data_dir}: ledger OK, {entries[0]:,} entries; "
         "`caliber ledger check` compares the tables with a replay"
     )
+
+
+def _settings_without_writing() -> Settings:
+    """The settings, writing nothing into the data dir (not even a new secret key); a bad value exits 2."""
+    from caliber.config import SettingsError
+
+    try:
+        return Settings.from_env(create=False)
+    except SettingsError as exc:
+        click.echo(f"caliber: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _check_restored(data_dir: Path, database_url: str, manifest: Any) -> int:
+    """Verify a staged restore as its own deployment (its key names its origin); exit 1 naming what broke."""
+    import os
+
+    staged = Settings.from_env({**os.environ, "CALIBER_DATA_DIR": str(data_dir), "CALIBER_DATABASE_URL": database_url}, create=False)
+    prepare_database(staged)
+    report = _audit(staged, "restore refused (nothing was changed): the backup's ledger does not verify")
+    if report.entries != manifest.tree_size:
+        fail(f"restore refused (nothing was changed): the ledger holds {report.entries} entries where the backup said {manifest.tree_size}")
+    return int(report.entries)
 
 
 @main.command("import")
@@ -361,13 +408,16 @@ def ledger() -> None:
     """The custody ledger: verify, check, export, cosign."""
 
 
-def _signer(settings: Settings) -> Any:
+def _signer(settings: Settings, *, create: bool = True) -> Any:
+    """The log's signer; without ``create`` a missing key is refused (a log that exists needs the key it was made with)."""
     from caliber.ledger.signer import LogSigner
 
     try:
-        return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
-    except ValueError as exc:  # the data dir's key names another origin (CALIBER_BASE_URL or CALIBER_LOG_ORIGIN changed?)
-        fail(f"{exc}: set CALIBER_LOG_ORIGIN (or CALIBER_BASE_URL) as the server has it")
+        return LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key, create=create)
+    except FileNotFoundError as exc:
+        fail(f"{exc}, but the database already holds a log: restore the log-key file from a backup, or set CALIBER_LOG_KEY")
+    except ValueError as exc:  # the data dir's key names another origin than CALIBER_LOG_ORIGIN
+        fail(f"{exc}: a log's origin is fixed when it is created; unset CALIBER_LOG_ORIGIN or set it to the key's origin")
 
 
 def _audit(settings: Settings, failure: str) -> Any:

@@ -20,6 +20,8 @@ __all__ = ["Settings", "SettingsError", "TrustedProxies", "resource_path"]
 
 _SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
 _MIN_SECRET_LENGTH = 32
+_LOG_KEY_FILE = "log-key"  # the signer's key file (caliber.ledger.signer.KEY_FILE), which names its origin
+_KEY_PREFIX = "PRIVATE+KEY+"
 
 
 class SettingsError(ValueError):
@@ -111,8 +113,8 @@ class Settings:
         if create:
             _make_data_dir(data_dir)
         secret_key = _secret_key(env.get("CALIBER_SECRET_KEY"), data_dir, create=create)
-        log_origin = _log_origin(env.get("CALIBER_LOG_ORIGIN"), base_url)
         log_key = env.get("CALIBER_LOG_KEY") or None
+        log_origin = _log_origin(env.get("CALIBER_LOG_ORIGIN"), log_key, data_dir, base_url)
         if log_key is not None and not log_key.startswith(f"PRIVATE+KEY+{log_origin}+"):
             raise SettingsError(f"CALIBER_LOG_KEY: must be a signer key for the origin {log_origin} (PRIVATE+KEY+{log_origin}+…)")
         full_count_days = _positive_int("CALIBER_FULL_COUNT_DAYS", env.get("CALIBER_FULL_COUNT_DAYS", "365"), 3650)
@@ -171,15 +173,31 @@ def _base_url(raw: str) -> str:
     return raw
 
 
-def _log_origin(raw: str | None, base_url: str) -> str:
-    """The log's origin line (C2SP tlog-checkpoint): by default the base URL's host and path, then ``/ledger``."""
+def _log_origin(raw: str | None, log_key: str | None, data_dir: Path, base_url: str) -> str:
+    """The log's origin line (C2SP tlog-checkpoint), fixed when the log is created and kept in its key.
+
+    ``CALIBER_LOG_ORIGIN`` when set; else the name in the log's key (``CALIBER_LOG_KEY``, else the data dir's
+    ``log-key``); a new log without either is named after the base URL's host and path, then ``/ledger``.
+    Changing the base URL later moves where labels point, never the log's name.
+    """
     if raw is None:
+        key = log_key or _text_of(data_dir / _LOG_KEY_FILE)
+        if key and key.startswith(_KEY_PREFIX) and "+" in key[len(_KEY_PREFIX) :]:
+            return key[len(_KEY_PREFIX) :].split("+", 1)[0]
         parts = urlsplit(base_url)
         return f"{parts.netloc}{parts.path}/ledger"
     origin = raw.strip()
     if not origin or not origin.isprintable() or any(ch.isspace() for ch in origin) or "+" in origin:
         raise SettingsError(f"CALIBER_LOG_ORIGIN: must be a name without spaces or '+', such as caliber.example.org/ledger, got {raw!r}")
     return origin
+
+
+def _text_of(path: Path) -> str | None:
+    """The file's text without surrounding white space, or None if it cannot be read."""
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
 
 
 def _time_zone(raw: str) -> str:

@@ -468,3 +468,10 @@ def _read_logins(path: Path) -> list[tuple[str, str, str]]:
         return []
     rows = [line.rstrip("\n").split("\t") for line in path.read_text().splitlines() if line.strip()]
     return [(row[0], row[1], row[2]) for row in rows if len(row) == 3]
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL of a demo served on ``host``:``port`` (an address that listens everywhere is reached on 127.0.0.1)."""
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 (a comparison, not a bind)
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

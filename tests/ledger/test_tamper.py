@@ -21,15 +21,17 @@ import pytest
 from sqlalchemy import text
 
 from caliber import migrate
+from caliber.app import create_app
+from caliber.config import Settings
 from caliber.db import Database, create_engine
 from caliber.inventory.models import DepotKind
 from caliber.inventory.schemas import DepotUpdate, NewDepot
 from caliber.inventory.service import InventoryService
 from caliber.ledger import merkle, note
-from caliber.ledger.audit import AuditError, audit, export_bundle, replay
+from caliber.ledger.audit import AuditError, LogMismatch, audit, check_log, export_bundle, replay
 from caliber.ledger.models import node_key
 from caliber.ledger.signer import ForkRefused, LogSigner
-from caliber.ledger.store import Ledger, StoreCorrupt
+from caliber.ledger.store import Ledger, StoreCorrupt, root_at
 from caliber.ledger.verify import VerificationError, verify_bundle
 from tests.conftest import TEST_ORIGIN, in_thread
 from tests.factories import OPERATOR, Factory
@@ -135,7 +137,7 @@ async def test_a_truncated_log_with_its_head_rolled_back(db: Database, factory: 
     )
     async with db.write() as session:
         await session.execute(text("UPDATE ledger_head SET size = 8"))
-    await assert_detected(ledger, signer, "refuses")
+    await assert_detected(ledger, signer, "is behind the signer's last signed checkpoint")
 
 
 async def test_two_swapped_entries(db: Database, factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
@@ -170,7 +172,7 @@ async def test_a_replaced_checkpoint_for_another_root(
     forged = note.sign(note.format_checkpoint(note.Checkpoint(TEST_ORIGIN, 11, merkle.leaf_hash(b"forged"))), signer.skey)
     async with db.write() as session:
         await session.execute(text("UPDATE ledger_checkpoint SET note = :n WHERE size = 11"), {"n": forged})
-    with pytest.raises(AuditError, match="signed root of size 11"):
+    with pytest.raises(AuditError, match=r"checkpoint of size 11 has root .* but this signer signed"):
         await audit(ledger, signer)
     bundle = io.BytesIO()
     await export_bundle(ledger, signer, bundle)
@@ -229,6 +231,153 @@ async def test_restoring_an_old_copy_and_appending_cannot_fork_the_log(tmp_path:
     shutil.copy(backup, live)  # the old copy comes back
     with pytest.raises(ForkRefused, match="does not extend"):
         await register_and_sign("OTHER-1")
+
+
+async def copy_of(db: Database) -> list[tuple[str, list[dict[str, object]]]]:
+    """Every ledger table's rows (a backup of the log, for a later restore)."""
+    tables = ["ledger_entry", "ledger_subject", "ledger_node", "ledger_head", "ledger_checkpoint"]
+    async with db.read() as session:
+        return [(table, [dict(row._mapping) for row in await session.execute(text(f"SELECT * FROM {table}"))]) for table in tables]
+
+
+async def restore(db: Database, copy: list[tuple[str, list[dict[str, object]]]]) -> None:
+    """Put the ledger tables back as ``copy`` holds them (an older backup restored)."""
+    async with db.write() as session:
+        for table, _rows in reversed(copy):
+            await session.execute(text(f"DELETE FROM {table}"))
+        for table, rows in copy:
+            for row in rows:
+                await session.execute(text(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"), row)
+
+
+async def test_a_database_rolled_back_to_an_older_copy_is_named_with_both_trees(
+    db: Database, factory: Factory, ledger: Ledger, signer: LogSigner
+) -> None:
+    depot = await factory.depot()
+    await factory.location(depot, "Room 0")
+    await ledger.checkpoint(signer)
+    old = await ledger.size()
+    backup = await copy_of(db)
+    await audit(ledger, signer)  # the copy verifies as it stands
+    for n in range(3):
+        await factory.location(depot, f"Rack {n}")
+    await ledger.checkpoint(signer)
+    signed = signer.last_signed()
+    assert signed is not None
+    await restore(db, backup)  # every table consistent with itself, checkpoints included: only the signer knows
+    assert await ledger.size() == old
+    says = rf"the database's tree \(size {old}, root .*\) is behind the signer's last signed checkpoint \(size {signed.size}, root "
+    with pytest.raises(LogMismatch, match=says):
+        await check_log(ledger, signer)
+    with pytest.raises(AuditError, match=says):
+        await audit(ledger, signer)
+
+
+async def test_the_app_does_not_start_over_a_rolled_back_database(
+    db: Database, factory: Factory, ledger: Ledger, settings: Settings
+) -> None:
+    """Whatever starts it (``caliber serve`` checks first; a bare ASGI server does not), the app never appends to such a log."""
+    signer = LogSigner.for_data_dir(TEST_ORIGIN, settings.data_dir)
+    depot = await factory.depot()
+    backup = await copy_of(db)
+    await factory.location(depot, "Room 0")
+    await ledger.checkpoint(signer)
+    await restore(db, backup)
+    told: list[dict[str, str]] = []
+    asked = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive() -> dict[str, str]:
+        return asked.pop(0)
+
+    async def send(message: dict[str, str]) -> None:
+        told.append(message)
+
+    refused: list[str] = []
+    try:  # the ASGI lifespan start, in this test's loop (which holds the database's connections)
+        await create_app(settings, database=db)({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)  # type: ignore[arg-type]
+    except* LogMismatch as group:
+        refused = [str(exc) for exc in group.exceptions]
+    assert len(refused) == 1
+    assert "is behind the signer's last signed checkpoint" in refused[0]
+    assert told[-1]["type"] == "lifespan.startup.failed"
+
+
+async def test_a_forked_database_of_the_same_size_is_refused(db: Database, factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    depot = await factory.depot()
+    backup = await copy_of(db)
+    await factory.location(depot, "Room 0")
+    await ledger.checkpoint(signer)
+    await restore(db, backup)
+    await factory.location(depot, "Another room")  # the same size, another tree
+    with pytest.raises(LogMismatch, match="is not consistent with the signer's last signed checkpoint"):
+        await check_log(ledger, signer)
+
+
+async def test_a_deleted_checkpoint_row(db: Database, factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    await build(factory, ledger, signer)
+    await sql(db, "DELETE FROM ledger_checkpoint WHERE size = 5")
+    with pytest.raises(AuditError, match=r"the checkpoint of size 5 .* that this signer signed is missing from the database"):
+        await audit(ledger, signer)
+
+
+async def test_every_checkpoint_row_deleted(db: Database, factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    await build(factory, ledger, signer)
+    await sql(db, "DELETE FROM ledger_cosignature", "DELETE FROM ledger_checkpoint")
+    with pytest.raises(AuditError, match="is missing from the database"):
+        await audit(ledger, signer)
+
+
+async def test_an_edited_signer_state(factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    await build(factory, ledger, signer)
+    state = signer.state_path.read_text()
+    signer.state_path.write_text(state.replace("\n11\n", "\n5\n", 1))  # back to the smaller tree, to allow a fork
+    with pytest.raises(AuditError, match="does not verify with the log key"):
+        await audit(ledger, signer)
+
+
+async def test_a_signer_state_that_matches_no_signed_checkpoint(factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    """A state of the older, unsigned form, written by hand for a tree no checkpoint row has."""
+    await build(factory, ledger, signer)
+    async with ledger.db.read() as session:
+        root = await root_at(session, 8)
+    signer.state_path.write_text(f"8 {base64.b64encode(root).decode()}\n")
+    with pytest.raises(AuditError, match=r"the checkpoint of size 8 .* is missing from the database"):
+        await audit(ledger, signer)
+
+
+async def test_an_edited_signer_history(factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    await build(factory, ledger, signer)
+    lines = signer.history_path.read_text().splitlines(keepends=True)
+    signer.history_path.write_text(lines[-1])  # the checkpoint of size 5 forgotten
+    with pytest.raises(AuditError, match="the history was edited or truncated"):
+        await audit(ledger, signer)
+
+
+async def test_a_deleted_signer_state(factory: Factory, ledger: Ledger, signer: LogSigner) -> None:
+    await build(factory, ledger, signer)
+    signer.state_path.unlink()
+    with pytest.raises(AuditError, match="the signer's state was deleted"):
+        await audit(ledger, signer)
+
+
+async def test_checkpoints_other_hosts_signed_with_the_shared_key_verify(
+    factory: Factory, ledger: Ledger, signer: LogSigner, tmp_path: Path
+) -> None:
+    """Several hosts sign one log with one key, each remembering its own checkpoints: each verifies the whole log."""
+    other = tmp_path / "other-host"
+    other.mkdir()
+    elsewhere = LogSigner(signer.origin, signer.skey, other / "log-state")
+    depot = await factory.depot()
+    await factory.location(depot, "Room 0")
+    await ledger.checkpoint(signer)
+    await factory.location(depot, "Room 1")
+    await ledger.checkpoint(elsewhere)
+    await factory.location(depot, "Room 2")
+    await ledger.checkpoint(signer)
+    assert len(signer.signed_history()) == 2
+    assert len(elsewhere.signed_history()) == 1
+    for host in (signer, elsewhere):
+        assert (await audit(ledger, host)).checkpoints == 3
 
 
 def test_a_proof_of_one_entry_does_not_prove_another() -> None:

@@ -2,7 +2,11 @@
 
 - :func:`export_bundle` writes the bundle the offline verifier reads.
 - :func:`audit` runs that verifier over the database's own export, and also
-  recomputes every stored subtree hash and the head (``caliber ledger verify``).
+  recomputes every stored subtree hash and the head, and holds the database's
+  checkpoints against what the signer remembers signing (``caliber ledger verify``).
+- :func:`check_log` is the start-up check of ``caliber serve``: the database
+  holds the log this signer signs (same origin, same key), neither behind nor
+  forked from the last checkpoint it signed.
 - :func:`replay` applies every event to an empty database and compares the
   result with the live state tables (``caliber ledger check``).
 """
@@ -20,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import Database
-from caliber.ledger import canonical, merkle
+from caliber.ledger import canonical, merkle, note
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode, node_key
-from caliber.ledger.signer import ForkRefused, LogSigner
-from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers
+from caliber.ledger.signer import ForkRefused, LogSigner, SignerStateError
+from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers, latest_checkpoint, root_at
 from caliber.ledger.verify import BUNDLE_FORMAT, Report, VerificationError, verify_bundle
 
-__all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "audit", "export_bundle", "replay"]
+__all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "LogMismatch", "audit", "check_log", "export_bundle", "replay"]
 
 BATCH = 5000
 # State tables the ledger rebuilds, and the columns that are not custody state.
@@ -68,6 +72,108 @@ class AuditError(Exception):
     """The database's ledger does not verify; the message names the entry or node and what broke."""
 
 
+class LogMismatch(AuditError):
+    """The database is not the log this signer signs, or is behind or forked from what it signed: never append to it."""
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+async def stored_origin(session: AsyncSession) -> str | None:
+    """The origin the log's first entry names (``log``), fixed when the log was created; None for an empty log."""
+    first = await session.scalar(select(LedgerEntry.data).where(LedgerEntry.idx == 0))
+    return None if first is None else str(canonical.check(first)["log"])
+
+
+async def check_log(ledger: Ledger, signer: LogSigner) -> None:
+    """Refuse (:class:`LogMismatch`) a database whose log has another origin or key than ``signer``'s, or that is
+    behind or not consistent with the last checkpoint ``signer`` signed (a restored backup, a fork)."""
+    async with ledger.db.read() as session:
+        origin = await stored_origin(session)
+        if origin is not None and origin != ledger.origin:
+            raise LogMismatch(
+                f"the ledger's entries name the log {origin!r} but the configured origin is {ledger.origin!r}: "
+                f"a log's origin never changes; set CALIBER_LOG_ORIGIN={origin} (or unset it) and use that log's key"
+            )
+        latest = await latest_checkpoint(session)
+        if latest is not None:
+            _check_signed_by(latest.size, latest.note, signer)
+        head = await session.get(LedgerHead, HEAD_ID)
+        size, root = (head.size, head.root) if head is not None else (0, merkle.EMPTY_ROOT)
+        try:
+            last = signer.last_signed()
+        except SignerStateError as exc:
+            raise LogMismatch(str(exc)) from exc
+        if last is None:
+            return
+        if size < last.size:
+            raise LogMismatch(
+                f"the database's tree (size {size}, root {_b64(root)}) is behind the signer's last signed checkpoint "
+                f"(size {last.size}, root {_b64(last.root)}): the database was rolled back (an older backup restored?); "
+                "restore the newest backup, or the lost entries, before writing to it"
+            )
+        if await _root_of(session, last.size, size, root) != last.root:
+            raise LogMismatch(
+                f"the database's tree (size {size}, root {_b64(root)}) is not consistent with the signer's last signed "
+                f"checkpoint (size {last.size}, root {_b64(last.root)}): the database forks the log (or its stored "
+                "subtree hashes were changed); restore the database this signer signed before writing to it"
+            )
+
+
+async def _root_of(session: AsyncSession, size: int, head_size: int, head_root: bytes) -> bytes:
+    """The database's root at ``size``: the head's, or folded from the stored subtrees below it."""
+    if size == head_size:
+        return head_root
+    try:
+        return await root_at(session, size)
+    except StoreCorrupt as exc:
+        raise AuditError(str(exc)) from exc
+
+
+def _check_signed_by(size: int, signed: str, signer: LogSigner) -> None:
+    try:
+        note.verify(signed, [signer.vkey])
+    except note.NoteError as exc:
+        raise LogMismatch(
+            f"the database's checkpoint of size {size} is not signed by this server's log key {signer.vkey} ({exc}): "
+            "use the key the log was created with (the data dir's log-key, or CALIBER_LOG_KEY)"
+        ) from exc
+
+
+async def check_signed_history(ledger: Ledger, signer: LogSigner) -> None:
+    """Every checkpoint this signer's history names is a row of the database with the same root.
+
+    Rows other hosts (sharing the key) signed may lie between; each row's signature and root are checked
+    against the entries by the bundle verifier.
+    """
+    try:
+        history = signer.signed_history()
+    except SignerStateError as exc:
+        raise AuditError(str(exc)) from exc
+    if not history:
+        if signer.history_path.exists():
+            raise AuditError(f"{signer.history_path} exists but {signer.state_path} does not: the signer's state was deleted")
+        return
+    async with ledger.db.read() as session:
+        rows = {row.size: row.note for row in await session.execute(select(LedgerCheckpoint.size, LedgerCheckpoint.note))}
+    for size, root in history:
+        if size not in rows:
+            raise AuditError(
+                f"the checkpoint of size {size} (root {_b64(root)}) that this signer signed is missing from the database: "
+                "checkpoint rows were deleted (or the database was restored from an older copy)"
+            )
+        try:
+            signed_root = note.parse_checkpoint(note.split_note(rows[size])[0]).root
+        except note.NoteError as exc:
+            raise AuditError(f"the checkpoint of size {size} is not a checkpoint note: {exc}") from exc
+        if signed_root != root:
+            raise AuditError(
+                f"the database's checkpoint of size {size} has root {_b64(signed_root)} but this signer signed "
+                f"{_b64(root)} at that size: the checkpoint was replaced"
+            )
+
+
 async def export_bundle(ledger: Ledger, signer: LogSigner, out: IO[bytes], progress: Progress | None = None) -> int:
     """Write the ledger as a bundle (after signing a checkpoint of the current tree); returns the entry count."""
     latest = await ledger.checkpoint(signer)
@@ -95,7 +201,10 @@ async def export_bundle(ledger: Ledger, signer: LogSigner, out: IO[bytes], progr
 
 
 async def audit(ledger: Ledger, signer: LogSigner, progress: Progress | None = None) -> Report:
-    """Verify everything in the database: entries, chains, checkpoints, signatures, stored subtrees and the head."""
+    """Verify everything in the database: entries, chains, checkpoints, signatures, stored subtrees and the head,
+    and that the database holds every checkpoint the signer signed, neither behind nor forked from the last."""
+    await check_log(ledger, signer)
+    await check_signed_history(ledger, signer)
     with tempfile.TemporaryFile() as bundle:
         try:
             await export_bundle(ledger, signer, bundle, progress)
