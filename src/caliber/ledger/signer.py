@@ -216,19 +216,27 @@ class LogSigner:
         return signed
 
     def _remember(self, last: SignedState | None, size: int, root: bytes) -> None:
-        """Move the state forward to (size, root): the signed state first, then its history line."""
-        history = self._history_of(last) if last is not None else []
-        if last is not None and last.legacy:  # the older state becomes the first line of a history
+        """Move the state forward to (size, root): the signed state first, then its history line (O(1): no re-reading)."""
+        if last is None:
+            if self.history_path.exists():
+                raise SignerStateError(f"{self.history_path} exists but {self.state_path} does not: the state was deleted")
+            count, running = 0, EMPTY_HISTORY
+        elif last.legacy:  # the older state becomes the first line of a history
             _write_private(self.history_path, history_line(last.size, last.root).decode())
-        elif len(history) == 1 + len(self.history_path.read_bytes().splitlines() if self.history_path.exists() else []):
-            _append_private(self.history_path, history_line(*history[-1]))  # the line a stop left out
-        elif last is None and self.history_path.exists():
-            raise SignerStateError(f"{self.history_path} exists but {self.state_path} does not: the state was deleted")
-        running = EMPTY_HISTORY
-        for old_size, old_root in history:
-            running = extend_history(running, old_size, old_root)
+            count, running = 1, extend_history(EMPTY_HISTORY, last.size, last.root)
+        else:
+            count, running = last.count, last.history
+            if not self._history_ends_with(history_line(last.size, last.root)):
+                _append_private(self.history_path, history_line(last.size, last.root))  # the line a stop left out
         running = extend_history(running, size, root)
-        fields = [STATE_FORMAT, self.origin, str(size), base64.b64encode(root).decode(), str(len(history) + 1)]
+        fields = [STATE_FORMAT, self.origin, str(size), base64.b64encode(root).decode(), str(count + 1)]
         text = "\n".join([*fields, base64.b64encode(running).decode()]) + "\n"
         _write_private(self.state_path, note.sign(text, self.skey))
         _append_private(self.history_path, history_line(size, root))
+
+    def _history_ends_with(self, line: bytes) -> bool:
+        if not self.history_path.exists():
+            return False
+        with open(self.history_path, "rb") as history:
+            history.seek(max(0, history.seek(0, os.SEEK_END) - len(line)))
+            return history.read() == line
