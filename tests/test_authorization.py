@@ -31,6 +31,7 @@ from caliber.inventory.schemas import StatusChange
 from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
 from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.labels.schemas import NewPrinter
+from caliber.ledger import store
 from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"
@@ -84,6 +85,8 @@ LOT_BODY = {
     "intake_source": "surplus",
 }
 OUT_OF_SCOPE = dict.fromkeys(STAFF, 403)
+HIDDEN = dict.fromkeys(STAFF, 404)
+"""Out of scope and answered as unknown: ledger timelines reveal not even that a record exists."""
 WITNESSING = {Role.WITNESS.value, Role.DEPOT_MANAGER.value, Role.ADMIN.value}
 AT_SITE = {Role.WITNESS.value, *DEPOT_WORK}
 PLAN_BODY = {
@@ -180,7 +183,7 @@ CASES: list[Case] = [
         scope="other",
     ),
     Case("POST", "/depots/{depot_id:uuid}/locations/{location_id:uuid}", page(302, LOCATION_EDITORS, post=True), {"name": "L2"}, form=True),
-    # ledger: read-only for every role
+    # ledger: hashes for every role; events only within the scope of the records they concern
     Case("GET", "/api/ledger/checkpoint", answers(200)),
     Case("GET", "/api/ledger/key", answers(200)),
     Case("GET", "/api/ledger/entries", answers(200)),
@@ -188,8 +191,12 @@ CASES: list[Case] = [
     Case("GET", "/api/ledger/proof/inclusion?index=0&size=1", answers(200)),
     Case("GET", "/api/ledger/proof/consistency?old=1&new=2", answers(200)),
     Case("GET", "/api/ledger/witnesses", answers(200)),
+    Case("GET", "/api/ledger/entries/{index:int}", answers(200), scope="other"),  # its event withheld from staff: see below
     Case("GET", "/api/ledger/subjects/{subject:str}/timeline", answers(200)),
+    Case("GET", "/api/ledger/subjects/{subject:str}/timeline", {**answers(200), **HIDDEN}, scope="other"),
     Case("GET", "/ledger/timeline?subject=depot:{depot_id:uuid}", page(200)),
+    Case("GET", "/ledger/timeline?subject=depot:{depot_id:uuid}", {**page(200), **HIDDEN}, scope="other"),
+    Case("GET", "/ledger/timeline?subject={item_code}", {**page(200), **HIDDEN}, scope="other"),
     Case("POST", "/api/ledger/witnesses", answers(422, ADMIN), {"vkey": "name+0000+notakeyatall"}),
     Case("POST", "/api/ledger/witness/add-checkpoint", answers(422, {Role.INSPECTOR.value}), {"x": 1}),
     # inventory: API
@@ -222,6 +229,7 @@ CASES: list[Case] = [
     Case("GET", "/api/items/{code:str}", answers(200)),
     Case("GET", "/api/items/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/api/items/{code:str}/timeline", answers(200)),
+    Case("GET", "/api/items/{code:str}/timeline", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/api/items/{code:str}/photos/{sha256:str}", answers(200)),
     Case("POST", "/api/items/{code:str}/status", answers(200, MANAGERS), {"action": "declare_surplus", "reason": "old stock"}),
     Case("POST", "/api/items/{code:str}/corrections", answers(200, DEPOT_WORK), {"field": "notes", "value": "matrix", "reason": "r"}),
@@ -497,6 +505,12 @@ async def _printer_id(app: Litestar, depot: Depot, listener: asyncio.Server) -> 
     return str((await app.state["printing"].printers.register(OPERATOR, new)).id)
 
 
+async def _first_entry(app: Litestar, subject: str) -> int:
+    """The index of the first custody event about ``subject``."""
+    async with app.state["ledger"].db.read() as session:
+        return (await store.subject_indexes(session, subject, limit=1))[0]
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_role_gets_the_expected_answer_on_every_route(
     role: str,
@@ -557,6 +571,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
             **records["other"],
         },
     }
+    item_entry = {scope: str(await _first_entry(app, values["item_code"])) for scope, values in ids.items()}
     wrong = []
     for case in CASES:
         values = {
@@ -564,8 +579,8 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
             "user_id": str(target.user.id),
             "token_id": admin_token_id,
             "file_path": "caliber.css",
-            "index": "0",
-            "subject": f"depot:{depot.id}",
+            "index": item_entry[case.scope],
+            "subject": ids[case.scope]["item_code"],
         }
         prefix = "" if case.path.startswith(("/api/", "/s/")) else "page_"
         values["code"] = values[prefix + ("lot_code" if "/lots/" in case.path else "item_code")]
@@ -597,3 +612,33 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
     await jobs.wait()  # imports started by the cases end before the database is emptied
     zebra.close()
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+LEDGER_READS = {
+    "/api/ledger/entries": 200,
+    "/api/ledger/entries/{index}": 200,
+    "/api/ledger/subjects/{code}/timeline": 404,
+    "/ledger/timeline?subject={code}": 404,
+    "/api/ledger/subjects/depot:{depot}/timeline": 404,
+    "/ledger/timeline?subject=depot:{depot}": 404,
+}
+"""Every read of ledger content, and what it answers about a record out of the reader's scope."""
+
+
+@pytest.mark.parametrize("reader", [Role.DEPOT_CLERK, Role.INSPECTOR])
+async def test_ledger_reads_give_nothing_of_a_record_out_of_scope(
+    reader: Role, app: Litestar, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """A clerk of one depot, or an inspector of one jurisdiction, reads nothing of another's item from the ledger."""
+    home, away = await factory.depot(jurisdiction="AL"), await factory.depot(jurisdiction="RS")
+    item = await factory.item(away, serial="OUTSIDE-1", case_reference="CASE 9/26")
+    user = await (factory.user(reader, [home]) if reader.is_depot_staff else factory.user(reader, jurisdictions=["AL"]))
+    headers = {"authorization": f"Bearer {await factory.token(user)}"}
+    index = await _first_entry(app, item.code)
+    for path, status in LEDGER_READS.items():
+        response = await client.get(path.format(index=index, code=item.code, depot=away.id), headers=headers)
+        assert response.status_code == status, path
+        assert "OUTSIDE-1" not in response.text, path
+        assert "CASE 9/26" not in response.text, path
+        if status == 200:
+            assert item.code not in response.text, path

@@ -1,4 +1,9 @@
-"""The ledger's HTTP API: checkpoint, key, entries, proofs (read-only, any logged-in role)."""
+"""The ledger's HTTP API: checkpoint, key, entries, proofs, timelines.
+
+Any logged-in role reads what reveals no content (checkpoint, key, witnesses,
+hash-only proofs, leaf hashes); events themselves only within the scope of the
+records they concern (``caliber.ledger.scope``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import base64
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED
@@ -15,7 +20,9 @@ from sqlalchemy import select
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
+from caliber.destruction.scope import destruction_scopes
 from caliber.errors import InvalidInput, NotFound
+from caliber.inventory.scope import inventory_scopes
 from caliber.ledger import store
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature
 from caliber.ledger.schemas import (
@@ -28,12 +35,13 @@ from caliber.ledger.schemas import (
     WitnessKeyIn,
     WitnessOut,
 )
+from caliber.ledger.scope import LedgerScope, ScopeOf, keyed_scopes
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
 from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
 from caliber.web import page
 
-__all__ = ["LedgerApi", "LedgerPages", "checkpoint_with_cosignatures", "subject_timeline", "tlog_proof"]
+__all__ = ["SUBJECT_SCOPES", "LedgerApi", "LedgerPages", "checkpoint_with_cosignatures", "ledger_scope", "subject_timeline", "tlog_proof"]
 
 MAX_ENTRIES = 1000
 TEXT = "text/plain; charset=utf-8"
@@ -41,6 +49,8 @@ MAX_INDEX = 2**62
 """Beyond any tree a ledger can hold (and within the database's 64-bit integers)."""
 NonNegative = Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)]
 OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)]
+SUBJECT_SCOPES: tuple[ScopeOf, ...] = (inventory_scopes, destruction_scopes, keyed_scopes)
+"""The domains that say where their records are, for the ledger's read scope."""
 
 
 def b64(value: bytes) -> str:
@@ -48,9 +58,21 @@ def b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
-def entry_out(entry: Entry) -> EntryOut:
-    """An entry as the API shows it."""
-    return EntryOut(entry.index, b64(entry.data), b64(entry.leaf_hash), entry.event)
+def ledger_scope(ledger: NamedDependency[Ledger]) -> LedgerScope:
+    """Who reads which events: the scope of the records they concern (a dependency)."""
+    return LedgerScope(ledger.db, SUBJECT_SCOPES)
+
+
+def entry_out(entry: Entry, event: dict[str, Any], readable: bool) -> EntryOut:
+    """An entry as the API shows it: bytes and event only to an actor who may read it, the leaf hash to anyone."""
+    if not readable:
+        return EntryOut(entry.index, None, b64(entry.leaf_hash), None)
+    return EntryOut(entry.index, b64(entry.data), b64(entry.leaf_hash), event)
+
+
+def no_event_about(subject: str) -> NotFound:
+    """What a timeline answers for a subject the ledger does not know, and for one out of the caller's scope alike."""
+    return NotFound(f"the ledger has no event about {subject}")
 
 
 async def checkpoint_with_cosignatures(ledger: Ledger, signer: LogSigner) -> tuple[LedgerCheckpoint, str]:
@@ -68,16 +90,24 @@ def tlog_proof(index: int, proof: list[bytes], checkpoint_note: str) -> str:
 
 
 async def subject_timeline(ledger: Ledger, signer: LogSigner, subject: str) -> Timeline:
-    """A subject's custody chain against the latest checkpoint, proofs fetched in one query."""
+    """A subject's custody chain against the latest checkpoint, proofs fetched in one query (the caller has checked
+    that the actor reads the subject: :func:`scoped_timeline`, or a record page that found the record in scope)."""
     checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
     async with ledger.db.read() as session:
         indexes = [i for i in await store.subject_indexes(session, subject) if i < checkpoint.size]
         if not indexes:
-            raise NotFound(f"the ledger has no event about {subject}")
+            raise no_event_about(subject)
         found = await store.read_indexes(session, indexes)
         proofs = await store.inclusion_proofs(session, indexes, checkpoint.size)
     entries = [TimelineEntry(e.index, b64(e.leaf_hash), e.event, [b64(p) for p in proofs[e.index]]) for e in found]
     return Timeline(subject, text, checkpoint.size, entries)
+
+
+async def scoped_timeline(ledger: Ledger, signer: LogSigner, scope: LedgerScope, actor: Actor, subject: str) -> Timeline:
+    """A subject's timeline for ``actor``: out of their scope it is not found, exactly as an unknown subject."""
+    if not await scope.reads_subject(actor, subject):
+        raise no_event_about(subject)
+    return await subject_timeline(ledger, signer, subject)
 
 
 class LedgerApi(Controller):
@@ -85,6 +115,7 @@ class LedgerApi(Controller):
 
     path = "/api/ledger"
     tags = ["ledger"]
+    dependencies = {"read_scope": Provide(ledger_scope, sync_to_thread=False)}
 
     @get("/checkpoint", media_type=TEXT)
     async def checkpoint(self, ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> str:
@@ -99,27 +130,46 @@ class LedgerApi(Controller):
 
     @get("/entries")
     async def entries(
-        self, ledger: NamedDependency[Ledger], start: NonNegative = 0, end: OptionalNonNegative = None
+        self,
+        actor: NamedDependency[Actor],
+        ledger: NamedDependency[Ledger],
+        read_scope: NamedDependency[LedgerScope],
+        start: NonNegative = 0,
+        end: OptionalNonNegative = None,
     ) -> Response[list[EntryOut]]:
-        """Entries ``start`` to ``end - 1`` (at most 1,000 at a time)."""
+        """Entries ``start`` to ``end - 1`` (at most 1,000 at a time). An entry about no record in the caller's scope
+        comes with its index and leaf hash only (``data`` and ``event`` null): the range still verifies."""
         size = await ledger.size()
         end = min(size, start + MAX_ENTRIES if end is None else end)
         if end - start > MAX_ENTRIES:
             raise InvalidInput(f"ask for at most {MAX_ENTRIES} entries at a time", field="end")
         async with ledger.db.read() as session:
             found = await store.read_entries(session, start, end)
-        return Response([entry_out(entry) for entry in found], headers={"X-Ledger-Size": str(size)})
+        events = [entry.event for entry in found]
+        readable = await read_scope.readable(actor, events)
+        out = [entry_out(*shown) for shown in zip(found, events, readable, strict=True)]
+        return Response(out, headers={"X-Ledger-Size": str(size)})
 
     @get("/entries/{index:int}")
-    async def entry(self, index: FromPath[int], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> EntryWithProof:
-        """One entry with its inclusion proof against the latest checkpoint, as a tlog-proof bundle."""
+    async def entry(
+        self,
+        index: FromPath[int],
+        actor: NamedDependency[Actor],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+        read_scope: NamedDependency[LedgerScope],
+    ) -> EntryWithProof:
+        """One entry with its inclusion proof against the latest checkpoint, as a tlog-proof bundle (``data`` and
+        ``event`` null when it concerns no record in the caller's scope)."""
         checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
         if not 0 <= index < checkpoint.size:
             raise NotFound(f"no entry {index}: the latest checkpoint covers entries 0 to {checkpoint.size - 1}")
         async with ledger.db.read() as session:
             (found,) = await store.read_entries(session, index, index + 1)
             proof = await store.inclusion_proof(session, index, checkpoint.size)
-        out = entry_out(found)
+        event = found.event
+        (readable,) = await read_scope.readable(actor, [event])
+        out = entry_out(found, event, readable)
         return EntryWithProof(out.index, out.data, out.leaf_hash, out.event, tlog_proof=tlog_proof(index, proof, text))
 
     @get("/proof/inclusion")
@@ -141,9 +191,17 @@ class LedgerApi(Controller):
         return ConsistencyProofOut(old, new, [b64(p) for p in proof])
 
     @get("/subjects/{subject:str}/timeline")
-    async def timeline(self, subject: FromPath[str], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner]) -> Timeline:
-        """Every event of one subject (a label code or record key), each with its inclusion proof."""
-        return await subject_timeline(ledger, signer, subject)
+    async def timeline(
+        self,
+        subject: FromPath[str],
+        actor: NamedDependency[Actor],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+        read_scope: NamedDependency[LedgerScope],
+    ) -> Timeline:
+        """Every event of one subject (a label code or record key), each with its inclusion proof; 404 for a subject
+        out of the caller's scope, as for one the ledger does not know."""
+        return await scoped_timeline(ledger, signer, read_scope, actor, subject)
 
     @get("/witnesses")
     async def witnesses(self, witnesses: NamedDependency[WitnessService]) -> list[WitnessOut]:
@@ -176,11 +234,19 @@ class LedgerPages(Controller):
 
     path = "/ledger"
     include_in_schema = False
+    dependencies = {"read_scope": Provide(ledger_scope, sync_to_thread=False)}
 
     @get("/timeline")
     async def timeline_page(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger], signer: NamedDependency[LogSigner], subject: FromQuery[str]
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        actor: NamedDependency[Actor],
+        ledger: NamedDependency[Ledger],
+        signer: NamedDependency[LogSigner],
+        read_scope: NamedDependency[LedgerScope],
+        subject: FromQuery[str],
     ) -> Template:
         """The custody timeline of ``subject``: each event, who, when, and its inclusion proof against the checkpoint."""
-        timeline = await subject_timeline(ledger, signer, subject.strip())
+        timeline = await scoped_timeline(ledger, signer, read_scope, actor, subject.strip())
         return page(request, "ledger/timeline.html", timeline=timeline, vkey=signer.vkey)

@@ -8,14 +8,20 @@ import msgspec
 
 from caliber.schemas import Input
 
+WITHHELD = "null when the entry concerns no record in the caller's scope: its leaf hash alone lets the range verify"
+
 
 class EntryOut(msgspec.Struct):
-    """One entry: its canonical bytes (what is hashed), leaf hash and the event they encode."""
+    """One entry: its canonical bytes (what is hashed), leaf hash and the event they encode.
+
+    ``data`` and ``event`` are null when the entry concerns no record the caller may read; ``leaf_hash`` is always
+    there, so a range of entries still verifies against the tree.
+    """
 
     index: int
-    data: str
+    data: Annotated[str | None, msgspec.Meta(description=f"base64 of the event's RFC 8785 bytes; {WITHHELD}")]
     leaf_hash: str
-    event: dict[str, Any]
+    event: Annotated[dict[str, Any] | None, msgspec.Meta(description=f"the custody event; {WITHHELD}")]
 
 
 class EntryWithProof(EntryOut, kw_only=True):
