@@ -24,7 +24,7 @@ from caliber.labels.render import LabelError, png, svg
 from caliber.labels.schemas import Dpi, Stock
 from caliber.labels.sheets import layouts
 from caliber.labels.zpl import ZplLabel, zpl
-from caliber.schemas import convert
+from caliber.schemas import Input, convert
 from caliber.web import file_formats, form_data, page
 
 __all__ = ["LabelApi", "LabelFiles", "PrintPages"]
@@ -69,7 +69,7 @@ class LabelFiles(Controller):
         return Response(png(content), media_type="image/png", headers=headers)
 
 
-class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
+class PrintRequest(Input, forbid_unknown_fields=True):
     """Labels to print (codes, a shelf, an imported file, a search: any together) as a PDF sheet or a ZPL job."""
 
     codes: Annotated[list[str], msgspec.Meta(max_length=MAX_JOB)] = msgspec.field(default_factory=list)
@@ -91,7 +91,7 @@ class PrintRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=400)] = ""
 
 
-class Calibration(msgspec.Struct, forbid_unknown_fields=True):
+class Calibration(Input, forbid_unknown_fields=True):
     """Where a layout's printer puts things, in mm right and down."""
 
     dx_mm: str

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import msgspec
 
+from caliber.schemas import Input
+
 __all__ = ["Dpi", "NewPrinter", "PrinterOut", "PrinterUpdate", "Stock"]
 
 Stock = Literal["2x1", "4x2"]
@@ -20,7 +22,7 @@ PrinterModel = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern
 PrinterName = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"\S")]
 
 
-class NewPrinter(msgspec.Struct, forbid_unknown_fields=True):
+class NewPrinter(Input, forbid_unknown_fields=True):
     """A thermal printer to register for a depot (Zebra printers take raw ZPL on port 9100)."""
 
     depot_id: UUID
@@ -32,7 +34,7 @@ class NewPrinter(msgspec.Struct, forbid_unknown_fields=True):
     port: Port = 9100
 
 
-class PrinterUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class PrinterUpdate(Input, forbid_unknown_fields=True):
     """Changes to a printer (None: leave as is); its depot never changes: register it anew in another."""
 
     name: PrinterName | None = None

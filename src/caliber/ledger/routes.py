@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
@@ -153,7 +153,7 @@ class LedgerApi(Controller):
     @get("/entries/{index:int}")
     async def entry(
         self,
-        index: FromPath[int],
+        index: Annotated[int, PathParameter(ge=0, le=MAX_INDEX)],
         actor: NamedDependency[Actor],
         ledger: NamedDependency[Ledger],
         signer: NamedDependency[LogSigner],
