@@ -218,8 +218,9 @@ def test_changing_the_base_url_moves_the_labels_never_the_log(data_env: dict[str
     data = Path(data_env["CALIBER_DATA_DIR"])
     first = {**data_env, "CALIBER_BASE_URL": "http://127.0.0.1:8000"}
     assert caliber("user", "create", "ana", "--role", "admin", env=first, stdin="a long password\n").returncode == 0
+    key = (data / "log-key").read_text()  # made with the log, before anything is signed
+    assert key.startswith("PRIVATE+KEY+127.0.0.1:8000/ledger+")
     assert caliber("ledger", "verify", env=first).returncode == 0
-    key = (data / "log-key").read_text()
     moved = {**data_env, "CALIBER_BASE_URL": "https://caliber.example.org"}
     assert caliber("user", "create", "ben", "--role", "inspector", env=moved, stdin="a long password\n").returncode == 0
     verified = caliber("ledger", "verify", env=moved)
@@ -244,6 +245,10 @@ def test_serve_refuses_a_log_of_another_origin_or_key_or_without_its_key(data_en
     without_key = _serve_refused({"CALIBER_DATA_DIR": str(host)})
     assert "no log key" in without_key
     assert "restore the log-key file from a backup, or set CALIBER_LOG_KEY" in without_key
+    for command in (["ledger", "verify"], ["ledger", "export", str(tmp_path / "bundle")]):
+        unkeyed = caliber(*command, env={"CALIBER_DATA_DIR": str(host)})
+        assert unkeyed.returncode == 1
+        assert "no log key" in unkeyed.stderr
     assert not (host / "log-key").exists()
     other_origin, _ = note.generate_key("elsewhere.example.org/ledger")
     named_otherwise = _serve_refused({"CALIBER_DATA_DIR": str(host), "CALIBER_LOG_KEY": other_origin})

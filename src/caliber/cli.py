@@ -38,6 +38,7 @@ def prepare_database(settings: Settings, *, upgrade_sqlite: bool = True) -> None
 
     if settings.is_sqlite and upgrade_sqlite:
         migrate.upgrade(settings.database_url)
+        _pin_log_key(settings)
         return
 
     async def revision() -> str | None:
@@ -54,6 +55,24 @@ def prepare_database(settings: Settings, *, upgrade_sqlite: bool = True) -> None
     head = migrate.head_revision()
     if current != head:
         fail(f"the database is at revision {current or 'none (empty)'} but this version needs {head}: run `caliber db upgrade` first")
+    _pin_log_key(settings)
+
+
+def _pin_log_key(settings: Settings) -> None:
+    """Make the log's key with the log, named after the origin its entries carry (else the configured one), so the
+    origin never follows a later CALIBER_BASE_URL; a log signed before but without its key here is refused."""
+    from caliber.ledger.audit import log_facts
+    from caliber.ledger.signer import KEY_FILE, LogSigner
+
+    if settings.log_key or (settings.data_dir / KEY_FILE).exists():
+        return
+    origin, signed = run_with_database(settings, log_facts)
+    if signed:
+        fail(
+            f"no log key: {settings.data_dir / KEY_FILE} does not exist and CALIBER_LOG_KEY is not set, but the database "
+            "already holds a signed log: restore the log-key file from a backup, or set CALIBER_LOG_KEY"
+        )
+    LogSigner.for_data_dir(origin or settings.log_origin, settings.data_dir)
 
 
 def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -95,6 +114,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = load_or_exit()
     _check_kpi_file(settings)
     prepare_database(settings)
+    settings = load_or_exit()  # the log's origin, as its key names it
     _check_log(settings)
     _serve(settings, host, port, workers)
 
@@ -106,7 +126,7 @@ def _check_log(settings: Settings) -> None:
 
     async def work(db: Database) -> None:
         ledger = Ledger(db, settings.log_origin)
-        await check_log(ledger, _signer(settings, create=await ledger.size() == 0))
+        await check_log(ledger, _signer(settings, create=False))
 
     try:
         run_with_database(settings, work)
@@ -167,6 +187,7 @@ def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
         os.environ["CALIBER_BASE_URL"] = demo_data.served_url(host, port)
     settings = load_or_exit()
     prepare_database(settings)
+    settings = load_or_exit()  # the log's origin, as its key names it
     _check_log(settings)
     logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale))
     click.echo(demo_data.format_logins(logins))
@@ -339,9 +360,9 @@ def _check_restored(data_dir: Path, database_url: str, manifest: Any) -> int:
     """Verify a staged restore as its own deployment (its key names its origin); exit 1 naming what broke."""
     import os
 
-    staged = Settings.from_env({**os.environ, "CALIBER_DATA_DIR": str(data_dir), "CALIBER_DATABASE_URL": database_url}, create=False)
-    prepare_database(staged)
-    report = _audit(staged, "restore refused (nothing was changed): the backup's ledger does not verify")
+    environ = {**os.environ, "CALIBER_DATA_DIR": str(data_dir), "CALIBER_DATABASE_URL": database_url}
+    prepare_database(Settings.from_env(environ, create=False))
+    report = _audit(Settings.from_env(environ, create=False), "restore refused (nothing was changed): the backup's ledger does not verify")
     if report.entries != manifest.tree_size:
         fail(f"restore refused (nothing was changed): the ledger holds {report.entries} entries where the backup said {manifest.tree_size}")
     return int(report.entries)
@@ -429,7 +450,7 @@ def _audit(settings: Settings, failure: str) -> Any:
         log = Ledger(db, settings.log_origin)
         progress, advance = _progress("verifying the ledger", await log.size())
         with progress:
-            return await audit(log, _signer(settings), advance)
+            return await audit(log, _signer(settings, create=False), advance)
 
     try:
         return run_with_database(settings, work)
@@ -469,7 +490,7 @@ def ledger_verify() -> None:
     """Audit the whole ledger in the database: entries, chains, subtree hashes, checkpoints, signatures."""
     settings = load_or_exit()
     prepare_database(settings)
-    report = _audit(settings, "ledger verification FAILED")
+    report = _audit(load_or_exit(), "ledger verification FAILED")
     click.echo(f"ledger OK: {report.entries} entries, {report.checkpoints} checkpoints, all signatures and subtree hashes verified")
 
 
@@ -563,22 +584,27 @@ def reports_kpis(init: bool) -> None:
 @click.argument("bundle", type=click.Path(dir_okay=False, writable=True))
 def ledger_export(bundle: str) -> None:
     """Write the ledger (entries, checkpoints, cosignatures) to one file for `caliber-verify`."""
-    from caliber.ledger.audit import export_bundle
+    from caliber.ledger.audit import AuditError, check_log, export_bundle
     from caliber.ledger.store import Ledger
 
-    settings = load_or_exit()
-    prepare_database(settings)
-    signer = _signer(settings)
+    prepare_database(load_or_exit())
+    settings = load_or_exit()  # the log's origin, as its key names it
+    signers: list[Any] = []
 
     async def work(db: Database) -> int:
         log = Ledger(db, settings.log_origin)
+        signers.append(signer := _signer(settings, create=False))
+        await check_log(log, signer)  # never export (and sign) a log this key does not sign, or a rolled-back one
         progress, advance = _progress("exporting entries", await log.size())
         with progress, open(bundle, "wb") as out:  # noqa: ASYNC230 (one sequential writer, nothing else waits)
             return await export_bundle(log, signer, out, advance)
 
-    count = run_with_database(settings, work)
+    try:
+        count = run_with_database(settings, work)
+    except AuditError as exc:
+        fail(f"not exported: {exc}")
     click.echo(f"exported {count} entries to {bundle}")
-    click.echo(f"verify it anywhere with: caliber-verify {bundle} --log-key {signer.vkey}")
+    click.echo(f"verify it anywhere with: caliber-verify {bundle} --log-key {signers[0].vkey}")
 
 
 @ledger.command("key")

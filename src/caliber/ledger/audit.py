@@ -86,6 +86,12 @@ async def stored_origin(session: AsyncSession) -> str | None:
     return None if first is None else str(canonical.check(first)["log"])
 
 
+async def log_facts(db: Database) -> tuple[str | None, bool]:
+    """The origin the log's entries name (None: no entries yet) and whether any checkpoint of it was signed."""
+    async with db.read() as session:
+        return await stored_origin(session), await latest_checkpoint(session) is not None
+
+
 async def check_log(ledger: Ledger, signer: LogSigner) -> None:
     """Refuse (:class:`LogMismatch`) a database whose log has another origin or key than ``signer``'s, or that is
     behind or not consistent with the last checkpoint ``signer`` signed (a restored backup, a fork)."""
@@ -161,7 +167,8 @@ async def check_signed_history(ledger: Ledger, signer: LogSigner) -> None:
         if size not in rows:
             raise AuditError(
                 f"the checkpoint of size {size} (root {_b64(root)}) that this signer signed is missing from the database: "
-                "checkpoint rows were deleted (or the database was restored from an older copy)"
+                "checkpoint rows were deleted, the database was restored from an older copy, or a process stopped "
+                "between signing and storing it"
             )
         try:
             signed_root = note.parse_checkpoint(note.split_note(rows[size])[0]).root
