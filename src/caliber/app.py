@@ -42,8 +42,8 @@ from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
 from caliber.inventory.transfers import TransferService
 from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
-from caliber.labels.printing import LabelPrinting
 from caliber.labels.printer_routes import PrinterApi, PrinterPages
+from caliber.labels.printing import LabelPrinting
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
 from caliber.labels.scan_routes import ScanPage
 from caliber.ledger.audit import check_log
