@@ -11,18 +11,23 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import PasswordReset
 from caliber.app import MAX_BODY_BYTES
+from caliber.db import Database
+from caliber.destruction.certificate import _fit
 from caliber.destruction.schemas import ObserverInput
 from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
 from caliber.inventory.importer import Importer
 from caliber.inventory.items import ItemService
-from caliber.inventory.models import DepotKind
+from caliber.inventory.models import DepotKind, Item
 from caliber.inventory.schemas import NewDepot
+from caliber.labels.sheets import register_fonts
 from caliber.ledger.store import Ledger
+from caliber.schemas import visible
 from tests.destruction.helpers import approved, cast
 from tests.factories import OPERATOR, Factory, csrf_headers, login
 
@@ -243,3 +248,23 @@ def test_a_request_struct_built_in_code_checks_its_text_too() -> None:
     depot = NewDepot("RS-X-1", "De\u0301po\u0302t", DepotKind.ARMY_DEPOT, "RS", "Street 1\r\nTown")
     assert (depot.name, depot.address) == ("Dépôt", "Street 1\nTown")  # an address may run over lines
     assert PasswordReset("e\u0308" * 12).password == "e\u0308" * 12  # a password is kept exactly as typed
+
+
+async def test_a_record_stored_before_the_rules_shows_its_hidden_characters_on_pages_labels_and_certificates(
+    client: httpx.AsyncClient, factory: Factory, db: Database
+) -> None:
+    """A serial kept from before the input rules (or written into the database by hand) cannot display as another."""
+    depot = await factory.depot()
+    item = await factory.item(depot, serial="AB123")
+    async with db.write() as session:
+        await session.execute(update(Item).where(Item.id == item.id).values(serial="AB\u202e321"))
+    admin = await factory.user(Role.ADMIN)
+    await login(client, admin.user.username)
+    for path in (f"/items/{item.code}", f"/labels/{item.code}.svg"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        assert "AB⟨U+202E" in response.text, path  # a label may shorten the line after it
+        assert "\u202e" not in response.text, path
+    register_fonts()
+    assert _fit("S/N AB\u202e321", 9, 500) == "S/N AB⟨U+202E⟩321"  # every text of the certificate PDF is drawn through it
+    assert visible("line one\nline\ttwo") == "line one\nline\ttwo"  # line breaks and tabs are shown as they are

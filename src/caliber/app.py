@@ -19,6 +19,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from markupsafe import Markup
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import CSRF_COOKIE, AuthenticationMiddleware, BearerAwareCSRFMiddleware, current_actor, logged_in
@@ -56,6 +57,7 @@ from caliber.reports.pages import ReportFiles, ReportPages
 from caliber.reports.routes import ReportApi
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
+from caliber.schemas import visible
 from caliber.site import health, home, ready
 from caliber.web import ProblemDocumentedJson, exception_handlers
 
@@ -245,6 +247,14 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(roles=Role)
+    engine.engine.finalize = _shown
+
+
+def _shown(value: Any) -> Any:
+    """Every ``{{ … }}`` of every page: stored text with its hidden and direction characters written out."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))  # noqa: S704 (adds only "⟨U+…⟩", never markup, to markup already safe)
+    return visible(value) if isinstance(value, str) else value
 
 
 def _openapi() -> OpenAPIConfig:

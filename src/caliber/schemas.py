@@ -89,6 +89,21 @@ def clean_text(text: str, field: str, *, lines: bool = False) -> str:
     return text
 
 
+# What pages and documents write out visibly: the one-line set, but line breaks and tabs as they are.
+_HIDDEN_WHEN_SHOWN = re.compile(_REFUSED_ON_ONE_LINE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f", 1))
+
+
+def visible(text: str) -> str:
+    """``text`` as people should see it: every character :func:`clean_text` refuses written out as ``⟨U+202E⟩``.
+
+    Pages, certificates and labels show stored text through this, so a record kept from before the input rules
+    (or written by hand into the database) shows what it holds instead of reordering or hiding part of itself.
+    """
+    if _HIDDEN_WHEN_SHOWN.search(text) is None:
+        return text
+    return _HIDDEN_WHEN_SHOWN.sub(lambda found: f"⟨U+{ord(found.group()):04X}⟩", text)
+
+
 class Input(msgspec.Struct):
     """Base of every request struct: its text is checked and put in NFC (:func:`clean_text`) however it arrives
     (JSON, form, imported file, command line, code), since msgspec runs ``__post_init__`` on each."""

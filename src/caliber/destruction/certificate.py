@@ -31,6 +31,7 @@ from caliber.labels.codes import format_code
 from caliber.labels.qr import matrix
 from caliber.labels.sheets import BOLD, FONT, draw_qr, register_fonts
 from caliber.ledger import canonical
+from caliber.schemas import visible
 
 __all__ = ["FORMAT", "LedgerReference", "certificate_bytes", "certificate_pdf", "certificate_sha256", "statement"]
 
@@ -248,6 +249,7 @@ class _Writer:
 
 
 def _fit(text: str, size: float, room: float) -> str:
+    text = visible(text)
     if pdfmetrics.stringWidth(text, FONT, size) <= room:
         return text
     while len(text) > 1 and pdfmetrics.stringWidth(text + "…", FONT, size) > room:

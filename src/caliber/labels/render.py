@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from caliber.labels.codes import format_code
 from caliber.labels.qr import Matrix, matrix
+from caliber.schemas import visible
 
 __all__ = ["MIN_MODULE_MM", "QUIET_MODULES", "LabelContent", "LabelError", "label_url", "png", "qr_modules", "qr_size", "svg"]
 
@@ -42,6 +43,10 @@ class LabelContent:
     lines: tuple[str, ...]
     modules: Matrix | None = None
     """The QR matrix of ``url`` when it was read ahead (from ``caliber.labels.qrstore``)."""
+
+    def __post_init__(self) -> None:
+        # Stored text is printed with its hidden and direction characters written out, as pages show it.
+        object.__setattr__(self, "lines", tuple(visible(line) for line in self.lines))
 
     def qr(self) -> Matrix:
         """The QR matrix of the label's address."""
