@@ -18,6 +18,8 @@ from caliber.destruction.service import DestructionService
 from caliber.inventory import scope as inventory_scope
 from caliber.inventory.models import Depot
 from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.labels.printers import PrinterRegister
+from caliber.labels.schemas import NewPrinter, PrinterUpdate
 from caliber.ledger import merkle, note
 from caliber.ledger.scope import LedgerScope, SubjectScope
 from caliber.ledger.store import Ledger, read_entries
@@ -104,6 +106,23 @@ async def test_an_inspector_reads_only_the_depots_of_their_jurisdictions(client:
     assert (await client.get(f"/api/ledger/subjects/{here.code}/timeline", headers=inspector)).status_code == 200
     everywhere = await bearer(factory, Role.MINISTRY_OFFICIAL)
     assert {here.code, there.code} <= shown(await entries(client, everywhere))
+
+
+async def test_a_printer_is_read_by_whoever_reads_its_depot(client: httpx.AsyncClient, factory: Factory, ledger: Ledger) -> None:
+    albanian, serbian = await factory.depot(jurisdiction="AL"), await factory.depot(jurisdiction="RS")
+    new = NewPrinter(serbian.id, "Armoury desk", "10.20.30.40", "Zebra ZD421", 203, "2x1")
+    printer = await PrinterRegister(ledger).register(OPERATOR, new)
+    await PrinterRegister(ledger).change(OPERATOR, printer.id, PrinterUpdate(host="10.20.30.41"))
+    subject, path = f"printer:{printer.id}", f"/api/ledger/subjects/printer:{printer.id}/timeline"
+    for outside in (await bearer(factory, Role.INSPECTOR, jurisdictions=["AL"]), await bearer(factory, Role.DEPOT_MANAGER, [albanian])):
+        response = await client.get("/api/ledger/entries", headers=outside)
+        assert subject not in shown(response.json())
+        assert "10.20.30.4" not in response.text
+        assert (await client.get(path, headers=outside)).status_code == 404
+    for inside in (await bearer(factory, Role.INSPECTOR, jurisdictions=["RS"]), await bearer(factory, Role.DEPOT_CLERK, [serbian])):
+        assert subject in shown(await entries(client, inside))
+        timeline = (await client.get(path, headers=inside)).json()
+        assert [e["event"]["type"] for e in timeline["entries"]] == ["printer.registered", "printer.changed"]
 
 
 async def test_a_transferred_item_brings_its_history_to_the_receiving_depot(

@@ -23,6 +23,7 @@ from caliber.accounts.models import Role
 from caliber.destruction.scope import destruction_scopes
 from caliber.errors import InvalidInput, NotFound
 from caliber.inventory.scope import inventory_scopes
+from caliber.labels.scope import printer_scopes
 from caliber.ledger import store
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature
 from caliber.ledger.schemas import (
@@ -49,7 +50,7 @@ MAX_INDEX = 2**62
 """Beyond any tree a ledger can hold (and within the database's 64-bit integers)."""
 NonNegative = Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)]
 OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)]
-SUBJECT_SCOPES: tuple[ScopeOf, ...] = (inventory_scopes, destruction_scopes, keyed_scopes)
+SUBJECT_SCOPES: tuple[ScopeOf, ...] = (inventory_scopes, destruction_scopes, printer_scopes, keyed_scopes)
 """The domains that say where their records are, for the ledger's read scope."""
 
 

@@ -7,14 +7,14 @@ an event when they may read at least one of its subjects:
 
 - admins read every event;
 - a depot record (weapon, component, lot, shelf, depot, location, transfer,
-  stock check, destruction) is read by whoever reads one of the depots it is in
+  stock check, destruction, label printer) is read by whoever reads one of the depots it is in
   now: depot staff their depots, inspectors and ministry officials the depots of
   their jurisdictions (none assigned: all), witnesses all depots;
 - a user account (``user:…``) is read by that user, and by inspectors and
   ministry officials with no jurisdiction assigned;
 - a record of one jurisdiction (a KPI target, ``target:JJ:…``) by inspectors and
   ministry officials who read that jurisdiction;
-- every other record (witness keys, label layouts, printers as such) by
+- every other record (witness keys, label layouts) by
   inspectors and ministry officials.
 
 Reading a record's current scope means that staff of a depot an item was
