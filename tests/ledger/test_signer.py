@@ -80,7 +80,10 @@ def test_an_edited_state_or_history_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SignerStateError, match="does not verify with the log key"):
         signer.last_signed()
     (tmp_path / "log-state").write_text("7 " + history.splitlines()[1].split()[1] + "\n")  # an unsigned state of the old form
-    assert signer.signed_history() == [(7, merkle.root(tree[:7]))]
+    with pytest.raises(SignerStateError, match="older unsigned form"):  # over a history of 12: moved back, not upgraded
+        signer.last_signed()
+    with pytest.raises(SignerStateError, match="older unsigned form"):
+        grow(signer, tree, 12)
     (tmp_path / "log-state").write_text(state)
     (tmp_path / "log-history").write_text("".join(history.splitlines(keepends=True)[1:]))  # the first line dropped
     with pytest.raises(SignerStateError, match="edited or truncated"):
@@ -115,6 +118,16 @@ def test_a_state_of_the_older_form_is_read_and_moved_forward_at_the_next_signatu
     grow(signer, tree, 9)
     assert signer.signed_history() == [(5, merkle.root(tree[:5])), (9, merkle.root(tree[:9]))]
     assert not signer.last_signed().legacy  # type: ignore[union-attr]
+
+
+def test_a_stop_while_the_older_state_becomes_a_history_is_read_as_that_state(tmp_path: Path) -> None:
+    signer = LogSigner.for_data_dir("caliber.test/ledger", tmp_path)
+    tree = leaves(12)
+    (tmp_path / "log-state").write_text(f"5 {base64.b64encode(merkle.root(tree[:5])).decode()}\n")
+    (tmp_path / "log-history").write_text(f"5 {base64.b64encode(merkle.root(tree[:5])).decode()}\n")  # stopped before the new state
+    assert signer.signed_history() == [(5, merkle.root(tree[:5]))]
+    grow(signer, tree, 9)
+    assert signer.signed_history() == [(5, merkle.root(tree[:5])), (9, merkle.root(tree[:9]))]
 
 
 def test_without_create_a_missing_key_is_not_made(tmp_path: Path) -> None:

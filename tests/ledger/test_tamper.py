@@ -341,6 +341,9 @@ async def test_a_signer_state_that_matches_no_signed_checkpoint(factory: Factory
     async with ledger.db.read() as session:
         root = await root_at(session, 8)
     signer.state_path.write_text(f"8 {base64.b64encode(root).decode()}\n")
+    with pytest.raises(AuditError, match="older unsigned form"):  # over the history of what was signed
+        await audit(ledger, signer)
+    signer.history_path.unlink()  # as a signer from before the history kept it
     with pytest.raises(AuditError, match=r"the checkpoint of size 8 .* is missing from the database"):
         await audit(ledger, signer)
 

@@ -145,11 +145,18 @@ class LogSigner:
         return state
 
     def _legacy_state(self, text: str) -> SignedState:
+        """A state of the older form: valid only without a history, or with the one line an upgrade stopped after."""
         try:
             size_text, root_text = text.split()
-            return SignedState(int(size_text), base64.b64decode(root_text, validate=True), legacy=True)
+            state = SignedState(int(size_text), base64.b64decode(root_text, validate=True), legacy=True)
         except ValueError as exc:
             raise SignerStateError(f"{self.state_path} is neither a signed state nor a `SIZE ROOT` line: it was edited") from exc
+        if self.history_path.exists() and self.history_path.read_bytes() != history_line(state.size, state.root):
+            raise SignerStateError(
+                f"{self.state_path} is of the older unsigned form but {self.history_path} names other checkpoints: "
+                "the signed state was replaced (a signer never goes back to the older form)"
+            )
+        return state
 
     def signed_history(self) -> list[tuple[int, bytes]]:
         """Every (size, root) this signer signed, in order, checked against the state's count and running hash.
