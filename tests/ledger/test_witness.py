@@ -96,6 +96,15 @@ async def test_unknown_or_forged_signatures_are_403(client: httpx.AsyncClient, s
     assert malformed.status_code == 422
 
 
+@pytest.mark.parametrize("old", ["\u00b2", "\u0661", "-1", "1 ", ""])
+async def test_an_old_size_of_other_than_ascii_digits_is_422(old: str, client: httpx.AsyncClient, setup: dict[str, object]) -> None:
+    signed, _ = await checkpoint(client, setup["inspector"])  # type: ignore[arg-type]
+    body = f"old {old}\n\n" + note.cosign(signed, setup["skey"], 1)  # type: ignore[arg-type]
+    answer = await client.post("/api/ledger/witness/add-checkpoint", content=body.encode(), headers=setup["inspector"])  # type: ignore[arg-type]
+    assert answer.status_code == 422
+    assert "old <size>" in answer.json()["detail"]
+
+
 async def test_a_note_key_is_not_a_witness_key(client: httpx.AsyncClient, setup: dict[str, object]) -> None:
     _skey, vkey = note.generate_key("not-a-witness")
     answer = await client.post("/api/ledger/witnesses", json={"vkey": vkey}, headers=setup["admin"])  # type: ignore[arg-type]

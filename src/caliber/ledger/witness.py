@@ -60,13 +60,14 @@ def parse_add_checkpoint(body: str) -> AddCheckpoint:
     """Parse an add-checkpoint request body; :class:`InvalidInput` says what is malformed."""
     head, separator, signed = body.partition("\n\n")
     lines = head.split("\n")
-    if not separator or not lines[0].startswith("old ") or not lines[0][4:].isdigit():
+    old = lines[0].removeprefix("old ")
+    if not separator or not lines[0].startswith("old ") or not (old.isascii() and old.isdigit()):
         raise InvalidInput("the body starts with 'old <size>', then proof lines, a blank line and the checkpoint")
     try:
         proof = [base64.b64decode(line, validate=True) for line in lines[1:]]
     except binascii.Error as exc:
         raise InvalidInput("a proof line is not base64") from exc
-    return AddCheckpoint(int(lines[0][4:]), proof, signed)
+    return AddCheckpoint(int(old), proof, signed)
 
 
 class WitnessService:
