@@ -56,9 +56,19 @@ def convert(data: Mapping[str, Any], schema: type[T]) -> T:
     try:
         return msgspec.convert(dict(data), schema, strict=False)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        field = message.rpartition("$.")[2] if "$." in message else None
-        raise InvalidInput(message, field=field) from None
+        field, reason = validation_problem(str(exc))
+        raise InvalidInput(f"{field}: {reason}" if field and not reason.startswith(field) else reason, field=field or None) from None
+
+
+def validation_problem(message: str) -> tuple[str, str]:
+    """The field (``""`` if none) and the reason in a msgspec message such as ``Invalid enum value 'x' - at `$.un_type```."""
+    reason, _, where = message.partition(" - at ")
+    if where.startswith("`$."):
+        return where[3:].split("`")[0].split("[")[0].split(".")[0], reason
+    if "required field `" in message:
+        field = message.split("`")[1]
+        return field, f"{field} is required"
+    return "", message
 
 
 # Characters that would make text display differently than it is stored. Everywhere: C0 and C1 controls (but tab

@@ -37,12 +37,21 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
 
 
 async def form_data(request: Request[Any, Any, Any], *lists: str) -> dict[str, Any]:
-    """A submitted form as a dict; fields named in ``lists`` keep every value, others their last."""
+    """A submitted form as a dict; fields named in ``lists`` keep every value, others their last.
+
+    Line breaks are ``\\n``: a browser sends a textarea's as CR LF (HTML's form encoding), which a form shown
+    again would otherwise write out as ``⟨U+000D⟩``.
+    """
     form = await request.form()
-    data: dict[str, Any] = {key: value for key, value in form.items() if key not in lists and key != "_csrf_token"}
+    data: dict[str, Any] = {key: _lines(value) for key, value in form.items() if key not in lists and key != "_csrf_token"}
     for key in lists:
-        data[key] = [value for value in form.getall(key, []) if value]
+        data[key] = [_lines(value) for value in form.getall(key, []) if value]
     return data
+
+
+def _lines(value: Any) -> Any:
+    """A form value with its CR LF line breaks as ``\\n`` (files and other values as they are)."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def form_uuid(value: Any, field: str) -> UUID:

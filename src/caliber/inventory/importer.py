@@ -29,6 +29,7 @@ from caliber.errors import InvalidInput, NotFound
 from caliber.inventory.items import DEPOT_STAFF, ItemService, check_item, check_lot
 from caliber.inventory.models import Depot, ImportRow, Location
 from caliber.inventory.schemas import NewItem, NewLot
+from caliber.schemas import validation_problem
 
 __all__ = [
     "BATCH_ROWS",
@@ -215,7 +216,7 @@ class _RowChecker:
             try:
                 item = msgspec.convert(record, sheet.schema, strict=False)
             except msgspec.ValidationError as exc:
-                column, reason = _explain(str(exc))
+                column, reason = validation_problem(str(exc))
             except InvalidInput as exc:  # text that would display differently than stored (caliber.schemas.Input)
                 column, reason = exc.field or "", exc.message
             else:
@@ -235,17 +236,6 @@ class _RowChecker:
         except InvalidInput as exc:
             errors.append(RowError(number, exc.field or "", exc.message))
         return _Checked(number, None if errors else item, errors)
-
-
-def _explain(message: str) -> tuple[str, str]:
-    """The column and the reason in a validation message such as ``Invalid enum value 'x' - at `$.un_type```."""
-    reason, _, where = message.partition(" - at ")
-    if where.startswith("`$."):
-        return where[3:].split("`")[0].split("[")[0], reason
-    if "required field `" in message:
-        column = message.split("`")[1]
-        return column, f"{column} is required"
-    return "", message
 
 
 class Importer:

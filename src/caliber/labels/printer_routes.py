@@ -170,6 +170,7 @@ async def _printer_form(
         printer=printer,
         values=values,
         error=error.message if error else None,
+        error_field=getattr(error, "field", None),
         depots=await inventory.depots(actor),
         sizes=list(SIZES),
         dpis=list(DPIS),

@@ -226,4 +226,5 @@ async def _form(
         layouts=layouts(),
         printers=await printing.printers.choices(actor),
         error=error.message if error else None,
+        error_field=getattr(error, "field", None),
     )

@@ -1,0 +1,59 @@
+"""The printer and print forms shown again after a refusal: what is wrong beside its field, the values as typed."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from caliber.accounts.models import Role
+from caliber.labels.printers import PrinterRegister
+from tests.factories import Factory, csrf_headers, login
+from tests.labels.test_printers import printers, register, zebra
+
+__all__ = ["printers"]  # the fixture, used by name
+
+
+def beside(page: str, field: str) -> str:
+    """The problem shown beside ``field``, or ``""``."""
+    found = re.search(rf'<span class="field-error" id="{field}-problem" role="alert">([^<]*)</span>', page)
+    return found.group(1) if found else ""
+
+
+async def test_a_refused_printer_says_what_is_wrong_beside_the_field_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    depot = await factory.depot()
+    await login(client, (await factory.user(Role.ADMIN)).user.username)
+    form = {"depot_id": str(depot.id), "name": "Intake desk", "host": "127.0.0.1", "port": "99999", "model": "ZD421"}
+    form |= {"size": "2x1", "dpi": "203"}
+    port = await client.post("/printers/new", data=form, headers=csrf_headers(client))
+    assert port.status_code == 422
+    assert beside(port.text, "port").startswith("port: ")  # the field named once, without msgspec's path
+    assert re.search(r'name="port" value="99999"[^>]* aria-invalid="true" aria-describedby="port-problem"', port.text)
+    assert 'value="Intake desk"' in port.text
+    assert '<p class="error"' not in port.text  # not said twice
+    host = await client.post("/printers/new", data={**form, "port": "9191", "host": "printer one"}, headers=csrf_headers(client))
+    assert host.status_code == 422
+    assert beside(host.text, "host").startswith("host: an IP address or a host name")
+    assert beside(host.text, "port") == ""
+    assert 'value="printer one"' in host.text
+
+
+async def test_a_refused_print_job_keeps_its_lines_and_its_printer_and_asks_for_the_reason_beside_it(
+    client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister
+) -> None:
+    depot = await factory.depot()
+    first, second = await factory.item(depot), await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    async with zebra() as listener:
+        printer = await register(printers, depot, listener.port)
+        form = {"codes": f"{first.code}\r\n{second.code}", "output": "pdf", "printer_id": str(printer.id)}  # as a browser sends it
+        assert (await client.post("/print/", data=form, headers=csrf_headers(client))).status_code == 200
+        again = await client.post("/print/", data=form, headers=csrf_headers(client))
+    assert again.status_code == 422
+    assert f">{first.code}\n{second.code}</textarea>" in again.text
+    assert "U+000D" not in again.text
+    assert "printed before" in beside(again.text, "reason")
+    assert 'value="zpl" checked' in again.text  # the printer chosen is a thermal job, as it was sent
+    assert 'value="pdf" checked' not in again.text
