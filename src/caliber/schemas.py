@@ -99,8 +99,8 @@ def clean_text(text: str, field: str, *, lines: bool = False) -> str:
     return text
 
 
-# What pages and documents write out visibly: the one-line set, but line breaks and tabs as they are.
-_HIDDEN_WHEN_SHOWN = re.compile(_REFUSED_ON_ONE_LINE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f", 1))
+# What pages and documents write out visibly: the one-line set, but line breaks (LF, CR) and tabs as they are.
+_HIDDEN_WHEN_SHOWN = re.compile(_REFUSED_ON_ONE_LINE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b\x0c\x0e-\x1f", 1))
 
 
 def visible(text: str) -> str:
