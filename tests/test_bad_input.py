@@ -267,4 +267,19 @@ async def test_a_record_stored_before_the_rules_shows_its_hidden_characters_on_p
         assert "\u202e" not in response.text, path
     register_fonts()
     assert _fit("S/N AB\u202e321", 9, 500) == "S/N AB⟨U+202E⟩321"  # every text of the certificate PDF is drawn through it
-    assert visible("line one\nline\ttwo") == "line one\nline\ttwo"  # line breaks and tabs are shown as they are
+    assert visible("line one\r\nline\ttwo") == "line one\r\nline\ttwo"  # line breaks and tabs are shown as they are
+
+
+@pytest.mark.parametrize("query", ["depot_id=0", "location_id=-1", f"depot_id={PAST_INT64}", "status=lost", "q=AB%E2%80%AE1"])
+async def test_a_lot_search_with_a_bad_filter_is_422_naming_the_filter(
+    query: str, client: httpx.AsyncClient, admin_headers: dict[str, str], factory: Factory
+) -> None:
+    for path in ("/api/lots", "/api/lots/export.csv"):
+        response = await client.get(f"{path}?{query}", headers=admin_headers)
+        assert response.status_code == 422, (path, response.text)
+        assert query.partition("=")[0] in response.json()["detail"]
+    admin = await factory.user(Role.ADMIN)
+    await login(client, admin.user.username)
+    page = await client.get(f"/lots/?{query}")
+    assert page.status_code == 422
+    assert 'class="error"' in page.text

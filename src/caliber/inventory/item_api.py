@@ -51,6 +51,7 @@ __all__ = [
     "export_rows",
     "item_filters",
     "item_out",
+    "lot_filters",
     "lot_out",
 ]
 
@@ -139,14 +140,35 @@ class ItemQuery(Input, forbid_unknown_fields=True):
     duplicate_review: str | None = None
 
 
+class LotQuery(Input, forbid_unknown_fields=True):
+    """Search filters for ammunition lots; every one optional."""
+
+    q: str | None = None
+    depot_id: UUID | None = None
+    location_id: UUID | None = None
+    status: Status | None = None
+    calibre: str | None = None
+    hazard_division: str | None = None
+    intake_source: IntakeSource | None = None
+
+
 def item_filters(params: dict[str, Any]) -> dict[str, Any]:
     """Search filters from query parameters or a form, checked (unknown values are a 422 naming the filter)."""
-    wanted = {k: v for k, v in params.items() if k in ItemQuery.__struct_fields__ and v not in (None, "")}
+    return _filters(params, ItemQuery)
+
+
+def lot_filters(params: dict[str, Any]) -> dict[str, Any]:
+    """Lot search filters from query parameters or a form, checked like :func:`item_filters`."""
+    return _filters(params, LotQuery)
+
+
+def _filters(params: dict[str, Any], struct: type[ItemQuery] | type[LotQuery]) -> dict[str, Any]:
+    wanted = {k: v for k, v in params.items() if k in struct.__struct_fields__ and v not in (None, "")}
     try:
-        query = msgspec.convert(wanted, ItemQuery, strict=False)
+        query = msgspec.convert(wanted, struct, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"search filter: {exc}") from None
-    return {name: getattr(query, name) for name in ItemQuery.__struct_fields__ if getattr(query, name) is not None}
+    return {name: getattr(query, name) for name in struct.__struct_fields__ if getattr(query, name) is not None}
 
 
 class ItemPage(msgspec.Struct):
@@ -365,14 +387,13 @@ class LotApi(Controller):
         limit: Limit = 50,
     ) -> LotPage:
         """Lots by lot number or label code (``q``) and filters; newest first, keyset pages."""
-        filters = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
-        found = await items.search_lots(actor, filters, after=after, limit=limit)
+        found = await items.search_lots(actor, lot_filters(dict(request.query_params)), after=after, limit=limit)
         return LotPage([lot_out(lot) for lot in found.records], found.next_after)
 
     @get("/export.csv", media_type="text/csv")
     async def export(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Stream:
         """Every lot a search finds, as CSV (masses in kilograms)."""
-        filters = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
+        filters = lot_filters(dict(request.query_params))
         return csv_stream(export_rows(items.search_lots, actor, filters, LOT_EXPORT_COLUMNS, lot_out), "lots.csv")
 
     @get("/{code:str}")

@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
-from caliber.inventory.item_api import item_filters, page_url
-from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, RecordKind
+from caliber.inventory.item_api import item_filters, lot_filters, page_url
+from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, Page, RecordKind
 from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, IntakeSource, Status
 from caliber.inventory.models import (
     CompatibilityGroup,
@@ -402,10 +402,14 @@ class LotPages(_RecordPages):
             cursor = UUID(after) if after else None
         except ValueError:
             cursor = None
-        found = await items.search_lots(actor, values, after=cursor)
+        try:
+            found, error = await items.search_lots(actor, lot_filters(values), after=cursor), None
+        except CaliberError as exc:
+            found, error = Page([], None), exc.message
         return page(
             request,
             "inventory/lots.html",
+            status_code=422 if error else 200,
             **VOCABULARY,
             values=values,
             depot_options=[(str(d.id), f"{d.code} · {d.name}") for d in depots],
@@ -413,6 +417,7 @@ class LotPages(_RecordPages):
             query=urlencode(values),
             records=found.records,
             next_after=found.next_after,
+            error=error,
         )
 
     @post("/{code:str}/split", guards=staff)
