@@ -19,8 +19,8 @@ def assert_fits(page: Page) -> None:
 
 def test_printer_print_and_timeline_pages_fit_a_phone_and_say_what_is_wrong_beside_the_field(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, live_server.admin, live_server.admin_password)
-    make_depot(page, live_server, "RS-PRN-01", "Shelf 1")
-    code = take_in(page, live_server, "RS-PRN-01", "PRINT-1")
+    make_depot(page, live_server, "RS-PRN-01", "Print shelf")
+    code = take_in(page, live_server, "RS-PRN-01", "PRINT-1", shelf="Print shelf")
 
     page.goto(f"{live_server.url}/printers/new")
     assert_fits(page)
