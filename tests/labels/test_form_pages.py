@@ -57,3 +57,20 @@ async def test_a_refused_print_job_keeps_its_lines_and_its_printer_and_asks_for_
     assert "printed before" in beside(again.text, "reason")
     assert 'value="zpl" checked' in again.text  # the printer chosen is a thermal job, as it was sent
     assert 'value="pdf" checked' not in again.text
+
+
+async def test_a_job_sent_to_a_printer_says_so_and_leaves_the_form_ready_for_the_next_codes(
+    client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister
+) -> None:
+    depot = await factory.depot()
+    first, second = await factory.item(depot), await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    async with zebra() as listener:
+        printer = await register(printers, depot, listener.port)
+        form = {"codes": f"{first.code}\r\n{second.code}", "printer_id": str(printer.id)}
+        sent = await client.post("/print/", data=form, headers=csrf_headers(client))
+    assert sent.status_code == 200
+    assert sent.headers["content-type"].startswith("text/html")  # the page, not a download of what was sent
+    assert '<p class="notice" role="status">Sent 2 labels to Intake desk.' in sent.text
+    assert f"{first.code}" not in sent.text.partition("<textarea")[2].partition("</textarea>")[0]  # the box is empty
+    assert re.search(rf'<option value="{printer.id}"[^>]* selected', sent.text)  # the same printer for the next job

@@ -121,7 +121,8 @@ async def _codes(printing: LabelPrinting, items: ItemService, actor: Actor, want
     return list(dict.fromkeys(codes))
 
 
-async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, wanted: PrintRequest) -> Response[bytes]:
+async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, wanted: PrintRequest) -> tuple[Response[bytes], int]:
+    """The PDF sheet or ZPL job of the labels ``wanted`` names, and how many labels it holds."""
     try:
         codes = await _codes(printing, items, actor, wanted)
     except CodeError as exc:
@@ -130,13 +131,14 @@ async def _print(printing: LabelPrinting, items: ItemService, actor: Actor, want
         if wanted.printer_id is not None:
             raise InvalidInput("a registered printer takes thermal (ZPL) jobs; print a PDF sheet from the browser", field="printer_id")
         pdf = await printing.sheet(actor, codes, wanted.layout, start=wanted.start, reason=wanted.reason)
-        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="labels.pdf"'}), len(codes)
     try:
         stock = ZplLabel(wanted.size, wanted.dpi)
     except LabelError as exc:
         raise InvalidInput(str(exc), field="size") from None
     job = await printing.thermal(actor, codes, stock, reason=wanted.reason, printer_id=wanted.printer_id)
-    return Response(job.encode(), media_type="application/x-zpl", headers={"Content-Disposition": 'attachment; filename="labels.zpl"'})
+    headers = {"Content-Disposition": 'attachment; filename="labels.zpl"'}
+    return Response(job.encode(), media_type="application/x-zpl", headers=headers), len(codes)
 
 
 class LabelApi(Controller):
@@ -154,7 +156,8 @@ class LabelApi(Controller):
         printing: NamedDependency[LabelPrinting],
     ) -> Response[bytes]:
         """A PDF of label sheets or a ZPL job (sent to the registered printer ``printer_id`` when given); each print is a custody event."""
-        return await _print(printing, items, actor, data)
+        job, _labels = await _print(printing, items, actor, data)
+        return job
 
     @get("/layouts")
     async def list_layouts(self, printing: NamedDependency[LabelPrinting]) -> list[LayoutOut]:
@@ -204,9 +207,15 @@ class PrintPages(Controller):
         if "printer_id" in fields:  # the printer is chosen under the thermal output: choosing one chooses it
             fields["output"] = "zpl"
         try:
-            return await _print(printing, items, actor, convert(fields, PrintRequest))
+            wanted = convert(fields, PrintRequest)
+            job, labels = await _print(printing, items, actor, wanted)
         except CORRECTABLE as exc:
             return await _form(request, actor, printing, values, error=exc)
+        if wanted.printer_id is None:
+            return job
+        printer = await printing.printers.printer(actor, wanted.printer_id)
+        sent = f"Sent {labels:,} label{'' if labels == 1 else 's'} to {printer.name}. Scan or type the next codes to print."
+        return await _form(request, actor, printing, {"printer_id": str(printer.id), "output": "zpl"}, error=None, sent=sent)
 
     @get("/test/{key:str}", guards=staff)
     async def test_print(self, key: FromPath[str], printing: NamedDependency[LabelPrinting]) -> Response[bytes]:
@@ -215,7 +224,13 @@ class PrintPages(Controller):
 
 
 async def _form(
-    request: Request[Any, Any, Any], actor: Actor, printing: LabelPrinting, values: dict[str, Any], *, error: InvalidInput | Conflict | None
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    printing: LabelPrinting,
+    values: dict[str, Any],
+    *,
+    error: InvalidInput | Conflict | None,
+    sent: str | None = None,
 ) -> Template:
     """The print form, offering the active printers of the actor's depots."""
     return page(
@@ -227,4 +242,5 @@ async def _form(
         printers=await printing.printers.choices(actor),
         error=error.message if error else None,
         error_field=getattr(error, "field", None),
+        sent=sent,
     )
