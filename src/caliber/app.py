@@ -32,7 +32,7 @@ from caliber.destruction.pages import DestructionPages
 from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import CertificatePages
-from caliber.hardening import RequestLog, security_headers
+from caliber.hardening import RefuseNul, RequestLog, security_headers
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
@@ -164,7 +164,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy), HTMXPlugin()],
-        middleware=[RequestLog, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
+        middleware=[RequestLog, RefuseNul, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthenticationMiddleware],
         before_send=[security_headers],
         guards=[logged_in],
         dependencies={

@@ -22,12 +22,13 @@ import time
 from typing import Any
 
 from litestar.datastructures import Headers, MutableScopeHeaders
+from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from caliber.config import TrustedProxies
 from caliber.ledger.store import APPENDED
 
-__all__ = ["CSP", "JsonFormatter", "RequestLog", "client_address", "forwarded_client", "log_config", "security_headers"]
+__all__ = ["CSP", "JsonFormatter", "RefuseNul", "RequestLog", "client_address", "forwarded_client", "log_config", "security_headers"]
 
 CSP = "; ".join(
     [
@@ -145,6 +146,24 @@ class RequestLog:
         finally:
             APPENDED.reset(counting)
             _log_request(scope, 500 if status is None else status, (time.perf_counter() - started) * 1000, appended[0])
+
+
+class RefuseNul:
+    """ASGI middleware: a path or query string holding a NUL character is a 400 before any route reads it.
+
+    No record's code, key or text holds one (request bodies are checked field by field), and PostgreSQL refuses
+    it in any statement's text.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"")
+            if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+                raise ClientException("the address holds a NUL character (%00): no record is named with one")
+        await self.app(scope, receive, send)
 
 
 def _status_of(exc: Exception) -> int:
