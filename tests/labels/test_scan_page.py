@@ -91,3 +91,27 @@ async def test_verify_mode_checks_a_destruction_manifest_scan_by_scan(
     assert "1 unexpected" in unexpected
     assert "verified already" in await scan(client, day.codes[0], **state)
     assert (await destructions.get(OPERATOR, event.id)).counts == {"verified": 1, "listed": 1, "unexpected": 1}
+
+
+@pytest.mark.parametrize(
+    ("state", "says"), [({"mode": "count", "check": "x"}, "choose the check"), ({"mode": "verify", "event": "x"}, "choose the event")]
+)
+async def test_a_form_naming_no_stock_check_or_event_is_refused_not_a_server_error(
+    state: dict[str, str], says: str, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_MANAGER, depots=[depot])).user.username)
+    page = await scan(client, item.code, **state)
+    assert 'data-outcome="refused"' in page
+    assert says in page
+
+
+async def test_a_place_that_is_no_label_is_refused_not_looked_up(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot)
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
+    for place in ("\x00", "Rack 4"):  # PostgreSQL refused the NUL in the statement: a 500
+        page = await scan(client, item.code, mode="move", place=place)
+        assert 'data-outcome="refused"' in page
+        assert "no location label" in page

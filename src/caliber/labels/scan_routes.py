@@ -22,13 +22,13 @@ from litestar.response import Template
 from caliber.accounts.actor import Actor
 from caliber.destruction.schemas import Verification
 from caliber.destruction.service import DestructionService, EventView
-from caliber.errors import CaliberError, Conflict, NotFound, PermissionDenied
+from caliber.errors import CaliberError, Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.item_api import page_url
 from caliber.inventory.items import ItemService
 from caliber.inventory.stockchecks import Scan, StockCheckService
 from caliber.labels.codes import CodeError, format_code, read_code
 from caliber.schemas import convert
-from caliber.web import form_data, page
+from caliber.web import form_data, form_uuid, page
 
 __all__ = ["MODES", "ScanPage"]
 
@@ -192,8 +192,16 @@ async def _move(actor: Actor, items: ItemService, values: dict[str, Any], scanne
     place = str(values.get("place", ""))
     if not place:
         return Outcome("refused", code, "scan the location's label first, then the records to put there")
-    location = (await items.move(actor, [code], location_code=place)).location
+    location = (await items.move(actor, [code], location_code=_place_code(place))).location
     return Outcome("done", code, f"moved to {location.path}: {_describe(kind, record)}", _href(kind, record))
+
+
+def _place_code(place: str) -> str:
+    """The label code of the location scanned first (a form may send anything)."""
+    try:
+        return read_code(place)
+    except CodeError as exc:
+        raise InvalidInput(f"the place scanned is no location label: {exc}", field="place") from None
 
 
 async def _count(actor: Actor, items: ItemService, stockchecks: StockCheckService, values: dict[str, Any], scanned: _Scanned) -> Outcome:
@@ -206,7 +214,7 @@ async def _count(actor: Actor, items: ItemService, stockchecks: StockCheckServic
         place_id = location.id
     quantity = str(values.get("quantity") or "").strip()
     scan = convert({"code": code, "location_id": place_id, "quantity": quantity or None}, Scan)
-    await stockchecks.scan(actor, UUID(str(values["check"])), [scan])
+    await stockchecks.scan(actor, form_uuid(values["check"], "check"), [scan])
     if record is None:
         return Outcome("refused", code, f"{format_code(code)}: counted as an unknown label (no record of this depot)")
     return Outcome("done", code, f"counted: {_describe(kind, record)}", _href(kind, record))
@@ -216,7 +224,7 @@ async def _verify(actor: Actor, destructions: DestructionService, values: dict[s
     code, kind, record = scanned.code, scanned.kind, scanned.record
     if not values.get("event"):
         return Outcome("refused", code, "open the destruction event first; its page leads here")
-    event_id = UUID(str(values["event"]))
+    event_id = form_uuid(values["event"], "event")
     serial = str(values.get("serial") or "").strip()
     if record is None or kind not in ("item", "lot"):
         await destructions.unexpected(actor, event_id, code)
