@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from caliber.accounts.models import Role
-from caliber.labels.codes import KINDS, make_code
+from caliber.labels.codes import KINDS, format_code, make_code
 from caliber.labels.render import MIN_MODULE_MM, LabelContent, LabelError, label_url, png, qr_modules, svg
 from tests.factories import Factory, login
 
@@ -45,6 +46,43 @@ def test_svg_labels_carry_the_qr_modules_and_the_readable_code() -> None:
     assert document.count("z") >= dark  # one closed square per dark module
     assert f"{code[:4]} {code[4:8]} {code[8:]}" in document
     assert "&lt;&amp;&gt;" in document
+
+
+def item(serial: str, maker: str) -> LabelContent:
+    code = make_code("weapon", 1_000_040)
+    return LabelContent(
+        code, label_url("https://caliber.ministry.example.gov", code), "Assault rifle", (maker, f"S/N {serial}", "7.62x39mm")
+    )
+
+
+@pytest.mark.parametrize(
+    ("serial", "maker", "letters"),
+    [
+        ("АК-47 №12345{}", "Завод Црвена Застава {}", "ЖЛЩЮ"),  # Cyrillic
+        ("ÇË-{}-00042", "Uzina Mekanike Poliçan {}", "ëçËÇ"),  # Albanian
+    ],
+    ids=["cyrillic", "albanian"],
+)
+@pytest.mark.parametrize("dpi", [203, 300])
+def test_png_labels_draw_each_letter_of_a_serial_and_maker_as_itself(serial: str, maker: str, letters: str, dpi: int) -> None:
+    """A face without these letters draws every one as the same empty box: then labels differing in one letter look alike."""
+    serials = {png(item(serial.format(letter), maker.format("")), dpi=dpi) for letter in letters}
+    makers = {png(item(serial.format(""), maker.format(letter)), dpi=dpi) for letter in letters}
+    assert len(serials) == len(letters)
+    assert len(makers) == len(letters)
+
+
+def test_svg_labels_hold_the_whole_code_serial_and_maker_inside_the_label() -> None:
+    maker, serial = "Zavodi Crvena Zastava Kragujevac M70AB2", "АК-47 №1234567890"
+    document = svg(item(serial, maker))
+    texts = re.findall(r'<text x="([0-9.]+)"[^>]* textLength="([0-9.]+)"[^>]*>([^<]*)</text>', document)
+    assert texts
+    assert texts[0][2] == format_code(make_code("weapon", 1_000_040))
+    assert all(float(x) + float(length) <= 50.0 - 1.5 + 1e-3 for x, length, _ in texts)  # no line runs off the label
+    shown = "".join(text for _, _, text in texts).replace(" ", "")
+    assert maker.replace(" ", "") in shown
+    assert f"S/N{serial}".replace(" ", "") in shown
+    assert "…" not in shown
 
 
 def test_a_qr_too_dense_for_the_label_is_refused() -> None:

@@ -1,9 +1,10 @@
 """One label as SVG (screens, browsers' print) or PNG (small label printers through the operating system).
 
 A label holds the QR of ``BASE_URL/s/CODE`` with its quiet zone, the code in
-groups for people, the kind, and the identity that matters on the shelf, each
-line shortened to fit. QR matrices are cached by content: choosing the mask
-is the slow part of making a QR.
+groups for people, the kind, and the identity that matters on the shelf, set
+in the vendored DejaVu Sans (Latin, Cyrillic) and fitted by
+:mod:`caliber.labels.fit`: shrunk and wrapped, the code never cut. QR matrices
+are cached by content: choosing the mask is the slow part of making a QR.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from xml.sax.saxutils import escape
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from caliber.config import resource_path
 from caliber.labels.codes import format_code
+from caliber.labels.fit import ASCENT, LEADING, Line, Row, lay_out
 from caliber.labels.qr import Matrix, matrix
 from caliber.schemas import visible
 
@@ -27,6 +30,14 @@ QUIET_MODULES = 4
 MIN_MODULE_MM = 0.5
 """The smallest module a phone camera and a handheld scanner read at arm's length."""
 WIDTH_MM, HEIGHT_MM, MARGIN_MM = 50.0, 25.0, 1.5
+TEXT_GAP_MM = 0.5
+"""Between the QR's quiet zone and the text."""
+CODE_PT, KIND_PT, LINE_PT = 11.5, 8.0, 7.5
+"""The type sizes a label would like; :func:`caliber.labels.fit.lay_out` makes them smaller where it must."""
+PT_PER_MM = 72 / 25.4
+_MEASURE_PX = 1000.0
+_HINTING = 0.97
+"""A PNG's text block is measured this much narrower: hinting at a printer's few pixels a point widens some lines."""
 
 
 class LabelError(ValueError):
@@ -86,8 +97,23 @@ def _geometry(content: LabelContent, width_mm: float, height_mm: float) -> tuple
     return modules, module
 
 
-def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+@lru_cache(maxsize=64)
+def _font(bold: bool, size_px: float) -> ImageFont.FreeTypeFont:
+    """The vendored DejaVu Sans (bold or not) at ``size_px``: the face the PDF sheets embed, with Cyrillic."""
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(resource_path("static") / "fonts" / name), size_px)
+
+
+def _measure(text: str, bold: bool, size: float) -> float:
+    """Width in points of ``text`` at ``size`` points, from the font's outlines (no hinting at this size)."""
+    return float(_font(bold, _MEASURE_PX).getlength(text)) * size / _MEASURE_PX
+
+
+def _text(content: LabelContent, width_mm: float, height_mm: float) -> list[Line]:
+    """The label's lines fitted to the block of ``width_mm`` x ``height_mm`` beside the QR."""
+    rows = [Row(content.kind, True, KIND_PT), *(Row(line, False, LINE_PT) for line in content.lines)]
+    code = format_code(content.code)
+    return lay_out(code, CODE_PT, rows, width=width_mm * PT_PER_MM, height=height_mm * PT_PER_MM, measure=_measure)
 
 
 def svg(content: LabelContent, width_mm: float = WIDTH_MM, height_mm: float = HEIGHT_MM) -> str:
@@ -100,16 +126,19 @@ def svg(content: LabelContent, width_mm: float = WIDTH_MM, height_mm: float = HE
         for x, dark in enumerate(row)
         if dark
     )
-    text_x = height_mm + 0.5
-    room = int((width_mm - text_x - MARGIN_MM) / 1.55)  # characters of 2.6 mm type that fit
-    lines = [
-        f'<text x="{text_x:.2f}" y="{MARGIN_MM + 4.2:.2f}" font-size="4" font-weight="700" font-family="monospace">'
-        f"{escape(format_code(content.code))}</text>",
-        f'<text x="{text_x:.2f}" y="{MARGIN_MM + 8.6:.2f}" font-size="2.8" font-weight="700">{escape(_fit(content.kind, room))}</text>',
-    ]
-    for n, line in enumerate(content.lines[:4]):
-        y = MARGIN_MM + 12.4 + n * 3.2
-        lines.append(f'<text x="{text_x:.2f}" y="{y:.2f}" font-size="2.6">{escape(_fit(line, room))}</text>')
+    text_x = MARGIN_MM + (len(modules) + 2 * QUIET_MODULES) * module + TEXT_GAP_MM
+    top = MARGIN_MM
+    lines = []
+    for line in _text(content, width_mm - text_x - MARGIN_MM, height_mm - 2 * MARGIN_MM):
+        size = line.size / PT_PER_MM
+        # textLength holds each line to its measured width should a browser set it in a wider face than DejaVu Sans
+        weight = ' font-weight="700"' if line.bold else ""
+        lines.append(
+            f'<text x="{text_x:.2f}" y="{top + ASCENT * size:.2f}" font-size="{size:.3f}"{weight} '
+            f'textLength="{_measure(line.text, line.bold, line.size) / PT_PER_MM:.3f}" lengthAdjust="spacingAndGlyphs">'
+            f"{escape(line.text)}</text>"
+        )
+        top += size * LEADING
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_mm}mm" height="{height_mm}mm" '
         f'viewBox="0 0 {width_mm} {height_mm}" font-family="DejaVu Sans, Arial, sans-serif">'
@@ -131,16 +160,13 @@ def png(content: LabelContent, width_mm: float = WIDTH_MM, height_mm: float = HE
             if dark:
                 left, top = origin + x * module, origin + y * module
                 draw.rectangle([left, top, left + module - 1, top + module - 1], fill=0)
-    text_x = origin + (len(modules) + QUIET_MODULES) * module + round(0.5 * px_per_mm)
-    room = width - text_x - round(MARGIN_MM * px_per_mm)
-    top = round(MARGIN_MM * px_per_mm)
-    for full, size_mm in [(format_code(content.code), 4.0), (content.kind, 2.8), *((line, 2.6) for line in content.lines[:4])]:
-        font = ImageFont.load_default(size=round(size_mm * px_per_mm))
-        text = full
-        while len(text) > 1 and draw.textlength(text, font=font) > room:
-            text = text[:-2] + "…"
-        draw.text((text_x, top), text, fill=0, font=font)
-        top += round((size_mm + 0.7) * px_per_mm)
+    text_x = origin + (len(modules) + QUIET_MODULES) * module + round(TEXT_GAP_MM * px_per_mm)
+    margin = round(MARGIN_MM * px_per_mm)
+    px_per_pt = dpi / 72
+    top = float(margin)
+    for line in _text(content, (width - text_x - margin) / px_per_mm * _HINTING, (height - 2 * margin) / px_per_mm):
+        draw.text((text_x, round(top)), line.text, fill=0, font=_font(line.bold, line.size * px_per_pt))
+        top += line.size * LEADING * px_per_pt
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()

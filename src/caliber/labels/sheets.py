@@ -2,8 +2,10 @@
 
 A layout file names the page, the grid, the label size, the margins and gaps
 and the type sizes; adding a label stock means adding a file. The loader
-refuses a layout that does not fit its page or whose QR would lose its quiet
-zone or shrink under 0.5 mm a module, naming the file and the field.
+refuses a layout that does not fit its page, whose QR would lose its quiet
+zone or shrink under 0.5 mm a module, or that leaves no room beside the QR for
+the whole code at 6 pt (:data:`caliber.labels.fit.MIN_CODE_PT`), naming the file
+and the field. Text shrinks and wraps to fit (:mod:`caliber.labels.fit`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from caliber.config import resource_path
 from caliber.labels.codes import format_code
+from caliber.labels.fit import ASCENT, LEADING, MIN_CODE_PT, MIN_TEXT_PT, Row, lay_out
 from caliber.labels.qr import Matrix
 from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, qr_modules
 
@@ -32,6 +35,10 @@ __all__ = ["REFERENCE_URL", "Layout", "LayoutError", "draw_qr", "layouts", "load
 PAGES = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 REFERENCE_URL = "https://caliber.ministry.example.gov/s/1000000427"
 """A long label address: every layout must keep the QR of one like it readable."""
+REFERENCE_CODE = format_code("1000000427")
+"""Every code is as wide as this one: DejaVu's digits all have one width."""
+TEXT_GAP_MM = 1.0
+"""Between the QR's quiet zone and the text."""
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 
 
@@ -66,6 +73,11 @@ class Layout:
     def qr_mm(self) -> float:
         """The side of the QR with its quiet zone."""
         return self.label_height_mm - 2 * self.padding_mm
+
+    @property
+    def text_mm(self) -> tuple[float, float]:
+        """Width and height of the text block beside the QR."""
+        return self.label_width_mm - self.qr_mm - 2 * self.padding_mm - TEXT_GAP_MM, self.qr_mm
 
     def origin(self, position: int) -> tuple[float, float]:
         """Top-left corner (mm from the page's top-left) of the label at ``position`` (0-based, row by row)."""
@@ -133,8 +145,20 @@ def _check(layout: Layout, where: str) -> None:
             f"{where}: label_height_mm/padding_mm: the QR has {layout.qr_mm:.1f} mm for {modules} modules with its quiet zone, "
             f"under {MIN_MODULE_MM} mm a module"
         )
-    if layout.label_width_mm < layout.qr_mm + 2 * layout.padding_mm + 15:
-        raise LayoutError(f"{where}: label_width_mm: no room beside the QR for the code")
+    _check_text(layout, where)
+
+
+def _check_text(layout: Layout, where: str) -> None:
+    """The whole code fits beside the QR at :data:`MIN_CODE_PT` at least, with a line of text under it."""
+    register_fonts()
+    width, height = layout.text_mm
+    needed = pdfmetrics.stringWidth(REFERENCE_CODE, BOLD, MIN_CODE_PT) / mm
+    if width < needed:
+        raise LayoutError(
+            f"{where}: label_width_mm: the code needs {needed:.1f} mm beside the QR at {MIN_CODE_PT:g} pt, the label leaves {width:.1f} mm"
+        )
+    if height * mm < (MIN_CODE_PT + MIN_TEXT_PT) * LEADING:
+        raise LayoutError(f"{where}: label_height_mm: no room for the code and a line of text at {MIN_TEXT_PT:g} pt")
 
 
 @cache
@@ -179,12 +203,8 @@ def draw_qr(canvas: Canvas, modules: Matrix, left: float, top: float, module: fl
     canvas.addLiteral(f"q {module:.4f} 0 0 {-module:.4f} {left:.3f} {top:.3f} cm\n{_qr_path(modules)}\nf Q")
 
 
-def _fit(text: str, font: str, size: float, room: float) -> str:
-    if pdfmetrics.stringWidth(text, font, size) <= room:
-        return text
-    while len(text) > 1 and pdfmetrics.stringWidth(text + "…", font, size) > room:
-        text = text[:-1]
-    return text + "…"
+def _measure(text: str, bold: bool, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, BOLD if bold else FONT, size))
 
 
 def sheet_pdf(layout: Layout, labels: Sequence[LabelContent], *, start: int = 1, offset_mm: tuple[float, float] = (0.0, 0.0)) -> bytes:
@@ -216,17 +236,15 @@ def _draw(canvas: Canvas, layout: Layout, content: LabelContent, left_mm: float,
     x0 = (left_mm + layout.padding_mm + QUIET_MODULES * module) * mm
     y0 = (top_mm_from_bottom - layout.padding_mm - QUIET_MODULES * module) * mm
     draw_qr(canvas, modules, x0, y0, module * mm)
-    text_x = (left_mm + layout.padding_mm + layout.qr_mm + 1.0) * mm
-    room = (layout.label_width_mm - layout.qr_mm - 2 * layout.padding_mm - 1.0) * mm
-    baseline = (top_mm_from_bottom - layout.padding_mm) * mm
+    text_x = (left_mm + layout.padding_mm + layout.qr_mm + TEXT_GAP_MM) * mm
+    width, height = layout.text_mm
     rows = [
-        (format_code(content.code), BOLD, layout.font_pt["code"]),
-        (content.kind, BOLD, layout.font_pt["kind"]),
-        *((line, FONT, layout.font_pt["line"]) for line in content.lines),
+        Row(content.kind, True, layout.font_pt["kind"]),
+        *(Row(line, False, layout.font_pt["line"]) for line in content.lines),
     ]
-    for text, font, size in rows:
-        baseline -= size * 1.2
-        if baseline < (top_mm_from_bottom - layout.label_height_mm + layout.padding_mm) * mm:
-            break
-        canvas.setFont(font, size)
-        canvas.drawString(text_x, baseline, _fit(text, font, size, room))
+    top = (top_mm_from_bottom - layout.padding_mm) * mm
+    code = format_code(content.code)
+    for line in lay_out(code, layout.font_pt["code"], rows, width=width * mm, height=height * mm, measure=_measure):
+        canvas.setFont(BOLD if line.bold else FONT, line.size)
+        canvas.drawString(text_x, top - ASCENT * line.size, line.text)
+        top -= line.size * LEADING
