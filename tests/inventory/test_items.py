@@ -327,3 +327,11 @@ async def test_splits_conserve_pieces_and_mass_and_never_go_negative(factory: Fa
     for bad in (0, lots[0].quantity, -1):
         with pytest.raises(InvalidInput, match="a split takes"):
             await items.split_lot(OPERATOR, lots[0].code, bad, "too much")
+
+
+@pytest.mark.parametrize("sha256", ["a\x00b", "0" * 63, "G" * 64, "0" * 64 + "\u202e"])
+async def test_the_codes_of_an_import_are_asked_for_by_its_sha256_only(factory: Factory, sha256: str) -> None:
+    """The destruction manifest form sends what it is given: a NUL reached PostgreSQL and answered 500."""
+    with pytest.raises(InvalidInput, match="64 hexadecimal digits"):
+        await factory.items.import_codes(sha256)
+    assert await factory.items.import_codes("0" * 64) == []

@@ -107,6 +107,7 @@ LOT_FIELDS = (
     "condition",
     "notes",
 )
+_SHA256 = re.compile("[0-9a-f]{64}")
 _TEXT_FIELDS = {"manufacturer", "model", "calibre", "serial", "marking_location", "other_marks", "case_reference", "court_order", "notes"}
 _TEXT_FIELDS |= {"lot_number", "nature"}
 
@@ -331,6 +332,8 @@ class ItemService:
 
     async def import_codes(self, sha256: str) -> list[str]:
         """The label codes of the records one imported file made, in row order (scope is checked when they are used)."""
+        if not _SHA256.fullmatch(sha256):
+            raise InvalidInput("an imported file is named by its SHA-256: 64 hexadecimal digits", field="import_sha256")
         async with self.db.read() as session:
             return list(await session.scalars(select(ImportRow.code).where(ImportRow.file_sha256 == sha256).order_by(ImportRow.row)))
 
