@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from caliber.labels.codes import make_code
+from caliber.labels.codes import format_code, make_code
 from caliber.labels.render import LabelContent, LabelError, label_url
 from caliber.labels.zpl import DPIS, SIZES, ZplLabel, send_to_printer, zpl
 
@@ -34,6 +34,26 @@ def test_the_qr_payload_is_the_url_and_modules_stay_readable(size: str, dpi: int
     for x, y in re.findall(r"\^FO(\d+),(\d+)", job):
         assert int(x) < stock.dots[0]
         assert int(y) < stock.dots[1]
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("dpi", DPIS)
+@pytest.mark.parametrize("base", ["https://caliber.ministry.example.gov", "https://salw-registry.interior.example.gov/calibr"])
+def test_the_code_serial_and_maker_are_printed_whole(size: str, dpi: int, base: str) -> None:
+    stock = ZplLabel(size, dpi)
+    code = make_code("weapon", 1_000_040)
+    maker, serial = "Zavodi Crvena Zastava Kragujevac M70AB2", "АК-47 №1234567890"
+    label = LabelContent(code, label_url(base, code), "Assault rifle", (maker, f"S/N {serial}", "7.62x39mm"))
+    fields = re.findall(r"\^FO(\d+),(\d+)\^A0N,(\d+),\d+\^FH\^FD([^\^]*)\^FS", zpl([label], stock))
+    texts = [text for *_, text in fields]
+    assert texts[0] == format_code(code)
+    assert "…" not in "".join(texts)
+    assert maker.replace(" ", "") in "".join(texts).replace(" ", "")
+    assert f"S/N{serial}".replace(" ", "") in "".join(texts).replace(" ", "")
+    width, height = stock.dots
+    for x, y, font, text in fields:
+        assert int(x) + len(text) * int(font) * 0.6 <= width  # font 0 at its widest
+        assert int(y) + int(font) <= height
 
 
 def test_a_qr_that_does_not_fit_the_stock_is_refused() -> None:

@@ -2,7 +2,9 @@
 
 Sizes: 2 x 1 in and 4 x 2 in, at 203 and 300 dpi. The QR magnification is the
 smallest whole number of dots that keeps a module at 0.5 mm or more; the
-label is refused when the QR with its quiet zone would not fit. Jobs go to a
+label is refused when the QR with its quiet zone would not fit. The text is
+fitted beside it as on every label (:mod:`caliber.labels.fit`), measured by the
+widest characters of the printer's font 0. Jobs go to a
 registered printer on the network over raw TCP (port 9100), or are downloaded.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from caliber.labels.codes import format_code
+from caliber.labels.fit import LEADING, FitError, Line, Row, lay_out
 from caliber.labels.render import MIN_MODULE_MM, QUIET_MODULES, LabelContent, LabelError, qr_size
 
 __all__ = ["SIZES", "ZplLabel", "send_to_printer", "zpl"]
@@ -24,6 +27,7 @@ SIZES = {"2x1": (2.0, 1.0), "4x2": (4.0, 2.0)}
 """Label width and height in inches."""
 DPIS = (203, 300)
 MARGIN_IN = 0.06
+FONT_0_WIDTH = 0.6
 
 
 @dataclass(frozen=True)
@@ -71,26 +75,37 @@ def zpl(labels: Sequence[LabelContent], stock: ZplLabel) -> str:
                 f"a {stock.size} in label at {stock.dpi} dpi has {height - 2 * margin}: use the 4x2 stock or a shorter base URL"
             )
         text_x = margin + qr_dots + margin
-        room = width - text_x - margin
-        big, small = max(height // 7, 18), max(height // 11, 14)
-        rows = [(format_code(content.code), big), (content.kind, small), *((line, small) for line in content.lines)]
-        lines = []
-        y = margin
-        for text, size in rows:
-            if y + size > height - margin:
-                break
-            fitting = max(room // max(size * 6 // 10, 1), 4)  # characters of font 0 at this height that fit
-            shown = text if len(text) <= fitting else text[: fitting - 1] + "…"
-            lines.append(f"^FO{text_x},{y}^A0N,{size},{size}^FH^FD{_field(shown)}^FS")
-            y += size + size // 4
+        lines = _text(content, stock, width - text_x - margin, height - 2 * margin)
+        fields, top = [], 0.0
+        for line in lines:
+            size = round(line.size / 72 * stock.dpi)
+            fields.append(f"^FO{text_x},{margin + round(top)}^A0N,{size},{size}^FH^FD{_field(line.text)}^FS")
+            top += line.size * LEADING / 72 * stock.dpi
         quiet = QUIET_MODULES * magnification
         jobs.append(
             "^XA^CI28"
             f"^PW{width}^LL{height}"
             # ^BQ draws its own 10-dot top offset; the quiet zone is left around it by position
-            f"^FO{margin + quiet},{margin + quiet - 10}^BQN,2,{magnification}^FH^FDMA,{_field(content.url)}^FS" + "".join(lines) + "^XZ"
+            f"^FO{margin + quiet},{margin + quiet - 10}^BQN,2,{magnification}^FH^FDMA,{_field(content.url)}^FS" + "".join(fields) + "^XZ"
         )
     return "\n".join(jobs) + "\n"
+
+
+def _measure(text: str, bold: bool, size: float) -> float:
+    """Width of ``text`` in the printer's font 0 at ``size``: its characters are at most 0.6 of its height wide."""
+    return len(text) * size * FONT_0_WIDTH
+
+
+def _text(content: LabelContent, stock: ZplLabel, width_dots: int, height_dots: int) -> list[Line]:
+    """The label's lines (sizes in points) fitted beside the QR: the code whole, the rest shrunk and wrapped."""
+    _, height = stock.dots
+    points = 72 / stock.dpi
+    big, small = max(height // 7, 18) * points, max(height // 11, 14) * points
+    rows = [Row(content.kind, True, small), *(Row(line, False, small) for line in content.lines)]
+    try:
+        return lay_out(format_code(content.code), big, rows, width=width_dots * points, height=height_dots * points, measure=_measure)
+    except FitError as exc:
+        raise LabelError(f"a {stock.size} in label at {stock.dpi} dpi has no room beside the QR for the code: {exc}") from None
 
 
 async def send_to_printer(host: str, data: str, port: int = 9100, seconds: float = 10.0) -> None:
