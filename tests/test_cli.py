@@ -7,6 +7,7 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from caliber.demo import DEMO_USERS
+from caliber.ledger import note
 from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
 COMMANDS = [
@@ -212,6 +214,29 @@ def test_a_rolled_back_database_fails_verify_naming_both_trees_and_serve_refuses
     refused = _serve_refused(data_env)
     assert refused.startswith("caliber: refusing to serve: the database's tree (size 1, ")
     assert "restore the newest backup" in refused
+
+
+def test_no_command_appends_to_a_rolled_back_database(data_env: dict[str, str], tmp_path: Path) -> None:
+    """Each command that writes custody events checks the log as serve does: an append there would fork the signed log."""
+    data = Path(data_env["CALIBER_DATA_DIR"])
+    assert caliber("user", "create", "ana", "--role", "admin", env=data_env, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=data_env).returncode == 0
+    shutil.copy(data / "caliber.db", tmp_path / "old.db")
+    assert caliber("user", "create", "ben", "--role", "inspector", env=data_env, stdin="a long password\n").returncode == 0
+    assert caliber("ledger", "verify", env=data_env).returncode == 0
+    shutil.copy(tmp_path / "old.db", data / "caliber.db")
+    rows = "serial,manufacturer,model,calibre,un_type,intake_source\nX1,Zastava,M70,7.62x39mm,assault_rifle,surplus\n"
+    (tmp_path / "rows.csv").write_text(rows)
+    _skey, vkey = note.generate_key("witness.example", note.COSIGNATURE_V1)
+    for command, refusing in (
+        (["user", "create", "cem", "--role", "witness"], "refusing to create the user"),
+        (["import", str(tmp_path / "rows.csv"), "--depot", "RS-KRG-1"], "refusing to import"),
+        (["witness", "add", vkey], "refusing to register the witness"),
+    ):
+        refused = caliber(*command, env=data_env, stdin="a long password\n")
+        assert refused.returncode == 1, command
+        assert refused.stderr.startswith(f"caliber: {refusing}: the database's tree (size 1, "), refused.stderr
+    assert sqlite3.connect(data / "caliber.db").execute("SELECT size FROM ledger_head").fetchone() == (1,)  # nothing appended
 
 
 def test_changing_the_base_url_moves_the_labels_never_the_log(data_env: dict[str, str]) -> None:

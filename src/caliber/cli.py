@@ -119,8 +119,9 @@ def serve(host: str, port: int, workers: int) -> None:
     _serve(settings, host, port, workers)
 
 
-def _check_log(settings: Settings) -> None:
-    """Refuse to serve a database that is not the log this server signs, or is behind or forked from what it signed."""
+def _check_log(settings: Settings, refusing: str = "refusing to serve") -> None:
+    """Refuse to serve (or write to) a database that is not the log this server signs, or is behind or forked from what
+    it signed: a command that appends to it would fork the log."""
     from caliber.ledger.audit import AuditError, check_log
     from caliber.ledger.store import Ledger
 
@@ -131,7 +132,7 @@ def _check_log(settings: Settings) -> None:
     try:
         run_with_database(settings, work)
     except AuditError as exc:
-        fail(f"refusing to serve: {exc}")
+        fail(f"{refusing}: {exc}")
 
 
 def _check_kpi_file(settings: Settings) -> None:
@@ -264,6 +265,8 @@ def user_create(  # noqa: PLR0917 (one parameter per option)
         new = convert(values, NewUser)
     except CaliberError as exc:
         fail(exc.message)
+    settings = load_or_exit()  # the log's origin, as its key names it
+    _check_log(settings, "refusing to create the user")
     operator = Actor.operator(getpass.getuser())
     view = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).create_user(operator, new))
     scope = view.depots + view.jurisdictions
@@ -382,6 +385,9 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
 
     settings = load_or_exit()
     prepare_database(settings)
+    settings = load_or_exit()  # the log's origin, as its key names it
+    if not dry_run:
+        _check_log(settings, "refusing to import")
     operator = Actor.operator(getpass.getuser())
 
     async def work(db: Database) -> ImportReport:
@@ -652,6 +658,8 @@ def witness_add(vkey: str) -> None:
 
     settings = load_or_exit()
     prepare_database(settings)
+    settings = load_or_exit()  # the log's origin, as its key names it
+    _check_log(settings, "refusing to register the witness")
     operator = Actor.operator(getpass.getuser())
     added = run_with_database(settings, lambda db: WitnessService(Ledger(db, settings.log_origin)).register(operator, vkey.strip()))
     click.echo(f"witness {added.name} registered")
