@@ -45,3 +45,18 @@ def test_a_code_that_cannot_fit_at_the_smallest_size_is_refused() -> None:
     assert code_size(CODE, 11, 60, measure) == pytest.approx(60 / (12 * 0.7))
     with pytest.raises(FitError, match="the code needs"):
         code_size(CODE, 11, 12 * 0.7 * MIN_CODE_PT - 1, measure)
+
+
+def test_the_identity_row_is_shortened_last() -> None:
+    serial, maker = "S/N " + "Ш" * 40, "Zastava " * 20
+    rows = [Row(maker, False, 8), Row(serial, False, 8, keep=True), Row("7.62x39mm", False, 8)]
+    lines = lay_out(CODE, 11, rows, width=60, height=40, measure=measure)
+    assert "".join(line.text for line in lines).count("Ш") == 40
+    assert not any(line.text.endswith("…") for line in lines if "Ш" in line.text)  # not marked as cut: it is whole
+    assert any(line.text.endswith("…") for line in lines)
+
+
+def test_a_word_wider_than_a_line_is_broken_where_it_starts() -> None:
+    lines = lay_out(CODE, 11, [Row("S/N " + "7" * 30, False, 8)], width=60, height=200, measure=measure)
+    assert lines[1].text.startswith("S/N 7")
+    assert "".join(line.text for line in lines[1:]) == "S/N " + "7" * 30

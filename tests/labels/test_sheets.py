@@ -4,12 +4,14 @@ text layer holds the whole code in its groups, the serial and the maker."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pypdfium2
 import pytest
 import zxingcpp
 
 from caliber.labels.codes import format_code, make_code
+from caliber.labels.printing import content_of
 from caliber.labels.render import LabelContent, label_url
 from caliber.labels.sheets import REFERENCE_URL, Layout, LayoutError, layouts, load_layout, sheet_pdf
 
@@ -31,8 +33,11 @@ ALBANIAN = ("Uzina Mekanike Poliçan", "Kallashnikov ë ç", "ÇË-çë 00042 Gj
 
 
 def item_label(code: str, maker: str, model: str, serial: str) -> LabelContent:
-    url = label_url("https://caliber.ministry.example.gov", code)
-    return LabelContent(code, url, "Assault rifle", (f"{maker} {model}", f"S/N {serial}", "7.62x39mm"))
+    """An item's label as printing makes it."""
+    record = SimpleNamespace(
+        code=code, component_type=None, un_type="assault_rifle", manufacturer=maker, model=model, serial=serial, calibre="7.62x39mm"
+    )
+    return content_of("item", record, "RS-KRG-01", "https://caliber.ministry.example.gov")
 
 
 def label_texts(pdf: bytes, layout: Layout, count: int) -> list[str]:
@@ -92,10 +97,12 @@ def test_every_label_prints_the_whole_code_serial_and_maker(key: str, maker: str
 def test_text_too_long_for_any_label_is_shortened_but_never_the_code(key: str) -> None:
     layout = layouts()[key]
     code = make_code("weapon", 99_999_999)
-    label = item_label(code, "Ж" * 120, "W" * 120, "Ш" * 80)
+    maker, model, serial = "Ж" * 120, "W" * 120, "Ш" * 80  # the longest each may be
+    label = item_label(code, maker, model, serial)
     (text,) = label_texts(sheet_pdf(layout, [label]), layout, 1)
     assert text.split("\n")[0] == format_code(code)
-    assert "…" in text
+    assert squeezed(f"S/N {serial}") in squeezed(text)  # the identity is shortened last
+    assert ("…" in text) != (squeezed(maker + model) in squeezed(text))  # what is shortened says so
     bottom = max(box[1] for box in _char_boxes(sheet_pdf(layout, [label])))
     _left, top = layout.origin(0)
     assert bottom <= (top + layout.label_height_mm - layout.padding_mm) * 72 / 25.4 + 0.01  # nothing below the label

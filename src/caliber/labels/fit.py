@@ -36,11 +36,12 @@ class FitError(ValueError):
 
 @dataclass(frozen=True)
 class Row:
-    """A text to show and the size it would like."""
+    """A text to show and the size it would like; a ``keep`` row (the serial) is the last to be shortened."""
 
     text: str
     bold: bool
     size: float
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,12 @@ def _wrap(text: str, bold: bool, size: float, width: float, measure: Measure) ->
         if measure(joined, bold, size) <= width:
             current = joined
             continue
-        if current:
-            lines.append(current)
-        rest = word
+        if measure(word, bold, size) <= width:
+            if current:
+                lines.append(current)
+            current = word
+            continue
+        rest = joined  # a word no line holds is broken where it must, from the end of the line it starts on
         while measure(rest, bold, size) > width and len(rest) > 1:
             cut = len(rest) - 1
             while cut > 1 and measure(rest[:cut], bold, size) > width:
@@ -106,16 +110,25 @@ def _wrap(text: str, bold: bool, size: float, width: float, measure: Measure) ->
 
 
 def _shorten(wrapped: list[list[str]], sizes: list[float], rows: Sequence[Row], *, room: float, width: float, measure: Measure) -> None:
-    """Drop last lines of the row with the most lines (the later row on a tie) until all fit; mark each cut with "…"."""
+    """Drop last lines of the row with the most lines (the later row on a tie, ``keep`` rows last) until all fit.
+
+    Each cut is marked with "…".
+    """
     while wrapped and _height(wrapped, sizes) > room:
-        index = max(range(len(wrapped)), key=lambda n: (len(wrapped[n]), n))
+        index = max(range(len(wrapped)), key=lambda n: (not rows[n].keep and bool(wrapped[n]), len(wrapped[n]), n))
         wrapped[index].pop()
-        shown = [n for n in range(len(wrapped)) if wrapped[n]]
-        if not shown:
-            return
-        # a row dropped whole marks the line shown before it (or the first) as cut
-        mark = index if wrapped[index] else max([n for n in shown if n < index], default=shown[0])
-        wrapped[mark][-1] = _ellipsis(wrapped[mark][-1], rows[mark].bold, sizes[mark], width, measure)
+        mark = _mark(wrapped, rows, index)
+        if mark is not None:
+            wrapped[mark][-1] = _ellipsis(wrapped[mark][-1], rows[mark].bold, sizes[mark], width, measure)
+
+
+def _mark(wrapped: list[list[str]], rows: Sequence[Row], cut: int) -> int | None:
+    """The row whose last line says "…" for a cut in row ``cut``: itself, or for a row dropped whole the nearest
+    row shown before it (else after it) that is not kept whole, so an identity is never marked as cut when it is not."""
+    if wrapped[cut]:
+        return cut
+    others = [n for n in range(len(wrapped)) if wrapped[n] and not rows[n].keep]
+    return max((n for n in others if n < cut), default=min(others, default=None))
 
 
 def _ellipsis(text: str, bold: bool, size: float, width: float, measure: Measure) -> str:

@@ -52,10 +52,11 @@ def content_of(kind: str, record: Any, depot_code: str, base_url: str) -> LabelC
     url = label_url(base_url, record.code)
     if kind == "item":
         title = (record.component_type or record.un_type).replace("_", " ").capitalize()
-        return LabelContent(record.code, url, title, (f"{record.manufacturer} {record.model}", f"S/N {record.serial}", record.calibre))
+        lines = (f"{record.manufacturer} {record.model}", f"S/N {record.serial}", record.calibre)
+        return LabelContent(record.code, url, title, lines, identity=1)
     if kind == "lot":
         lines = (f"Lot {record.lot_number}", f"{record.calibre} {record.nature}", f"{record.quantity:,} pcs")
-        return LabelContent(record.code, url, "Ammunition lot", lines)
+        return LabelContent(record.code, url, "Ammunition lot", lines, identity=0)
     return LabelContent(record.code, url, "Location", (depot_code, record.path))
 
 

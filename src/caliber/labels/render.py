@@ -54,10 +54,16 @@ class LabelContent:
     lines: tuple[str, ...]
     modules: Matrix | None = None
     """The QR matrix of ``url`` when it was read ahead (from ``caliber.labels.qrstore``)."""
+    identity: int | None = None
+    """Which of ``lines`` names the record (an item's serial, a lot's number): shortened last when text cannot fit."""
 
     def __post_init__(self) -> None:
         # Stored text is printed with its hidden and direction characters written out, as pages show it.
         object.__setattr__(self, "lines", tuple(visible(line) for line in self.lines))
+
+    def rows(self, size: float) -> list[Row]:
+        """The lines to fit at ``size``, the identity kept whole longest."""
+        return [Row(line, False, size, keep=n == self.identity) for n, line in enumerate(self.lines)]
 
     def qr(self) -> Matrix:
         """The QR matrix of the label's address."""
@@ -111,7 +117,7 @@ def _measure(text: str, bold: bool, size: float) -> float:
 
 def _text(content: LabelContent, width_mm: float, height_mm: float) -> list[Line]:
     """The label's lines fitted to the block of ``width_mm`` x ``height_mm`` beside the QR."""
-    rows = [Row(content.kind, True, KIND_PT), *(Row(line, False, LINE_PT) for line in content.lines)]
+    rows = [Row(content.kind, True, KIND_PT), *content.rows(LINE_PT)]
     code = format_code(content.code)
     return lay_out(code, CODE_PT, rows, width=width_mm * PT_PER_MM, height=height_mm * PT_PER_MM, measure=_measure)
 

@@ -240,7 +240,7 @@ def _draw(canvas: Canvas, layout: Layout, content: LabelContent, left_mm: float,
     width, height = layout.text_mm
     rows = [
         Row(content.kind, True, layout.font_pt["kind"]),
-        *(Row(line, False, layout.font_pt["line"]) for line in content.lines),
+        *content.rows(layout.font_pt["line"]),
     ]
     top = (top_mm_from_bottom - layout.padding_mm) * mm
     code = format_code(content.code)

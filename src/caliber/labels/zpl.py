@@ -101,7 +101,7 @@ def _text(content: LabelContent, stock: ZplLabel, width_dots: int, height_dots: 
     _, height = stock.dots
     points = 72 / stock.dpi
     big, small = max(height // 7, 18) * points, max(height // 11, 14) * points
-    rows = [Row(content.kind, True, small), *(Row(line, False, small) for line in content.lines)]
+    rows = [Row(content.kind, True, small), *content.rows(small)]
     try:
         return lay_out(format_code(content.code), big, rows, width=width_dots * points, height=height_dots * points, measure=_measure)
     except FitError as exc:
