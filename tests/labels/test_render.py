@@ -72,6 +72,26 @@ def test_png_labels_draw_each_letter_of_a_serial_and_maker_as_itself(serial: str
     assert len(makers) == len(letters)
 
 
+@pytest.mark.parametrize("dpi", [203, 300, 600])
+def test_png_label_text_stays_inside_the_margin(dpi: int) -> None:
+    image = Image.open(
+        io.BytesIO(
+            png(
+                item(
+                    "АК-47 №1234567890 " * 3,
+                    "Zavodi Crvena Zastava Kragujevac WWWWWW MMMMMM",
+                ),
+                dpi=dpi,
+            )
+        )
+    )
+    margin = round(1.5 * dpi / 25.4)
+    right = image.crop((image.width - margin, 0, image.width, image.height))
+    bottom = image.crop((0, image.height - margin + 1, image.width, image.height))
+    assert right.getextrema() == (255, 255)
+    assert bottom.getextrema() == (255, 255)
+
+
 def test_svg_labels_hold_the_whole_code_serial_and_maker_inside_the_label() -> None:
     maker, serial = "Zavodi Crvena Zastava Kragujevac M70AB2", "АК-47 №1234567890"
     document = svg(item(serial, maker))
