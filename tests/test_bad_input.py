@@ -17,7 +17,6 @@ from caliber.accounts.models import Role
 from caliber.accounts.schemas import PasswordReset
 from caliber.app import MAX_BODY_BYTES
 from caliber.db import Database
-from caliber.destruction.certificate import _fit
 from caliber.destruction.schemas import ObserverInput
 from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
@@ -27,6 +26,7 @@ from caliber.inventory.models import DepotKind, Item
 from caliber.inventory.schemas import NewDepot
 from caliber.labels.sheets import register_fonts
 from caliber.ledger.store import Ledger
+from caliber.pdf import Grid
 from caliber.schemas import visible
 from tests.destruction.helpers import approved, cast
 from tests.factories import OPERATOR, Factory, csrf_headers, login
@@ -266,7 +266,8 @@ async def test_a_record_stored_before_the_rules_shows_its_hidden_characters_on_p
         assert "AB⟨U+202E" in response.text, path  # a label may shorten the line after it
         assert "\u202e" not in response.text, path
     register_fonts()
-    assert _fit("S/N AB\u202e321", 9, 500) == "S/N AB⟨U+202E⟩321"  # every text of the certificate PDF is drawn through it
+    (cell,) = Grid.of([500], [["S/N AB\u202e321"]]).rows[0]  # every cell of the certificate PDF is drawn through it
+    assert cell[1] == ("S/N AB⟨U+202E⟩321",)
     assert visible("line one\r\nline\ttwo") == "line one\r\nline\ttwo"  # line breaks and tabs are shown as they are
 
 

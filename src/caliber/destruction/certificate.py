@@ -10,20 +10,23 @@ anyone can hash the JSON and find that hash in the ledger's
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caliber.accounts.models import User
 from caliber.destruction.models import Attestation, DestructionEvent, DestructionPhoto, LineStatus, ManifestLine, Observer
 from caliber.inventory.items import records_by_code
 from caliber.inventory.records import kilograms
@@ -31,9 +34,21 @@ from caliber.labels.codes import format_code
 from caliber.labels.qr import matrix
 from caliber.labels.sheets import BOLD, FONT, draw_qr, register_fonts
 from caliber.ledger import canonical
-from caliber.schemas import visible
+from caliber.pdf import MONO, Cell, Grid, NumberedCanvas, wrap
 
-__all__ = ["FORMAT", "LedgerReference", "certificate_bytes", "certificate_pdf", "certificate_sha256", "statement"]
+__all__ = [
+    "FORMAT",
+    "LedgerReference",
+    "Person",
+    "Signatories",
+    "certificate_bytes",
+    "certificate_pdf",
+    "certificate_sha256",
+    "local_date",
+    "local_time",
+    "signatories",
+    "statement",
+]
 
 FORMAT = "caliber-destruction-certificate/v1"
 DESTROYED = (LineStatus.DESTROYED.value, LineStatus.RESIDUE_VERIFIED.value, LineStatus.CERTIFIED.value)
@@ -140,118 +155,233 @@ class LedgerReference:
     proof_b64: list[str]
 
 
-def certificate_pdf(content: dict[str, Any], reference: LedgerReference, verify_url: str) -> bytes:
-    """The certificate as a PDF: the statement, the ledger reference, a QR to the public verification page, every serial."""
-    register_fonts()
-    out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
-    canvas.setTitle(f"Certificate of destruction {content['event']}")
-    width, height = A4
-    writer = _Writer(canvas, width, height, content["event"])
-    canvas.setFont(BOLD, 16)
-    canvas.drawString(MARGIN, height - MARGIN - 10, "Certificate of destruction")
-    draw_qr(canvas, matrix(verify_url), width - MARGIN - 30 * mm, height - MARGIN, 30 * mm / len(matrix(verify_url)))
-    writer.y = height - MARGIN - 30
-    writer.pairs(
-        [
-            ("Event", format_code(content["event"])),
-            ("Site", ", ".join(p for p in (content["site"]["name"], content["site"]["address"]) if p)),
-            ("Destroyed", f"{content['started_at'] or ''} to {content['ended_at'] or ''} (UTC)"),
-            ("Method", ", ".join(m.replace("_", " ") for m in content["methods"])),
-            ("Legal authority", f"{content['legal_authority']['number']} of {content['legal_authority']['date']}"),
-            ("Organiser", content["organiser"]),
-            ("Manifest approved by", content["approved_by"] or ""),
-            ("Residue checked by", f"{content['residue_checked_by'] or ''}: {content['residue_notes']}"),
-        ]
+@dataclass(frozen=True)
+class Person:
+    """Someone the certificate names: full name and role, with the username their acts are recorded under."""
+
+    name: str
+    role: str
+    username: str
+
+    def __str__(self) -> str:
+        role = f", {self.role.replace('_', ' ')}" if self.role else ""
+        reference = f" ({self.username})" if self.username and self.username != self.name else ""
+        return f"{self.name}{role}{reference}"
+
+
+@dataclass(frozen=True)
+class Signatories:
+    """Who approved, checked and attested, by full name: read for the PDF only (the statement keeps what it recorded)."""
+
+    users: dict[str, Person] = field(default_factory=dict)
+    """By username."""
+    witnesses: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
+    """Usernames by attestation (stage, time, name as the statement gives them)."""
+
+    def user(self, username: str | None) -> str:
+        """``username`` as full name, role and username (the username alone if no user has it)."""
+        if not username:
+            return "not recorded"
+        return str(self.users.get(username, Person(username, "", username)))
+
+    def witness(self, attestation: dict[str, Any]) -> str:
+        """The witness of a statement's ``attestation`` as full name, role and username."""
+        key = (attestation["stage"], attestation["attested_at"], attestation["name"])
+        return str(Person(attestation["name"], attestation["role"], self.witnesses.get(key, "")))
+
+
+async def signatories(session: AsyncSession, event_id: UUID) -> Signatories:
+    """The people the certificate of ``event_id`` names, with their usernames, for its PDF."""
+    event = await session.get(DestructionEvent, event_id)
+    if event is None:
+        raise LookupError(f"no destruction event {event_id}")
+    attested = await session.execute(
+        select(Attestation.stage, Attestation.attested_at, Attestation.name, User.username)
+        .join(User, User.id == Attestation.user_id)
+        .where(Attestation.event_id == event_id)
     )
-    writer.heading("Witnesses")
-    for w in content["witnesses"]:
-        role = w["role"].replace("_", " ")
-        writer.line(f"{w['name']} ({role}), {w['stage']} destruction, {w['attested_at']}, manifest {w['manifest_sha256'][:16]}…")
-    if content["observers"]:
-        writer.heading("Observers")
-        for o in content["observers"]:
-            writer.line(f"{o['name']}, {o['organisation']}")
-    writer.heading("Photographs (SHA-256)")
-    for p in content["photos"]:
-        writer.line(f"{p['stage']}: {p['sha256']}", size=7)
-    writer.heading("Counts")
-    for kind, count in content["counts"]["weapons_by_type"].items():
-        writer.line(f"{kind.replace('_', ' ')}: {count:,}")
-    if content["ammunition"]:
-        writer.line(f"ammunition: {content['counts']['ammunition_lots']:,} lots, {content['counts']['ammunition_pieces']:,} pieces")
-    writer.heading("Custody ledger")
-    writer.line(f"Certificate SHA-256: {certificate_sha256(content)}", size=7)
-    writer.line(f"Log: {reference.origin}, entry {reference.index} in a tree of {reference.size:,} entries", size=7)
-    writer.line(f"Root: {reference.root_b64}", size=7)
-    writer.line(f"Verify online: {verify_url}; offline: caliber-verify BUNDLE --certificate certificate.json", size=7)
-    if content["weapons"]:
-        writer.heading(f"Weapons and components destroyed ({len(content['weapons']):,})")
-        for w in content["weapons"]:
-            kind = w["type"].replace("_", " ")
-            writer.line(f"{format_code(w['code'])}  S/N {w['serial']}  {w['manufacturer']} {w['model']}  {w['calibre']}  {kind}", size=7)
-    if content["ammunition"]:
-        writer.heading(f"Ammunition destroyed ({len(content['ammunition']):,} lots)")
-        for a in content["ammunition"]:
-            writer.line(
-                f"{format_code(a['code'])}  lot {a['lot_number']}  {a['calibre']} {a['nature']}  {a['quantity']:,} pcs  "
-                f"gross {a['gross_mass_kg']} kg  NEM {a['net_explosive_mass_kg']} kg",
-                size=7,
-            )
-    writer.footer()
-    canvas.save()
-    return out.getvalue()
+    usernames = [u for u in (event.approved_by, event.residue_verified_by) if u]
+    users = await session.execute(select(User.username, User.display_name, User.role).where(User.username.in_(usernames)))
+    return Signatories(
+        users={username: Person(name, role, username) for username, name, role in users},
+        witnesses={(stage, _when(at), name): username for stage, at, name, username in attested},
+    )
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+
+
+def local_date(day: dt.date) -> str:
+    """A date as people write it: 7 July 2026."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """An instant in ``zone`` to the minute, the zone named: 7 July 2016, 14:05 CEST (Europe/Belgrade)."""
+    local = moment.astimezone(zone)
+    named = f" ({zone})" if str(zone) != local.tzname() else ""
+    return f"{local_date(local.date())}, {local:%H:%M} {local.tzname()}{named}"
+
+
+def _date(iso: str) -> str:
+    return local_date(dt.date.fromisoformat(iso))
+
+
+def _time(iso: str | None, zone: dt.tzinfo) -> str:
+    return local_time(dt.datetime.fromisoformat(iso), zone) if iso else "not recorded"
 
 
 MARGIN = 18 * mm
+WIDTH = A4[0] - 2 * MARGIN
+LABEL = 44 * mm
+QR = 30 * mm
 
 
-class _Writer:
-    """Lines down the page, a new page (with the event in the footer) when one is full."""
+def certificate_pdf(
+    content: dict[str, Any],
+    reference: LedgerReference,
+    verify_url: str,
+    *,
+    people: Signatories | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    log_key: str = "the log's verifier key",
+) -> bytes:
+    """The certificate as a PDF: every field of the statement whole, times in ``zone``, people by name, every serial.
 
-    def __init__(self, canvas: Canvas, width: float, height: float, event: str) -> None:
-        self.canvas, self.width, self.height, self.event = canvas, width, height, event
-        self.y = height - MARGIN
-        self.page = 1
+    Every cell shows hidden characters written out (:class:`caliber.pdf.Grid`); nothing is shortened: text wraps, tables go on.
+    """
+    register_fonts()
+    people = people or Signatories()
+    out = io.BytesIO()
+    title = f"Certificate of destruction {format_code(content['event'])}"
+    document = BaseDocTemplate(out, pagesize=A4, title=title, invariant=1, pageCompression=1)
 
-    def _room(self, needed: float) -> None:
-        if self.y - needed < MARGIN + 10:
-            self.footer()
-            self.canvas.showPage()
-            self.page += 1
-            self.y = self.height - MARGIN
+    def first_heading(canvas: Canvas, _document: BaseDocTemplate) -> None:
+        if canvas.getPageNumber() == 1:
+            _heading(canvas, content["event"], verify_url)
 
-    def footer(self) -> None:
-        self.canvas.setFont(FONT, 7)
-        self.canvas.drawString(MARGIN, MARGIN - 8, f"Certificate of destruction {format_code(self.event)} · page {self.page}")
+    def footer(canvas: Canvas, page: int, pages: int) -> None:
+        canvas.setFont(FONT, 7)
+        canvas.drawString(MARGIN, MARGIN - 8, f"{title} · page {page} of {pages}")
 
-    def heading(self, text: str) -> None:
-        self._room(24)
-        self.y -= 16
-        self.canvas.setFont(BOLD, 11)
-        self.canvas.drawString(MARGIN, self.y, text)
-        self.y -= 4
-
-    def line(self, text: str, size: float = 9) -> None:
-        self._room(size * 1.35)
-        self.y -= size * 1.35
-        self.canvas.setFont(FONT, size)
-        self.canvas.drawString(MARGIN, self.y, _fit(text, size, self.width - 2 * MARGIN))
-
-    def pairs(self, rows: list[tuple[str, str]]) -> None:
-        for label, value in rows:
-            self._room(13)
-            self.y -= 13
-            self.canvas.setFont(BOLD, 9)
-            self.canvas.drawString(MARGIN, self.y, label)
-            self.canvas.setFont(FONT, 9)
-            self.canvas.drawString(MARGIN + 120, self.y, _fit(value, 9, self.width - 2 * MARGIN - 150 - 120))
+    frame = Frame(MARGIN, MARGIN + 4, WIDTH, A4[1] - 2 * MARGIN - 4, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    document.addPageTemplates([PageTemplate(frames=[frame], onPage=first_heading)])
+    story = [Spacer(WIDTH, QR + 4 * mm), _facts(content, people, zone), *_parties(content, people, zone)]
+    story += [_ledger(content, reference, verify_url, log_key), *_destroyed(content)]
+    document.build(story, canvasmaker=functools.partial(NumberedCanvas, footer=footer))
+    return out.getvalue()
 
 
-def _fit(text: str, size: float, room: float) -> str:
-    text = visible(text)
-    if pdfmetrics.stringWidth(text, FONT, size) <= room:
-        return text
-    while len(text) > 1 and pdfmetrics.stringWidth(text + "…", FONT, size) > room:
-        text = text[: max(len(text) - 8, 1)]
-    return text + "…"
+def _heading(canvas: Canvas, event: str, verify_url: str) -> None:
+    """The title, the event and the QR of the public verification page, on the first page."""
+    width, height = A4
+    canvas.setFont(BOLD, 16)
+    canvas.drawString(MARGIN, height - MARGIN - 14, "Certificate of destruction")
+    canvas.setFont(BOLD, 12)
+    canvas.drawString(MARGIN, height - MARGIN - 32, f"Event {format_code(event)}")
+    canvas.setFont(FONT, 8)
+    for n, line in enumerate(wrap("Scan the code to check this certificate against the custody ledger.", FONT, 8, WIDTH - QR - 6 * mm)):
+        canvas.drawString(MARGIN, height - MARGIN - 48 - 10 * n, line)
+    modules = matrix(verify_url)
+    draw_qr(canvas, modules, width - MARGIN - QR, height - MARGIN, QR / len(modules))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _facts(content: dict[str, Any], people: Signatories, zone: dt.tzinfo) -> Grid:
+    authority = content["legal_authority"]
+    rows = [
+        ("Event", format_code(content["event"])),
+        ("Site", _text(content["site"]["name"])),
+        ("Site address", _text(content["site"]["address"]) or "not recorded"),
+        ("Planned for", _date(content["planned_date"])),
+        ("Destruction started", _time(content["started_at"], zone)),
+        ("Destruction ended", _time(content["ended_at"], zone)),
+        ("Methods", ", ".join(m.replace("_", " ") for m in content["methods"]) or "not recorded"),
+        ("Legal authority", f"{_text(authority['number'])} of {_date(authority['date'])}"),
+        ("Organiser", _text(content["organiser"])),
+        ("Manifest approved by", people.user(content["approved_by"])),
+        ("Residue checked by", people.user(content["residue_checked_by"])),
+        ("Residue notes", _text(content["residue_notes"]) or "none"),
+    ]
+    return Grid.of([LABEL, WIDTH - LABEL], rows, fonts=[BOLD, FONT], size=9)
+
+
+def _parties(content: dict[str, Any], people: Signatories, zone: dt.tzinfo) -> list[Grid]:
+    """The witnesses with their attestations, and the observers."""
+    witnesses = [
+        (people.witness(w), f"{w['stage']} destruction\n{_time(w['attested_at'], zone)}", Cell(w["manifest_sha256"], MONO))
+        for w in content["witnesses"]
+    ]
+    grids = [
+        Grid.of(
+            [64 * mm, 52 * mm, WIDTH - 116 * mm],
+            witnesses or [("none recorded", "", "")],
+            header=["Witness", "Attested", "Manifest SHA-256"],
+            title="Witnesses",
+        )
+    ]
+    if content["observers"]:
+        observers = [(_text(o["name"]), _text(o["organisation"])) for o in content["observers"]]
+        grids.append(Grid.of([WIDTH / 2, WIDTH / 2], observers, header=["Observer", "Organisation"], title="Observers"))
+    photos = [(p["stage"], Cell(p["sha256"], MONO)) for p in content["photos"]]
+    grids.append(Grid.of([LABEL, WIDTH - LABEL], photos or [("none", "")], header=["Stage", "SHA-256"], title="Photographs"))
+    counts = [(kind.replace("_", " "), f"{count:,}") for kind, count in content["counts"]["weapons_by_type"].items()]
+    if content["ammunition"]:
+        lots, pieces = content["counts"]["ammunition_lots"], content["counts"]["ammunition_pieces"]
+        counts.append(("ammunition", f"{lots:,} lot{'s' * (lots != 1)}, {pieces:,} piece{'s' * (pieces != 1)}"))
+    grids.append(Grid.of([LABEL, WIDTH - LABEL], counts or [("nothing", "")], title="Counts"))
+    return grids
+
+
+def _ledger(content: dict[str, Any], reference: LedgerReference, verify_url: str, log_key: str) -> Grid:
+    rows = [
+        ("Certificate SHA-256", Cell(certificate_sha256(content), MONO)),
+        ("Log", _text(reference.origin)),
+        ("Entry", f"{reference.index:,} in a tree of {reference.size:,} entries"),
+        ("Root", Cell(reference.root_b64, MONO)),
+        ("Verify online", verify_url),
+        ("Verify offline", Cell("caliber-verify BUNDLE --log-key LOG_KEY --certificate certificate.json", MONO)),
+        ("BUNDLE", "the ledger's export (caliber ledger export); certificate.json: this certificate's statement"),
+        ("LOG_KEY", Cell(log_key, MONO)),
+    ]
+    return Grid.of([LABEL, WIDTH - LABEL], rows, fonts=[BOLD, FONT], title="Custody ledger")
+
+
+def _destroyed(content: dict[str, Any]) -> list[Grid]:
+    """Every weapon and component by serial, every ammunition lot."""
+    grids = []
+    if weapons := content["weapons"]:
+        rows = [
+            (
+                format_code(w["code"]),
+                _text(w["serial"]),
+                _text(f"{w['manufacturer']} {w['model']}"),
+                _text(w["calibre"]),
+                _text(w["type"]).replace("_", " "),
+            )
+            for w in weapons
+        ]
+        widths = [24 * mm, 40 * mm, 56 * mm, 28 * mm, WIDTH - 148 * mm]
+        header = ["Label code", "Serial", "Manufacturer and model", "Calibre", "Type"]
+        grids.append(Grid.of(widths, rows, header=header, title=f"Weapons and components destroyed ({len(weapons):,})", size=7))
+    if lots := content["ammunition"]:
+        rows = [
+            (
+                format_code(a["code"]),
+                _text(a["lot_number"]),
+                _text(f"{a['calibre']} {a['nature']}"),
+                f"{a['quantity']:,}",
+                f"{a['gross_mass_kg']} kg",
+                f"{a['net_explosive_mass_kg']} kg",
+            )
+            for a in lots
+        ]
+        widths = [24 * mm, 32 * mm, 52 * mm, 22 * mm, 22 * mm, WIDTH - 152 * mm]
+        header = ["Label code", "Lot", "Calibre and nature", "Pieces", "Gross mass", "Net explosive mass"]
+        grids.append(
+            Grid.of(widths, rows, header=header, title=f"Ammunition destroyed ({len(lots):,} lot{'s' * (len(lots) != 1)})", size=7)
+        )
+    return grids

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Stream, Template
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.config import Settings
-from caliber.destruction.certificate import certificate_pdf
+from caliber.destruction.certificate import certificate_pdf, signatories
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
 from caliber.destruction.schemas import (
     AttestationInput,
@@ -326,7 +326,12 @@ class DestructionPages(Controller):
         """The certificate of destruction, with the ledger checkpoint that covers its certification."""
         view = await destructions.get(actor, event_id)
         found = await certification(ledger, signer, view.event.code)
-        draw = functools.partial(certificate_pdf, found.content, found.reference, verify_url(settings.base_url, view.event.code))
+        async with ledger.db.read() as session:
+            people = await signatories(session, view.event.id)
+        url = verify_url(settings.base_url, view.event.code)
+        draw = functools.partial(
+            certificate_pdf, found.content, found.reference, url, people=people, zone=settings.zone, log_key=signer.vkey
+        )
         pdf = await anyio.to_thread.run_sync(draw)
         disposition = f"inline; filename=destruction-{view.event.code}-certificate.pdf"
         return Response(pdf, media_type="application/pdf", headers={"content-disposition": disposition})
