@@ -60,3 +60,8 @@ def test_a_word_wider_than_a_line_is_broken_where_it_starts() -> None:
     lines = lay_out(CODE, 11, [Row("S/N " + "7" * 30, False, 8)], width=60, height=200, measure=measure)
     assert lines[1].text.startswith("S/N 7")
     assert "".join(line.text for line in lines[1:]) == "S/N " + "7" * 30
+
+
+def test_a_block_with_no_room_under_the_code_shows_the_code_alone() -> None:
+    lines = lay_out(CODE, 11, [Row("Zastava M70", False, 8)], width=60, height=5, measure=measure)
+    assert [line.text for line in lines] == [CODE]

@@ -114,7 +114,7 @@ def _shorten(wrapped: list[list[str]], sizes: list[float], rows: Sequence[Row], 
 
     Each cut is marked with "…".
     """
-    while wrapped and _height(wrapped, sizes) > room:
+    while any(wrapped) and _height(wrapped, sizes) > room:
         index = max(range(len(wrapped)), key=lambda n: (not rows[n].keep and bool(wrapped[n]), len(wrapped[n]), n))
         wrapped[index].pop()
         mark = _mark(wrapped, rows, index)

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from caliber.config import resource_path
 from caliber.labels.codes import format_code
-from caliber.labels.fit import ASCENT, LEADING, Line, Row, lay_out
+from caliber.labels.fit import ASCENT, LEADING, FitError, Line, Row, lay_out
 from caliber.labels.qr import Matrix, matrix
 from caliber.schemas import visible
 
@@ -119,7 +119,10 @@ def _text(content: LabelContent, width_mm: float, height_mm: float) -> list[Line
     """The label's lines fitted to the block of ``width_mm`` x ``height_mm`` beside the QR."""
     rows = [Row(content.kind, True, KIND_PT), *content.rows(LINE_PT)]
     code = format_code(content.code)
-    return lay_out(code, CODE_PT, rows, width=width_mm * PT_PER_MM, height=height_mm * PT_PER_MM, measure=_measure)
+    try:
+        return lay_out(code, CODE_PT, rows, width=width_mm * PT_PER_MM, height=height_mm * PT_PER_MM, measure=_measure)
+    except FitError as exc:
+        raise LabelError(f"no room beside the QR for the code: {exc}") from None
 
 
 def svg(content: LabelContent, width_mm: float = WIDTH_MM, height_mm: float = HEIGHT_MM) -> str:
