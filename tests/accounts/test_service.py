@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from caliber.accounts.models import LoginFailure, Role
 from caliber.accounts.schemas import NewUser, UserUpdate
 from caliber.accounts.service import AccountService, UserView
-from caliber.accounts.throttle import ADDRESS_FREE_FAILURES, FIRST_DELAY, LONGEST_DELAY, USERNAME_FREE_FAILURES
+from caliber.accounts.throttle import ADDRESS_FREE_FAILURES, ADDRESS_TYPOS, FIRST_DELAY, LONGEST_DELAY, USERNAME_FREE_FAILURES
 from caliber.db import Database
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyAttempts
 from tests.factories import OPERATOR, PASSWORD, Factory
@@ -73,10 +73,10 @@ async def test_the_username_delay_doubles_with_each_failure_up_to_a_cap(accounts
     view = await factory.user(Role.ADMIN)
     now = [dt.datetime.now(dt.UTC)]
     accounts.clock = lambda: now[0]  # moved by hand
-    await fail_logins(accounts, ((view.user.username, f"198.51.100.{n}") for n in range(USERNAME_FREE_FAILURES)))
+    address = "198.51.100.1"  # an address that has failed before, more than a person's typos
+    await fail_logins(accounts, [(view.user.username, address)] * USERNAME_FREE_FAILURES)
     waits = []
-    for n in range(12):
-        address = f"198.51.100.{n % USERNAME_FREE_FAILURES}"  # addresses that have failed before
+    for _ in range(12):
         with pytest.raises(TooManyAttempts) as refused:
             await accounts.login(view.user.username, PASSWORD, address)
         waits.append(refused.value.retry_after)
@@ -93,10 +93,19 @@ async def test_the_username_delay_doubles_with_each_failure_up_to_a_cap(accounts
 async def test_an_address_that_failed_itself_waits_for_the_username_delay(accounts: AccountService, factory: Factory) -> None:
     view = await factory.user(Role.ADMIN)
     await fail_logins(accounts, [(view.user.username, "198.51.100.9")] * USERNAME_FREE_FAILURES)
-    await fail_logins(accounts, [("someone.else", "192.0.2.20")])  # now an address with a failure of its own
+    await fail_logins(accounts, [("someone.else", "192.0.2.20")] * ADDRESS_TYPOS)  # now an address with failures of its own
     with pytest.raises(TooManyAttempts):
         await accounts.login(view.user.username, PASSWORD, "192.0.2.20")
     assert await logs_in(accounts, view, "192.0.2.21")
+
+
+async def test_the_real_user_who_mistypes_while_their_username_is_under_attack_still_logs_in(
+    accounts: AccountService, factory: Factory
+) -> None:
+    view = await factory.user(Role.ADMIN)
+    await fail_logins(accounts, ((view.user.username, f"198.51.100.{n}") for n in range(USERNAME_FREE_FAILURES + 10)))
+    await fail_logins(accounts, [(view.user.username, "192.0.2.30")] * (ADDRESS_TYPOS - 1))  # a typo or two of their own
+    assert await logs_in(accounts, view, "192.0.2.30")
 
 
 async def test_failures_from_one_address_throttle_it_for_every_username(accounts: AccountService, factory: Factory) -> None:

@@ -5,11 +5,11 @@ Failures are counted twice, by client address (those of the last hour) and by us
 - An **address** that has failed ``ADDRESS_FREE_FAILURES`` times waits before each further attempt, whatever the
   username: ``FIRST_DELAY`` after its last failure, doubling with each failure up to ``LONGEST_DELAY``.
 - A **username** that has failed ``USERNAME_FREE_FAILURES`` times gets the same growing delay, but only for attempts
-  from addresses that have failed themselves in the last hour. An address without a recent failure always has its
-  password checked: an attacker hammering ``admin`` from their addresses slows themselves down, never the real
-  admin logging in from their own. Each failure makes its address one that waits, so every new address buys an
-  attacker one guess an hour, whatever the username. The day-long memory keeps a username under a long attack at
-  the longest delay.
+  from addresses that have themselves failed ``ADDRESS_TYPOS`` times in the last hour. An address with fewer
+  always has its password checked: an attacker hammering ``admin`` from their addresses slows themselves down,
+  never the real admin logging in from their own, even after a typo or two. Every new address buys an attacker
+  ``ADDRESS_TYPOS`` guesses an hour, whatever the username. The day-long memory keeps a username under a long
+  attack at the longest delay.
 
 IPv6 clients are counted by their /64, the network a single subscriber is given. A refused attempt checks no
 password and counts as no failure.
@@ -32,6 +32,7 @@ from caliber.errors import TooManyAttempts
 __all__ = [
     "ADDRESS_FREE_FAILURES",
     "ADDRESS_MEMORY",
+    "ADDRESS_TYPOS",
     "FIRST_DELAY",
     "LONGEST_DELAY",
     "USERNAME_FREE_FAILURES",
@@ -46,6 +47,8 @@ ADDRESS_MEMORY = dt.timedelta(hours=1)
 USERNAME_MEMORY = dt.timedelta(days=1)
 USERNAME_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
+ADDRESS_TYPOS = 3
+"""Failures of its own after which an address waits for a username under attack (fewer: a person's typos)."""
 FIRST_DELAY = dt.timedelta(seconds=5)
 LONGEST_DELAY = dt.timedelta(minutes=15)
 
@@ -87,7 +90,7 @@ async def refuse_if_throttled(session: AsyncSession, keys: LoginKeys, now: dt.da
     address_count, address_last = counted.get(keys.address, (0, now))
     username_count, username_last = counted.get(keys.username, (0, now))
     ready_at = address_last + delay_after(address_count, ADDRESS_FREE_FAILURES)
-    if address_count:  # only an address that has failed itself waits for the username
+    if address_count >= ADDRESS_TYPOS:  # only an address that has failed itself waits for the username
         ready_at = max(ready_at, username_last + delay_after(username_count, USERNAME_FREE_FAILURES))
     if ready_at > now:
         retry_after = max(1, math.ceil((ready_at - now).total_seconds()))
