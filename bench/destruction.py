@@ -123,7 +123,8 @@ async def day(url: str, count: int, samples: int) -> None:
             for stage in (Stage.BEFORE, Stage.AFTER):
                 await destructions.add_photo(clerk, event.id, stage, PNG + stage.value.encode(), "image/png")
             now = dt.datetime.now(dt.UTC)
-            completion = Completion([Method.SMELTING], started_at=now - dt.timedelta(hours=4), ended_at=now)
+            ended = now + dt.timedelta(milliseconds=1)
+            completion = Completion([Method.SMELTING], started_at=now, ended_at=ended)  # after the attestations
             await destructions.complete(witnesses[0], event.id, completion)
 
         await step("attest and complete", witness_and_complete())

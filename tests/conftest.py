@@ -178,7 +178,7 @@ def transfers(ledger: Ledger, items: ItemService) -> TransferService:
 @pytest.fixture
 def destructions(ledger: Ledger, items: ItemService, settings: Settings) -> DestructionService:
     """Destruction events over the test database (photos in the test deployment's data dir)."""
-    return DestructionService(ledger, items, settings.data_dir / "photos")
+    return DestructionService(ledger, items, settings.data_dir / "photos", settings.zone)
 
 
 @pytest.fixture

@@ -244,8 +244,8 @@ class _Destruction:
                         f"{path}/photos", params={"stage": stage}, content=picture.getvalue(), headers={"content-type": "image/png"}
                     )
                 )
-            now = dt.datetime.now(dt.UTC)
-            times = {"started_at": (now - dt.timedelta(hours=3)).isoformat(), "ended_at": (now - dt.timedelta(hours=1)).isoformat()}
+            now = dt.datetime.now(dt.UTC)  # after the witnesses attested, over before the residue check
+            times = {"started_at": now.isoformat(), "ended_at": (now + dt.timedelta(milliseconds=1)).isoformat()}
             _ok(witness.post(f"{path}/complete", json={"methods_used": ["smelting"], **times}))
             _ok(second.post(f"{path}/residue", json={"notes": "frames and receivers destroyed; residue inspected"}))
             self._attest("after", witness, second)

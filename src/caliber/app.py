@@ -95,7 +95,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     ledger = Ledger(db, settings.log_origin)
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
     items = ItemService(ledger, settings.data_dir / "photos")
-    destructions = DestructionService(ledger, items, settings.data_dir / "photos")
+    destructions = DestructionService(ledger, items, settings.data_dir / "photos", settings.zone)
     printing = LabelPrinting(ledger, items, destructions, settings.base_url)
     reports = ReportService(db)
     imports = ImportJobs(items, settings.data_dir / "imports", imported=printing.prepare)

@@ -380,6 +380,8 @@ async def _destroyed_on(
         codes = found
     if not codes:
         return
+    ledger, afternoon = destructions.ledger, destructions.ledger.clock
+    ledger.clock = lambda: dt.datetime.combine(day, dt.time(7), tzinfo=dt.UTC)  # checked and attested before the start
     done = await _planned(destructions, operator, depot, day, codes=codes, site=site)
     await destructions.verify(witnesses[0], done.id, Verification(codes))
     digest = await destructions.current_sha256(operator, done.id, Stage.BEFORE)
@@ -391,6 +393,7 @@ async def _destroyed_on(
         await destructions.add_photo(operator, done.id, stage, picture.getvalue(), "image/png")
     start = dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC)
     await destructions.complete(witnesses[0], done.id, Completion(site[3], start, start + dt.timedelta(hours=5)))
+    ledger.clock = afternoon  # the residue, the result and the certificate after the end
     await destructions.check_residue(witnesses[1], done.id, ResidueCheck("frames and receivers destroyed; residue inspected"))
     digest = await destructions.current_sha256(operator, done.id, Stage.AFTER)
     for witness in witnesses:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
@@ -16,6 +19,8 @@ from tests.browser.test_inventory import make_depot, take_in
 
 pytestmark = pytest.mark.browser
 WITNESS_PASSWORD = "witness long password"
+ZONE = ZoneInfo(os.environ.get("CALIBER_TIME_ZONE", "Europe/Belgrade"))
+"""The live server's time zone: times are typed in it."""
 
 
 def approve_for_destruction(page: Page, server: LiveServer, code: str) -> None:
@@ -38,6 +43,8 @@ def attest(tab: Page, event_url: str, stage: str) -> None:
     expect(tab.get_by_role("heading", name=f"Attest {stage} destruction")).to_be_visible()
     tab.get_by_role("button", name="Attest as").click()
     expect(tab.get_by_role("status")).to_contain_text("Attestation recorded")
+    expect(tab.get_by_role("heading", name=f"You attested {stage} destruction")).to_be_visible()
+    expect(tab.get_by_role("button", name="Attest as")).to_have_count(0)
 
 
 def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
@@ -82,6 +89,7 @@ def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Brows
     first.get_by_role("region", name="Waiting for your attestation").get_by_role("link").click()
     for tab in (first, second):
         attest(tab, event_url, "before")
+    attested = dt.datetime.now(ZONE).replace(second=0, microsecond=0)  # the minute the witnesses attested in, or later
 
     image = tmp_path / "photo.png"
     Image.new("RGB", (32, 32), "gray").save(image)
@@ -91,11 +99,16 @@ def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Brows
         page.get_by_label("Taken").select_option(stage)
         page.get_by_role("button", name="Add the photo").click()
         expect(page.get_by_role("status")).to_contain_text("Photo added")
-    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    page.get_by_label("Started", exact=True).fill(f"{yesterday}T08:00")
-    page.get_by_label("Ended", exact=True).fill(f"{yesterday}T11:00")
+    page.get_by_label("Started", exact=True).fill(f"{attested - dt.timedelta(hours=1):%Y-%m-%dT%H:%M}")
+    page.get_by_label("Ended", exact=True).fill(f"{attested:%Y-%m-%dT%H:%M}")
+    page.get_by_role("button", name="Record the result").click()
+    expect(page.get_by_role("alert")).to_contain_text("before the last before-destruction attestation")
+    ended = attested + dt.timedelta(minutes=1)
+    page.get_by_label("Started", exact=True).fill(f"{attested:%Y-%m-%dT%H:%M}")
+    page.get_by_label("Ended", exact=True).fill(f"{ended:%Y-%m-%dT%H:%M}")
     page.get_by_role("button", name="Record the result").click()
     expect(page.get_by_role("status")).to_contain_text("Destruction completed")
+    time.sleep(max(0.0, (ended - dt.datetime.now(ZONE)).total_seconds()))  # the residue and the result are attested after the end
 
     second.goto(event_url)
     second.get_by_label("Residue inspection").fill("receivers cut through, then melted")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caliber.destruction.models import Method, Stage
-from caliber.destruction.schemas import AttestationInput, Completion, Verification, Withdrawal
+from caliber.destruction.schemas import AttestationInput, Verification, Withdrawal
 from caliber.destruction.service import DestructionService, manifest_sha256
 from caliber.errors import Conflict
-from tests.destruction.helpers import approved, cast, photo
+from tests.destruction.helpers import approved, cast, photo, right_after_attesting
 from tests.factories import Factory
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -59,14 +57,16 @@ async def test_an_event_completes_only_when_every_record_is_verified_or_withdraw
             if "listed" in lines.values():
                 with pytest.raises(Conflict, match="not verified yet"):
                     await destructions.attest(day.witnesses[int(args[0])], event.id, AttestationInput(Stage.BEFORE, current))
+            elif attested.get(int(args[0])) == current:
+                with pytest.raises(Conflict, match="already"):
+                    await destructions.attest(day.witnesses[int(args[0])], event.id, AttestationInput(Stage.BEFORE, current))
             else:
                 await destructions.attest(day.witnesses[int(args[0])], event.id, AttestationInput(Stage.BEFORE, current))
                 attested[int(args[0])] = current
         else:
             verified = [c for c, s in lines.items() if s == "verified"]
             valid = sum(1 for digest in attested.values() if digest == manifest_sha256(verified))
-            now = dt.datetime.now(dt.UTC)
-            completion = Completion([Method.CRUSHING], started_at=now - dt.timedelta(hours=1), ended_at=now)
+            completion = right_after_attesting([Method.CRUSHING])
             if "listed" in lines.values() or valid < 2 or not verified:
                 with pytest.raises(Conflict):
                     await destructions.complete(day.witnesses[0], event.id, completion)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import json
@@ -14,10 +15,14 @@ import zxingcpp
 from PIL import Image
 
 from caliber.accounts.models import Role
+from caliber.config import Settings
+from caliber.destruction.models import Stage
+from caliber.destruction.schemas import AttestationInput, Verification
+from caliber.destruction.service import DestructionService
 from caliber.ledger import merkle
 from caliber.ledger.note import parse_checkpoint
-from tests.destruction.helpers import cast, photo
-from tests.factories import Factory
+from tests.destruction.helpers import approved, cast, photo
+from tests.factories import Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -45,8 +50,8 @@ async def test_a_destruction_through_the_api_ends_in_a_certificate_anyone_can_ch
         "site_name": "Zeljezara Niksic",
         "planned_date": "2030-06-01",
         "methods": ["smelting"],
-        "authority_number": "Odluka 01-55/30",
-        "authority_date": "2030-05-01",
+        "authority_number": "Odluka 01-55/26",
+        "authority_date": "2026-05-01",  # the day may come before the planned date, never before the legal authority
         "organiser": "Ministry of Defence",
         "observers": [{"name": "A. Observer", "organisation": "UNDP/SEESAC"}],
     }
@@ -68,7 +73,8 @@ async def test_a_destruction_through_the_api_ends_in_a_certificate_anyone_can_ch
     for stage, colour in (("before", "red"), ("after", "blue")):
         uploaded = await client.post(f"{url}/photos?stage={stage}", content=photo(colour), headers={**clerk, "content-type": "image/png"})
         assert uploaded.json()["sha256"] == hashlib.sha256(photo(colour)).hexdigest()
-    times = {"methods_used": ["smelting"], "started_at": "2026-01-10T08:00:00+01:00", "ended_at": "2026-01-10T11:30:00+01:00"}
+    now = dt.datetime.now(dt.UTC)  # after the witnesses attested
+    times = {"methods_used": ["smelting"], "started_at": now.isoformat(), "ended_at": (now + dt.timedelta(milliseconds=1)).isoformat()}
     assert (await client.post(f"{url}/complete", json=times, headers=first)).json()["status"] == "completed"
     assert (await client.post(f"{url}/residue", json={"notes": "frames melted"}, headers=second)).status_code == 200
     for witness in (first, second):
@@ -128,3 +134,67 @@ async def test_nothing_to_verify_publicly_before_certification(client: httpx.Asy
     opened = await client.get(f"/s/{event['code']}", headers=clerk)
     assert opened.headers["location"] == f"/destructions/{event['id']}"
     assert (await client.get("/certificates/not-a-code")).status_code == 404
+
+
+def form_value(page: str, name: str) -> str:
+    """The value of the hidden field ``name`` on ``page``."""
+    return page.split(f'name="{name}" value="')[1].split('"', maxsplit=1)[0]
+
+
+async def test_a_witness_who_attested_sees_their_attestation_instead_of_the_form_and_a_second_click_is_refused(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=1)
+    event = await approved(destructions, day)
+    await destructions.verify(day.clerk, event.id, Verification(day.codes))
+    witness = await factory.user(Role.WITNESS, display_name="Vesna Marković")
+    await login(client, witness.user.username)
+    url = f"/destructions/{event.id}"
+    shown = (await client.get(url)).text
+    assert "Attest before destruction" in shown
+    body = {
+        "stage": "before",
+        "manifest_sha256": form_value(shown, "manifest_sha256"),
+        "statement": "both rifles checked",
+        "_csrf_token": form_value(shown, "_csrf_token"),
+    }
+    done = await client.post(f"{url}/attest", data=body, follow_redirects=True)
+    assert "Attestation recorded" in done.text
+    assert f'action="{url}/attest"' not in done.text
+    assert "You attested before destruction" in done.text
+    assert "both rifles checked" in done.text
+    (given,) = (await destructions.get(day.manager, event.id)).attestations
+    assert f"At {destructions.local(given.attested_at)}" in done.text
+    again = await client.post(f"{url}/attest", data=body)  # the same form sent twice (a double click, another tab)
+    assert again.status_code == 409
+    assert "you attested before destruction already" in again.text
+    assert "Attestation recorded" not in again.text
+    assert len((await destructions.get(day.manager, event.id)).attestations) == 1
+
+
+async def test_times_typed_on_the_page_are_local_and_a_start_before_the_attestations_is_refused_naming_both(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService, settings: Settings
+) -> None:
+    day = await cast(factory, items=1)
+    event = await approved(destructions, day)
+    await destructions.verify(day.clerk, event.id, Verification(day.codes))
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
+    for stage, colour in ((Stage.BEFORE, "red"), (Stage.AFTER, "blue")):
+        await destructions.add_photo(day.clerk, event.id, stage, photo(colour), "image/png")
+    last = max(a.attested_at for a in (await destructions.get(day.manager, event.id)).attestations)
+    await login(client, (await factory.user(Role.WITNESS)).user.username)
+    url = f"/destructions/{event.id}"
+    token = form_value((await client.get(url)).text, "_csrf_token")
+    here = dt.datetime.now(settings.zone).replace(second=0, microsecond=0, tzinfo=None)  # as a datetime-local box sends it
+    typed = {"methods_used": "smelting", "_csrf_token": token}
+    early = {**typed, "started_at": (here - dt.timedelta(hours=1)).isoformat(), "ended_at": here.isoformat()}
+    refused = await client.post(f"{url}/complete", data=early)
+    assert refused.status_code == 422
+    started = destructions.local((here - dt.timedelta(hours=1)).replace(tzinfo=settings.zone))
+    assert f"cannot start at {started} before the last before-destruction attestation at {destructions.local(last)}" in refused.text
+    assert (await destructions.get(day.manager, event.id)).event.status == "in_progress"
+    on_time = {**typed, "started_at": here.isoformat(), "ended_at": (here + dt.timedelta(minutes=1)).isoformat()}
+    assert (await client.post(f"{url}/complete", data=on_time)).status_code in (302, 303)
+    assert (await destructions.get(day.manager, event.id)).event.started_at == here.replace(tzinfo=settings.zone)

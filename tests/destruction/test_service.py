@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +22,8 @@ from caliber.inventory.models import DepotKind, Item
 from caliber.inventory.schemas import StatusChange
 from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.ledger.models import LedgerEntry
-from tests.destruction.helpers import approved, cast, photo, plan, through_the_day
+from caliber.ledger.store import Ledger
+from tests.destruction.helpers import approved, cast, photo, plan, right_after_attesting, through_the_day
 from tests.factories import OPERATOR, Factory
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -101,18 +104,17 @@ async def test_whoever_prepared_or_approved_cannot_attest_and_one_person_counts_
             await destructions.attest(party, event.id, AttestationInput(Stage.BEFORE, digest))
     with pytest.raises(PermissionDenied):
         await destructions.attest(day.clerk, event.id, AttestationInput(Stage.BEFORE, digest))
-    for _ in range(2):
+    await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, digest))
+    with pytest.raises(Conflict, match="attested before destruction already"):
         await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, digest))
     view = await destructions.get(day.manager, event.id)
     assert len(view.valid_attestations(Stage.BEFORE, digest)) == 1
     await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, photo(), "image/png")
     await destructions.add_photo(day.clerk, event.id, Stage.AFTER, photo("green"), "image/png")
-    now = dt.datetime.now(dt.UTC)
-    done = Completion([Method.CUTTING_PLASMA], started_at=now - dt.timedelta(hours=2), ended_at=now)
     with pytest.raises(Conflict, match="1 of 2 witnesses"):
-        await destructions.complete(day.witnesses[0], event.id, done)
+        await destructions.complete(day.witnesses[0], event.id, right_after_attesting([Method.CUTTING_PLASMA]))
     await destructions.attest(day.witnesses[1], event.id, AttestationInput(Stage.BEFORE, digest))
-    await destructions.complete(day.witnesses[0], event.id, done)
+    await destructions.complete(day.witnesses[0], event.id, right_after_attesting([Method.CUTTING_PLASMA]))
 
 
 async def test_missing_records_block_completion_until_withdrawn(factory: Factory, destructions: DestructionService, db: Database) -> None:
@@ -179,8 +181,8 @@ async def test_records_not_destroyed_go_back_to_storage_with_a_reason(
     for witness in day.witnesses:
         await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
     await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, photo(), "image/png")
-    now = dt.datetime.now(dt.UTC)
-    partly = Completion([Method.SMELTING], started_at=now - dt.timedelta(hours=2), ended_at=now, returned=day.codes[2:])
+    partly = right_after_attesting([Method.SMELTING], returned=day.codes[2:])
+    now = partly.started_at
     with pytest.raises(Conflict, match="photographs"):
         await destructions.complete(day.witnesses[0], event.id, partly)
     await destructions.add_photo(day.clerk, event.id, Stage.AFTER, photo("blue"), "image/png")
@@ -258,3 +260,115 @@ async def test_records_travel_to_the_site_as_a_sealed_transfer_and_are_verified_
         await destructions.verify(at_site, event.id, Verification(day.codes))
     await transfers.receive(at_site, sent.transfer.id, day.codes)
     assert await destructions.verify(at_site, event.id, Verification(day.codes)) == day.codes
+
+
+async def test_a_witness_attests_once_to_each_stage_and_again_only_to_an_amended_manifest(
+    factory: Factory, destructions: DestructionService, ledger: Ledger
+) -> None:
+    day = await cast(factory, items=2)
+    witness = day.witnesses[0]
+    event = await approved(destructions, day, day.codes[:1])
+    await destructions.verify(day.clerk, event.id, Verification(codes=day.codes[:1]))
+    first = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, first, "the rifle was there"))
+    size = await ledger.size()
+    with pytest.raises(Conflict, match=r"you attested before destruction already, at \d{4}-\d\d-\d\d \d\d:\d\d Europe/Belgrade"):
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, first))
+    assert await ledger.size() == size
+    view = await destructions.get(day.manager, event.id)
+    given = view.attestation_by(witness.id, Stage.BEFORE, first)
+    assert given is not None
+    assert given.statement == "the rifle was there"
+    assert view.attestation_by(day.witnesses[1].id, Stage.BEFORE, first) is None
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes[1:], reason="second rifle found"))
+    await destructions.approve(day.manager, event.id)
+    await destructions.verify(day.clerk, event.id, Verification(codes=day.codes[1:]))
+    second = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    assert (await destructions.get(day.manager, event.id)).attestation_by(witness.id, Stage.BEFORE, second) is None
+    await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, second))  # to the manifest as it is now
+
+
+async def test_a_witness_attests_to_the_result_once(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=1)
+    event = await approved(destructions, day)
+    await through_the_day(destructions, day, event)
+    digest = await destructions.current_sha256(day.manager, event.id, Stage.AFTER)
+    await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.AFTER, digest))
+    with pytest.raises(Conflict, match="you attested after destruction already"):
+        await destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.AFTER, digest))
+    view = await destructions.get(day.manager, event.id)
+    assert len(view.valid_attestations(Stage.AFTER, digest)) == 1
+
+
+DAY = dt.date(2026, 6, 10)
+
+
+def at(hour: int, minute: int, day: dt.date = DAY, second: int = 0) -> dt.datetime:
+    """A time in Belgrade (the test deployment's zone, UTC+2 in June)."""
+    return dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=ZoneInfo("Europe/Belgrade"))
+
+
+async def refused(ledger: Ledger, attempt: Awaitable[object], error: type[Exception], says: str) -> None:
+    """``attempt`` is refused with ``error`` saying ``says``, and nothing joins the ledger."""
+    size = await ledger.size()
+    with pytest.raises(error) as caught:
+        await attempt
+    assert says in str(caught.value)
+    assert await ledger.size() == size
+
+
+async def test_each_step_of_the_day_refuses_a_time_before_the_one_it_follows(
+    factory: Factory, destructions: DestructionService, ledger: Ledger
+) -> None:
+    clock = [at(8, 0)]
+    ledger.clock = lambda: clock[0]
+    day = await cast(factory, items=2)
+    event = await destructions.plan(day.clerk, plan(day, planned_date=DAY, authority_date=DAY - dt.timedelta(days=10)))
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes))
+    clock[0] = at(8, 30)
+    await destructions.approve(day.manager, event.id)
+    clock[0] = at(8, 10)
+    says = "records cannot be verified at 2026-06-10 08:10 Europe/Belgrade, before the manifest was approved at 2026-06-10 08:30"
+    await refused(ledger, destructions.verify(day.clerk, event.id, Verification(day.codes)), Conflict, says)
+    clock[0] = at(9, 0)
+    await destructions.verify(day.clerk, event.id, Verification(day.codes))
+    before = await destructions.current_sha256(day.manager, event.id, Stage.BEFORE)
+    clock[0] = at(8, 50)
+    says = "an attestation at 2026-06-10 08:50 Europe/Belgrade cannot come before the last verification at the site at 2026-06-10 09:00"
+    await refused(ledger, destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.BEFORE, before)), Conflict, says)
+    clock[0] = at(9, 40, second=15)  # a start typed as 09:40 follows it: times are typed to the minute
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, before))
+    for stage, colour in ((Stage.BEFORE, "red"), (Stage.AFTER, "blue")):
+        await destructions.add_photo(day.clerk, event.id, stage, photo(colour), "image/png")
+    clock[0] = at(11, 5)
+    early = Completion([Method.SMELTING], started_at=at(9, 10), ended_at=at(11, 0))
+    says = (
+        "the destruction cannot start at 2026-06-10 09:10 Europe/Belgrade before the last before-destruction attestation "
+        "at 2026-06-10 09:40 Europe/Belgrade"
+    )
+    await refused(ledger, destructions.complete(day.witnesses[0], event.id, early), InvalidInput, says)
+    unauthorised = Completion([Method.SMELTING], started_at=at(9, 50, DAY - dt.timedelta(days=11)), ended_at=at(11, 0))
+    says = "cannot start at 2026-05-30 09:50 Europe/Belgrade, before the legal authority of 2026-05-31"
+    await refused(ledger, destructions.complete(day.witnesses[0], event.id, unauthorised), InvalidInput, says)
+    assert (await destructions.get(day.manager, event.id)).event.status == EventStatus.IN_PROGRESS
+    await destructions.complete(day.witnesses[0], event.id, Completion([Method.SMELTING], started_at=at(9, 40), ended_at=at(11, 0)))
+    after = await destructions.current_sha256(day.manager, event.id, Stage.AFTER)
+    clock[0] = at(10, 55)
+    says = "an attestation at 2026-06-10 10:55 Europe/Belgrade cannot come before the destruction ended at 2026-06-10 11:00"
+    await refused(ledger, destructions.attest(day.witnesses[0], event.id, AttestationInput(Stage.AFTER, after)), Conflict, says)
+    says = "the residue cannot be checked at 2026-06-10 10:55 Europe/Belgrade, before the destruction ended at 2026-06-10 11:00"
+    await refused(ledger, destructions.check_residue(day.witnesses[1], event.id, ResidueCheck("frames melted")), Conflict, says)
+    clock[0] = at(11, 30)
+    await destructions.check_residue(day.witnesses[1], event.id, ResidueCheck("frames melted"))
+    for witness in day.witnesses:
+        await destructions.attest(witness, event.id, AttestationInput(Stage.AFTER, after))
+    clock[0] = at(11, 20)
+    says = "cannot be issued at 2026-06-10 11:20 Europe/Belgrade, before the last attestation of the result at 2026-06-10 11:30"
+    await refused(ledger, destructions.certify(day.manager, event.id), Conflict, says)
+    clock[0] = at(12, 0)
+    await destructions.certify(day.manager, event.id)
+    async with ledger.db.read() as session:
+        content = await statement(session, event.id)
+    minutes = sorted(w["attested_at"][:16] for w in content["witnesses"])  # to the minute, as the certificate prints them
+    assert minutes[1] <= content["started_at"][:16] < content["ended_at"][:16] <= minutes[2]

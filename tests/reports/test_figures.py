@@ -232,7 +232,7 @@ async def _act(
 async def _destroy(destructions: DestructionService, depots: list[Any], witnesses: list[Any], code: str, clock: Clock) -> None:
     for depot in depots:
         event = await destructions.plan(
-            OPERATOR, NewDestruction(depot.id, "Foundry", LAST.date(), [Method.SMELTING], "1/26", LAST.date(), "MoI")
+            OPERATOR, NewDestruction(depot.id, "Foundry", LAST.date(), [Method.SMELTING], "1/26", clock.now.date(), "MoI")
         )
         try:
             await destructions.change_manifest(OPERATOR, event.id, ManifestChange(add=[code]))
@@ -248,8 +248,8 @@ async def _destroy(destructions: DestructionService, depots: list[Any], witnesse
         await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
     for stage, colour in ((Stage.BEFORE, "red"), (Stage.AFTER, "blue")):
         await destructions.add_photo(OPERATOR, event.id, stage, photo(colour), "image/png")
-    ended = clock.now
-    await destructions.complete(witnesses[0], event.id, Completion([Method.CUTTING_PLASMA], ended - dt.timedelta(hours=2), ended))
+    started = clock.now  # after the witnesses attested
+    await destructions.complete(witnesses[0], event.id, Completion([Method.CUTTING_PLASMA], started, started + dt.timedelta(hours=2)))
 
 
 async def test_a_declaration_at_the_end_of_june_utc_counts_in_the_second_half_year_in_belgrade(factory: Factory, ledger: Ledger) -> None:

@@ -378,6 +378,8 @@ async def _event_page(
     status = EventStatus(event.status)
     stage = Stage.AFTER if status is EventStatus.COMPLETED else Stage.BEFORE
     attesting = status in (EventStatus.APPROVED, EventStatus.IN_PROGRESS, EventStatus.COMPLETED)
+    current_sha256 = await destructions.current_sha256(actor, event_id, stage) if attesting else None
+    mine = view.attestation_by(actor.id, stage, current_sha256) if current_sha256 else None
     depots = {d.id: d for d in await inventory.all_depots()}
     preparing = actor.role in STAFF and actor.can_see_depot(event.depot_id) and status not in (EventStatus.COMPLETED, EventStatus.CERTIFIED)
     return page(
@@ -392,10 +394,12 @@ async def _event_page(
         lines=await destructions.lines(actor, event_id, after=after, limit=PAGE_LINES),
         page_lines=PAGE_LINES,
         stage=stage,
-        current_sha256=await destructions.current_sha256(actor, event_id, stage) if attesting else None,
+        current_sha256=current_sha256,
+        mine=mine,
+        local=destructions.local,
         shelves=[loc for loc in await inventory.locations(actor, event.depot_id) if loc.active] if preparing else [],
         preparing=preparing,
-        can=_abilities(actor, view, status),
+        can=_abilities(actor, view, status, attested=mine is not None),
         methods=list(Method),
         statuses=LineStatus,
         notice=notice,
@@ -403,7 +407,7 @@ async def _event_page(
     )
 
 
-def _abilities(actor: Actor, view: Any, status: EventStatus) -> dict[str, bool]:
+def _abilities(actor: Actor, view: Any, status: EventStatus, *, attested: bool) -> dict[str, bool]:
     at_site = status in (EventStatus.APPROVED, EventStatus.IN_PROGRESS)
     party = actor.id in view.parties
     witness = actor.role in WITNESSES and actor.id is not None and not party
@@ -411,7 +415,7 @@ def _abilities(actor: Actor, view: Any, status: EventStatus) -> dict[str, bool]:
         "approve": actor.role in MANAGERS and status is EventStatus.PLANNED and view.on_manifest > 0,
         "verify": actor.role in SITE_STAFF and at_site,
         "withdraw": actor.role in MANAGERS and at_site,
-        "attest": witness and ((at_site and not view.remaining) or status is EventStatus.COMPLETED),
+        "attest": witness and not attested and ((at_site and not view.remaining) or status is EventStatus.COMPLETED),
         "photos": actor.role in SITE_STAFF and (at_site or status is EventStatus.COMPLETED),
         "complete": actor.role in WITNESSES and status is EventStatus.IN_PROGRESS,
         "residue": witness and status is EventStatus.COMPLETED and not view.event.residue_verified_by,

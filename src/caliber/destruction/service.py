@@ -21,6 +21,12 @@ weapon's own custody chain shows its destruction):
 - ``destruction.residue_checked``: id, codes, notes
 - ``destruction.certified``: id, codes, certificate_sha256
 
+The day's times follow one another: the approval, the site verification, the
+witnesses' attestations before, the destruction's start and end, the
+attestations and residue check after, the certification. Each step refuses a
+time before the one it follows (to the minute, as times are typed and printed),
+naming both in local time.
+
 The manifest hash (:func:`manifest_sha256`) is SHA-256 over the sorted label
 codes, one a line: anyone holding the list can recompute it.
 """
@@ -131,15 +137,29 @@ class EventView:
         """Attestations of ``stage`` to the manifest as it is now (one a person)."""
         return [a for a in self.attestations if a.stage == stage.value and a.manifest_sha256 == current_sha256]
 
+    def attestation_by(self, user_id: UUID | None, stage: Stage, current_sha256: str) -> Attestation | None:
+        """The attestation ``user_id`` gave to ``stage`` of the manifest as it is now, if they gave one."""
+        return next((a for a in self.valid_attestations(stage, current_sha256) if a.user_id == user_id), None)
+
+    def last_attested(self, stage: Stage, current_sha256: str) -> dt.datetime | None:
+        """When the last attestation of ``stage`` to the manifest as it is now was given."""
+        return max((a.attested_at for a in self.valid_attestations(stage, current_sha256)), default=None)
+
 
 class DestructionService:
     """Plan, manifest, site verification, attestation, completion and certification of destruction events."""
 
-    def __init__(self, ledger: Ledger, items: ItemService, photo_dir: Path) -> None:
+    def __init__(self, ledger: Ledger, items: ItemService, photo_dir: Path, zone: dt.tzinfo = dt.UTC) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.items = items
         self.photo_dir = photo_dir
+        self.zone = zone
+        """The deployment's time zone: times in refusals and on pages are read in it."""
+
+    def local(self, moment: dt.datetime) -> str:
+        """A time as people read it: local, to the minute, with the zone named."""
+        return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M} {self.zone}"
 
     # -- plan and manifest ---------------------------------------------------------------
 
@@ -253,6 +273,11 @@ class DestructionService:
         async with self.ledger.write(actor) as tx:
             session = tx.session
             event = await self._event_at_site(session, actor, event_id)
+            now = tx.clock()
+            if event.approved_at is not None and _before(now, event.approved_at):
+                raise Conflict(
+                    f"records cannot be verified at {self.local(now)}, before the manifest was approved at {self.local(event.approved_at)}"
+                )
             lines = await _lines(session, event.id, codes)
             if off := [c for c in codes if lines.get(c) not in (*OPEN, LineStatus.UNEXPECTED.value)]:
                 raise Conflict(f"{off[0]} is not on the manifest of destruction {event.code}: set it apart")
@@ -317,12 +342,22 @@ class DestructionService:
                 if view.remaining:
                     raise Conflict(f"{view.remaining} record(s) are not verified yet: verify or withdraw them first")
                 current = manifest_sha256(await _codes(session, event.id, OPEN))
+                follows = await _last_verified(session, event.id), "the last verification at the site"
             else:
                 if event.status != EventStatus.COMPLETED.value:
                     raise Conflict("the result is attested after the destruction is completed")
                 current = manifest_sha256(await _codes(session, event.id, DONE))
+                follows = event.ended_at, "the destruction ended"
+            if given := view.attestation_by(actor.id, attestation.stage, current):
+                raise Conflict(
+                    f"you attested {attestation.stage.value} destruction already, at {self.local(given.attested_at)}: "
+                    "a witness attests once to each stage"
+                )
             if attestation.manifest_sha256 != current:
                 raise Conflict("the manifest changed since you read it: review it again and attest to what it is now")
+            now, (earlier, what) = tx.clock(), follows
+            if earlier is not None and _before(now, earlier):
+                raise Conflict(f"an attestation at {self.local(now)} cannot come before {what} at {self.local(earlier)}")
             data = {
                 "id": str(event.id),
                 "stage": attestation.stage.value,
@@ -369,6 +404,7 @@ class DestructionService:
                 raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the verified manifest")
             if {p.stage for p in view.photos} != {Stage.BEFORE.value, Stage.AFTER.value}:
                 raise Conflict("add photographs before and after destruction first")
+            self._check_day(event, completion, view.last_attested(Stage.BEFORE, manifest_sha256(verified)))
             returned = list(dict.fromkeys(completion.returned))
             on_manifest, going_back = set(verified), set(returned)
             if stray := [c for c in returned if c not in on_manifest]:
@@ -409,6 +445,11 @@ class DestructionService:
                 raise PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness checks the residue")
             if event.status != EventStatus.COMPLETED.value or event.residue_verified_by:
                 raise Conflict("the residue is checked once, after the destruction is completed")
+            now = tx.clock()
+            if event.ended_at is not None and _before(now, event.ended_at):
+                raise Conflict(
+                    f"the residue cannot be checked at {self.local(now)}, before the destruction ended at {self.local(event.ended_at)}"
+                )
             destroyed = await _codes(tx.session, event.id, (LineStatus.DESTROYED.value,))
             notes = check.notes.strip()
             await tx.record_many(
@@ -430,6 +471,12 @@ class DestructionService:
             valid = view.valid_attestations(Stage.AFTER, manifest_sha256(destroyed))
             if len(valid) < event.required_witnesses:
                 raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the result")
+            now, last = tx.clock(), view.last_attested(Stage.AFTER, manifest_sha256(destroyed))
+            if last is not None and _before(now, last):
+                raise Conflict(
+                    f"the certificate cannot be issued at {self.local(now)}, "
+                    f"before the last attestation of the result at {self.local(last)}"
+                )
             digest = certificate_sha256(await statement(tx.session, event.id))
             events = [
                 ([event.code, *c], {"id": str(event.id), "codes": c, "certificate_sha256": digest}) for c in _chunks(destroyed) or [[]]
@@ -504,6 +551,21 @@ class DestructionService:
         async with self.db.read() as session:
             return manifest_sha256(await _codes(session, event_id, OPEN if stage is Stage.BEFORE else DONE))
 
+    def _check_day(self, event: DestructionEvent, completion: Completion, attested: dt.datetime | None) -> None:
+        """The destruction starts on or after the legal authority's date and the last attestation before it."""
+        start = completion.started_at
+        if start.astimezone(self.zone).date() < event.authority_date:
+            raise InvalidInput(
+                f"the destruction cannot start at {self.local(start)}, before the legal authority of {event.authority_date}",
+                field="started_at",
+            )
+        if attested is not None and _before(start, attested):
+            raise InvalidInput(
+                f"the destruction cannot start at {self.local(start)} before the last before-destruction attestation "
+                f"at {self.local(attested)}",
+                field="started_at",
+            )
+
     # -- scope -----------------------------------------------------------------------
 
     async def _event_for_staff(self, session: AsyncSession, actor: Actor, event_id: UUID) -> DestructionEvent:
@@ -531,6 +593,21 @@ class DestructionService:
 
 def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+def _before(moment: dt.datetime, bound: dt.datetime) -> bool:
+    """Whether ``moment`` falls in a minute before ``bound``'s (times are typed and printed to the minute)."""
+    return _minute(moment) < _minute(bound)
+
+
+async def _last_verified(session: AsyncSession, event_id: UUID) -> dt.datetime | None:
+    """When the last record still on the manifest was verified at the site."""
+    query = select(func.max(ManifestLine.verified_at)).where(ManifestLine.event_id == event_id, ManifestLine.status.in_(OPEN))
+    return await session.scalar(query)
 
 
 async def _event(session: AsyncSession, event_id: UUID) -> DestructionEvent:
