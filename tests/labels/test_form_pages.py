@@ -7,6 +7,7 @@ import re
 import httpx
 
 from caliber.accounts.models import Role
+from caliber.labels.models import Printer
 from caliber.labels.printers import PrinterRegister
 from tests.factories import Factory, csrf_headers, login
 from tests.labels.test_printers import printers, register, zebra
@@ -40,19 +41,27 @@ async def test_a_refused_printer_says_what_is_wrong_beside_the_field_and_keeps_w
     assert 'value="printer one"' in host.text
 
 
-async def test_a_refused_print_job_keeps_its_lines_and_its_printer_and_asks_for_the_reason_beside_it(
-    client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister
-) -> None:
+async def clerk_prints(
+    client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister, *, posts: int, **fields: str
+) -> tuple[list[httpx.Response], list[str], Printer]:
+    """A clerk posts the print form ``posts`` times for two weapons of their depot, to a printer registered there."""
     depot = await factory.depot()
-    first, second = await factory.item(depot), await factory.item(depot)
+    codes = [(await factory.item(depot)).code for _ in range(2)]
     await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
     async with zebra() as listener:
         printer = await register(printers, depot, listener.port)
-        form = {"codes": f"{first.code}\r\n{second.code}", "output": "pdf", "printer_id": str(printer.id)}  # as a browser sends it
-        assert (await client.post("/print/", data=form, headers=csrf_headers(client))).status_code == 200
-        again = await client.post("/print/", data=form, headers=csrf_headers(client))
+        form = {"codes": "\r\n".join(codes), "printer_id": str(printer.id), **fields}  # lines as a browser sends them
+        answers = [await client.post("/print/", data=form, headers=csrf_headers(client)) for _ in range(posts)]
+    return answers, codes, printer
+
+
+async def test_a_refused_print_job_keeps_its_lines_and_its_printer_and_asks_for_the_reason_beside_it(
+    client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister
+) -> None:
+    (first, again), codes, _printer = await clerk_prints(client, factory, printers, posts=2, output="pdf")
+    assert first.status_code == 200
     assert again.status_code == 422
-    assert f">{first.code}\n{second.code}</textarea>" in again.text
+    assert f">{codes[0]}\n{codes[1]}</textarea>" in again.text
     assert "U+000D" not in again.text
     assert "printed before" in beside(again.text, "reason")
     assert 'value="zpl" checked' in again.text  # the printer chosen is a thermal job, as it was sent
@@ -62,15 +71,9 @@ async def test_a_refused_print_job_keeps_its_lines_and_its_printer_and_asks_for_
 async def test_a_job_sent_to_a_printer_says_so_and_leaves_the_form_ready_for_the_next_codes(
     client: httpx.AsyncClient, factory: Factory, printers: PrinterRegister
 ) -> None:
-    depot = await factory.depot()
-    first, second = await factory.item(depot), await factory.item(depot)
-    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
-    async with zebra() as listener:
-        printer = await register(printers, depot, listener.port)
-        form = {"codes": f"{first.code}\r\n{second.code}", "printer_id": str(printer.id)}
-        sent = await client.post("/print/", data=form, headers=csrf_headers(client))
+    (sent,), codes, printer = await clerk_prints(client, factory, printers, posts=1)
     assert sent.status_code == 200
     assert sent.headers["content-type"].startswith("text/html")  # the page, not a download of what was sent
     assert '<p class="notice" role="status">Sent 2 labels to Intake desk.' in sent.text
-    assert f"{first.code}" not in sent.text.partition("<textarea")[2].partition("</textarea>")[0]  # the box is empty
+    assert codes[0] not in sent.text.partition("<textarea")[2].partition("</textarea>")[0]  # the box is empty
     assert re.search(rf'<option value="{printer.id}"[^>]* selected', sent.text)  # the same printer for the next job
