@@ -75,6 +75,19 @@ def _pin_log_key(settings: Settings) -> None:
     LogSigner.for_data_dir(origin or settings.log_origin, settings.data_dir)
 
 
+def _prepared() -> Settings:
+    """The settings with the database ready, read again: the log's origin then comes from the key made with the log."""
+    prepare_database(load_or_exit())
+    return load_or_exit()
+
+
+def _writable(refusing: str) -> Settings:
+    """:func:`_prepared`, refusing (``refusing: …``) a database that appending to would fork the signed log."""
+    settings = _prepared()
+    _check_log(settings, refusing)
+    return settings
+
+
 def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` with a database for ``settings``; Caliber's errors become one line and exit 1."""
     from caliber.db import Database, create_engine
@@ -111,15 +124,12 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve Caliber over HTTP with the granian ASGI server."""
-    settings = load_or_exit()
-    _check_kpi_file(settings)
-    prepare_database(settings)
-    settings = load_or_exit()  # the log's origin, as its key names it
-    _check_log(settings)
+    _check_kpi_file(load_or_exit())
+    settings = _writable("refusing to serve")
     _serve(settings, host, port, workers)
 
 
-def _check_log(settings: Settings, refusing: str = "refusing to serve") -> None:
+def _check_log(settings: Settings, refusing: str) -> None:
     """Refuse to serve (or write to) a database that is not the log this server signs, or is behind or forked from what
     it signed: a command that appends to it would fork the log."""
     from caliber.ledger.audit import AuditError, check_log
@@ -186,10 +196,7 @@ def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
 
     if "CALIBER_BASE_URL" not in os.environ:  # the server's workers read the same environment
         os.environ["CALIBER_BASE_URL"] = demo_data.served_url(host, port)
-    settings = load_or_exit()
-    prepare_database(settings)
-    settings = load_or_exit()  # the log's origin, as its key names it
-    _check_log(settings)
+    settings = _writable("refusing to serve")
     logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale))
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
@@ -250,8 +257,7 @@ def user_create(  # noqa: PLR0917 (one parameter per option)
     from caliber.ledger.store import Ledger
     from caliber.schemas import convert
 
-    settings = load_or_exit()
-    prepare_database(settings)
+    settings = _prepared()
     values = {
         "username": username,
         "role": role,
@@ -265,7 +271,6 @@ def user_create(  # noqa: PLR0917 (one parameter per option)
         new = convert(values, NewUser)
     except CaliberError as exc:
         fail(exc.message)
-    settings = load_or_exit()  # the log's origin, as its key names it
     _check_log(settings, "refusing to create the user")
     operator = Actor.operator(getpass.getuser())
     view = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).create_user(operator, new))
@@ -383,9 +388,7 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     from caliber.inventory.items import ItemService
     from caliber.ledger.store import Ledger
 
-    settings = load_or_exit()
-    prepare_database(settings)
-    settings = load_or_exit()  # the log's origin, as its key names it
+    settings = _prepared()
     if not dry_run:
         _check_log(settings, "refusing to import")
     operator = Actor.operator(getpass.getuser())
@@ -494,9 +497,7 @@ def _progress(description: str, total: int | None) -> Any:
 @ledger.command("verify")
 def ledger_verify() -> None:
     """Audit the whole ledger in the database: entries, chains, subtree hashes, checkpoints, signatures."""
-    settings = load_or_exit()
-    prepare_database(settings)
-    report = _audit(load_or_exit(), "ledger verification FAILED")
+    report = _audit(_prepared(), "ledger verification FAILED")
     click.echo(f"ledger OK: {report.entries} entries, {report.checkpoints} checkpoints, all signatures and subtree hashes verified")
 
 
@@ -593,8 +594,7 @@ def ledger_export(bundle: str) -> None:
     from caliber.ledger.audit import AuditError, check_log, export_bundle
     from caliber.ledger.store import Ledger
 
-    prepare_database(load_or_exit())
-    settings = load_or_exit()  # the log's origin, as its key names it
+    settings = _prepared()
     signers: list[Any] = []
 
     async def work(db: Database) -> int:
@@ -656,10 +656,7 @@ def witness_add(vkey: str) -> None:
     from caliber.ledger.store import Ledger
     from caliber.ledger.witness import WitnessService
 
-    settings = load_or_exit()
-    prepare_database(settings)
-    settings = load_or_exit()  # the log's origin, as its key names it
-    _check_log(settings, "refusing to register the witness")
+    settings = _writable("refusing to register the witness")
     operator = Actor.operator(getpass.getuser())
     added = run_with_database(settings, lambda db: WitnessService(Ledger(db, settings.log_origin)).register(operator, vkey.strip()))
     click.echo(f"witness {added.name} registered")
