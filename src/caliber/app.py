@@ -52,6 +52,7 @@ from caliber.ledger.routes import LedgerApi, LedgerPages
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService
+from caliber.menu import main_menu
 from caliber.reports.kpis import load_roadmap
 from caliber.reports.pages import ReportFiles, ReportPages
 from caliber.reports.routes import ReportApi
@@ -246,7 +247,7 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
-    engine.engine.globals.update(roles=Role)
+    engine.engine.globals.update(roles=Role, main_menu=main_menu)
     engine.engine.finalize = _shown
 
 

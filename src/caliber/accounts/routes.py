@@ -199,7 +199,7 @@ async def _user_form(
         view=view,
         values=values,
         error=error,
-        roles=list(Role),
+        role_choices=list(Role),
         depots=await inventory.depots(actor),
         jurisdictions=await inventory.jurisdictions(),
     )
