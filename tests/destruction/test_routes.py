@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import html
 import io
 import json
 
@@ -19,9 +20,10 @@ from caliber.config import Settings
 from caliber.destruction.models import Stage
 from caliber.destruction.schemas import AttestationInput, Verification
 from caliber.destruction.service import DestructionService
+from caliber.labels.codes import format_code
 from caliber.ledger import merkle
 from caliber.ledger.note import parse_checkpoint
-from tests.destruction.helpers import approved, cast, photo
+from tests.destruction.helpers import approved, cast, photo, plan
 from tests.factories import Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -198,3 +200,58 @@ async def test_times_typed_on_the_page_are_local_and_a_start_before_the_attestat
     on_time = {**typed, "started_at": here.isoformat(), "ended_at": (here + dt.timedelta(minutes=1)).isoformat()}
     assert (await client.post(f"{url}/complete", data=on_time)).status_code in (302, 303)
     assert (await destructions.get(day.manager, event.id)).event.started_at == here.replace(tzinfo=settings.zone)
+
+
+def box(page: str, name: str) -> str:
+    """The text in the textarea ``name`` on ``page``, as the browser would show it."""
+    return html.unescape(page.split(f'name="{name}"')[1].split(">", 1)[1].split("</textarea>", 1)[0])
+
+
+async def test_a_batch_with_a_mistyped_label_keeps_every_line_and_adds_the_rest_only_when_asked(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    event = await destructions.plan(day.clerk, plan(day))
+    clerk = await factory.user(Role.DEPOT_CLERK, depots=[day.depot])
+    await login(client, clerk.user.username)
+    url = f"/destructions/{event.id}"
+    token = form_value((await client.get(url)).text, "_csrf_token")
+    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
+    typed = f"{day.codes[0]}\r\n{format_code(mistyped)}\r\n{format_code(day.codes[0])}\r\n"
+
+    refused = await client.post(f"{url}/manifest", data={"codes": typed, "_csrf_token": token})
+    assert refused.status_code == 409
+    assert "Nothing was changed" in refused.text
+    assert box(refused.text, "codes") == typed.replace("\r\n", "\n")
+    warning = refused.text.split('class="warning"')[1].split("</div>")[0]
+    assert f"<code>{format_code(mistyped)}</code>: check digit does not match: a digit was mistyped or misread" in warning
+    assert (await destructions.get(day.clerk, event.id)).on_manifest == 0
+
+    added = await client.post(f"{url}/manifest", data={"codes": typed, "partial": "yes", "_csrf_token": token})
+    assert added.status_code == 200
+    assert '<p class="notice" role="status">Added 1.</p>' in added.text
+    warning = added.text.split('class="warning"')[1].split("</div>")[0]
+    assert f"<code>{format_code(mistyped)}</code>: check digit does not match" in warning
+    assert "check digit" not in added.text.split('class="notice"')[1].split("</p>")[0]
+    assert box(added.text, "codes") == format_code(mistyped)
+    assert 'name="partial" value="yes" checked' in added.text
+    assert (await destructions.get(day.clerk, event.id)).on_manifest == 1  # the third line named the first record again
+
+
+async def test_the_api_reads_typed_lines_by_the_same_rules(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    event = await destructions.plan(day.clerk, plan(day))
+    clerk = await as_user(factory, Role.DEPOT_CLERK, depots=[day.depot])
+    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
+    url = f"/api/destructions/{event.id}/manifest"
+    refused = await client.post(url, json={"lines": [day.codes[0], mistyped]}, headers=clerk)
+    assert refused.status_code == 409
+    assert f"{mistyped}: check digit does not match" in refused.json()["detail"]
+    added = await client.post(
+        url, json={"lines": [day.codes[0], mistyped], "add": [day.codes[1][:-1] + mistyped[-1]], "partial": True}, headers=clerk
+    )
+    assert added.status_code == 200
+    assert added.json()["added"] == [day.codes[0]]
+    assert [r["code"] for r in added.json()["refused"]] == [mistyped, mistyped]

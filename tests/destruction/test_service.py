@@ -14,13 +14,14 @@ from caliber.db import Database
 from caliber.destruction.certificate import certificate_sha256, statement
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, ResidueCheck, Verification, Withdrawal
-from caliber.destruction.service import DestructionService, manifest_sha256
+from caliber.destruction.service import DestructionService, ManifestRefused, manifest_sha256
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
 from caliber.inventory.items import ItemService
 from caliber.inventory.lifecycle import Action, IntakeSource, Status
 from caliber.inventory.models import DepotKind, Item
 from caliber.inventory.schemas import StatusChange
 from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.labels.codes import MAX_SERIAL, format_code, make_code
 from caliber.ledger.models import LedgerEntry
 from caliber.ledger.store import Ledger
 from tests.destruction.helpers import approved, cast, photo, plan, right_after_attesting, through_the_day
@@ -72,7 +73,7 @@ async def test_only_records_approved_for_destruction_join_and_each_refusal_says_
     stored = await factory.item(day.depot)
     elsewhere = await factory.item(await factory.depot())
     event = await destructions.plan(day.clerk, plan(day))
-    wanted = [*day.codes, held.code, stored.code, elsewhere.code, "1999999990"]
+    wanted = [*day.codes, held.code, stored.code, elsewhere.code, "1999999990", make_code("weapon", MAX_SERIAL)]
     with pytest.raises(Conflict, match="nothing was changed"):
         await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=wanted))
     assert (await destructions.get(day.clerk, event.id)).on_manifest == 0
@@ -82,11 +83,77 @@ async def test_only_records_approved_for_destruction_join_and_each_refusal_says_
     assert "evidence hold" in reasons[held.code]
     assert "awaiting decision" in reasons[stored.code]
     assert "not yours" in reasons[elsewhere.code]
-    assert "no weapon" in reasons["1999999990"]
+    assert "check digit does not match" in reasons["1999999990"]
+    assert "no weapon" in reasons[make_code("weapon", MAX_SERIAL)]
     other = await destructions.plan(day.clerk, plan(day))
     again = await destructions.change_manifest(day.clerk, other.id, ManifestChange(add=day.codes[:1], partial=True))
     assert again.added == []
     assert event.code in again.refused[0].reason
+
+
+async def test_typed_lines_add_what_can_be_added_and_refuse_each_other_line_as_typed(
+    factory: Factory, destructions: DestructionService, db: Database
+) -> None:
+    day = await cast(factory, items=3, lots=1)
+    held = await factory.item(day.depot, intake_source=IntakeSource.SEIZED, case_reference="KT-2/26")
+    shelf = await factory.location(day.depot)
+    event = await destructions.plan(day.clerk, plan(day))
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes[:1]))
+    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
+    unknown = make_code("weapon", MAX_SERIAL)
+    lines = [
+        format_code(day.codes[1]),  # grouped, as people read it
+        f"https://caliber.example/s/{day.codes[2]}",
+        f"{day.codes[3]} x 40",  # part of the lot
+        f" {mistyped} ",
+        held.code,
+        unknown,
+        shelf.code,
+        day.codes[0],  # on the manifest already
+        "hello",
+        "",
+    ]
+    written = await _ledger_size(db)
+    with pytest.raises(ManifestRefused, match="nothing was changed") as refusal:
+        await destructions.change_manifest(day.clerk, event.id, ManifestChange(lines=lines))
+    assert [r.code for r in refusal.value.refused] == [mistyped, held.code, unknown, shelf.code, day.codes[0], "hello"]
+    assert await _ledger_size(db) == written  # not even the lot's part was split off
+    assert (await destructions.get(day.clerk, event.id)).on_manifest == 1
+
+    report = await destructions.change_manifest(day.clerk, event.id, ManifestChange(lines=lines, partial=True))
+    assert report.added[:2] == day.codes[1:3]
+    assert len(report.added) == 3  # and the lot's new part
+    reasons = {r.code: r.reason for r in report.refused}
+    assert reasons == {
+        mistyped: "check digit does not match: a digit was mistyped or misread",
+        "hello": "no label code (10 digits) in 'hello'",
+        held.code: "it is on evidence hold: a court order must release it before it can be destroyed",
+        unknown: "no weapon, component or ammunition lot has this label",
+        shelf.code: "it is the label of a location: only weapons, components and lots are destroyed",
+        day.codes[0]: "it is on this manifest already",
+    }
+    assert await _ledger_size(db) == written + 2  # the lot's split and one manifest change
+    assert (await destructions.get(day.clerk, event.id)).on_manifest == 4
+
+
+async def test_a_part_of_a_lot_that_cannot_join_is_not_split_off(factory: Factory, destructions: DestructionService, db: Database) -> None:
+    day = await cast(factory, items=1)
+    stored = await factory.lot(day.depot)
+    event = await destructions.plan(day.clerk, plan(day))
+    written = await _ledger_size(db)
+    report = await destructions.change_manifest(
+        day.clerk, event.id, ManifestChange(lines=[day.codes[0], f"{stored.code} x 5"], partial=True)
+    )
+    assert report.added == day.codes
+    assert [(r.code, r.reason) for r in report.refused] == [
+        (f"{stored.code} x 5", "it is awaiting decision: only records approved for destruction can be added")
+    ]
+    assert await _ledger_size(db) == written + 1
+
+
+async def _ledger_size(db: Database) -> int:
+    async with db.read() as session:
+        return len(list(await session.scalars(select(LedgerEntry.idx))))
 
 
 async def test_whoever_prepared_or_approved_cannot_attest_and_one_person_counts_once(

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import functools
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -31,7 +31,7 @@ from caliber.destruction.schemas import (
     ResidueCheck,
     Withdrawal,
 )
-from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService
+from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService, ManifestRefused, Refusal
 from caliber.destruction.verification import certification, verify_url
 from caliber.errors import CORRECTABLE, InvalidInput
 from caliber.inventory.item_api import csv_stream
@@ -59,6 +59,7 @@ DONE = {
     "certified": "Certificate issued.",
 }
 PAGE_LINES = 200
+REFUSED = "Nothing was changed: the lines below cannot be added. Correct them, or tick “Add what can be added” to add the rest."
 
 
 @dataclass(frozen=True)
@@ -172,29 +173,35 @@ class DestructionPages(Controller):
 
     @post("/{event_id:uuid}/manifest", guards=[staff])
     async def change_manifest(self, scene: NamedDependency[Scene], items: NamedDependency[ItemService]) -> Response[Any]:
-        """Add records by scanned codes, a location or an import; remove listed ones."""
+        """Add records by scanned codes, a location or an import; remove listed ones.
+
+        Lines that cannot be added stay in the box as typed, each refusal listed with its reason: with "add what can
+        be added" the rest is added, without it nothing is.
+        """
         values = await scene.form()
         actor = scene.actor
-
-        async def work() -> str:
-            codes, parts = manifest_lines(values.get("codes", ""))
+        try:
+            shelf: list[str] = []
             if values.get("location_id"):
-                codes += await items.location_codes(actor, form_uuid(values["location_id"], "location_id"))
-            if values.get("import_sha256"):
-                codes += await items.import_codes(str(values["import_sha256"]).strip().lower())
+                shelf = await items.location_codes(actor, form_uuid(values["location_id"], "location_id"))
+            imported = await items.import_codes(str(values["import_sha256"]).strip().lower()) if values.get("import_sha256") else []
             removed, _ = manifest_lines(values.get("remove", ""))
             change = ManifestChange(
-                add=[c for c in codes if kind_of(c) in ("weapon", "component", "lot")],  # not a shelf's own label
+                add=[c for c in shelf if kind_of(c) != "location"] + imported,  # not the shelf's own label
+                lines=str(values.get("codes", "")).splitlines(),
                 remove=removed,
-                lot_parts=parts,
                 reason=str(values.get("reason", "")),
                 partial=values.get("partial") == "yes",
             )
             report = await scene.destructions.change_manifest(actor, scene.event_id, change)
-            refused = "; ".join(f"{r.code}: {r.reason}" for r in report.refused[:20])
-            return f"{len(report.added)} added, {len(report.removed)} removed." + (f" Refused: {refused}" if refused else "")
-
-        return await scene.act(work, stay=True)
+        except ManifestRefused as exc:
+            return await scene.page(error=REFUSED, refused=exc.refused, values=values, status_code=exc.status_code)
+        except CORRECTABLE as exc:
+            return await scene.page(error=exc.message, values=values, status_code=exc.status_code)
+        typed = {line.strip() for line in change.lines}
+        kept = "\n".join(r.code for r in report.refused if r.code in typed)
+        notice = f"Added {len(report.added)}." + (f" Removed {len(report.removed)}." if report.removed else "")
+        return await scene.page(notice=notice, refused=report.refused, values={"codes": kept, "partial": values.get("partial")})
 
     @post("/{event_id:uuid}/approve", guards=[managers])
     async def approve(self, scene: NamedDependency[Scene]) -> Response[Any]:
@@ -371,6 +378,8 @@ async def _event_page(
     after: str = "",
     notice: str | None = None,
     error: str | None = None,
+    refused: Sequence[Refusal] = (),
+    values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Template:
     view = await destructions.get(actor, event_id)
@@ -404,6 +413,8 @@ async def _event_page(
         statuses=LineStatus,
         notice=notice,
         error=error,
+        refused=refused,
+        values=values or {},
     )
 
 

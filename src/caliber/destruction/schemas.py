@@ -30,6 +30,7 @@ MAX_MANIFEST = 30_000
 
 Reason = Annotated[str, msgspec.Meta(max_length=2000, extra=LINES)]
 Codes = Annotated[list[LabelCode], msgspec.Meta(max_length=MAX_MANIFEST)]
+ScannedLine = Annotated[str, msgspec.Meta(max_length=400)]
 
 
 class ObserverInput(Input, forbid_unknown_fields=True):
@@ -59,10 +60,13 @@ class NewDestruction(Input, forbid_unknown_fields=True):
 class ManifestChange(Input, forbid_unknown_fields=True):
     """Records to add to or remove from a manifest; after approval a change is an amendment and needs a reason.
 
+    ``lines``: labels as scanned or typed, one a line (a code, its grouped form or label URL; ``CODE x 400`` for 400
+    pieces of a lot); a line that names no record is refused with the line as typed.
     ``partial``: add what can be added and report the rest, instead of refusing the whole change.
     """
 
     add: Codes = msgspec.field(default_factory=list)
+    lines: Annotated[list[ScannedLine], msgspec.Meta(max_length=MAX_MANIFEST)] = msgspec.field(default_factory=list)
     remove: Codes = msgspec.field(default_factory=list)
     lot_parts: Annotated[list[LotPart], msgspec.Meta(max_length=1000)] = msgspec.field(default_factory=list)
     reason: Reason = ""

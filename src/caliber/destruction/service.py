@@ -60,15 +60,26 @@ from caliber.destruction.models import (
     Stage,
 )
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
-from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.items import ItemService, apply_lifecycle, event_time, records_by_code, store_photo
 from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.records import serial_key, squeeze
 from caliber.inventory.service import InventoryService
+from caliber.inventory.transfers import CHECK_DIGIT_MISMATCH, LotPart, manifest_line
 from caliber.labels import service as labels
-from caliber.ledger.store import Ledger, applier
+from caliber.labels.codes import is_valid, kind_of
+from caliber.ledger.store import CustodyTransaction, Ledger, applier
 
-__all__ = ["CHUNK", "DestructionService", "EventView", "ManifestReport", "Refusal", "destruction_subject", "manifest_sha256"]
+__all__ = [
+    "CHUNK",
+    "DestructionService",
+    "EventView",
+    "ManifestRefused",
+    "ManifestReport",
+    "Refusal",
+    "destruction_subject",
+    "manifest_sha256",
+]
 
 CHUNK = 500
 STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
@@ -77,6 +88,8 @@ WITNESSES = (Role.WITNESS, Role.DEPOT_MANAGER, Role.ADMIN)
 SITE_STAFF = (Role.WITNESS, Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
 OPEN = (LineStatus.LISTED.value, LineStatus.VERIFIED.value)
 """Lines still on the manifest before the day's result."""
+RECORD_KINDS = ("weapon", "component", "lot")
+"""The kinds of label whose records a manifest lists (not a shelf's or an event's own)."""
 DONE = (LineStatus.DESTROYED.value, LineStatus.RESIDUE_VERIFIED.value, LineStatus.CERTIFIED.value)
 """Lines destroyed on the day."""
 
@@ -101,6 +114,15 @@ class Refusal:
 
     code: str
     reason: str
+
+
+class ManifestRefused(Conflict):
+    """A manifest change that would leave records out: nothing was changed; ``refused`` says which and why."""
+
+    def __init__(self, refused: list[Refusal]) -> None:
+        listed = "; ".join(f"{r.code}: {r.reason}" for r in refused)
+        super().__init__(f"nothing was changed: {len(refused)} cannot be added ({listed})")
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -213,16 +235,20 @@ class DestructionService:
             amendment = status is not EventStatus.PLANNED
             if amendment and len(squeeze(change.reason)) < 3:
                 raise InvalidInput("the manifest was approved: say why it is amended (it will need approval again)", field="reason")
-            split = [
-                await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part for destruction {event.code}")
-                for part in change.lot_parts
-            ]
-            adds = list(dict.fromkeys([*change.add, *split]))
-            added, refused = await _admissible(session, actor, event, adds)
+            typed = _typed(change.lines)
+            split: list[str] = []
+            for part, line in [*((p, p.code) for p in change.lot_parts), *typed.parts]:
+                try:
+                    split.append(await self._split_part(tx, actor, event, part))
+                except CORRECTABLE as exc:  # refused before anything of this part was written
+                    typed.refused.append(Refusal(line, exc.message))
+            adds = list(dict.fromkeys([*change.add, *typed.codes, *split]))
+            added, by_code = await _admissible(session, actor, event, adds)
+            refused = typed.refused + [Refusal(line, r.reason) for r in by_code for line in typed.codes.get(r.code, [r.code])]
+            order = {line.strip(): n for n, line in reversed(list(enumerate(change.lines)))}
+            refused.sort(key=lambda r: order.get(r.code, len(order)))  # as typed, then the rest
             if refused and not change.partial:
-                first = refused[0]
-                more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-                raise Conflict(f"{first.code}: {first.reason}{more}; nothing was changed")
+                raise ManifestRefused(refused)
             lines = await _lines(session, event.id, change.remove)
             removed = [code for code in dict.fromkeys(change.remove) if lines.get(code) == LineStatus.LISTED.value]
             if wrong := [code for code in change.remove if code not in removed]:
@@ -245,6 +271,13 @@ class DestructionService:
                 events.append(([event.code, *chunk], data))
             await tx.record_many("destruction.manifest_changed", events)
             return ManifestReport(added, removed, refused)
+
+    async def _split_part(self, tx: CustodyTransaction, actor: Actor, event: DestructionEvent, part: LotPart) -> str:
+        """Split ``part`` off its lot for the manifest, once the lot itself could join it; the new lot's code."""
+        _, refused = await _admissible(tx.session, actor, event, [part.code])
+        if refused:
+            raise Conflict(refused[0].reason)
+        return await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part for destruction {event.code}")
 
     async def approve(self, actor: Actor, event_id: UUID) -> DestructionEvent:
         """Freeze the manifest (a depot manager): its hash goes on the ledger."""
@@ -669,24 +702,60 @@ async def _admissible(session: AsyncSession, actor: Actor, event: DestructionEve
     added: list[str] = []
     refused: list[Refusal] = []
     for code in codes:
-        if here.get(code) in OPEN:
-            continue
-        if code not in records:
+        if not is_valid(code):
+            refused.append(Refusal(code, CHECK_DIGIT_MISMATCH))
+        elif kind_of(code) not in RECORD_KINDS:
+            refused.append(Refusal(code, f"it is the label of a {kind_of(code)}: only weapons, components and lots are destroyed"))
+        elif here.get(code) in OPEN:
+            refused.append(Refusal(code, "it is on this manifest already"))
+        elif code not in records:
             refused.append(Refusal(code, "no weapon, component or ammunition lot has this label"))
-            continue
-        _, record = records[code]
-        status = Status(record.status)
-        if not actor.can_see_depot(record.depot_id):
-            refused.append(Refusal(code, f"it is in depot {depots[record.depot_id]}, which is not yours"))
-        elif status is Status.EVIDENCE_HOLD:
-            refused.append(Refusal(code, "it is on evidence hold: a court order must release it before it can be destroyed"))
-        elif status is not Status.APPROVED_FOR_DESTRUCTION:
-            refused.append(Refusal(code, f"it is {status.label.lower()}: only records approved for destruction can be added"))
-        elif code in elsewhere:
-            refused.append(Refusal(code, f"it is on the manifest of destruction {elsewhere[code]} already"))
+        elif reason := _not_destroyable(actor, records[code][1], depots, elsewhere.get(code)):
+            refused.append(Refusal(code, reason))
         else:
             added.append(code)
     return added, refused
+
+
+def _not_destroyable(actor: Actor, record: Any, depots: dict[UUID, str], elsewhere: str | None) -> str | None:
+    """Why a record in the register cannot join a manifest (None: it can)."""
+    status = Status(record.status)
+    if not actor.can_see_depot(record.depot_id):
+        return f"it is in depot {depots[record.depot_id]}, which is not yours"
+    if status is Status.EVIDENCE_HOLD:
+        return "it is on evidence hold: a court order must release it before it can be destroyed"
+    if status is not Status.APPROVED_FOR_DESTRUCTION:
+        return f"it is {status.label.lower()}: only records approved for destruction can be added"
+    if elsewhere:
+        return f"it is on the manifest of destruction {elsewhere} already"
+    return None
+
+
+@dataclass
+class _Typed:
+    """Lines as typed, read: the codes they name (with the lines naming each), the parts of lots, the refused lines."""
+
+    codes: dict[str, list[str]]
+    parts: list[tuple[LotPart, str]]
+    refused: list[Refusal]
+
+
+def _typed(lines: Sequence[str]) -> _Typed:
+    """Read each line to a code or a part of a lot, or refuse it as typed with the reason."""
+    typed = _Typed({}, [], [])
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        try:
+            read = manifest_line(line)
+        except InvalidInput as exc:
+            typed.refused.append(Refusal(line, exc.message))
+            continue
+        if isinstance(read, LotPart):
+            typed.parts.append((read, line))
+        else:
+            typed.codes.setdefault(read, []).append(line)
+    return typed
 
 
 # -- appliers -------------------------------------------------------------------------------

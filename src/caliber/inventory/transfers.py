@@ -34,11 +34,11 @@ from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Trans
 from caliber.inventory.records import squeeze
 from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
 from caliber.labels import service as labels
-from caliber.labels.codes import is_valid
+from caliber.labels.codes import CheckDigitMismatch, CodeError, is_valid, read_code
 from caliber.ledger.store import Ledger, applier
-from caliber.schemas import Input
+from caliber.schemas import Input, convert
 
-__all__ = ["LotPart", "NewTransfer", "TransferService", "TransferView", "transfer_subject"]
+__all__ = ["CHECK_DIGIT_MISMATCH", "LotPart", "NewTransfer", "TransferService", "TransferView", "manifest_line", "transfer_subject"]
 
 MAX_MANIFEST = 50_000
 
@@ -53,6 +53,27 @@ class LotPart(Input, forbid_unknown_fields=True):
 
     code: LabelCode
     quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_PIECES)]
+
+
+CHECK_DIGIT_MISMATCH = "check digit does not match: a digit was mistyped or misread"
+
+
+def manifest_line(line: str) -> str | LotPart:
+    """One line of a manifest as scanned or typed: a label (its code, grouped code or URL), or ``CODE x 400`` for
+    400 pieces of a lot; :class:`InvalidInput` saying why a line is neither."""
+    head, _, pieces = line.partition(" x ")
+    try:
+        code = read_code(head)
+    except CheckDigitMismatch:
+        raise InvalidInput(CHECK_DIGIT_MISMATCH, field="codes") from None
+    except CodeError as exc:
+        raise InvalidInput(str(exc), field="codes") from None
+    if not pieces.strip():
+        return code
+    try:
+        return convert({"code": code, "quantity": pieces.strip()}, LotPart)
+    except InvalidInput:
+        raise InvalidInput("after ' x ' write the number of pieces (1 or more)", field="codes") from None
 
 
 class NewTransfer(Input, forbid_unknown_fields=True):

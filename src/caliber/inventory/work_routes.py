@@ -20,9 +20,9 @@ from caliber.errors import CORRECTABLE, InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
-from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView
+from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView, manifest_line
 from caliber.labels.codes import CodeError, read_code
-from caliber.schemas import Input, convert
+from caliber.schemas import Input
 from caliber.web import form_data, form_uuid, page
 
 __all__ = ["StockCheckApi", "StockCheckPages", "TransferApi", "TransferPages", "manifest_lines"]
@@ -427,18 +427,14 @@ def manifest_lines(text: str) -> tuple[list[str], list[LotPart]]:
     for number, line in enumerate(str(text).splitlines(), start=1):
         if not line.strip():
             continue
-        head, _, pieces = line.partition(" x ")
         try:
-            code = read_code(head)
-        except CodeError as exc:
-            raise InvalidInput(f"line {number}: {exc}", field="codes") from None
-        if pieces.strip():
-            try:
-                parts.append(convert({"code": code, "quantity": pieces.strip()}, LotPart))
-            except InvalidInput:
-                raise InvalidInput(f"line {number}: after ' x ' write the number of pieces (1 or more)", field="codes") from None
+            read = manifest_line(line)
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {number}: {exc.message}", field="codes") from None
+        if isinstance(read, LotPart):
+            parts.append(read)
         else:
-            codes.append(code)
+            codes.append(read)
     return codes, parts
 
 

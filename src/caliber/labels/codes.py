@@ -20,6 +20,7 @@ __all__ = [
     "CODE_DIGITS",
     "KINDS",
     "MAX_SERIAL",
+    "CheckDigitMismatch",
     "CodeError",
     "check_digit",
     "find_code",
@@ -57,6 +58,10 @@ _SPACED = re.compile(r"(?<![0-9])[0-9]{4} [0-9]{4} [0-9]{2}(?![0-9])")
 
 class CodeError(ValueError):
     """A text holds no valid label code; the message says why."""
+
+
+class CheckDigitMismatch(CodeError):
+    """A text holds a label code's ten digits, but their check digit does not match: one was mistyped or misread."""
 
 
 def _interim(digits: str) -> int:
@@ -126,7 +131,7 @@ def read_code(text: str) -> str:
     if valid:
         return valid[-1]
     if candidates:
-        raise CodeError(f"{candidates[-1]}: check digit wrong: re-scan or type the code")
+        raise CheckDigitMismatch(f"{candidates[-1]}: check digit wrong: re-scan or type the code")
     raise CodeError(f"no label code ({CODE_DIGITS} digits) in {text.strip()[:60]!r}")
 
 
