@@ -47,17 +47,10 @@ def attest(tab: Page, event_url: str, stage: str) -> None:
     expect(tab.get_by_role("button", name="Attest as")).to_have_count(0)
 
 
-def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
-    for name in ("wone", "wtwo"):
-        live_server.caliber("user", "create", name, "--role", "witness", "--name", f"Witness {name}", stdin=WITNESS_PASSWORD + "\n")
-    log_in(page, live_server, live_server.admin, live_server.admin_password)
-    make_depot(page, live_server, "RS-BRW-06", "Cage 1")
-    codes = [take_in(page, live_server, "RS-BRW-06", f"DESTROY-{n}", shelf="Cage 1") for n in (1, 2)]
-    for code in codes:
-        approve_for_destruction(page, live_server, code)
-
-    page.goto(f"{live_server.url}/destructions/new")
-    page.get_by_label("Organising depot").select_option(label="RS-BRW-06 · Depot RS-BRW-06")
+def plan_destruction(page: Page, server: LiveServer, depot: str) -> str:
+    """Plan a smelting today through the form, organised by ``depot``; returns the event page's address."""
+    page.goto(f"{server.url}/destructions/new")
+    page.get_by_label("Organising depot").select_option(label=f"{depot} · Depot {depot}")
     page.locator("#f-site_name").fill("Zeljezara Smederevo")
     page.get_by_label("Planned date").fill(dt.date.today().isoformat())
     page.get_by_label("Smelting").check()
@@ -68,11 +61,52 @@ def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Brows
     page.get_by_label("Organisation").first.fill("OSCE")
     page.get_by_role("button", name="Plan the destruction").click()
     expect(page.get_by_role("status")).to_contain_text("Destruction planned")
-    event_url = page.url.split("?")[0]
+    return page.url.split("?")[0]
+
+
+def test_a_batch_with_one_mistyped_label_adds_the_rest_when_asked_and_keeps_that_line(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-07", "Cage 7")
+    codes = [take_in(page, live_server, "RS-BRW-07", f"BATCH-{n}", shelf="Cage 7") for n in (1, 2, 3)]
+    for code in codes:
+        approve_for_destruction(page, live_server, code)
+    plan_destruction(page, live_server, "RS-BRW-07")
+    last = codes[1][-1]
+    mistyped = f"{codes[1][:4]} {codes[1][4:8]} {codes[1][8]}{(int(last) + 1) % 10}"  # grouped, as read off the label
+    box = page.get_by_label("Scan or type labels")
+    typed = f"{codes[0]}\n{mistyped}\n{codes[2]}"
+
+    box.fill(typed)
+    page.get_by_role("button", name="Change the manifest").click()
+    expect(page.locator("p.error")).to_contain_text("Nothing was changed")
+    expect(page.locator(".warning li")).to_have_text([f"{mistyped}: check digit does not match: a digit was mistyped or misread"])
+    expect(box).to_have_value(typed)
+
+    page.get_by_label("Add what can be added and list the rest").check()
+    page.get_by_role("button", name="Change the manifest").click()
+    expect(page.get_by_role("status")).to_have_text("Added 2.")
+    warning = page.locator(".warning")
+    expect(warning).to_contain_text("1 not added")
+    expect(warning.locator("li")).to_have_text([f"{mistyped}: check digit does not match: a digit was mistyped or misread"])
+    expect(box).to_have_value(mistyped)
+    expect(page.locator(".progress-line")).to_contain_text("2 on the manifest")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+
+def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    for name in ("wone", "wtwo"):
+        live_server.caliber("user", "create", name, "--role", "witness", "--name", f"Witness {name}", stdin=WITNESS_PASSWORD + "\n")
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-BRW-06", "Cage 1")
+    codes = [take_in(page, live_server, "RS-BRW-06", f"DESTROY-{n}", shelf="Cage 1") for n in (1, 2)]
+    for code in codes:
+        approve_for_destruction(page, live_server, code)
+
+    event_url = plan_destruction(page, live_server, "RS-BRW-06")
 
     page.get_by_label("Scan or type labels").fill("\n".join(codes))
     page.get_by_role("button", name="Change the manifest").click()
-    expect(page.get_by_role("status")).to_contain_text("2 added")
+    expect(page.get_by_role("status")).to_contain_text("Added 2")
     page.get_by_role("button", name="Approve the manifest").click()
     expect(page.get_by_role("status")).to_contain_text("Manifest approved")
 
