@@ -38,7 +38,7 @@ from caliber.reports.periods import Period, local_midnight, parse_period
 from caliber.reports.schemas import TargetInput
 from caliber.reports.service import JURISDICTIONS, Figures, ReportService
 
-__all__ = ["Progress", "TargetService"]
+__all__ = ["Progress", "TargetService", "needed_per_month"]
 
 MONTH_DAYS = 365.2425 / 12
 
@@ -178,11 +178,18 @@ def _months(start: dt.datetime, end: dt.datetime) -> float:
     return max((end - start).total_seconds(), 0) / 86400 / MONTH_DAYS
 
 
+def needed_per_month(remaining: float, now: dt.datetime, deadline: dt.datetime) -> float:
+    """What must be done each month from ``now`` to finish ``remaining`` by ``deadline`` (0 when nothing remains).
+
+    With less than a month left, the whole remainder is needed in it: the rate is never more than what remains.
+    """
+    return remaining / max(_months(now, deadline), 1.0) if remaining else 0.0
+
+
 def _annual(target: ReportTarget, kpi: Kpi, done: float, year: Period, now: dt.datetime) -> Progress:
     amount = float(Decimal(target.amount))
     remaining = max(amount - done, 0.0)
     gone = _months(year.start, min(now, year.end))
-    left = _months(now, year.end) if now < year.end else 0.0
     if done >= amount:
         state = "met"
     elif now >= year.end:
@@ -191,7 +198,7 @@ def _annual(target: ReportTarget, kpi: Kpi, done: float, year: Period, now: dt.d
         state = "not started"
     else:
         state = "on track" if done >= amount * gone / _months(year.start, year.end) else "behind"
-    needed = remaining / left if left and remaining else None
+    needed = needed_per_month(remaining, now, year.end) if now < year.end and remaining else None
     share = gone / _months(year.start, year.end)
     return Progress(target, kpi, amount, done, remaining, needed, done / gone if gone else None, state, year.start, year.end, share)
 
@@ -202,9 +209,8 @@ def _clearance(
     at_baseline, remaining = counts
     done = float(at_baseline - remaining)
     gone = _months(baseline, min(now, deadline))
-    left = _months(now, deadline) if now < deadline else 0.0
     pace = done / gone if gone else None
-    needed = remaining / left if left and remaining else None
+    needed = needed_per_month(remaining, now, deadline) if now < deadline and remaining else None
     if now < baseline:
         state = "not started"
     elif remaining == 0:
