@@ -56,7 +56,7 @@ def test_an_official_reads_the_half_year_report_and_traces_a_figure(page: Page, 
     expect(standing).to_contain_text("Serbia")
     expect(page.locator("figure.timeline svg").first).to_be_visible()
 
-    # the half-year report: the last half-year that has ended is the default period
+    # the half-year report: the half-year under way is the default period
     page.goto(f"{server.url}/reports/")
     page.get_by_role("link", name=re.compile("The half-year report")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Roadmap report")

@@ -12,6 +12,7 @@ from litestar import Litestar
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
 from caliber.ledger.store import Ledger
+from caliber.reports.pages import current_period
 from caliber.reports.schemas import TargetInput
 from caliber.reports.service import ReportService
 from tests.destruction.helpers import approved, cast, through_the_day
@@ -92,3 +93,31 @@ async def test_an_official_assigned_jurisdictions_reads_only_those(
     assert (await client.get(f"/items/{day.codes[0]}")).status_code == 403
     depots = (await client.get("/api/depots")).json()
     assert {d["jurisdiction"] for d in depots} == {"AL"}
+
+
+@pytest.mark.parametrize(
+    ("today", "period"),
+    [
+        (dt.date(2026, 12, 15), "2026-H2"),
+        (dt.date(2026, 7, 1), "2026-H2"),
+        (dt.date(2026, 6, 30), "2026-H1"),
+        (dt.date(2027, 1, 1), "2027-H1"),
+    ],
+)
+def test_the_current_period_is_the_half_year_under_way(today: dt.date, period: str) -> None:
+    assert current_period(today) == period
+
+
+async def test_the_dashboard_opens_on_the_half_year_under_way_by_the_ledgers_clock(
+    app: Litestar, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    await login(client, (await factory.user(Role.MINISTRY_OFFICIAL)).user.username)
+    ledger: Ledger = app.state["ledger"]
+    ledger.clock = lambda: dt.datetime(2026, 12, 15, 9, tzinfo=dt.UTC)
+    page = (await client.get("/reports/")).text
+    assert "<h1>Roadmap figures · 1 July – 31 December 2026</h1>" in page
+    assert '<option value="2026-H2" selected>' in page
+    ledger.clock = lambda: dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.UTC)  # still 30 June in UTC, 1 July in Belgrade (UTC+2)
+    assert "<h1>Roadmap figures · 1 July – 31 December 2026</h1>" in (await client.get("/reports/")).text
+    ledger.clock = lambda: dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.UTC) - dt.timedelta(hours=1)
+    assert "<h1>Roadmap figures · 1 January – 30 June 2026</h1>" in (await client.get("/reports/")).text

@@ -30,12 +30,12 @@ from caliber.reports.targets import Progress, TargetService
 from caliber.schemas import convert
 from caliber.web import form_data, page
 
-__all__ = ["ReportFiles", "ReportPages"]
+__all__ = ["ReportFiles", "ReportPages", "current_period"]
 
 
-def _default_period(today: dt.date) -> str:
-    """The last half-year that has ended."""
-    return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
+def current_period(today: dt.date) -> str:
+    """The half-year under way on ``today``: the dashboard opens on it."""
+    return f"{today.year}-H2" if today.month > 6 else f"{today.year}-H1"
 
 
 MEASURE_TITLES = {
@@ -122,8 +122,9 @@ class ReportPages(Controller):
         period: FromQuery[str | None] = None,
     ) -> Template:
         """The six jurisdictions side by side for a period: targets, charts over time and by jurisdiction, and every measure."""
-        today = dt.datetime.now(settings.zone).date()
-        span = parse_period(period or _default_period(today), settings.zone)
+        now = targets.ledger.clock()  # the ledger's clock: the time the records are written in
+        today = now.astimezone(settings.zone).date()
+        span = parse_period(period or current_period(today), settings.zone)
         found = await reports.figures(actor, span)
         names = {j.code: j for j in await inventory.jurisdictions()}
         rows = [(names[code].name, figures) for code, figures in found.items()]
@@ -147,7 +148,6 @@ class ReportPages(Controller):
                     bar_chart(title, [(label(key), [n]) for key, n in sorted(totals.items(), key=lambda kv: -kv[1])], ["destroyed"])
                 )
         choices = [f"{year}{half}" for year in range(today.year, today.year - 4, -1) for half in ("-H2", "-H1", "")]
-        now = targets.ledger.clock()
         year = int(span.key[:4])
         known = {year: found} if "-H" not in span.key else None
         progress = [p for p in await targets.progress(actor, now, known=known) if p.kpi.target == "clear" or p.target.year == year]
