@@ -14,8 +14,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from caliber.labels.codes import format_code
 from tests.browser.conftest import LiveServer, log_in
 from tests.browser.test_inventory import make_depot, take_in
+from tests.destruction.helpers import mistyped
 
 pytestmark = pytest.mark.browser
 WITNESS_PASSWORD = "witness long password"
@@ -71,15 +73,14 @@ def test_a_batch_with_one_mistyped_label_adds_the_rest_when_asked_and_keeps_that
     for code in codes:
         approve_for_destruction(page, live_server, code)
     plan_destruction(page, live_server, "RS-BRW-07")
-    last = codes[1][-1]
-    mistyped = f"{codes[1][:4]} {codes[1][4:8]} {codes[1][8]}{(int(last) + 1) % 10}"  # grouped, as read off the label
+    misread = format_code(mistyped(codes[1]))  # grouped, as read off the label
     box = page.get_by_label("Scan or type labels")
-    typed = f"{codes[0]}\n{mistyped}\n{codes[2]}"
+    typed = f"{codes[0]}\n{misread}\n{codes[2]}"
 
     box.fill(typed)
     page.get_by_role("button", name="Change the manifest").click()
     expect(page.locator("p.error")).to_contain_text("Nothing was changed")
-    expect(page.locator(".warning li")).to_have_text([f"{mistyped}: check digit does not match: a digit was mistyped or misread"])
+    expect(page.locator(".warning li")).to_have_text([f"{misread}: check digit does not match: a digit was mistyped or misread"])
     expect(box).to_have_value(typed)
 
     page.get_by_label("Add what can be added and list the rest").check()
@@ -87,8 +88,8 @@ def test_a_batch_with_one_mistyped_label_adds_the_rest_when_asked_and_keeps_that
     expect(page.get_by_role("status")).to_have_text("Added 2.")
     warning = page.locator(".warning")
     expect(warning).to_contain_text("1 not added")
-    expect(warning.locator("li")).to_have_text([f"{mistyped}: check digit does not match: a digit was mistyped or misread"])
-    expect(box).to_have_value(mistyped)
+    expect(warning.locator("li")).to_have_text([f"{misread}: check digit does not match: a digit was mistyped or misread"])
+    expect(box).to_have_value(misread)
     expect(page.locator(".progress-line")).to_contain_text("2 on the manifest")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
 

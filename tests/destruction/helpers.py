@@ -26,6 +26,11 @@ def photo(colour: str = "red") -> bytes:
     return out.getvalue()
 
 
+def mistyped(code: str) -> str:
+    """``code`` with its check digit misread (one more): the Damm check catches it."""
+    return code[:-1] + str((int(code[-1]) + 1) % 10)
+
+
 @dataclass
 class Day:
     """The people of one destruction and the records approved for it."""

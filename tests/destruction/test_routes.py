@@ -23,7 +23,7 @@ from caliber.destruction.service import DestructionService
 from caliber.labels.codes import format_code
 from caliber.ledger import merkle
 from caliber.ledger.note import parse_checkpoint
-from tests.destruction.helpers import approved, cast, photo, plan
+from tests.destruction.helpers import approved, cast, mistyped, photo, plan
 from tests.factories import Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -216,24 +216,24 @@ async def test_a_batch_with_a_mistyped_label_keeps_every_line_and_adds_the_rest_
     await login(client, clerk.user.username)
     url = f"/destructions/{event.id}"
     token = form_value((await client.get(url)).text, "_csrf_token")
-    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
-    typed = f"{day.codes[0]}\r\n{format_code(mistyped)}\r\n{format_code(day.codes[0])}\r\n"
+    misread = mistyped(day.codes[1])
+    typed = f"{day.codes[0]}\r\n{format_code(misread)}\r\n{format_code(day.codes[0])}\r\n"
 
     refused = await client.post(f"{url}/manifest", data={"codes": typed, "_csrf_token": token})
     assert refused.status_code == 409
     assert "Nothing was changed" in refused.text
     assert box(refused.text, "codes") == typed.replace("\r\n", "\n")
     warning = refused.text.split('class="warning"')[1].split("</div>")[0]
-    assert f"<code>{format_code(mistyped)}</code>: check digit does not match: a digit was mistyped or misread" in warning
+    assert f"<code>{format_code(misread)}</code>: check digit does not match: a digit was mistyped or misread" in warning
     assert (await destructions.get(day.clerk, event.id)).on_manifest == 0
 
     added = await client.post(f"{url}/manifest", data={"codes": typed, "partial": "yes", "_csrf_token": token})
     assert added.status_code == 200
     assert '<p class="notice" role="status">Added 1.</p>' in added.text
     warning = added.text.split('class="warning"')[1].split("</div>")[0]
-    assert f"<code>{format_code(mistyped)}</code>: check digit does not match" in warning
+    assert f"<code>{format_code(misread)}</code>: check digit does not match" in warning
     assert "check digit" not in added.text.split('class="notice"')[1].split("</p>")[0]
-    assert box(added.text, "codes") == format_code(mistyped)
+    assert box(added.text, "codes") == format_code(misread)
     assert 'name="partial" value="yes" checked' in added.text
     assert (await destructions.get(day.clerk, event.id)).on_manifest == 1  # the third line named the first record again
 
@@ -244,14 +244,13 @@ async def test_the_api_reads_typed_lines_by_the_same_rules(
     day = await cast(factory, items=2)
     event = await destructions.plan(day.clerk, plan(day))
     clerk = await as_user(factory, Role.DEPOT_CLERK, depots=[day.depot])
-    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
+    misread = mistyped(day.codes[1])
     url = f"/api/destructions/{event.id}/manifest"
-    refused = await client.post(url, json={"lines": [day.codes[0], mistyped]}, headers=clerk)
+    refused = await client.post(url, json={"lines": [day.codes[0], misread]}, headers=clerk)
     assert refused.status_code == 409
-    assert f"{mistyped}: check digit does not match" in refused.json()["detail"]
-    added = await client.post(
-        url, json={"lines": [day.codes[0], mistyped], "add": [day.codes[1][:-1] + mistyped[-1]], "partial": True}, headers=clerk
-    )
+    assert f"{misread}: check digit does not match" in refused.json()["detail"]
+    both = {"lines": [day.codes[0], misread], "add": [misread], "partial": True}  # as a line, and as a code alone
+    added = await client.post(url, json=both, headers=clerk)
     assert added.status_code == 200
     assert added.json()["added"] == [day.codes[0]]
-    assert [r["code"] for r in added.json()["refused"]] == [mistyped, mistyped]
+    assert [r["code"] for r in added.json()["refused"]] == [misread, misread]

@@ -24,7 +24,7 @@ from caliber.inventory.transfers import NewTransfer, TransferService
 from caliber.labels.codes import MAX_SERIAL, format_code, make_code
 from caliber.ledger.models import LedgerEntry
 from caliber.ledger.store import Ledger
-from tests.destruction.helpers import approved, cast, photo, plan, right_after_attesting, through_the_day
+from tests.destruction.helpers import approved, cast, mistyped, photo, plan, right_after_attesting, through_the_day
 from tests.factories import OPERATOR, Factory
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -99,13 +99,13 @@ async def test_typed_lines_add_what_can_be_added_and_refuse_each_other_line_as_t
     shelf = await factory.location(day.depot)
     event = await destructions.plan(day.clerk, plan(day))
     await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes[:1]))
-    mistyped = day.codes[1][:-1] + str((int(day.codes[1][-1]) + 1) % 10)
+    misread = mistyped(day.codes[1])
     unknown = make_code("weapon", MAX_SERIAL)
     lines = [
         format_code(day.codes[1]),  # grouped, as people read it
         f"https://caliber.example/s/{day.codes[2]}",
         f"{day.codes[3]} x 40",  # part of the lot
-        f" {mistyped} ",
+        f" {misread} ",
         held.code,
         unknown,
         shelf.code,
@@ -116,7 +116,7 @@ async def test_typed_lines_add_what_can_be_added_and_refuse_each_other_line_as_t
     written = await _ledger_size(db)
     with pytest.raises(ManifestRefused, match="nothing was changed") as refusal:
         await destructions.change_manifest(day.clerk, event.id, ManifestChange(lines=lines))
-    assert [r.code for r in refusal.value.refused] == [mistyped, held.code, unknown, shelf.code, day.codes[0], "hello"]
+    assert [r.code for r in refusal.value.refused] == [misread, held.code, unknown, shelf.code, day.codes[0], "hello"]
     assert await _ledger_size(db) == written  # not even the lot's part was split off
     assert (await destructions.get(day.clerk, event.id)).on_manifest == 1
 
@@ -125,7 +125,7 @@ async def test_typed_lines_add_what_can_be_added_and_refuse_each_other_line_as_t
     assert len(report.added) == 3  # and the lot's new part
     reasons = {r.code: r.reason for r in report.refused}
     assert reasons == {
-        mistyped: "check digit does not match: a digit was mistyped or misread",
+        misread: "check digit does not match: a digit was mistyped or misread",
         "hello": "no label code (10 digits) in 'hello'",
         held.code: "it is on evidence hold: a court order must release it before it can be destroyed",
         unknown: "no weapon, component or ammunition lot has this label",
