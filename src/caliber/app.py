@@ -48,7 +48,8 @@ from caliber.labels.printing import LabelPrinting
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
 from caliber.labels.scan_routes import ScanPage
 from caliber.ledger.audit import check_log
-from caliber.ledger.routes import LedgerApi, LedgerPages
+from caliber.ledger.pages import LedgerPages
+from caliber.ledger.routes import LedgerApi
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.ledger.witness import WitnessService

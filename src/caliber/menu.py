@@ -46,6 +46,7 @@ def main_menu(actor: Actor | None) -> list[MenuEntry]:
         MenuEntry("/stockchecks/", "Stock checks"),
         MenuEntry("/destructions/", "Destruction"),
         MenuEntry("/reports/", "Roadmap"),
+        MenuEntry("/ledger/", "Ledger"),
         MenuEntry("/depots/", "Depots"),
     ]
     if admin:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import Database
+from caliber.errors import NotFound
 from caliber.ledger import canonical, merkle, note
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode, node_key
 from caliber.ledger.signer import ForkRefused, LogSigner, SignerStateError
@@ -181,10 +182,21 @@ async def check_signed_history(ledger: Ledger, signer: LogSigner) -> None:
             )
 
 
-async def export_bundle(ledger: Ledger, signer: LogSigner, out: IO[bytes], progress: Progress | None = None) -> int:
-    """Write the ledger as a bundle (after signing a checkpoint of the current tree); returns the entry count."""
+async def export_bundle(
+    ledger: Ledger, signer: LogSigner, out: IO[bytes], progress: Progress | None = None, *, upto: int | None = None
+) -> int:
+    """Write the ledger as a bundle (after signing a checkpoint of the current tree); returns the entry count.
+
+    With ``upto``, the bundle ends at the signed checkpoint of that size (the one a page showed), a later tree's
+    entries and checkpoints left out; :class:`NotFound` when no checkpoint of that size was signed.
+    """
     latest = await ledger.checkpoint(signer)
     async with ledger.db.read() as session:
+        if upto is not None and upto != latest.size:
+            chosen = await session.get(LedgerCheckpoint, upto)
+            if chosen is None:
+                raise NotFound(f"no signed checkpoint of size {upto}: open the ledger page again for the latest")
+            latest = chosen
         checkpoints = list(
             await session.scalars(select(LedgerCheckpoint).where(LedgerCheckpoint.size <= latest.size).order_by(LedgerCheckpoint.size))
         )

@@ -8,12 +8,12 @@ records they concern (``caliber.ledger.scope``).
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
-from litestar.response import Template
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 
@@ -40,9 +40,18 @@ from caliber.ledger.scope import LedgerScope, ScopeOf, keyed_scopes
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
 from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
-from caliber.web import page
 
-__all__ = ["SUBJECT_SCOPES", "LedgerApi", "LedgerPages", "checkpoint_with_cosignatures", "ledger_scope", "subject_timeline", "tlog_proof"]
+__all__ = [
+    "SUBJECT_SCOPES",
+    "LedgerApi",
+    "ProvenEntry",
+    "checkpoint_with_cosignatures",
+    "ledger_scope",
+    "proven_entry",
+    "scoped_timeline",
+    "subject_timeline",
+    "tlog_proof",
+]
 
 MAX_ENTRIES = 1000
 TEXT = "text/plain; charset=utf-8"
@@ -88,6 +97,31 @@ def tlog_proof(index: int, proof: list[bytes], checkpoint_note: str) -> str:
     """A ``c2sp.org/tlog-proof@v1`` bundle: the index, the inclusion proof, a blank line, the checkpoint."""
     lines = ["c2sp.org/tlog-proof@v1", f"index {index}", *(b64(p) for p in proof)]
     return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenEntry:
+    """An entry as ``actor`` may see it, with its inclusion proof against the latest checkpoint."""
+
+    entry: EntryWithProof
+    proof: list[bytes]
+    checkpoint: LedgerCheckpoint
+
+
+async def proven_entry(ledger: Ledger, signer: LogSigner, scope: LedgerScope, actor: Actor, index: int) -> ProvenEntry:
+    """Entry ``index`` with its proof and tlog-proof bundle; its bytes and event only where ``actor`` reads it (the
+    leaf hash and proof reveal no content), 404 beyond the latest checkpoint."""
+    checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
+    if not 0 <= index < checkpoint.size:
+        raise NotFound(f"no entry {index}: the latest checkpoint covers entries 0 to {checkpoint.size - 1}")
+    async with ledger.db.read() as session:
+        (found,) = await store.read_entries(session, index, index + 1)
+        proof = await store.inclusion_proof(session, index, checkpoint.size)
+    event = found.event
+    (readable,) = await scope.readable(actor, [event])
+    out = entry_out(found, event, readable)
+    entry = EntryWithProof(out.index, out.data, out.leaf_hash, out.event, tlog_proof=tlog_proof(index, proof, text))
+    return ProvenEntry(entry, proof, checkpoint)
 
 
 async def subject_timeline(ledger: Ledger, signer: LogSigner, subject: str) -> Timeline:
@@ -162,16 +196,8 @@ class LedgerApi(Controller):
     ) -> EntryWithProof:
         """One entry with its inclusion proof against the latest checkpoint, as a tlog-proof bundle (``data`` and
         ``event`` null when it concerns no record in the caller's scope)."""
-        checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
-        if not 0 <= index < checkpoint.size:
-            raise NotFound(f"no entry {index}: the latest checkpoint covers entries 0 to {checkpoint.size - 1}")
-        async with ledger.db.read() as session:
-            (found,) = await store.read_entries(session, index, index + 1)
-            proof = await store.inclusion_proof(session, index, checkpoint.size)
-        event = found.event
-        (readable,) = await read_scope.readable(actor, [event])
-        out = entry_out(found, event, readable)
-        return EntryWithProof(out.index, out.data, out.leaf_hash, out.event, tlog_proof=tlog_proof(index, proof, text))
+        proven = await proven_entry(ledger, signer, read_scope, actor, index)
+        return proven.entry
 
     @get("/proof/inclusion")
     async def inclusion(self, ledger: NamedDependency[Ledger], index: NonNegative, size: NonNegative) -> InclusionProofOut:
@@ -228,26 +254,3 @@ class LedgerApi(Controller):
         except KnownSizeConflict as exc:
             return Response(f"{exc.known}\n", status_code=409, media_type="text/x.tlog.size")
         return Response(line, media_type=TEXT)
-
-
-class LedgerPages(Controller):
-    """Pages for inspectors: a subject's custody timeline with its proofs."""
-
-    path = "/ledger"
-    include_in_schema = False
-    dependencies = {"read_scope": Provide(ledger_scope, sync_to_thread=False)}
-
-    @get("/timeline")
-    async def timeline_page(
-        self,
-        request: Request[Any, Any, Any],
-        *,
-        actor: NamedDependency[Actor],
-        ledger: NamedDependency[Ledger],
-        signer: NamedDependency[LogSigner],
-        read_scope: NamedDependency[LedgerScope],
-        subject: FromQuery[str],
-    ) -> Template:
-        """The custody timeline of ``subject``: each event, who, when, and its inclusion proof against the checkpoint."""
-        timeline = await scoped_timeline(ledger, signer, read_scope, actor, subject.strip())
-        return page(request, "ledger/timeline.html", timeline=timeline, vkey=signer.vkey)
