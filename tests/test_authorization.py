@@ -197,6 +197,11 @@ CASES: list[Case] = [
     Case("GET", "/ledger/timeline?subject=depot:{depot_id:uuid}", page(200)),
     Case("GET", "/ledger/timeline?subject=depot:{depot_id:uuid}", {**page(200), **HIDDEN}, scope="other"),
     Case("GET", "/ledger/timeline?subject={item_code}", {**page(200), **HIDDEN}, scope="other"),
+    Case("GET", "/ledger/", page(200)),
+    Case("GET", "/ledger/entries/{index:int}", page(200)),
+    Case("GET", "/ledger/entries/{index:int}", page(200), scope="other"),  # its event withheld from staff
+    Case("GET", "/ledger/entries/{index:int}/proof", page(200), scope="other"),
+    Case("GET", "/ledger/bundle", page(200, {Role.ADMIN.value, Role.INSPECTOR.value, Role.MINISTRY_OFFICIAL.value})),
     Case("POST", "/api/ledger/witnesses", answers(422, ADMIN), {"vkey": "name+0000+notakeyatall"}),
     Case("POST", "/api/ledger/witness/add-checkpoint", answers(422, {Role.INSPECTOR.value}), {"x": 1}),
     # inventory: API
@@ -621,6 +626,9 @@ LEDGER_READS = {
     "/ledger/timeline?subject={code}": 404,
     "/api/ledger/subjects/depot:{depot}/timeline": 404,
     "/ledger/timeline?subject=depot:{depot}": 404,
+    "/ledger/": 200,
+    "/ledger/entries/{index}": 200,
+    "/ledger/entries/{index}/proof": 200,
 }
 """Every read of ledger content, and what it answers about a record out of the reader's scope."""
 

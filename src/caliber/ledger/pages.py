@@ -228,14 +228,15 @@ class LedgerPages(Controller):
         actor: NamedDependency[Actor],
         ledger: NamedDependency[Ledger],
         signer: NamedDependency[LogSigner],
-        size: Annotated[int, QueryParameter(ge=1, le=MAX_INDEX)],
+        size: Before = None,
     ) -> Stream:
-        """The verification bundle up to the checkpoint of ``size`` (every entry's bytes: readers of the whole log only)."""
+        """The verification bundle up to the checkpoint of ``size`` (default: the latest), every entry's bytes in it:
+        for readers of the whole log only."""
         if not reads_everything(actor):
             raise PermissionDenied("the bundle holds every entry of the ledger; your role reads only part of it")
         spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the stream once sent)
         try:
-            await export_bundle(ledger, signer, spool, upto=size)
+            size = await export_bundle(ledger, signer, spool, upto=size)
         except BaseException:
             spool.close()
             raise
