@@ -84,7 +84,11 @@ async def test_a_search_without_a_code_says_so_and_keeps_what_was_typed(client: 
     wrong = await client.get("/ledger/", params={"q": "12345 nonsense"})
     assert wrong.status_code == 422
     assert 'value="12345 nonsense"' in wrong.text
-    assert "no label code or record key" in _between(wrong.text, '<p class="field-error" id="q-error">')
+    assert "no label code (10 digits)" in _between(wrong.text, '<p class="field-error" id="q-error">')
+    item = await factory.item(await factory.depot())
+    mistyped = await client.get("/ledger/", params={"q": item.code[:-1] + str((int(item.code[-1]) + 1) % 10)})
+    assert mistyped.status_code == 422
+    assert "check digit wrong" in _between(mistyped.text, '<p class="field-error" id="q-error">')
 
 
 async def test_an_entry_page_shows_the_event_and_a_proof_that_verifies(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from caliber.accounts.actor import Actor
 from caliber.config import Settings
 from caliber.errors import PermissionDenied
-from caliber.labels.codes import find_code
+from caliber.labels.codes import CodeError, read_code
 from caliber.ledger import store
 from caliber.ledger.audit import export_bundle
 from caliber.ledger.models import LedgerCosignature, LedgerWitness
@@ -48,13 +48,13 @@ Index = Annotated[int, PathParameter(ge=0, le=MAX_INDEX)]
 Before = Annotated[int | None, QueryParameter(ge=1, le=MAX_INDEX)]
 
 
-def subject_of(text: str) -> str | None:
+def subject_of(text: str) -> str:
     """The ledger subject a search means: a record key as typed, or the label code found in a scan, a URL
-    ``…/s/CODE`` or text typed through another keyboard layout (None: neither)."""
+    ``…/s/CODE`` or text typed through another keyboard layout; :class:`CodeError` says why there is none."""
     text = text.strip()
     if _RECORD_KEY.fullmatch(text):
         return text
-    return find_code(text)
+    return read_code(text)
 
 
 def bundle_name(origin: str, size: int) -> str:
@@ -151,10 +151,10 @@ class LedgerPages(Controller):
         """
         values, error = {"q": q or ""}, None
         if q is not None and q.strip():
-            subject = subject_of(q)
-            if subject is not None:
-                return Redirect(timeline_url(subject))
-            error = "no label code or record key in this: scan the label again, or type its 10-digit code"
+            try:
+                return Redirect(timeline_url(subject_of(q)))
+            except CodeError as exc:
+                error = f"{exc} (or type a record key such as depot:…)"
         checkpoint, text = await checkpoint_with_cosignatures(ledger, signer)
         before = min(before or checkpoint.size, checkpoint.size)
         cosigners = await _cosigners(ledger, checkpoint.size, settings.zone)
