@@ -175,3 +175,23 @@ async def test_the_bundle_verifies_offline_with_the_command_the_page_shows(
     assert run.returncode == 0, err.decode()
     assert out.decode().startswith("OK: testserver.local/ledger: ")
     assert (await client.get("/ledger/bundle?size=99999")).status_code == 404
+
+
+async def test_the_entries_page_by_page_newest_first(client: httpx.AsyncClient, factory: Factory) -> None:
+    from caliber.ledger.pages import RECENT
+
+    depot = await factory.depot()
+    for n in range(RECENT + 5):
+        await factory.location(depot, f"Bay {n}")
+    await _as(client, factory, Role.INSPECTOR)
+    size = note.parse_checkpoint(note.split_note((await client.get("/api/ledger/checkpoint")).text)[0]).size
+    first = (await client.get("/ledger/")).text
+    shown = [int(i) for i in re.findall(r'<li id="entry-(\d+)">', first)]
+    assert shown == list(range(size - 1, size - 1 - RECENT, -1))
+    older = re.search(r'<a href="(/ledger/\?before=\d+)">Older</a>', first)
+    assert older is not None
+    assert "Newer</a>" not in first
+    second = (await client.get(older.group(1))).text
+    assert [int(i) for i in re.findall(r'<li id="entry-(\d+)">', second)] == list(range(size - 1 - RECENT, -1, -1))
+    assert f'<a href="/ledger/?before={size}">Newer</a>' in second
+    assert "Older</a>" not in second
