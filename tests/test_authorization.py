@@ -67,6 +67,8 @@ ITEM_BODY = {
     "serial": "MATRIX",
     "un_type": "assault_rifle",
     "intake_source": "found",
+    "kind": "weapon",
+    "condition": "serviceable",
 }
 TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": ["{transfer_item}"]}
 PAGE_TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": "{page_transfer_item}"}
@@ -83,6 +85,7 @@ LOT_BODY = {
     "hazard_division": "1.4",
     "compatibility_group": "S",
     "intake_source": "surplus",
+    "condition": "serviceable",
 }
 OUT_OF_SCOPE = dict.fromkeys(STAFF, 403)
 HIDDEN = dict.fromkeys(STAFF, 404)

@@ -127,7 +127,7 @@ async def test_a_scan_as_you_go_run_prints_its_labels_in_one_job(client: httpx.A
     depot = await factory.depot()
     await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[depot])).user.username)
     form = {"depot_id": str(depot.id), "manufacturer": "Zastava", "model": "M70", "calibre": "7.62", "un_type": "rifle"}
-    form |= {"intake_source": "found", "serial": "RUN-1"}
+    form |= {"intake_source": "found", "kind": "weapon", "condition": "serviceable", "serial": "RUN-1"}
     headers = {**csrf_headers(client), "HX-Request": "true"}
     first = await client.post("/items/intake", data=form, headers=headers)
     taken = re.findall(r'name="taken" value="([^"]+)"', first.text)

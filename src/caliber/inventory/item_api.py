@@ -263,6 +263,13 @@ def csv_stream(rows: AsyncIterator[str], name: str) -> Stream:
     return Stream(rows, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+async def _taken_in(actor: Actor, items: ItemService, data: list[NewItem]) -> list[ItemOut]:
+    """Register ``data``; each record as the API shows it, with the warning of a possible duplicate where it is one."""
+    taken = await items.register_items(actor, data)
+    warned = await items.possible_duplicates(actor, taken)
+    return [msgspec.structs.replace(item_out(item), warnings=[w.written] if w else []) for item, w in zip(taken, warned, strict=True)]
+
+
 class ItemApi(Controller):
     """Weapons and components: intake, search, look-up, lifecycle actions, corrections, photos."""
 
@@ -271,9 +278,9 @@ class ItemApi(Controller):
 
     @post("/", guards=staff, status_code=HTTP_201_CREATED)
     async def register(self, data: JSONBody[NewItem], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> ItemOut:
-        """Take one weapon or component into custody; it gets its label code."""
-        (item,) = await items.register_items(actor, [data])
-        return item_out(item)
+        """Take one weapon or component into custody; it gets its label code. ``warnings`` says whether its identity
+        matches a record already held (it is then flagged for review as a possible duplicate)."""
+        return (await _taken_in(actor, items, [data]))[0]
 
     @post("/batch", guards=staff, status_code=HTTP_201_CREATED)
     async def register_batch(
@@ -282,7 +289,7 @@ class ItemApi(Controller):
         """Take up to 1,000 records into custody in one transaction: all or none."""
         if not 1 <= len(data) <= MAX_BATCH:
             raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} records; use the import for more")
-        return [item_out(item) for item in await items.register_items(actor, data)]
+        return await _taken_in(actor, items, data)
 
     @get("/")
     async def search(

@@ -43,6 +43,23 @@ staff = [requires(*DEPOT_STAFF)]
 managers = [requires(*MANAGERS)]
 CARRIED_OVER = ("serial", "other_marks", "notes", "parent_code")
 """Fields the scan-as-you-go form clears after each record; everything else carries over."""
+CHOICES: dict[RecordKind, dict[str, str]] = {
+    "item": {
+        "depot_id": "Choose the depot",
+        "un_type": "Choose the type of weapon",
+        "kind": "Choose whether it is a whole weapon or a component",
+        "intake_source": "Choose how it came into custody",
+        "condition": "Choose its condition",
+    },
+    "lot": {
+        "depot_id": "Choose the depot",
+        "hazard_division": "Choose the hazard division",
+        "compatibility_group": "Choose the compatibility group",
+        "intake_source": "Choose how it came into custody",
+        "condition": "Choose its condition",
+    },
+}
+"""The choices the intake forms leave to the person (none is made for them), and what to ask when one is not made."""
 
 
 def _options(enum: Any) -> list[tuple[str, str]]:
@@ -79,6 +96,18 @@ def _record_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cleaned.items() if v not in ("", None) and k != "taken"}
 
 
+def _chosen(kind: RecordKind, values: dict[str, Any]) -> None:
+    """Refuse an intake form whose person left a choice unmade (the browser's ``required`` is not enough)."""
+    for name, ask in CHOICES[kind].items():
+        if not str(values.get(name) or "").strip():
+            raise InvalidInput(ask, field=name)
+
+
+def _form_context(kind: RecordKind, error: CaliberError | None = None) -> dict[str, Any]:
+    """What every intake form shows besides its values: the choices to make and what is wrong, beside its field."""
+    return {"choices": CHOICES[kind], "error": error.message if error else None, "error_field": getattr(error, "field", None)}
+
+
 def _allowed_actions(status: str, actor: Actor) -> list[tuple[str, str]]:
     return [
         (action.value, action.label)
@@ -95,6 +124,7 @@ async def _record_page(
     *,
     notice: str | None = None,
     error: str | None = None,
+    taken_in: bool = False,
 ) -> Template:
     items, inventory, ledger, signer = services
     actor: Actor = request.scope["user"]
@@ -120,6 +150,8 @@ async def _record_page(
     if kind == "item":
         context["photos"] = await items.photos(record)
         context["duplicates"] = await items.duplicates_of(actor, record)
+        if taken_in and (duplicate := (await items.possible_duplicates(actor, [record]))[0]):
+            context |= {"notice": None, "duplicate": duplicate}
     return page(request, f"inventory/{kind}.html", status_code=422 if error else 200, **context)
 
 
@@ -161,7 +193,8 @@ class _RecordPages(Controller):
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
     ) -> Template:
         """The intake form for one record."""
-        return page(request, f"inventory/{self.kind}_form.html", values={}, error=None, **VOCABULARY, **await _places(actor, inventory))
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind)}
+        return page(request, f"inventory/{self.kind}_form.html", values={}, **context)
 
     @post("/new", guards=staff)
     async def create(
@@ -175,14 +208,14 @@ class _RecordPages(Controller):
         """Take the record in and go to its page, or show the form again with what is wrong."""
         values = await form_data(request)
         try:
+            _chosen(self.kind, values)
             if self.kind == "item":
                 (record,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
             else:
                 record = await items.register_lot(actor, convert(_record_values(values), NewLot))
         except CORRECTABLE as exc:
-            context = {**VOCABULARY, **await _places(actor, inventory)}
-            template = f"inventory/{self.kind}_form.html"
-            return page(request, template, status_code=exc.status_code, values=values, error=exc.message, **context)
+            context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind, exc)}
+            return page(request, f"inventory/{self.kind}_form.html", status_code=exc.status_code, values=values, **context)
         return Redirect(f"{self.path}/{record.code}?done=new")
 
     @get("/{code:str}")
@@ -197,8 +230,9 @@ class _RecordPages(Controller):
         signer: NamedDependency[LogSigner],
     ) -> Template:
         """Everything about one record: fields, status, location, actions the role allows, custody timeline."""
-        notice = _DONE.get(request.query_params.get("done", ""))
-        return await _record_page(request, self.kind, code, (items, inventory, ledger, signer), notice=notice)
+        done = request.query_params.get("done", "")
+        services = (items, inventory, ledger, signer)
+        return await _record_page(request, self.kind, code, services, notice=_DONE.get(done), taken_in=done == "new")
 
     @post("/{code:str}/status")
     async def change_status(
@@ -302,8 +336,8 @@ class ItemPages(_RecordPages):
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
     ) -> Template:
         """Scan as you go: the form stays, Enter saves, the next record starts from this one."""
-        context = {**VOCABULARY, **await _places(actor, inventory)}
-        return page(request, "inventory/intake.html", values={}, taken=[], error=None, **context)
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item")}
+        return page(request, "inventory/intake.html", values={}, taken=[], **context)
 
     @post("/intake", guards=staff)
     async def intake(
@@ -317,15 +351,18 @@ class ItemPages(_RecordPages):
         """Save one record and answer with the form for the next (defaults carried over)."""
         values = await form_data(request, "taken")
         taken = [tuple(entry.split(" ", 1)) for entry in values.pop("taken", []) if " " in entry]
-        error = None
+        error, duplicate = None, None
         try:
+            _chosen("item", values)
             (item,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
         except CORRECTABLE as exc:
-            error = exc.message
+            error = exc
         else:
             taken.insert(0, (item.code, item.serial))
             values = {k: v for k, v in values.items() if k not in CARRIED_OVER}
-        context = {**VOCABULARY, **await _places(actor, inventory), "values": values, "taken": taken, "error": error}
+            (duplicate,) = await items.possible_duplicates(actor, [item])
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item", error)}
+        context |= {"values": values, "taken": taken, "duplicate": duplicate}
         template = "inventory/_intake.html" if request.htmx else "inventory/intake.html"
         return page(request, template, status_code=422 if error else 200, **context)
 

@@ -38,6 +38,7 @@ from caliber.accounts.models import Role
 from caliber.db import AnyOf, execute_many, insert_many, new_id, rows_in, sync_loaded
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.countries import COUNTRY_CODES
+from caliber.inventory.duplicates import PossibleDuplicate, possible_duplicates
 from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
@@ -384,6 +385,11 @@ class ItemService:
             query = query.where(Item.depot_id.in_(actor.depot_ids))
         async with self.db.read() as session:
             return list(await session.scalars(query.limit(50)))
+
+    async def possible_duplicates(self, actor: Actor, records: Sequence[Any]) -> list[PossibleDuplicate | None]:
+        """For each item record, the warning that it is flagged as a possible duplicate, as ``actor`` may read it."""
+        async with self.db.read() as session:
+            return await possible_duplicates(session, actor, records)
 
     async def search(self, actor: Actor, filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50) -> Page:
         """Items matching ``filters`` (newest first), one page at a time by keyset."""

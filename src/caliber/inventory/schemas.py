@@ -193,6 +193,8 @@ class ItemOut(msgspec.Struct):
     duplicate_review: str | None
     registered_at: dt.datetime
     photos: list[str] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
+    """On intake: what the person should know of the record just taken in, such as a possible duplicate."""
 
 
 class LotOut(msgspec.Struct):
