@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import hashlib
 import html
@@ -254,3 +255,25 @@ async def test_the_api_reads_typed_lines_by_the_same_rules(
     assert added.status_code == 200
     assert added.json()["added"] == [day.codes[0]]
     assert [r["code"] for r in added.json()["refused"]] == [misread, misread]
+
+
+async def test_the_manifest_csv_describes_each_record_and_names_who_verified_it(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2, lots=1)
+    event = await approved(destructions, day)
+    first = day.codes[0]
+    await destructions.verify(day.witnesses[0], event.id, Verification(codes=[first], serial_read="D-00000"))
+    await login(client, day.manager.username)
+    response = await client.get(f"/destructions/{event.id}/manifest.csv")
+    assert response.status_code == 200, response.text
+    rows = {row["label_code"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    assert set(rows) == set(day.codes)
+    item, lot = rows[first], rows[day.codes[2]]
+    assert (item["kind"], item["type"], item["serial"], item["manufacturer"], item["model"], item["calibre"]) == (
+        "item", "assault_rifle", "D-00000", "Zastava", "M70", "7.62x39mm",
+    )  # fmt: skip
+    assert (item["verified_by"], item["verified_by_name"]) == (day.witnesses[0].username, day.witnesses[0].display_name)
+    assert item["verified_at"]
+    assert (lot["kind"], lot["lot_number"][:4], lot["quantity"], lot["gross_mass_kg"], lot["type"]) == ("lot", "PPU-", "10000", "180", "ball")
+    assert rows[day.codes[1]]["verified_by_name"] == ""

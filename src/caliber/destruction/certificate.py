@@ -35,6 +35,7 @@ from caliber.labels.qr import matrix
 from caliber.labels.sheets import BOLD, FONT, draw_qr, register_fonts
 from caliber.ledger import canonical
 from caliber.pdf import MONO, Cell, Grid, NumberedCanvas, wrap
+from caliber.times import written_date, written_time
 
 __all__ = [
     "FORMAT",
@@ -44,8 +45,6 @@ __all__ = [
     "certificate_bytes",
     "certificate_pdf",
     "certificate_sha256",
-    "local_date",
-    "local_time",
     "signatories",
     "statement",
 ]
@@ -208,27 +207,12 @@ async def signatories(session: AsyncSession, event_id: UUID) -> Signatories:
     )
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-
-
-def local_date(day: dt.date) -> str:
-    """A date as people write it: 7 July 2026."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def local_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
-    """An instant in ``zone`` to the minute, the zone named: 7 July 2016, 14:05 CEST (Europe/Belgrade)."""
-    local = moment.astimezone(zone)
-    named = f" ({zone})" if str(zone) != local.tzname() else ""
-    return f"{local_date(local.date())}, {local:%H:%M} {local.tzname()}{named}"
-
-
 def _date(iso: str) -> str:
-    return local_date(dt.date.fromisoformat(iso))
+    return written_date(dt.date.fromisoformat(iso))
 
 
 def _time(iso: str | None, zone: dt.tzinfo) -> str:
-    return local_time(dt.datetime.fromisoformat(iso), zone) if iso else "not recorded"
+    return written_time(dt.datetime.fromisoformat(iso), zone) if iso else "not recorded"
 
 
 MARGIN = 18 * mm

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -21,6 +19,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.config import Settings
 from caliber.destruction.certificate import certificate_pdf, signatories
+from caliber.destruction.export import manifest_rows
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
 from caliber.destruction.schemas import (
     AttestationInput,
@@ -42,7 +41,7 @@ from caliber.labels.codes import kind_of
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.schemas import convert
-from caliber.web import csv_cell, form_data, form_uuid, page
+from caliber.web import form_data, form_uuid, page
 
 __all__ = ["DestructionPages"]
 
@@ -295,29 +294,9 @@ class DestructionPages(Controller):
     async def manifest_csv(
         self, event_id: FromPath[UUID], actor: NamedDependency[Actor], destructions: NamedDependency[DestructionService]
     ) -> Stream:
-        """The whole manifest with what became of each record, streamed."""
+        """The whole manifest, each record described (serial, maker, lot number, mass) with what became of it, streamed."""
         view = await destructions.get(actor, event_id)
-
-        async def rows() -> AsyncIterator[str]:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(["label_code", "kind", "status", "serial_read", "verified_by", "verified_at", "reason", "missing"])
-            after = ""
-            while True:
-                lines = await destructions.lines(actor, event_id, after=after, limit=5000)
-                for x in lines:
-                    at = x.verified_at.isoformat() if x.verified_at else ""
-                    writer.writerow(
-                        [csv_cell(v) for v in (x.code, x.kind, x.status, x.serial_read, x.verified_by, at, x.reason, x.missing)]
-                    )
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-                if len(lines) < 5000:
-                    return
-                after = lines[-1].code
-
-        return csv_stream(rows(), f"destruction-{view.event.code}-manifest.csv")
+        return csv_stream(manifest_rows(destructions, actor, event_id), f"destruction-{view.event.code}-manifest.csv")
 
     @get("/{event_id:uuid}/certificate.pdf")
     async def certificate_pdf(

@@ -69,6 +69,7 @@ from caliber.inventory.transfers import CHECK_DIGIT_MISMATCH, LotPart, manifest_
 from caliber.labels import service as labels
 from caliber.labels.codes import is_valid, kind_of
 from caliber.ledger.store import CustodyTransaction, Ledger, applier
+from caliber.times import local_time
 
 __all__ = [
     "CHUNK",
@@ -181,7 +182,7 @@ class DestructionService:
 
     def local(self, moment: dt.datetime) -> str:
         """A time as people read it: local, to the minute, with the zone named."""
-        return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M} {self.zone}"
+        return local_time(moment, self.zone)
 
     # -- plan and manifest ---------------------------------------------------------------
 

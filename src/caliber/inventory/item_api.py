@@ -17,10 +17,12 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
+from caliber.db import Database
 from caliber.errors import InvalidInput, NotFound
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService
 from caliber.inventory.lifecycle import IntakeSource, Status
 from caliber.inventory.models import AmmunitionLot, Condition, Item, ItemKind, UnType
+from caliber.inventory.places import PLACE_COLUMNS, Places, places_of
 from caliber.inventory.records import kilograms
 from caliber.inventory.routes import location_out
 from caliber.inventory.schemas import (
@@ -206,6 +208,7 @@ EXPORT_COLUMNS = [
     "status",
     "depot_id",
     "location_id",
+    *PLACE_COLUMNS,
     "registered_at",
 ]
 
@@ -229,6 +232,7 @@ LOT_EXPORT_COLUMNS = [
     "status",
     "depot_id",
     "location_id",
+    *PLACE_COLUMNS,
     "registered_at",
 ]
 
@@ -239,17 +243,25 @@ async def export_rows(
     filters: dict[str, Any],
     columns: list[str],
     shown: Callable[[Any], Any] = lambda r: r,
+    *,
+    db: Database | None = None,
 ) -> AsyncIterator[str]:
-    """Every record a search finds as CSV text, streamed page by page (memory stays flat)."""
+    """Every record a search finds as CSV text, streamed page by page (memory stays flat); with ``db``, each
+    record's depot code and name and location path beside its ids (:data:`PLACE_COLUMNS`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     after: UUID | None = None
     while True:
         found = await search(actor, filters, after=after, limit=500)
+        places = Places()
+        if db is not None:
+            async with db.read() as session:
+                places = await places_of(session, (r.depot_id for r in found.records), (r.location_id for r in found.records))
         for record in found.records:
             out = shown(record)
-            writer.writerow([csv_cell(getattr(out, c)) for c in columns])
+            named = places.columns(record.depot_id, record.location_id)
+            writer.writerow([csv_cell(named[c] if c in named else getattr(out, c)) for c in columns])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -307,7 +319,8 @@ class ItemApi(Controller):
     @get("/export.csv", media_type="text/csv")
     async def export(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Stream:
         """Every item a search finds, as CSV."""
-        return csv_stream(export_rows(items.search, actor, item_filters(dict(request.query_params)), EXPORT_COLUMNS), "items.csv")
+        filters = item_filters(dict(request.query_params))
+        return csv_stream(export_rows(items.search, actor, filters, EXPORT_COLUMNS, db=items.db), "items.csv")
 
     @get("/{code:str}")
     async def get_item(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> ItemOut:
@@ -401,7 +414,7 @@ class LotApi(Controller):
     async def export(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Stream:
         """Every lot a search finds, as CSV (masses in kilograms)."""
         filters = lot_filters(dict(request.query_params))
-        return csv_stream(export_rows(items.search_lots, actor, filters, LOT_EXPORT_COLUMNS, lot_out), "lots.csv")
+        return csv_stream(export_rows(items.search_lots, actor, filters, LOT_EXPORT_COLUMNS, lot_out, db=items.db), "lots.csv")
 
     @get("/{code:str}")
     async def get_lot(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> LotOut:

@@ -32,6 +32,7 @@ from caliber.inventory.records import kilograms
 from caliber.inventory.schemas import Correction, NewItem, NewLot, SplitRequest, StatusChange
 from caliber.inventory.service import InventoryService
 from caliber.ledger.routes import subject_timeline
+from caliber.ledger.sentences import read_timeline
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.schemas import convert
@@ -133,6 +134,7 @@ async def _record_page(
     shelves = [loc for loc in await inventory.locations(actor, depot.id) if loc.active]
     location = next((loc for loc in shelves if loc.id == record.location_id), None)
     can_work = actor.role in DEPOT_STAFF and depot.active
+    timeline = await subject_timeline(ledger, signer, code)
     context: dict[str, Any] = {
         kind: record,
         "depot": depot,
@@ -142,7 +144,8 @@ async def _record_page(
         "can_work": can_work,
         "can_manage": actor.role in MANAGERS,
         "correctable": [(name, name.replace("_", " ")) for name in (ITEM_FIELDS if kind == "item" else LOT_FIELDS)],
-        "timeline": await subject_timeline(ledger, signer, code),
+        "timeline": timeline,
+        "story": await read_timeline(ledger.db, actor, timeline, request.app.state.settings.zone),
         "notice": notice,
         "error": error,
         "kilograms": kilograms,

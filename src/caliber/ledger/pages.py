@@ -33,8 +33,10 @@ from caliber.ledger.audit import export_bundle
 from caliber.ledger.models import LedgerCosignature, LedgerWitness
 from caliber.ledger.routes import MAX_INDEX, b64, checkpoint_with_cosignatures, ledger_scope, proven_entry, scoped_timeline
 from caliber.ledger.scope import LedgerScope, reads_everything
+from caliber.ledger.sentences import event_lines, names_for, read_timeline
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
+from caliber.times import local_time
 from caliber.web import page
 
 __all__ = ["LedgerPages", "bundle_name", "subject_of", "verify_command"]
@@ -75,14 +77,9 @@ def timeline_url(subject: str) -> str:
     return "/ledger/timeline?" + urlencode({"subject": subject})
 
 
-def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
-    """A moment in the deployment's time zone, to the second, the zone named."""
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S} {zone}"
-
-
 def event_time(event: dict[str, Any], zone: ZoneInfo) -> str:
-    """An event's ``time`` (RFC 3339, UTC) in local time."""
-    return local_time(dt.datetime.fromisoformat(event["time"]), zone)
+    """An event's ``time`` (RFC 3339, UTC) in local time, to the second."""
+    return local_time(event["time"], zone, seconds=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,21 +103,26 @@ async def _cosigners(ledger: Ledger, size: int, zone: ZoneInfo) -> list[Cosigner
             w.name,
             w.vkey.split("+")[1],
             w.vkey,
-            local_time(dt.datetime.fromtimestamp(when[w.name], dt.UTC), zone) if w.name in when else None,
+            local_time(dt.datetime.fromtimestamp(when[w.name], dt.UTC), zone, seconds=True) if w.name in when else None,
         )
         for w in witnesses
     ]
 
 
-async def _recent(ledger: Ledger, scope: LedgerScope, actor: Actor, before: int) -> list[dict[str, Any]]:
-    """Entries below ``before``, newest first, each with its event where ``actor`` reads it (None elsewhere)."""
+async def _recent(ledger: Ledger, scope: LedgerScope, actor: Actor, before: int, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Entries below ``before``, newest first, each with its event and its sentence where ``actor`` reads it
+    (None elsewhere); the names of the whole page are resolved together."""
     async with ledger.db.read() as session:
         found = await store.read_entries(session, max(0, before - RECENT), before)
     events = [entry.event for entry in found]
     readable = await scope.readable(actor, events)
+    shown_events = [event if ok else None for event, ok in zip(events, readable, strict=True)]
+    async with ledger.db.read() as session:
+        names = await names_for(session, actor, shown_events)
+    lines = event_lines([(e.index, event) for e, event in zip(found, shown_events, strict=True)], names, zone)
     shown = [
-        {"index": e.index, "leaf_hash": b64(e.leaf_hash), "event": event if ok else None}
-        for e, event, ok in zip(found, events, readable, strict=True)
+        {"index": e.index, "leaf_hash": b64(e.leaf_hash), "event": event, "line": line}
+        for e, event, line in zip(found, shown_events, lines, strict=True)
     ]
     return shown[::-1]
 
@@ -163,10 +165,10 @@ class LedgerPages(Controller):
             "checkpoint_text": text,
             "origin": ledger.origin,
             "root": b64(checkpoint.root),
-            "signed_at": local_time(checkpoint.created_at, settings.zone),
+            "signed_at": local_time(checkpoint.created_at, settings.zone, seconds=True),
             "cosigners": cosigners,
             "vkey": signer.vkey,
-            "entries": await _recent(ledger, read_scope, actor, before),
+            "entries": await _recent(ledger, read_scope, actor, before, settings.zone),
             "before": before,
             "newer": min(before + RECENT, checkpoint.size) if before < checkpoint.size else None,
             "older": before - RECENT if before > RECENT else None,
@@ -253,11 +255,14 @@ class LedgerPages(Controller):
         ledger: NamedDependency[Ledger],
         signer: NamedDependency[LogSigner],
         read_scope: NamedDependency[LedgerScope],
+        settings: NamedDependency[Settings],
         subject: FromQuery[str],
     ) -> Template:
-        """The custody timeline of ``subject``: each event, who, when, and its inclusion proof against the checkpoint."""
+        """The custody timeline of ``subject`` in words: who did what, from where to where, when, each entry linking
+        to its page with the inclusion proof against the checkpoint."""
         timeline = await scoped_timeline(ledger, signer, read_scope, actor, subject.strip())
-        return page(request, "ledger/timeline.html", timeline=timeline, vkey=signer.vkey)
+        story = await read_timeline(ledger.db, actor, timeline, settings.zone)
+        return page(request, "ledger/timeline.html", timeline=timeline, story=story, vkey=signer.vkey)
 
 
 def event_json(event: dict[str, Any]) -> str:
