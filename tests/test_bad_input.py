@@ -217,7 +217,7 @@ async def test_a_form_refuses_a_direction_override_naming_the_field(client: http
     form = {"code": "RS-BID-1", "name": "Depot \u202eevil", "kind": "army_depot", "jurisdiction": "RS", "_csrf_token": token}
     response = await client.post("/depots/new", data=form)
     assert response.status_code == 422, response.text
-    assert "name: contains a control or direction-override character (U+202E)" in response.text
+    assert "Name holds a hidden control or direction character (U+202E): type it again without it" in response.text
 
 
 async def test_an_imported_row_with_a_direction_override_is_named_by_row_and_column_and_nothing_is_imported(

@@ -6,10 +6,12 @@ Each error's message says what was wrong and, where it helps, what to do.
 from __future__ import annotations
 
 import errno
+from typing import NamedTuple
 
 __all__ = [
     "CaliberError",
     "Conflict",
+    "FieldError",
     "InvalidInput",
     "NotAuthenticated",
     "NotFound",
@@ -29,15 +31,24 @@ class CaliberError(Exception):
         self.message = message
 
 
+class FieldError(NamedTuple):
+    """One field's refusal as a form shows it beside the field: ``message`` is a plain sentence naming it."""
+
+    field: str
+    message: str
+
+
 class InvalidInput(CaliberError):
-    """The request is well formed but a value breaks a rule."""
+    """The request is well formed but a value breaks a rule; ``errors`` lists every field refused (one for ``field``
+    alone, its message as the sentence)."""
 
     status_code = 422
     title = "Invalid input"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.errors = errors if errors is not None else ([FieldError(field, message[:1].upper() + message[1:])] if field else [])
 
 
 class NotFound(CaliberError):

@@ -11,7 +11,8 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 
-from caliber.errors import InvalidInput
+from caliber.errors import FieldError, InvalidInput
+from caliber.forms import decode, label, refusal
 
 __all__ = [
     "LINES",
@@ -52,12 +53,9 @@ class Labelled(enum.StrEnum):
 
 
 def convert(data: Mapping[str, Any], schema: type[T]) -> T:
-    """``data`` (a parsed form or JSON object) as ``schema``, or :class:`InvalidInput` naming the field."""
-    try:
-        return msgspec.convert(dict(data), schema, strict=False)
-    except msgspec.ValidationError as exc:
-        field, reason = validation_problem(str(exc))
-        raise InvalidInput(f"{field}: {reason}" if field and not reason.startswith(field) else reason, field=field or None) from None
+    """``data`` (a parsed form or JSON object) as ``schema``, or :class:`InvalidInput` listing every field refused,
+    each in a plain sentence (:func:`caliber.forms.decode`)."""
+    return decode(data, schema)
 
 
 def validation_problem(message: str) -> tuple[str, str]:
@@ -91,10 +89,13 @@ def clean_text(text: str, field: str, *, lines: bool = False) -> str:
     if lines:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if found := (_REFUSED_IN_LINES if lines else _REFUSED_ON_ONE_LINE).search(text):
+        character = f"U+{ord(found.group()):04X}"
+        plain = f"{label(field)} holds a hidden control or direction character ({character}): type it again without it"
         raise InvalidInput(
-            f"{field}: contains a control or direction-override character (U+{ord(found.group()):04X}) that would "
+            f"{field}: contains a control or direction-override character ({character}) that would "
             "make it display differently than stored; type it again without it",
             field=field,
+            errors=[FieldError(field, plain)],
         )
     return text
 
@@ -119,12 +120,36 @@ class Input(msgspec.Struct):
     (JSON, form, imported file, command line, code), since msgspec runs ``__post_init__`` on each."""
 
     def __post_init__(self) -> None:
+        refused: list[InvalidInput] = []
         for name, lines in _text_fields(type(self)).items():
-            value = getattr(self, name)
-            if type(value) is str:
-                setattr(self, name, clean_text(value, name, lines=lines))
-            elif isinstance(value, list):
-                setattr(self, name, [clean_text(v, name, lines=lines) if type(v) is str else v for v in value])
+            try:
+                setattr(self, name, _cleaned(getattr(self, name), name, lines))
+            except InvalidInput as exc:
+                refused.append(exc)
+        if len(refused) == 1:
+            raise refused[0]
+        if refused:  # every field at once, as a form shows them
+            raise refusal([error for exc in refused for error in exc.errors])
+
+    @classmethod
+    def refused_text(cls, values: Mapping[str, Any]) -> list[FieldError]:
+        """The fields among ``values`` whose text :func:`clean_text` refuses, so a form lists them with the rest."""
+        refused: list[FieldError] = []
+        for name, lines in _text_fields(cls).items():
+            try:
+                _cleaned(values.get(name), name, lines)
+            except InvalidInput as exc:
+                refused += exc.errors
+        return refused
+
+
+def _cleaned(value: Any, name: str, lines: bool) -> Any:
+    """A field's value with its text (alone or in a list) cleaned by :func:`clean_text`."""
+    if type(value) is str:
+        return clean_text(value, name, lines=lines)
+    if isinstance(value, list):
+        return [clean_text(v, name, lines=lines) if type(v) is str else v for v in value]
+    return value
 
 
 @functools.cache

@@ -9,19 +9,31 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args, get_origin
 from urllib.parse import quote
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Operation
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from caliber.errors import CaliberError, InvalidInput, NotAuthenticated, StorageFull, TooManyAttempts, Unavailable, is_disk_full
+from caliber.errors import (
+    CaliberError,
+    FieldError,
+    InvalidInput,
+    NotAuthenticated,
+    StorageFull,
+    TooManyAttempts,
+    Unavailable,
+    is_disk_full,
+)
+from caliber.forms import decode, refusal
 from caliber.ledger.signer import ForkRefused
 
 __all__ = ["ProblemDocumentedJson", "csv_cell", "exception_handlers", "file_formats", "form_data", "form_uuid", "page", "safe_next"]
@@ -30,7 +42,18 @@ log = logging.getLogger("caliber")
 
 
 def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
-    """Render ``template`` with the current actor and request in its context."""
+    """Render ``template`` with the current actor and request in its context.
+
+    An ``error`` given as the exception itself is shown by ``_problems.html``: its message, or each field it refused
+    in a summary at the top (``field_errors`` in order) and beside the field (the macros of ``_fields.html``).
+    """
+    error = context.get("error")
+    if isinstance(error, CaliberError):
+        context["error"] = error.message
+        context["field_errors"] = {e.field: e.message for e in getattr(error, "errors", [])}
+    elif error and context.get("error_field"):  # a message already read out of its error, with the field it names
+        context.setdefault("field_errors", {context["error_field"]: error[:1].upper() + error[1:]})
+    context.setdefault("field_errors", {})
     context.setdefault("actor", request.scope.get("user"))
     context.setdefault("request", request)
     return Template(template_name=template, context=context, status_code=status_code)
@@ -96,16 +119,22 @@ def _answer(request: Request[Any, Any, Any], status: int, title: str, detail: st
 def _caliber_error(request: Request[Any, Any, Any], exc: CaliberError) -> Response[Any]:
     if isinstance(exc, NotAuthenticated) and not _is_api(request):
         return Redirect(f"/login?next={quote(request.url.path)}")
-    extra: dict[str, Any] = {}
-    field = getattr(exc, "field", None)
-    if field:
-        extra["field"] = field
-    response = _answer(request, exc.status_code, exc.title, exc.message, **extra)
+    response = _answer(request, exc.status_code, exc.title, exc.message, **_fields_refused(exc))
     if isinstance(exc, TooManyAttempts | Unavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = 'Bearer realm="caliber"'
     return response
+
+
+def _fields_refused(exc: CaliberError) -> dict[str, Any]:
+    """The ``field`` and ``errors`` (``{field, message}`` each, in plain words) of a problem answer for ``exc``."""
+    extra: dict[str, Any] = {}
+    if field := getattr(exc, "field", None):
+        extra["field"] = field
+    if errors := getattr(exc, "errors", None):
+        extra["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return extra
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -114,9 +143,38 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return _answer(request, 403, "Form expired", detail)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) and exc.extra:
+        if (refused := _body_refused(request, exc)) is not None:  # still a 400: the body does not fit its schema
+            return _answer(request, 400, "Bad request", refused.message, **_fields_refused(refused))
         extra["errors"] = exc.extra
     title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(exc.status_code, "Error")
     return _answer(request, exc.status_code, title, str(exc.detail), **extra)
+
+
+def _body_refused(request: Request[Any, Any, Any], exc: ValidationException) -> InvalidInput | None:
+    """A request body the handler's struct refused, read again field by field (:func:`caliber.forms.decode`) so the
+    answer lists every field in plain words; ``None`` when the refusal was not of the body."""
+    if not isinstance(exc.extra, list) or not any(isinstance(e, dict) and e.get("source") == "body" for e in exc.extra):
+        return None
+    body = ScopeState.from_scope(request.scope).body
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None or not isinstance(body, bytes):
+        return None
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    schema, elements = data.annotation, [(None, decoded)]
+    if get_origin(schema) is list and isinstance(decoded, list):
+        (schema,), elements = get_args(schema), list(enumerate(decoded))
+    errors: list[FieldError] = []
+    for position, element in elements:
+        try:
+            decode(element, schema)
+        except InvalidInput as refused:
+            if position is None:
+                return refused
+            errors += [FieldError(f"[{position}].{e.field}", f"Record {position + 1}: {e.message}") for e in refused.errors]
+    return refusal(errors) if errors else None
 
 
 def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
