@@ -39,6 +39,8 @@ def fill_weapon(page: Page, depot: str, serial: str) -> None:
     page.get_by_label("Calibre").fill("7.62x39mm")
     page.get_by_label("UN SALW type").select_option("assault_rifle")
     page.get_by_label("Intake source").select_option("voluntarily_surrendered")
+    page.get_by_label("Kind").select_option("weapon")
+    page.get_by_label("Condition").select_option("serviceable")
     page.get_by_label("Serial number").fill(serial)
 
 
@@ -100,6 +102,40 @@ def test_search_finds_a_partial_serial_and_exports_csv(page: Page, live_server: 
     content = download.value.path().read_text()
     assert "FIND ME 777" in content
     assert content.splitlines()[0].startswith("code,kind")
+
+
+def test_scan_as_you_go_makes_no_choice_and_warns_of_a_duplicate_at_phone_width(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-DUP-01", "Dup shelf")
+    page.goto(f"{live_server.url}/items/intake")
+    choices = ("UN SALW type", "Kind", "Intake source", "Condition")  # the depot is chosen when it is the only one
+    for label in choices:
+        expect(page.get_by_label(label, exact=False).first).to_have_value("")
+    fill_weapon(page, "RS-DUP-01", "DUP-1")
+    page.get_by_label("UN SALW type").select_option("")
+    page.locator("#intake form").evaluate("form => { form.noValidate = true; }")  # what a browser without `required` sends
+    page.get_by_label("Serial number").press("Enter")
+    expect(page.locator("#e-un_type, #un_type-problem")).to_have_text("Choose the type of weapon")
+    expect(page.get_by_label("Serial number")).to_have_value("DUP-1")
+    expect(page.get_by_label("Manufacturer")).to_have_value("Zastava")
+    expect(page.get_by_label("Intake source")).to_have_value("voluntarily_surrendered")
+    expect(page.get_by_role("status")).to_have_count(0)  # nothing saved
+    page.get_by_label("UN SALW type").select_option("assault_rifle")
+    page.get_by_label("Serial number").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Saved 1 in this run")
+    first = page.locator("table a").first.get_attribute("href")
+    serial = page.get_by_label("Serial number")
+    serial.fill("dup-1")  # the same serial, scanned again
+    serial.press("Enter")
+    warning = page.locator("#duplicate")
+    expect(warning).to_have_class("warning")
+    expect(warning).to_contain_text("Saved, but serial dup-1 by Zastava M70 matches a record already held")
+    expect(warning).to_contain_text("flagged for review as a possible duplicate")
+    expect(warning.get_by_role("link")).to_have_attribute("href", str(first))
+    expect(page.locator("p.notice")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    warning.get_by_role("link").click()
+    expect(page.locator(".label-line")).to_contain_text("DUP-1")
 
 
 def take_in(page: Page, server: LiveServer, depot: str, serial: str, shelf: str = "Shelf 1") -> str:
