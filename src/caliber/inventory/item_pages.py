@@ -105,8 +105,8 @@ def _chosen(kind: RecordKind, values: dict[str, Any]) -> None:
 
 
 def _form_context(kind: RecordKind, error: CaliberError | None = None) -> dict[str, Any]:
-    """What every intake form shows besides its values: the choices to make and what is wrong, beside its field."""
-    return {"choices": CHOICES[kind], "error": error.message if error else None, "error_field": getattr(error, "field", None)}
+    """What every intake form shows besides its values: the choices to make, and what is wrong beside its field."""
+    return {"choices": CHOICES[kind], "error": error, "error_field": getattr(error, "field", None)}
 
 
 def _allowed_actions(status: str, actor: Actor) -> list[tuple[str, str]]:
