@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.browser.demo_site import DemoSite, demo_site
 from tests.conftest import IN_CI
 from tests.live import ADMIN_PASSWORD, LiveServer, new_server, serving
 
@@ -29,6 +30,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.caliber("user", "create", server.admin, "--role", "admin", "--name", "Browser Admin", stdin=ADMIN_PASSWORD + "\n")
     with serving(server):
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """``caliber serve`` over the demo's data, one user per role, and a record of every kind (see demo_site)."""
+    with demo_site(tmp_path_factory.mktemp("demo")) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
