@@ -29,6 +29,7 @@ def test_admin_logs_in_creates_a_depot_and_adds_a_location(page: Page, live_serv
     expect(page.get_by_role("heading", level=1)).to_contain_text("MK-SKO-99")
     depot_url = page.url
 
+    page.locator("#locations select[name=kind]").select_option("room")
     page.get_by_label("Name").fill("Evidence room")
     page.get_by_role("button", name="Add").click()
     expect(page.locator("#locations")).to_contain_text("Evidence room")
