@@ -72,3 +72,21 @@ async def test_an_empty_location_kind_is_refused(client: httpx.AsyncClient, fact
     response = await client.post(f"/depots/{depot.id}/locations", data={"kind": "", "name": "Armoury"}, headers=headers)
     assert response.status_code == 422
     assert [loc.name for loc in await factory.inventory.locations(OPERATOR, depot.id)] == []
+
+
+async def test_a_record_page_starts_every_choice_unmade_and_refuses_one_left_empty(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    shelf = await factory.location(depot)
+    await factory.item(depot, serial="CHOICE-1", location_id=shelf.id)
+    item = await factory.item(depot, serial="CHOICE-1", location_id=shelf.id)
+    await login(client, (await factory.user(Role.DEPOT_MANAGER, depots=[depot])).user.username)
+    assert await _required_choices(client, f"/items/{item.code}") == {"action": "", "location_id": "", "field": "", "decision": ""}
+    for path, form in [
+        ("status", {"action": "", "reason": "r"}),
+        ("correct", {"field": "", "value": "x", "reason": "r"}),
+        ("move", {"location_id": ""}),
+        ("duplicate-review", {"decision": "", "reason": "r"}),
+    ]:
+        response = await client.post(f"/items/{item.code}/{path}", data=form, headers=csrf_headers(client))
+        assert response.status_code == 422, path
+    assert (await factory.items.look_up(OPERATOR, "item", item.code)).duplicate_review == "open"
