@@ -69,7 +69,7 @@ def plan_destruction(page: Page, server: LiveServer, depot: str) -> str:
 def test_a_batch_with_one_mistyped_label_adds_the_rest_when_asked_and_keeps_that_line(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, live_server.admin, live_server.admin_password)
     make_depot(page, live_server, "RS-BRW-07", "Cage 7")
-    codes = [take_in(page, live_server, "RS-BRW-07", f"BATCH-{n}", shelf="Cage 7") for n in (1, 2, 3)]
+    codes = [take_in(page, live_server, "RS-BRW-07", f"MANIFEST-{n}", shelf="Cage 7") for n in (1, 2, 3)]
     for code in codes:
         approve_for_destruction(page, live_server, code)
     plan_destruction(page, live_server, "RS-BRW-07")
