@@ -48,7 +48,7 @@ class InvalidInput(CaliberError):
     def __init__(self, message: str, field: str | None = None, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
         self.field = field
-        self.errors = errors if errors is not None else ([FieldError(field, message[:1].upper() + message[1:])] if field else [])
+        self.errors = errors if errors is not None else ([FieldError(field, message)] if field else [])
 
 
 class NotFound(CaliberError):

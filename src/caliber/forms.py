@@ -76,15 +76,19 @@ def decode(data: Mapping[str, Any], schema: type[T]) -> T:
     if not isinstance(data, Mapping):
         raise InvalidInput("the request must be an object of named fields", errors=[FieldError("", "Send the form's fields")])
     if problems := _problems(data, schema):
-        raise refusal(problems)
+        raise refusal(problems, schema)
     try:
         return msgspec.convert(dict(data), schema, strict=False)
     except msgspec.ValidationError as exc:  # a rule across fields that no single field breaks
         raise InvalidInput(f"{label(schema.__name__)} is not valid: check the fields and send it again") from exc
 
 
-def refusal(errors: list[FieldError]) -> InvalidInput:
-    """One :class:`InvalidInput` for every field refused: its message joins theirs, ``field`` is the first."""
+def refusal(errors: list[FieldError], schema: type[Any] | None = None) -> InvalidInput:
+    """One :class:`InvalidInput` for every field refused (in the order of ``schema``'s fields when given): its message
+    joins theirs, ``field`` is the first."""
+    if schema is not None:
+        order = list(_fields(schema))
+        errors = sorted(errors, key=lambda e: order.index(e.field) if e.field in order else len(order))
     return InvalidInput("; ".join(e.message for e in errors), field=errors[0].field or None, errors=errors)
 
 
@@ -105,8 +109,7 @@ def _problems(data: Mapping[str, Any], schema: type[Any]) -> list[FieldError]:
         problems += refused_text({name: value for name, value in data.items() if name in fields and name not in named})
     if _forbids_unknown(schema):
         problems += [FieldError(name, f"{name} is not asked for here") for name in data if name not in fields]
-    order = list(fields)
-    return sorted(problems, key=lambda p: order.index(p.field) if p.field in order else len(order))
+    return problems
 
 
 @functools.cache

@@ -52,7 +52,7 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
         context["error"] = error.message
         context["field_errors"] = {e.field: e.message for e in getattr(error, "errors", [])}
     elif error and context.get("error_field"):  # a message already read out of its error, with the field it names
-        context.setdefault("field_errors", {context["error_field"]: error[:1].upper() + error[1:]})
+        context.setdefault("field_errors", {context["error_field"]: error})
     context.setdefault("field_errors", {})
     context.setdefault("actor", request.scope.get("user"))
     context.setdefault("request", request)

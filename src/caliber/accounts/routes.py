@@ -26,7 +26,7 @@ from caliber.accounts.schemas import (
 )
 from caliber.accounts.service import AccountService, UserView
 from caliber.config import Settings
-from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.hardening import client_address
 from caliber.inventory.service import InventoryService
 from caliber.schemas import convert
@@ -71,9 +71,7 @@ class LoginPages(Controller):
         try:
             _actor, secret = await accounts.login(form.username, form.password, address)
         except InvalidInput as exc:
-            return page(
-                request, "accounts/login.html", status_code=401, next=safe_next(form.next), error=exc.message, username=form.username
-            )
+            return page(request, "accounts/login.html", status_code=401, next=safe_next(form.next), error=exc, username=form.username)
         response: Response[Any] = Redirect(safe_next(form.next))
         response.set_cookie(
             SESSION_COOKIE,
@@ -129,7 +127,7 @@ class UserPages(Controller):
         try:
             view = await accounts.create_user(actor, convert(values, NewUser))
         except CORRECTABLE as exc:
-            return await _user_form(request, actor, inventory, view=None, values=values, error=exc.message)
+            return await _user_form(request, actor, inventory, view=None, values=values, error=exc)
         return Redirect(f"/users/{view.user.id}")
 
     @get("/{user_id:uuid}")
@@ -161,7 +159,7 @@ class UserPages(Controller):
             await accounts.update_user(actor, user_id, convert(values, UserUpdate))
         except CORRECTABLE as exc:
             view = await accounts.user(actor, user_id)
-            return await _user_form(request, actor, inventory, view=view, values=values, error=exc.message)
+            return await _user_form(request, actor, inventory, view=view, values=values, error=exc)
         return Redirect(f"/users/{user_id}?saved=1")
 
     @post("/{user_id:uuid}/password")
@@ -179,7 +177,7 @@ class UserPages(Controller):
             await accounts.set_password(actor, user_id, convert(values, PasswordReset).password)
         except InvalidInput as exc:
             view = await accounts.user(actor, user_id)
-            return await _user_form(request, actor, inventory, view=view, values={}, error=exc.message)
+            return await _user_form(request, actor, inventory, view=view, values={}, error=exc)
         return Redirect(f"/users/{user_id}?password=1")
 
 
@@ -190,7 +188,7 @@ async def _user_form(
     *,
     view: UserView | None,
     values: dict[str, Any],
-    error: str | None,
+    error: CaliberError | str | None,
 ) -> Template:
     return page(
         request,
@@ -223,7 +221,12 @@ class AccountPages(Controller):
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], accounts: NamedDependency[AccountService]
     ) -> Template:
         """Create an API token and show its secret once."""
-        name = convert(await form_data(request), NewToken).name
+        values = await form_data(request)
+        try:
+            name = convert(values, NewToken).name
+        except InvalidInput as exc:
+            tokens = await accounts.tokens(actor)
+            return page(request, "accounts/account.html", status_code=422, tokens=tokens, new_token=None, error=exc, values=values)
         token, secret = await accounts.create_token(actor, name)
         return page(request, "accounts/account.html", tokens=await accounts.tokens(actor), new_token=(token, secret), error=None)
 
@@ -243,9 +246,7 @@ class AccountPages(Controller):
         try:
             await accounts.set_password(actor, actor.id, convert(await form_data(request), PasswordReset).password)  # type: ignore[arg-type]
         except InvalidInput as exc:
-            return page(
-                request, "accounts/account.html", status_code=422, tokens=await accounts.tokens(actor), new_token=None, error=exc.message
-            )
+            return page(request, "accounts/account.html", status_code=422, tokens=await accounts.tokens(actor), new_token=None, error=exc)
         return Redirect("/login")
 
 

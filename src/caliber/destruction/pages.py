@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +32,7 @@ from caliber.destruction.schemas import (
 )
 from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService, ManifestRefused, Refusal
 from caliber.destruction.verification import certification, verify_url
-from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.item_api import csv_stream
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
@@ -70,17 +70,20 @@ class Scene:
     destructions: DestructionService
     inventory: InventoryService
     event_id: UUID
+    sent: dict[str, Any] = field(default_factory=dict)
 
     async def form(self, *lists: str) -> dict[str, Any]:
-        """The submitted form."""
-        return await form_data(self.request, *lists)
+        """The submitted form (kept, so a refusal shows it again as typed)."""
+        self.sent.clear()
+        self.sent.update(await form_data(self.request, *lists))
+        return self.sent
 
     async def act(self, work: Callable[[], Awaitable[Any]], *, done: str = "", stay: bool = False) -> Response[Any]:
         """Do ``work``; go back to the event (``?done=``), or show the page with what ``work`` returned (``stay``) or what was wrong."""
         try:
             said = await work()
         except CORRECTABLE as exc:
-            return await self.page(error=exc.message, status_code=exc.status_code)
+            return await self.page(error=exc, status_code=exc.status_code, sent=done, sent_values=self.sent)
         if stay:
             return await self.page(notice=said)
         return Redirect(f"/destructions/{self.event_id}?done={done}")
@@ -152,7 +155,7 @@ class DestructionPages(Controller):
             new.observers = observers
             event = await destructions.plan(actor, new)
         except CORRECTABLE as exc:
-            return await _plan_form(request, actor, inventory, values=values, error=exc.message, status_code=exc.status_code)
+            return await _plan_form(request, actor, inventory, values=values, error=exc, status_code=exc.status_code)
         return Redirect(f"/destructions/{event.id}?done=planned")
 
     @get("/{event_id:uuid}")
@@ -196,7 +199,7 @@ class DestructionPages(Controller):
         except ManifestRefused as exc:
             return await scene.page(error=REFUSED, refused=exc.refused, values=values, status_code=exc.status_code)
         except CORRECTABLE as exc:
-            return await scene.page(error=exc.message, values=values, status_code=exc.status_code)
+            return await scene.page(error=exc, values=values, status_code=exc.status_code)
         typed = {line.strip() for line in change.lines}
         kept = "\n".join(r.code for r in report.refused if r.code in typed)
         notice = f"Added {len(report.added)}." + (f" Removed {len(report.removed)}." if report.removed else "")
@@ -337,7 +340,7 @@ async def _plan_form(
     inventory: InventoryService,
     *,
     values: dict[str, Any],
-    error: str | None,
+    error: CaliberError | str | None,
     status_code: int = 200,
 ) -> Template:
     mine = [d for d in await inventory.depots(actor) if d.active]
@@ -356,10 +359,12 @@ async def _event_page(
     *,
     after: str = "",
     notice: str | None = None,
-    error: str | None = None,
+    error: CaliberError | str | None = None,
     refused: Sequence[Refusal] = (),
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    sent: str = "",
+    sent_values: dict[str, Any] | None = None,
 ) -> Template:
     view = await destructions.get(actor, event_id)
     event = view.event
@@ -394,6 +399,8 @@ async def _event_page(
         error=error,
         refused=refused,
         values=values or {},
+        sent=sent,
+        sent_values=sent_values or {},
     )
 
 

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
-from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.importer import SHEETS, blank_template_csv, blank_template_xlsx
 from caliber.inventory.imports import MAX_UPLOAD_BYTES, ImportJobs, ImportStatus
 from caliber.inventory.items import DEPOT_STAFF
@@ -107,7 +107,7 @@ class ImportPages(Controller):
                 raise InvalidInput("choose a CSV or XLSX file", field="file")
             status = await imports.receive(actor, depot, upload.filename, _upload_chunks(upload))
         except CORRECTABLE as exc:
-            return await _upload_page(request, actor, inventory, error=exc.message, status_code=exc.status_code)
+            return await _upload_page(request, actor, inventory, error=exc, status_code=exc.status_code)
         return Redirect(f"/imports/{status.sha256}")
 
     @get("/template.csv", media_type="text/csv")
@@ -153,13 +153,13 @@ class ImportPages(Controller):
                 status_code=exc.status_code,
                 status=status,
                 errors=status.errors[:ERRORS_SHOWN],
-                error=exc.message,
+                error=exc,
             )
         return Redirect(f"/imports/{sha256}")
 
 
 async def _upload_page(
-    request: Request[Any, Any, Any], actor: Actor, inventory: InventoryService, *, error: str | None, status_code: int = 200
+    request: Request[Any, Any, Any], actor: Actor, inventory: InventoryService, *, error: CaliberError | str | None, status_code: int = 200
 ) -> Template:
     depots = [d for d in await inventory.depots(actor) if d.active]
     sheets = [(sheet.kind, [(name, name in sheet.required, sheet.help[name]) for name in sheet.columns]) for sheet in SHEETS.values()]

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Template
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
-from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
+from caliber.errors import CORRECTABLE, CaliberError, FieldError, InvalidInput
+from caliber.forms import refusal
 from caliber.inventory.item_api import item_filters, lot_filters, page_url
 from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, Page, RecordKind
 from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, IntakeSource, Status
@@ -97,11 +98,18 @@ def _record_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cleaned.items() if v not in ("", None) and k != "taken"}
 
 
-def _chosen(kind: RecordKind, values: dict[str, Any]) -> None:
-    """Refuse an intake form whose person left a choice unmade (the browser's ``required`` is not enough)."""
-    for name, ask in CHOICES[kind].items():
-        if not str(values.get(name) or "").strip():
-            raise InvalidInput(ask, field=name)
+def _intake(kind: RecordKind, values: dict[str, Any]) -> Any:
+    """The intake form as its struct, or one refusal naming every choice left unmade and every field refused."""
+    schema = NewItem if kind == "item" else NewLot
+    unmade = [FieldError(name, ask) for name, ask in CHOICES[kind].items() if not str(values.get(name) or "").strip()]
+    try:
+        record = convert(_record_values(values), schema)
+    except InvalidInput as exc:
+        asked = {e.field for e in unmade}
+        raise refusal([*unmade, *(e for e in exc.errors if e.field not in asked)], schema) from None
+    if unmade:
+        raise refusal(unmade)
+    return record
 
 
 def _form_context(kind: RecordKind, error: CaliberError | None = None) -> dict[str, Any]:
@@ -124,7 +132,9 @@ async def _record_page(
     services: tuple[ItemService, InventoryService, Ledger, LogSigner],
     *,
     notice: str | None = None,
-    error: str | None = None,
+    error: CaliberError | None = None,
+    sent: str = "",
+    values: dict[str, Any] | None = None,
     taken_in: bool = False,
 ) -> Template:
     items, inventory, ledger, signer = services
@@ -148,6 +158,8 @@ async def _record_page(
         "story": await read_timeline(ledger.db, actor, timeline, request.app.state.settings.zone),
         "notice": notice,
         "error": error,
+        "sent": sent,
+        "values": values or {},
         "kilograms": kilograms,
     }
     if kind == "item":
@@ -168,10 +180,11 @@ async def _act(
     done: str,
 ) -> Response[Any]:
     """Run a change from a record page's form; back to the page with what happened or what is wrong."""
+    values = await form_data(request)
     try:
-        await work(await form_data(request))
-    except CORRECTABLE as exc:
-        return await _record_page(request, kind, code, services, error=exc.message)
+        await work(values)
+    except CORRECTABLE as exc:  # the page again, the form sent showing what was typed and what to fix
+        return await _record_page(request, kind, code, services, error=exc, sent=done, values=values)
     return Redirect(f"/{'items' if kind == 'item' else 'lots'}/{code}?done={done}")
 
 
@@ -211,11 +224,10 @@ class _RecordPages(Controller):
         """Take the record in and go to its page, or show the form again with what is wrong."""
         values = await form_data(request)
         try:
-            _chosen(self.kind, values)
             if self.kind == "item":
-                (record,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
+                (record,) = await items.register_items(actor, [_intake("item", values)])
             else:
-                record = await items.register_lot(actor, convert(_record_values(values), NewLot))
+                record = await items.register_lot(actor, _intake("lot", values))
         except CORRECTABLE as exc:
             context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind, exc)}
             return page(request, f"inventory/{self.kind}_form.html", status_code=exc.status_code, values=values, **context)
@@ -356,8 +368,7 @@ class ItemPages(_RecordPages):
         taken = [tuple(entry.split(" ", 1)) for entry in values.pop("taken", []) if " " in entry]
         error, duplicate = None, None
         try:
-            _chosen("item", values)
-            (item,) = await items.register_items(actor, [convert(_record_values(values), NewItem)])
+            (item,) = await items.register_items(actor, [_intake("item", values)])
         except CORRECTABLE as exc:
             error = exc
         else:
@@ -414,7 +425,7 @@ class ItemPages(_RecordPages):
                 raise InvalidInput("choose a photo to upload", field="photo")
             await items.add_photo(actor, code, await upload.read(), upload.content_type)
         except CORRECTABLE as exc:
-            return await _record_page(request, "item", code, (items, inventory, ledger, signer), error=exc.message)
+            return await _record_page(request, "item", code, (items, inventory, ledger, signer), error=exc, sent="photo")
         return Redirect(f"/items/{code}?done=photo")
 
 
@@ -478,7 +489,7 @@ class LotPages(_RecordPages):
             wanted = convert({k: v for k, v in values.items() if v}, SplitRequest)
             new = await items.split_lot(actor, code, wanted.quantity, wanted.reason, wanted.location_id)
         except CORRECTABLE as exc:
-            return await _record_page(request, "lot", code, (items, inventory, ledger, signer), error=exc.message)
+            return await _record_page(request, "lot", code, (items, inventory, ledger, signer), error=exc, sent="split", values=values)
         return Redirect(f"/lots/{new.code}?done=split")
 
 

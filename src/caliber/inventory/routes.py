@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
-from caliber.errors import CORRECTABLE
+from caliber.errors import CORRECTABLE, CaliberError
 from caliber.inventory.models import Depot, DepotKind, Location, LocationKind
 from caliber.inventory.schemas import (
     DepotOut,
@@ -88,7 +88,7 @@ class DepotPages(Controller):
         try:
             depot = await inventory.create_depot(actor, convert(values, NewDepot))
         except CORRECTABLE as exc:
-            return await _depot_form(request, inventory, depot=None, values=values, error=exc.message)
+            return await _depot_form(request, inventory, depot=None, values=values, error=exc)
         return Redirect(f"/depots/{depot.id}")
 
     @get("/{depot_id:uuid}")
@@ -130,7 +130,7 @@ class DepotPages(Controller):
             await inventory.update_depot(actor, depot_id, convert(values, DepotUpdate))
         except CORRECTABLE as exc:
             depot = await inventory.depot(actor, depot_id)
-            return await _depot_form(request, inventory, depot=depot, values=values, error=exc.message)
+            return await _depot_form(request, inventory, depot=depot, values=values, error=exc)
         return Redirect(f"/depots/{depot_id}")
 
     @post("/{depot_id:uuid}/locations", guards=location_editors)
@@ -144,14 +144,17 @@ class DepotPages(Controller):
         try:
             await inventory.create_location(actor, depot_id, convert(values, NewLocation))
         except CORRECTABLE as exc:
-            error = exc.message
+            error = exc
         if request.htmx:
             depot = await inventory.depot(actor, depot_id)
-            context = await _tree_context(actor, inventory, depot, error=error)
+            context = await _tree_context(
+                actor, inventory, depot, error=error, sent="new" if error else "", typed=values if error else None
+            )
             return page(request, "inventory/_locations.html", status_code=422 if error else 200, **context)
         if error:
             depot = await inventory.depot(actor, depot_id)
-            return page(request, "inventory/depot.html", status_code=422, **await _tree_context(actor, inventory, depot, error=error))
+            context = await _tree_context(actor, inventory, depot, error=error, sent="new", typed=values)
+            return page(request, "inventory/depot.html", status_code=422, **context)
         return Redirect(f"/depots/{depot_id}")
 
     @post("/{depot_id:uuid}/locations/{location_id:uuid}", guards=location_editors)
@@ -175,13 +178,18 @@ class DepotPages(Controller):
                 request,
                 "inventory/depot.html",
                 status_code=exc.status_code,
-                **await _tree_context(actor, inventory, depot, error=exc.message),
+                **await _tree_context(actor, inventory, depot, error=exc, sent=str(location_id), typed=values),
             )
         return Redirect(f"/depots/{depot_id}")
 
 
 async def _depot_form(
-    request: Request[Any, Any, Any], inventory: InventoryService, *, depot: Depot | None, values: dict[str, Any], error: str | None
+    request: Request[Any, Any, Any],
+    inventory: InventoryService,
+    *,
+    depot: Depot | None,
+    values: dict[str, Any],
+    error: CaliberError | str | None,
 ) -> Template:
     return page(
         request,
@@ -195,7 +203,16 @@ async def _depot_form(
     )
 
 
-async def _tree_context(actor: Actor, inventory: InventoryService, depot: Depot, *, error: str | None) -> dict[str, Any]:
+async def _tree_context(
+    actor: Actor,
+    inventory: InventoryService,
+    depot: Depot,
+    *,
+    error: CaliberError | str | None,
+    sent: str = "",
+    typed: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The depot page's storage tree; ``sent`` (``new`` or a location's id) names the form refused, ``typed`` what it held."""
     locations = await inventory.locations(actor, depot.id)
     jurisdiction = next(j for j in await inventory.jurisdictions() if j.code == depot.jurisdiction_code)
     return {
@@ -205,6 +222,8 @@ async def _tree_context(actor: Actor, inventory: InventoryService, depot: Depot,
         "location_kinds": list(LocationKind),
         "can_edit_locations": actor.role in (Role.ADMIN, Role.DEPOT_MANAGER),
         "error": error,
+        "sent": sent,
+        "typed": typed or {},
     }
 
 

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
-from caliber.errors import CORRECTABLE, InvalidInput
+from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
@@ -335,7 +335,7 @@ class TransferPages(Controller):
             )
             view = await transfers.dispatch(actor, new)
         except CORRECTABLE as exc:
-            return await _transfer_form(request, actor, inventory, values=values, error=exc.message, status_code=exc.status_code)
+            return await _transfer_form(request, actor, inventory, values=values, error=exc, status_code=exc.status_code)
         return Redirect(f"/transfers/{view.transfer.id}")
 
     @get("/{transfer_id:uuid}")
@@ -372,7 +372,7 @@ class TransferPages(Controller):
                 await transfers.receive(actor, transfer_id, scanned, form_uuid(location, "location_id") if location else None)
                 return Redirect(f"/transfers/{transfer_id}")
         except CORRECTABLE as exc:
-            error = exc.message
+            error = exc
         template = "inventory/_receive.html" if request.htmx else "inventory/transfer.html"
         return await _transfer_page(request, actor, transfers, inventory, transfer_id, scanned=scanned, error=error, template=template)
 
@@ -383,7 +383,7 @@ async def _transfer_form(
     inventory: InventoryService,
     *,
     values: dict[str, Any],
-    error: str | None,
+    error: CaliberError | str | None,
     status_code: int = 200,
 ) -> Template:
     mine = [d for d in await inventory.depots(actor) if d.active]
@@ -399,7 +399,7 @@ async def _transfer_page(
     transfer_id: UUID,
     *,
     scanned: list[str],
-    error: str | None,
+    error: CaliberError | str | None,
     template: str = "inventory/transfer.html",
 ) -> Template:
     view = await transfers.get(actor, transfer_id)
@@ -506,7 +506,7 @@ class StockCheckPages(Controller):
         try:
             await stockchecks.finish_counting(actor, check_id)
         except CORRECTABLE as exc:
-            context = await _check_context(actor, stockchecks, check_id, location=None, error=exc.message)
+            context = await _check_context(actor, stockchecks, check_id, location=None, error=exc)
             return page(request, "inventory/stockcheck.html", status_code=exc.status_code, **context)
         return Redirect(f"/stockchecks/{check_id}")
 
@@ -522,13 +522,13 @@ class StockCheckPages(Controller):
         try:
             await stockchecks.close(actor, check_id)
         except CORRECTABLE as exc:
-            context = await _check_context(actor, stockchecks, check_id, location=None, error=exc.message)
+            context = await _check_context(actor, stockchecks, check_id, location=None, error=exc)
             return page(request, "inventory/stockcheck.html", status_code=exc.status_code, **context)
         return Redirect(f"/stockchecks/{check_id}")
 
 
 async def _check_context(
-    actor: Actor, stockchecks: StockCheckService, check_id: UUID, *, location: Any, error: str | None
+    actor: Actor, stockchecks: StockCheckService, check_id: UUID, *, location: Any, error: CaliberError | str | None
 ) -> dict[str, Any]:
     view = await stockchecks.get(actor, check_id)
     check = view.check

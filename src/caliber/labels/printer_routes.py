@@ -169,7 +169,7 @@ async def _printer_form(
         status_code=error.status_code if error else 200,
         printer=printer,
         values=values,
-        error=error.message if error else None,
+        error=error,
         error_field=getattr(error, "field", None),
         depots=await inventory.depots(actor),
         sizes=list(SIZES),

@@ -240,7 +240,7 @@ async def _form(
         values=values,
         layouts=layouts(),
         printers=await printing.printers.choices(actor),
-        error=error.message if error else None,
+        error=error,
         error_field=getattr(error, "field", None),
         sent=sent,
     )

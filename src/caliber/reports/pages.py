@@ -231,7 +231,7 @@ class ReportPages(Controller):
             await targets.set(actor, convert(wanted, TargetInput))
         except CORRECTABLE as exc:
             return await _targets_page(
-                request, actor, targets=targets, inventory=inventory, error=exc.message, values=values, status_code=exc.status_code
+                request, actor, targets=targets, inventory=inventory, error=exc, values=values, status_code=exc.status_code
             )
         return Redirect("/reports/targets?done=1")
 

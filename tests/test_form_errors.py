@@ -1,0 +1,167 @@
+"""Every HTML form, sent with a wrong value in every field, comes back refused in plain words with what was typed.
+
+The demo's site (a record of every kind, one user per role) is walked page by page as each role; each POST form
+found is sent with its text too long or not of its kind and its choices made, and the page that answers must be a
+4xx, say what to fix without a developer's wording, and keep every value typed. Every POST page route must have
+been reached so, or be named below with why not.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from litestar import Litestar
+
+from caliber import demo
+from caliber.db import Database
+from caliber.ledger.store import Ledger
+from tests.conftest import TEST_ORIGIN
+from tests.factories import login
+
+DEVELOPER_WORDING = re.compile(r"Expected|\$\.|got `|Object missing|msgspec|Traceback")
+NOT_WALKED = {
+    "/logout": "has no field",
+    "/login": "refused as a login, not as a form (tests/accounts)",
+    "/account/tokens/{token_id:uuid}/revoke": "has no field",
+    "/destructions/{event_id:uuid}/approve": "has no field",
+    "/destructions/{event_id:uuid}/certify": "has no field",
+    "/stockchecks/{check_id:uuid}/close": "has no field",
+    "/imports/{sha256:str}/run": "has no field: the upload's checked file is run as it is",
+    "/items/{code:str}/photos": "a file alone",
+    "/destructions/{event_id:uuid}/attest": "no event of the demo's awaits this walk's witness",
+    "/destructions/{event_id:uuid}/complete": "no event of the demo's is under way",
+    "/destructions/{event_id:uuid}/residue": "no event of the demo's is under way",
+    "/items/{code:str}/duplicate-review": "no record of the demo's is a possible duplicate",
+    "/printers/{printer_id:uuid}/edit": "the demo has no printer",
+    "/stockchecks/{check_id:uuid}/counted": "the open count's page posts its scans through /scan",
+}
+"""POST page routes this walk does not send a form to, each with why."""
+ANSWERED_IN_PAGE = ("/scan/",)
+"""The scanner answers every scan (200) with its outcome in the list of recent scans, refusals included, its box
+emptied for the next scan: only its wording is checked."""
+ROLES = ("depot_manager", "admin", "witness", "depot_clerk")
+WORD = "twelve"
+"""What goes where a number, a date or a code is asked for."""
+
+
+class Forms(HTMLParser):
+    """The links of a page, and its POST forms with their controls (name, kind, options, maxlength)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[dict[str, object]] = []
+        self._select: dict[str, object] | None = None
+        self._form: dict[str, object] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "a" and a.get("href", "").startswith("/"):
+            self.links.append(a["href"])
+        elif tag == "form" and a.get("method", "get").lower() == "post":
+            self._form = {"action": a.get("action", ""), "controls": []}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "textarea", "select") and a.get("name"):
+            control = {"tag": tag, **a, "options": []}
+            self._form["controls"].append(control)  # type: ignore[attr-defined]
+            if tag == "select":
+                self._select = control
+        elif tag == "option" and self._select is not None and a.get("value"):
+            self._select["options"].append(a["value"])  # type: ignore[attr-defined]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._form = None
+
+
+def route_of(path: str) -> str:
+    """A page's path with its ids and label codes as ``*``, so one page of each kind is walked."""
+    path = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "*", path)
+    return re.sub(r"/[0-9]{10}(?=/|$)|/[0-9a-f]{64}", "/*", path)
+
+
+def bad_values(controls: list[dict[str, str]]) -> tuple[dict[str, object], list[str]]:
+    """A wrong value for every typed field (too long, or a word where a number, date or code goes), a choice made in
+    every list; and the texts that must come back."""
+    form: dict[str, object] = {}
+    typed: list[str] = []
+    for control in controls:
+        name, kind = control["name"], control.get("type", "text")
+        if kind in ("hidden", "file", "submit") or name.startswith("_"):
+            if kind == "hidden" and not name.startswith("_"):
+                form.setdefault(name, control.get("value", ""))
+            continue
+        if control["tag"] == "select":
+            options = control["options"]
+            form[name] = options[-1] if options and len(controls) > 2 else WORD  # a list alone: a choice not offered
+        elif kind in ("checkbox", "radio"):
+            form.setdefault(name, control.get("value") or "on")
+        else:
+            numeric = control.get("inputmode") in ("numeric", "decimal") or kind in ("number", "date", "datetime-local")
+            value = WORD if numeric else "Long " + "x" * int(control.get("maxlength") or 4000)
+            form[name] = value
+            typed.append(value)
+    return form, typed
+
+
+async def test_every_form_refuses_bad_values_in_plain_words_and_keeps_them(
+    app: Litestar, db: Database, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    made = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
+    logins = {role: (username, password) for username, role, password in made}
+    posted: set[str] = set()
+    failures: list[str] = []
+    for role in ROLES:
+        client.cookies.clear()
+        assert (await login(client, *logins[role])).status_code == 302
+        seen: set[str] = set()
+        queue = ["/"]
+        while queue:
+            path = queue.pop(0)
+            if route_of(urlsplit(path).path) in seen or urlsplit(path).path.startswith(("/api", "/static", "/labels/", "/ledger/entries")):
+                continue
+            seen.add(route_of(urlsplit(path).path))
+            answer = await client.get(path)
+            if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith("text/html"):
+                continue
+            page = Forms()
+            page.feed(answer.text)
+            queue += [link for link in page.links if route_of(urlsplit(link).path) not in seen]
+            for found in page.forms:
+                action = urljoin(path, str(found["action"]) or path)
+                if route_of(action) in posted or any(route_of(action) == route_of(p) for p in ("/logout",)):
+                    continue
+                form, typed = bad_values(found["controls"])  # type: ignore[arg-type]
+                if not typed and not any(c["tag"] == "select" for c in found["controls"]):  # type: ignore[attr-defined]
+                    continue
+                form["_csrf_token"] = client.cookies.get("caliber_csrf") or ""
+                refused = await client.post(action, data=form)
+                typed = [v for v in typed if not any(c.get("type") == "password" and form[c["name"]] == v for c in found["controls"])]  # type: ignore[attr-defined]
+                failures += _failures(f"{role} {action}", refused, typed)
+                posted.add(route_of(action))
+    routes = {route.path for route in app.routes if "POST" in getattr(route, "methods", ()) and not route.path.startswith("/api")}
+    walked = {r for r in routes if re.sub(r"\{[^}]+\}", "*", r).rstrip("/") in {p.rstrip("/") for p in posted}}
+    assert not failures, "\n".join(failures)
+    assert routes - walked - set(NOT_WALKED) == set(), f"not reached: {sorted(routes - walked - set(NOT_WALKED))}"
+
+
+def _failures(where: str, refused: httpx.Response, typed: list[str]) -> list[str]:
+    """What is wrong with the page that answered a form sent with bad values."""
+    if not 400 <= refused.status_code < 500 and not where.endswith(ANSWERED_IN_PAGE):
+        return [f"{where}: {refused.status_code}, not refused"]
+    failures = []
+    if found := DEVELOPER_WORDING.search(refused.text):
+        start = max(found.start() - 80, 0)
+        failures.append(f"{where}: developer wording {refused.text[start : found.end() + 80]!r}")
+    if where.endswith(ANSWERED_IN_PAGE):
+        return failures
+    if 'role="alert"' not in refused.text:
+        failures.append(f"{where}: no alert")
+    failures += [f"{where}: {value[:20]!r} not kept" for value in typed if value not in refused.text]  # passwords never come back
+    return failures
