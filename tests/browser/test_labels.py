@@ -30,7 +30,7 @@ def test_printer_print_and_timeline_pages_fit_a_phone_and_say_what_is_wrong_besi
     page.locator("input[name=port]").fill("99999")
     page.locator("input[name=model]").fill("Zebra ZD421")
     page.get_by_role("button", name="Register printer").click()
-    expect(page.locator("#port-problem")).to_contain_text("port: ")
+    expect(page.locator("#e-port")).to_contain_text("Port")
     expect(page.locator("input[name=name]")).to_have_value("Intake desk")
     assert_fits(page)
     page.locator("input[name=port]").fill("9100")
