@@ -241,3 +241,30 @@ def test_the_camera_reads_a_label_with_the_vendored_decoder(page: Page, live_ser
         ]
     finally:
         camera.close()
+
+
+def test_a_refused_intake_form_lists_every_error_beside_its_field_with_what_was_typed_kept(page: Page, live_server: LiveServer) -> None:
+    from tests.browser.test_labels import assert_fits
+
+    log_in(page, live_server, live_server.admin, live_server.admin_password)
+    make_depot(page, live_server, "RS-ERR-01", "Error shelf")
+    page.goto(f"{live_server.url}/items/new")
+    page.get_by_label("Depot").select_option(label="RS-ERR-01 · Depot RS-ERR-01")
+    page.get_by_label("Manufacturer").fill("Zastava")
+    page.get_by_label("Model").fill("M70")
+    page.get_by_label("Calibre").fill("7.62x39mm")
+    page.get_by_label("Serial number").fill("ERR-1")
+    page.get_by_label("Year of manufacture").fill("19x7")
+    page.get_by_label("Notes").fill("kept as typed")
+    page.locator("form:has(input[name=serial])").evaluate("form => { form.noValidate = true }")  # the server decides
+    page.get_by_role("button", name="Take in and issue a label code").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("things to fix")
+    for field, words in (("year_of_manufacture", "Year of manufacture must be a year"), ("un_type", "Choose"), ("intake_source", "Choose")):
+        expect(page.locator(f"#e-{field}")).to_contain_text(words)
+        expect(page.locator(f"[name={field}]")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("main")).not_to_contain_text("Expected")
+    expect(page.get_by_label("Year of manufacture")).to_have_value("19x7")
+    expect(page.get_by_label("Serial number")).to_have_value("ERR-1")
+    expect(page.get_by_label("Notes")).to_have_value("kept as typed")
+    assert_fits(page)

@@ -232,7 +232,7 @@ async def _act(
 async def _destroy(destructions: DestructionService, depots: list[Any], witnesses: list[Any], code: str, clock: Clock) -> None:
     for depot in depots:
         event = await destructions.plan(
-            OPERATOR, NewDestruction(depot.id, "Foundry", LAST.date(), [Method.SMELTING], "1/26", clock.now.date(), "MoI")
+            OPERATOR, NewDestruction(depot.id, "Foundry", max(LAST, clock.now).date(), [Method.SMELTING], "1/26", clock.now.date(), "MoI")
         )
         try:
             await destructions.change_manifest(OPERATOR, event.id, ManifestChange(add=[code]))
