@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import io
 import os
 import re
 import shlex
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from caliber.accounts.models import Role
-from caliber.ledger import merkle, note
+from caliber.ledger import merkle, note, verify
 from tests.factories import Factory, login
 
 
@@ -133,8 +134,20 @@ async def test_a_clerk_reads_their_depot_only(client: httpx.AsyncClient, factory
     assert 'id="event-json"' not in entry.text
     assert (await client.get("/ledger/", params={"q": other.code})).status_code == 302
     assert (await client.get(f"/ledger/timeline?subject={other.code}")).status_code == 404
-    assert 'id="bundle-link"' not in page
-    assert (await client.get(f"/ledger/bundle?size={len(entries)}")).status_code == 403
+    assert 'id="bundle-scope"' in page  # the page says what the bundle withholds
+    bundle = await client.get(f"/ledger/bundle?size={len(entries)}")
+    assert bundle.status_code == 200
+    for secret in ("THEIRS-1", other.code, str(theirs.id)):
+        assert secret not in bundle.text
+    signed = (await client.get("/api/ledger/checkpoint")).text
+    vkey = _between(page, '<pre class="secret note-text" id="log-key">')
+    report = verify.verify_bundle(io.BytesIO(bundle.content), vkey)
+    assert report.entries == len(entries) == note.parse_checkpoint(note.split_note(signed)[0]).size
+    assert report.withheld == sum(e["event"] is None for e in entries) > 0
+    lines = bundle.content.split(b"\nentries ", 1)[1].split(b"\n")[1:-1]
+    shown = [line for line in lines if not line.startswith(b"#")]
+    assert len(shown) == report.entries - report.withheld
+    assert any(b"MINE-1" in line for line in shown)
 
 
 async def test_a_visitor_is_sent_to_log_in(client: httpx.AsyncClient, factory: Factory) -> None:

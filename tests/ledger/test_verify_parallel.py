@@ -99,8 +99,8 @@ def test_workers_agree_with_one_process(tmp_path: Path, tamper: str) -> None:
     assert together == alone
     assert together.startswith("OK") == (tamper == "untouched"), together
     with bundle.open("rb") as stream:  # the workers themselves decided, rather than handing back to one process
-        origin, _, count, _ = verify._read_bundle(stream)
-        roots = verify._walk_parallel(str(bundle), stream.tell(), count, origin, {count}, jobs=2)
+        header = verify._read_bundle(stream)
+        roots = verify._walk_parallel(str(bundle), stream.tell(), header.count, header.origin, {header.count}, jobs=2)
     assert (roots is not None) == (tamper == "untouched")
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import base64
 import itertools
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +31,7 @@ from caliber.ledger import canonical, merkle, note
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode, node_key
 from caliber.ledger.signer import ForkRefused, LogSigner, SignerStateError
 from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers, latest_checkpoint, root_at
-from caliber.ledger.verify import BUNDLE_FORMAT, Report, VerificationError, verify_bundle
+from caliber.ledger.verify import BUNDLE_FORMAT, WITHHELD, Report, VerificationError, verify_bundle
 
 __all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "LogMismatch", "audit", "check_log", "export_bundle", "replay"]
 
@@ -182,13 +184,32 @@ async def check_signed_history(ledger: Ledger, signer: LogSigner) -> None:
             )
 
 
+Readable = Callable[[Sequence[dict[str, Any]]], Awaitable[list[bool]]]
+"""For each event (its ``subjects`` at least), whether the bundle's reader may read it."""
+
+
+class _Subjects(msgspec.Struct):
+    subjects: list[str]
+
+
+_subjects_of = msgspec.json.Decoder(_Subjects).decode
+
+
 async def export_bundle(
-    ledger: Ledger, signer: LogSigner, out: IO[bytes], progress: Progress | None = None, *, upto: int | None = None
+    ledger: Ledger,
+    signer: LogSigner,
+    out: IO[bytes],
+    progress: Progress | None = None,
+    *,
+    upto: int | None = None,
+    readable: Readable | None = None,
 ) -> int:
     """Write the ledger as a bundle (after signing a checkpoint of the current tree); returns the entry count.
 
     With ``upto``, the bundle ends at the signed checkpoint of that size (the one a page showed), a later tree's
-    entries and checkpoints left out; :class:`NotFound` when no checkpoint of that size was signed.
+    entries and checkpoints left out; :class:`NotFound` when no checkpoint of that size was signed. With
+    ``readable``, the entries it refuses are withheld: their lines give only the leaf hash, which the verifier hashes
+    into the tree as it does the entries shown.
     """
     latest = await ledger.checkpoint(signer)
     async with ledger.db.read() as session:
@@ -207,16 +228,34 @@ async def export_bundle(
         for checkpoint in checkpoints:
             signed = checkpoint.note + "".join(cosignatures.get(checkpoint.size, []))
             out.write(base64.b64encode(signed.encode()) + b"\n")
-        out.write(f"entries {latest.size}\n".encode())
-        for start in range(0, latest.size, BATCH):
-            end = min(start + BATCH, latest.size)
-            rows = await session.scalars(
-                select(LedgerEntry.data).where(LedgerEntry.idx >= start, LedgerEntry.idx < end).order_by(LedgerEntry.idx)
-            )
-            out.writelines(data + b"\n" for data in rows)
-            if progress:
-                progress(end - start)
+        if readable is None:
+            out.write(f"entries {latest.size}\n".encode())
+            async for batch in _entry_batches(session, latest.size, progress):
+                out.writelines(data + b"\n" for data in batch)
+            return latest.size
+        with tempfile.TemporaryFile() as lines:  # the count of withheld entries heads them: known once all are read
+            withheld = 0
+            async for batch in _entry_batches(session, latest.size, progress):
+                shown = await readable([{"subjects": _subjects_of(data).subjects} for data in batch])
+                for data, show in zip(batch, shown, strict=True):
+                    lines.write(data + b"\n" if show else WITHHELD + base64.b64encode(merkle.leaf_hash(data)) + b"\n")
+                withheld += shown.count(False)
+            out.write(f"entries {latest.size} withheld {withheld}\n".encode())
+            lines.seek(0)
+            shutil.copyfileobj(lines, out)
     return latest.size
+
+
+async def _entry_batches(session: AsyncSession, size: int, progress: Progress | None) -> AsyncIterator[list[bytes]]:
+    """The bytes of the first ``size`` entries, in order, :data:`BATCH` at a time."""
+    for start in range(0, size, BATCH):
+        end = min(start + BATCH, size)
+        rows = await session.scalars(
+            select(LedgerEntry.data).where(LedgerEntry.idx >= start, LedgerEntry.idx < end).order_by(LedgerEntry.idx)
+        )
+        yield list(rows)
+        if progress:
+            progress(end - start)
 
 
 async def audit(ledger: Ledger, signer: LogSigner, progress: Progress | None = None) -> Report:

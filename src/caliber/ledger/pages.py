@@ -8,6 +8,7 @@ in the reader's scope shows its index and leaf hash only; a timeline out of scop
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import shlex
@@ -26,7 +27,6 @@ from sqlalchemy import select
 
 from caliber.accounts.actor import Actor
 from caliber.config import Settings
-from caliber.errors import PermissionDenied
 from caliber.labels.codes import CodeError, read_code
 from caliber.ledger import store
 from caliber.ledger.audit import export_bundle
@@ -172,7 +172,7 @@ class LedgerPages(Controller):
             "before": before,
             "newer": min(before + RECENT, checkpoint.size) if before < checkpoint.size else None,
             "older": before - RECENT if before > RECENT else None,
-            "bundle_allowed": reads_everything(actor),
+            "bundle_whole": reads_everything(actor),
             "bundle_name": bundle_name(ledger.origin, checkpoint.size),
             "command": verify_command(ledger.origin, checkpoint.size, signer.vkey, [c.vkey for c in cosigners]),
             "values": values,
@@ -230,15 +230,15 @@ class LedgerPages(Controller):
         actor: NamedDependency[Actor],
         ledger: NamedDependency[Ledger],
         signer: NamedDependency[LogSigner],
+        read_scope: NamedDependency[LedgerScope],
         size: Before = None,
     ) -> Stream:
-        """The verification bundle up to the checkpoint of ``size`` (default: the latest), every entry's bytes in it:
-        for readers of the whole log only."""
-        if not reads_everything(actor):
-            raise PermissionDenied("the bundle holds every entry of the ledger; your role reads only part of it")
+        """The verification bundle up to the checkpoint of ``size`` (default: the latest): the bytes of every entry the
+        reader may read, and of the others only their leaf hashes (every leaf, so every checkpoint's root is checked)."""
+        readable = None if reads_everything(actor) else functools.partial(read_scope.readable, actor)
         spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the stream once sent)
         try:
-            size = await export_bundle(ledger, signer, spool, upto=size)
+            size = await export_bundle(ledger, signer, spool, upto=size, readable=readable)
         except BaseException:
             spool.close()
             raise

@@ -17,6 +17,15 @@ against the verified entries: their ``destruction.certified`` events carry its
 SHA-256, name its event, and certify exactly the records it lists. Exit 0
 only when all holds.
 
+A bundle for a reader of part of the log (a depot's staff, an inspector of one
+jurisdiction) withholds the entries outside their scope: in place of each, a
+line ``#`` and the entry's leaf hash. Every checkpoint's root is still checked
+over every leaf, so the entries shown are proven in their places and none can be
+left out unseen; the hash chain runs through the withheld leaves (``prev`` is the
+leaf hash of the entry before); a record's own chain may pass through a
+withheld entry, and only forward, to an index after its last shown one. The
+header then announces how many are withheld, and the verifier counts them itself.
+
 Bundle format (``caliber-ledger-bundle/v1``), line by line::
 
     caliber-ledger-bundle/v1
@@ -24,8 +33,9 @@ Bundle format (``caliber-ledger-bundle/v1``), line by line::
     checkpoints <M>
     <base64 of a signed checkpoint note, cosignatures included>
     ...
-    entries <N>
+    entries <N>                              (or: entries <N> withheld <K>)
     <entry 0: its canonical JSON bytes>      (canonical JSON holds no newline)
+    #<base64 of entry 1's leaf hash>          (an entry withheld)
     ...
 """
 
@@ -49,7 +59,7 @@ from typing import IO
 
 from caliber.ledger import canonical, merkle, note
 
-__all__ = ["BUNDLE_FORMAT", "CertificateReport", "Report", "VerificationError", "main", "verify_bundle", "verify_certificate"]
+__all__ = ["BUNDLE_FORMAT", "WITHHELD", "CertificateReport", "Report", "VerificationError", "main", "verify_bundle", "verify_certificate"]
 
 BUNDLE_FORMAT = "caliber-ledger-bundle/v1"
 PARALLEL_FROM = 50_000
@@ -75,28 +85,50 @@ class Report:
     latest_size: int
     latest_root: bytes
     cosigned_by: list[str] = field(default_factory=list)
+    withheld: int = 0
+    """Entries the bundle gives only the leaf hash of (outside its reader's scope)."""
+    crossed: list[str] = field(default_factory=list)
+    """The records whose own chain, between two entries shown, passes through a withheld one."""
 
 
-def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], int, Iterator[tuple[int, bytes]]]:
+WITHHELD = b"#"
+"""The first byte of a withheld entry's line, followed by the base64 of its leaf hash (an entry starts with ``{``)."""
+
+
+@dataclass
+class _Header:
+    origin: str
+    checkpoints: list[str]
+    count: int
+    withheld: int
+    entries: Iterator[tuple[int, bytes]]
+
+
+def _read_bundle(stream: IO[bytes]) -> _Header:
     def line(expect: str) -> str:
         raw = stream.readline()
         if not raw.endswith(b"\n"):
             raise VerificationError(f"the bundle ends early: expected {expect}")
         return raw[:-1].decode("utf-8")
 
-    def counted(name: str) -> int:
-        key, _, number = line(f"the {name} count").partition(" ")
-        if key != name or not number.isdigit():
+    def counted(name: str) -> list[int]:
+        key, *numbers = line(f"the {name} count").split(" ")
+        if key != name or not numbers or not all(number.isdigit() for number in numbers):
             raise VerificationError(f"the bundle has no {name} count")
-        return int(number)
+        return [int(number) for number in numbers]
 
     if line("the format line") != BUNDLE_FORMAT:
         raise VerificationError(f"not a {BUNDLE_FORMAT} bundle")
     key, _, origin = line("the origin line").partition(" ")
     if key != "origin" or not origin:
         raise VerificationError("the bundle has no origin line")
-    checkpoints = [base64.b64decode(line("a checkpoint")).decode("utf-8") for _ in range(counted("checkpoints"))]
-    count = counted("entries")
+    (checkpoint_count,) = counted("checkpoints")
+    checkpoints = [base64.b64decode(line("a checkpoint")).decode("utf-8") for _ in range(checkpoint_count)]
+    key, _, counts = line("the entries count").partition(" ")
+    announced = re.fullmatch(r"([0-9]+)(?: withheld ([0-9]+))?", counts)
+    if key != "entries" or announced is None:
+        raise VerificationError("the bundle has no entries count")
+    count, withheld = int(announced[1]), int(announced[2] or 0)
 
     def entries() -> Iterator[tuple[int, bytes]]:
         for index in range(count):
@@ -107,7 +139,7 @@ def _read_bundle(stream: IO[bytes]) -> tuple[str, list[str], int, Iterator[tuple
         if stream.readline():
             raise VerificationError(f"the bundle holds more than the {count} entries it announces")
 
-    return origin, checkpoints, count, entries()
+    return _Header(origin, checkpoints, count, withheld, entries())
 
 
 # The fast path. One compiled pattern recognises the canonical bytes of the
@@ -159,15 +191,38 @@ Claims = dict[bytes, int | None]
 """Subject -> the previous index its first entry in a run claims (None: none), checked when runs are joined."""
 
 
-def _chain_holds(index: int, subjects: list[bytes], claimed: dict[bytes, int], last_of: Known, first: Claims | None) -> bool:
-    """Each subject's claimed previous entry is its latest one; a worker notes the claims it cannot check yet."""
+@dataclass
+class _Withheld:
+    """The withheld entries met so far, and the subjects whose chain passed through one."""
+
+    indexes: set[int] = field(default_factory=set)
+    crossed: set[bytes] = field(default_factory=set)
+
+    def passes(self, subject: bytes, claim: int | None, after: int) -> bool:
+        """Whether ``subject``'s claimed previous entry is a withheld one after index ``after`` (its last shown)."""
+        if claim is None or claim <= after or claim not in self.indexes:
+            return False
+        self.crossed.add(subject)
+        return True
+
+
+Withheld = _Withheld | None
+"""What a walk accepting withheld entries gathers (None: it accepts none)."""
+
+
+def _chain_holds(
+    index: int, subjects: list[bytes], claimed: dict[bytes, int], last_of: Known, first: Claims | None, *, withheld: Withheld = None
+) -> bool:
+    """Each subject's claimed previous entry is its latest one, or a withheld entry after that; a worker notes the
+    claims it cannot check yet."""
     for subject in subjects:
+        claim = claimed.get(subject)
         if subject in last_of:
-            if claimed.get(subject) != last_of[subject]:
+            if claim != last_of[subject] and not (withheld is not None and withheld.passes(subject, claim, last_of[subject])):
                 return False
         elif first is not None:
-            first.setdefault(subject, claimed.get(subject))
-        elif subject in claimed:
+            first.setdefault(subject, claim)
+        elif claim is not None and not (withheld is not None and withheld.passes(subject, claim, -1)):
             return False
     if not claimed.keys() <= set(subjects):
         return False
@@ -211,7 +266,9 @@ def _entry_holds(index: int, data: bytes, origin: bytes, prev: bytes, last_of: K
     return _chain_holds(index, subjects, {subject: int(claim) for subject, claim in pairs}, last_of, first)
 
 
-def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_of: Known, *, first: Claims | None = None) -> None:
+def _check_entry(
+    index: int, data: bytes, origin: str, prev: bytes | None, last_of: Known, *, first: Claims | None = None, withheld: Withheld = None
+) -> None:
     try:
         event = canonical.check(data)
     except canonical.CanonicalError as exc:
@@ -237,10 +294,21 @@ def _check_entry(index: int, data: bytes, origin: str, prev: bytes | None, last_
     ):
         raise VerificationError(f"entry {index}: subjects or subject_prev missing or malformed")
     claimed = {s.encode(): claim for s, claim in subject_prev.items()}
-    if not _chain_holds(index, [s.encode() for s in subjects], claimed, last_of, first):
+    if not _chain_holds(index, [s.encode() for s in subjects], claimed, last_of, first, withheld=withheld):
         expected = {s: last_of[s.encode()] for s in subjects if s.encode() in last_of}
         broken = sorted(set(subject_prev) ^ set(expected) or {s for s in expected if expected[s] != subject_prev[s]})
         raise VerificationError(f"entry {index}: the custody chain of {broken[0]} breaks")
+
+
+def _withheld_leaf(index: int, data: bytes) -> bytes:
+    """The leaf hash a withheld entry's line gives, strictly: ``#`` and the canonical base64 of 32 bytes."""
+    try:
+        leaf = a2b_base64(data[1:], strict_mode=True)
+    except ValueError:
+        leaf = b""
+    if len(leaf) != merkle.HASH_SIZE or b2a_base64(leaf, newline=False) != data[1:]:
+        raise VerificationError(f"entry {index}: withheld, but its line is not # and the base64 of a leaf hash")
+    return leaf
 
 
 def _walk(
@@ -252,11 +320,13 @@ def _walk(
     *,
     last_of: Known,
     first: Claims | None = None,
+    withheld: Withheld = None,
 ) -> tuple[int, bytes | None, dict[int, list[tuple[int, bytes]]]]:
     """Check consecutive entries and grow ``frontier`` with them.
 
     Returns the size reached, the last leaf hash, and the frontier's nodes at
-    every size in ``wanted`` passed on the way.
+    every size in ``wanted`` passed on the way. Withheld entries are accepted
+    only with a ``withheld`` set, which gathers their indexes.
     """
     origin_json = canonical.encode(origin)
     prev_json = b"null" if prev is None else b'"' + b2a_base64(prev, newline=False) + b'"'
@@ -265,9 +335,13 @@ def _walk(
     snapshots: dict[int, list[tuple[int, bytes]]] = {}
     count = frontier.size
     for index, data in entries:
-        if not _entry_holds(index, data, origin_json, prev_json, last_of, first=first):
-            _check_entry(index, data, origin, prev, last_of, first=first)
-        prev = sha256(b"\x00" + data).digest()
+        if data[:1] == WITHHELD and withheld is not None:
+            prev = _withheld_leaf(index, data)
+            withheld.indexes.add(index)
+        else:
+            if not _entry_holds(index, data, origin_json, prev_json, last_of, first=first):
+                _check_entry(index, data, origin, prev, last_of, first=first, withheld=withheld)
+            prev = sha256(b"\x00" + data).digest()
         prev_json = b'"' + b2a_base64(prev, newline=False) + b'"'
         leaves.append(prev)
         count = index + 1
@@ -404,16 +478,20 @@ def verify_bundle(
     state_dir: Path | None = None,
     *,
     jobs: int = 1,
+    whole: Collection[str] = (),
 ) -> Report:
     """Verify a bundle read from ``stream``; :class:`VerificationError` names what broke.
 
     With ``jobs`` above 1, a stream opened from a file, and at least
     :data:`PARALLEL_FROM` entries, that many processes check runs of the
     entries side by side; any failure is then checked again in one process,
-    which names what broke.
+    which names what broke. Each record in ``whole`` must have no withheld
+    entry between two of its entries shown (entries after its last one shown
+    cannot be told from those of other records).
     """
     witnesses = witnesses or []
-    origin, notes, count, entries = _read_bundle(stream)
+    header = _read_bundle(stream)
+    origin, notes, count, entries = header.origin, header.checkpoints, header.count, header.entries
     if log_key.split("+", 1)[0] != origin:
         raise VerificationError(f"the pinned log key is for {log_key.split('+', 1)[0]!r}, the bundle for {origin!r}")
     checkpoints = _open_checkpoints(notes, origin, log_key)
@@ -422,11 +500,19 @@ def verify_bundle(
     accepted = _accepted_before(state_dir, origin, log_key)
     wanted_roots = {c.size for c in checkpoints} | ({accepted.size} if accepted else set())
     roots = None
-    if jobs > 1 and count >= PARALLEL_FROM and isinstance(getattr(stream, "name", None), str):
+    withheld, last_of = _Withheld(), {}
+    # Workers take no withheld entry (a record's chain through one needs every index before it): one process does.
+    if jobs > 1 and count >= PARALLEL_FROM and not header.withheld and not whole and isinstance(getattr(stream, "name", None), str):
         roots = _walk_parallel(stream.name, stream.tell(), count, origin, wanted_roots, jobs=jobs)
     if roots is None:  # one process, which also names what broke when a worker found something wrong
-        count, _, snapshots = _walk(entries, origin, None, merkle.Frontier(), wanted_roots, last_of={})
+        count, _, snapshots = _walk(entries, origin, None, merkle.Frontier(), wanted_roots, last_of=last_of, withheld=withheld)
         roots = {size: merkle.Frontier(nodes).root() for size, nodes in snapshots.items()} | {0: merkle.EMPTY_ROOT}
+    if len(withheld.indexes) != header.withheld:
+        raise VerificationError(f"the bundle announces {header.withheld} withheld entries but withholds {len(withheld.indexes)}")
+    if absent := sorted(subject for subject in whole if subject.encode() not in last_of):
+        raise VerificationError(f"the bundle shows no entry of {', '.join(absent)}")
+    if lacking := sorted(subject for subject in whole if subject.encode() in withheld.crossed):
+        raise VerificationError(f"the history of {', '.join(lacking)} is not whole: the bundle withholds entries of it")
     for checkpoint in checkpoints:
         if checkpoint.size > count:
             raise VerificationError(f"the checkpoint of size {checkpoint.size} covers entries the bundle lacks (it has {count})")
@@ -443,7 +529,8 @@ def verify_bundle(
         _check_against_accepted(accepted, latest, roots)
     if state_dir is not None:
         _remember(state_dir, origin, latest.note)
-    return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned)
+    crossed = sorted(subject.decode() for subject in withheld.crossed)
+    return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned, len(withheld.indexes), crossed)
 
 
 @dataclass(frozen=True)
@@ -470,12 +557,11 @@ def verify_certificate(stream: IO[bytes], certificate: bytes) -> CertificateRepo
     if not isinstance(content, dict) or not isinstance(content.get("event"), str):
         raise VerificationError("the certificate names no destruction event")
     digest = hashlib.sha256(certificate).hexdigest()
-    _, _, _, entries = _read_bundle(stream)
     needle = digest.encode()
     certified: set[str] = set()
     found: list[int] = []
-    for index, data in entries:
-        if needle not in data or b'"destruction.certified"' not in data:
+    for index, data in _read_bundle(stream).entries:
+        if data[:1] == WITHHELD or needle not in data or b'"destruction.certified"' not in data:
             continue
         event = canonical.check(data)
         if event["type"] != "destruction.certified" or event["data"]["certificate_sha256"] != digest:
@@ -559,11 +645,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quorum", type=int, default=0, help="cosignatures the latest checkpoint needs")
     parser.add_argument("--state", type=Path, help="folder remembering the checkpoint accepted last time")
     parser.add_argument("--jobs", type=int, default=_cpus(), help="processes checking entries side by side (default: every CPU)")
+    parser.add_argument(
+        "--whole",
+        action="append",
+        default=[],
+        metavar="SUBJECT",
+        help="a record (label code or record key) whose history must not pass through a withheld entry (repeat)",
+    )
     parser.add_argument("--certificate", type=Path, help="a certificate of destruction's statement (certificate.json) to check as well")
     args = parser.parse_args(argv)
     try:
         with args.bundle.open("rb") as stream:
-            report = verify_bundle(stream, args.log_key, args.witness, args.quorum, args.state, jobs=max(args.jobs, 1))
+            report = verify_bundle(
+                stream,
+                args.log_key,
+                args.witness,
+                args.quorum,
+                args.state,
+                jobs=max(args.jobs, 1),
+                whole=["".join(subject.split()) for subject in args.whole],
+            )
         if args.certificate is not None:
             with args.bundle.open("rb") as stream:
                 certificate = verify_certificate(stream, args.certificate.read_bytes())
@@ -577,7 +678,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     witnesses = f", cosigned by {', '.join(report.cosigned_by)}" if report.cosigned_by else ""
     root = base64.b64encode(report.latest_root).decode()
-    print(f"OK: {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints, root {root}{witnesses}")
+    withheld = f" ({report.withheld} of them withheld: outside the reader's scope, only their hashes)" if report.withheld else ""
+    print(f"OK: {report.origin}: {report.entries} entries{withheld}, {report.checkpoints} checkpoints, root {root}{witnesses}")
+    if report.crossed:
+        named = ", ".join(report.crossed[:10]) + (f" and {len(report.crossed) - 10} more" if len(report.crossed) > 10 else "")
+        print(f"Records whose history passes through withheld entries: {named}")
     if args.certificate is not None:
         print(
             f"OK: certificate of destruction {certificate.event} (SHA-256 {certificate.sha256}): "
