@@ -275,5 +275,6 @@ async def test_the_manifest_csv_describes_each_record_and_names_who_verified_it(
     )  # fmt: skip
     assert (item["verified_by"], item["verified_by_name"]) == (day.witnesses[0].username, day.witnesses[0].display_name)
     assert item["verified_at"]
-    assert (lot["kind"], lot["lot_number"][:4], lot["quantity"], lot["gross_mass_kg"], lot["type"]) == ("lot", "PPU-", "10000", "180", "ball")
+    lot_columns = (lot["kind"], lot["lot_number"][:4], lot["quantity"], lot["gross_mass_kg"], lot["type"])
+    assert lot_columns == ("lot", "PPU-", "10000", "180", "ball")
     assert rows[day.codes[1]]["verified_by_name"] == ""

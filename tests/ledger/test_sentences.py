@@ -79,7 +79,9 @@ async def test_every_event_type_has_words() -> None:
     record_verbs = {name.removeprefix("_record_") for name in dir(sentences._Story) if name.startswith("_record_")}
     import caliber.domains  # noqa: F401 (every domain's appliers registered)
 
-    known = {t: a for t, a in appliers().items() if t.partition(".")[0] not in ("bench", "test", "tests")}  # types the benchmarks and tests register for themselves
+    known = {
+        t: a for t, a in appliers().items() if t.partition(".")[0] not in ("bench", "test", "tests")
+    }  # types the benchmarks and tests register for themselves
     assert {"item.moved", "transfer.received", "destruction.certified", "report.target_set"} <= set(known)
     wordless = []
     for event_type in known:
