@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 import uuid
 from pathlib import Path
@@ -271,6 +272,10 @@ async def test_a_record_stored_before_the_rules_shows_its_hidden_characters_on_p
     assert visible("line one\r\nline\ttwo") == "line one\r\nline\ttwo"  # line breaks and tabs are shown as they are
 
 
+FILTER_WORDS = {"depot_id": "depot", "location_id": "location", "status": "status", "q": "search"}
+"""How a refused filter is named in words."""
+
+
 @pytest.mark.parametrize("query", ["depot_id=0", "location_id=-1", f"depot_id={PAST_INT64}", "status=lost", "q=AB%E2%80%AE1"])
 async def test_a_lot_search_with_a_bad_filter_is_422_naming_the_filter(
     query: str, client: httpx.AsyncClient, admin_headers: dict[str, str], factory: Factory
@@ -278,7 +283,8 @@ async def test_a_lot_search_with_a_bad_filter_is_422_naming_the_filter(
     for path in ("/api/lots", "/api/lots/export.csv"):
         response = await client.get(f"{path}?{query}", headers=admin_headers)
         assert response.status_code == 422, (path, response.text)
-        assert query.partition("=")[0] in response.json()["detail"]
+        assert FILTER_WORDS[query.partition("=")[0]] in response.json()["detail"].lower()
+        assert not re.search(r"Expected|\$\.|`", response.json()["detail"])
     admin = await factory.user(Role.ADMIN)
     await login(client, admin.user.username)
     page = await client.get(f"/lots/?{query}")

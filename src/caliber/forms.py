@@ -33,6 +33,7 @@ LABELS = {
     "parent_id": "Parent location",
     "case_reference": "Legal basis / case reference",
     "lot_number": "Lot or batch number",
+    "q": "Search",
 }
 """Fields whose label on the forms is not their name in words."""
 

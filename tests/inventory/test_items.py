@@ -214,8 +214,9 @@ async def test_a_correction_keeps_old_and_new_and_updates_identity(factory: Fact
     [
         ("status", "destroyed", InvalidInput, "cannot be corrected"),
         ("depot_id", "x", InvalidInput, "cannot be corrected"),
-        ("year_of_manufacture", 1700, InvalidInput, "year_of_manufacture"),
-        ("un_type", "laser", InvalidInput, "un_type"),
+        ("year_of_manufacture", 1700, InvalidInput, "Year of manufacture must be a year from 1800 to 2100"),
+        ("year_of_manufacture", "twelve", InvalidInput, "Year of manufacture must be a year"),
+        ("un_type", "laser", InvalidInput, "Choose one of the listed UN SALW types"),
         ("manufacturer", "Zastava", Conflict, "already"),
     ],
 )

@@ -19,6 +19,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.db import Database
 from caliber.errors import InvalidInput, NotFound
+from caliber.forms import decode
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService
 from caliber.inventory.lifecycle import IntakeSource, Status
 from caliber.inventory.models import AmmunitionLot, Condition, Item, ItemKind, UnType
@@ -166,10 +167,7 @@ def lot_filters(params: dict[str, Any]) -> dict[str, Any]:
 
 def _filters(params: dict[str, Any], struct: type[ItemQuery] | type[LotQuery]) -> dict[str, Any]:
     wanted = {k: v for k, v in params.items() if k in struct.__struct_fields__ and v not in (None, "")}
-    try:
-        query = msgspec.convert(wanted, struct, strict=False)
-    except msgspec.ValidationError as exc:
-        raise InvalidInput(f"search filter: {exc}") from None
+    query = decode(wanted, struct)
     return {name: getattr(query, name) for name in struct.__struct_fields__ if getattr(query, name) is not None}
 
 

@@ -30,7 +30,7 @@ from caliber.inventory.models import (
     UnType,
 )
 from caliber.inventory.records import kilograms
-from caliber.inventory.schemas import Correction, NewItem, NewLot, SplitRequest, StatusChange
+from caliber.inventory.schemas import Correction, DuplicateReview, NewItem, NewLot, SplitRequest, StatusChange
 from caliber.inventory.service import InventoryService
 from caliber.ledger.routes import subject_timeline
 from caliber.ledger.sentences import read_timeline
@@ -395,13 +395,8 @@ class ItemPages(_RecordPages):
         """A manager's decision on a possible duplicate."""
 
         async def work(values: dict[str, Any]) -> None:
-            decision = values.get("decision", "")
-            if decision not in ("distinct", "same_item"):
-                raise InvalidInput("choose whether it is a different weapon or the same one", field="decision")
-            reason = str(values.get("reason", "")).strip()
-            if not reason:
-                raise InvalidInput("say why", field="reason")
-            await items.review_duplicate(actor, code, decision, reason)
+            review = convert(values, DuplicateReview)
+            await items.review_duplicate(actor, code, review.decision, review.reason)
 
         return await _act(request, "item", code, (items, inventory, ledger, signer), work=work, done="review")
 

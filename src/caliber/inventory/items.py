@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-import msgspec
 from sqlalchemy import Select, bindparam, literal_column, select, union_all, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +36,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import AnyOf, execute_many, insert_many, new_id, rows_in, sync_loaded
 from caliber.errors import Conflict, InvalidInput, NotFound
+from caliber.forms import decode
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.duplicates import PossibleDuplicate, possible_duplicates
 from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
@@ -489,7 +489,11 @@ class ItemService:
             current = _current_values(record, kind)
             wanted = dict(current)
             wanted[correction.field] = correction.value
-            new = _value(getattr(_validated(kind, wanted), correction.field))
+            try:
+                new = _value(getattr(_validated(kind, wanted), correction.field))
+            except InvalidInput as exc:  # said of the field corrected, beside the box its new value was typed in
+                said = [e.message for e in exc.errors if e.field == correction.field]
+                raise InvalidInput(said[0] if said else exc.message, field="value") from None
             old = current[correction.field]
             if new == old:
                 raise Conflict(f"{correction.field} is already {old!r}")
@@ -584,11 +588,7 @@ def _check_common(source: IntakeSource, case_reference: str, where: str) -> None
 
 def _validated(kind: RecordKind, values: dict[str, Any]) -> Any:
     schema = NewItem if kind == "item" else NewLot
-    try:
-        checked = msgspec.convert({k: v for k, v in values.items() if v is not None}, schema, strict=False)
-    except msgspec.ValidationError as exc:
-        field = str(exc).rpartition("$.")[2] if "$." in str(exc) else None
-        raise InvalidInput(str(exc), field=field) from None
+    checked = decode({k: v for k, v in values.items() if v is not None}, schema)
     if isinstance(checked, NewItem):
         check_item(checked, None)
     else:
