@@ -31,7 +31,9 @@ PAGES = {
     "reports-dashboard": "/reports/",
     "ledger": "/ledger/",
 }
-"""Name of the picture: the page (the destruction's is a planned one with two records on its manifest)."""
+"""Name of the picture: the page, seen by the admin (the destruction's is a planned one with two records on its manifest)."""
+AS_OTHERS = {"ledger-depot-clerk": ("depot_clerk", "/ledger/")}
+"""Pictures of pages as another role sees them (a clerk's ledger: the scoped bundle's explanation)."""
 
 
 @pytest.fixture
@@ -47,19 +49,21 @@ def assert_png(path: Path) -> None:
 
 
 def test_screenshots_of_the_main_pages_at_desktop_and_phone_width(folder: Path, browser: Browser, demo: DemoSite) -> None:
+    wanted = [("admin", name, path) for name, path in PAGES.items()] + [(role, name, path) for name, (role, path) in AS_OTHERS.items()]
     for width in WIDTHS:
-        context = logged_in_context(browser, demo, "admin", width)
-        tab = context.pages[0]
-        try:
-            for name, path in PAGES.items():
-                answer = tab.goto(demo.server.url + path.format(**demo.records))
-                assert answer is not None
-                assert answer.status == 200, path
-                shot = folder / f"{name}-{width}.png"
-                tab.screenshot(path=str(shot), full_page=True)
-                assert_png(shot)
-        finally:
-            context.close()
+        for role in dict.fromkeys(role for role, _, _ in wanted):
+            context = logged_in_context(browser, demo, role, width)
+            tab = context.pages[0]
+            try:
+                for name, path in [(name, path) for who, name, path in wanted if who == role]:
+                    answer = tab.goto(demo.server.url + path.format(**demo.records))
+                    assert answer is not None
+                    assert answer.status == 200, path
+                    shot = folder / f"{name}-{width}.png"
+                    tab.screenshot(path=str(shot), full_page=True)
+                    assert_png(shot)
+            finally:
+                context.close()
 
 
 def test_page_one_of_the_certificate_of_destruction(folder: Path, browser: Browser, demo: DemoSite) -> None:
