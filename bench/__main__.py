@@ -61,7 +61,7 @@ def main() -> None:
                 failed.append(name)
     _table(figures)
     if args.quick:
-        print("\n--quick: small sizes; the goals are stated for the full sizes, where the README's figures come from")
+        print("\n--quick: small sizes; the goals are stated for the full sizes, where the figures in docs/benchmarks.md come from")
     took = time.perf_counter() - started
     print(f"\n{len(figures)} figures from {len(args.only or BENCHES)} benchmarks in {took:.0f} s; their own lines in {args.log}")
     if failed:

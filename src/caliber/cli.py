@@ -112,7 +112,7 @@ def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T
 def main() -> None:
     """Caliber: custody of surplus small arms, light weapons and ammunition until witnessed destruction.
 
-    Settings come from CALIBER_* environment variables (see the README).
+    Settings come from CALIBER_* environment variables (see docs/operations.md).
     """
 
 

@@ -1,1 +1,1 @@
-"""Depots, storage locations and (later) the items kept in them."""
+"""Depots, storage locations, the weapons, components and ammunition lots kept in them, transfers, stock checks and imports."""

@@ -1,1 +1,1 @@
-"""Label codes, scan normalisation and (later) label renderers."""
+"""Label codes, scanning, label rendering (SVG, PNG, PDF sheets, ZPL) and the register of label printers."""
