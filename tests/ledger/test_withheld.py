@@ -172,3 +172,22 @@ def test_the_command_says_what_was_withheld(tmp_path: Path, capsys: pytest.Captu
     assert "Records whose history passes through withheld entries: b" in out
     assert verify.main([str(bundle), "--log-key", VKEY, "--whole", "b"]) == 1
     assert "FAILED: the history of b is not whole" in capsys.readouterr().err
+
+
+def test_a_checkpoints_count_of_two_numbers_is_refused_by_name(tmp_path: Path) -> None:
+    bundle = write(tmp_path / "b", withhold(HONEST, {3}))
+    bundle.write_bytes(bundle.read_bytes().replace(b"\ncheckpoints 1\n", b"\ncheckpoints 1 1\n"))
+    assert refusal(bundle) == "the bundle has no checkpoints count"
+
+
+def test_a_whole_record_is_named_with_the_withheld_entries_after_its_last_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # x's entry 3 withheld at the end of its history: no later entry of x shows it, so the chain cannot tell
+    lines = chained([(["x"], {}), (["y"], {}), (["x"], {"x": 0}), (["x", "y"], {"x": 2, "y": 1}), (["y"], {"y": 3})])
+    bundle = write(tmp_path / "b", withhold(lines, {3, 4}))
+    assert check(bundle, whole=["x"]).tails == {"x": (2, 2)}
+    assert verify.main([str(bundle), "--log-key", VKEY, "--whole", "x"]) == 0
+    out = capsys.readouterr().out
+    assert "Whole: x, from its first entry to entry 2, its last one shown; 2 entries after it are withheld" in out
+    assert check(write(tmp_path / "all", lines), whole=["x"]).tails == {"x": (3, 0)}
+    assert verify.main([str(tmp_path / "all"), "--log-key", VKEY, "--whole", "x"]) == 0
+    assert "Whole: x, from its first entry to entry 3, its last one shown\n" in capsys.readouterr().out

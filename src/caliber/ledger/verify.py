@@ -25,6 +25,8 @@ left out unseen; the hash chain runs through the withheld leaves (``prev`` is th
 leaf hash of the entry before); a record's own chain may pass through a
 withheld entry, and only forward, to an index after its last shown one. The
 header then announces how many are withheld, and the verifier counts them itself.
+A withheld entry gives nothing of its subjects, so whether one after a record's
+last entry shown is its own no bundle can show: ``--whole`` says how many follow it.
 
 Bundle format (``caliber-ledger-bundle/v1``), line by line::
 
@@ -89,6 +91,9 @@ class Report:
     """Entries the bundle gives only the leaf hash of (outside its reader's scope)."""
     crossed: list[str] = field(default_factory=list)
     """The records whose own chain, between two entries shown, passes through a withheld one."""
+    tails: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """For each record asked to be whole: the index of its last entry shown, and how many entries after it are
+    withheld (any of them may be its own: a withheld entry gives nothing of its subjects)."""
 
 
 WITHHELD = b"#"
@@ -111,19 +116,18 @@ def _read_bundle(stream: IO[bytes]) -> _Header:
             raise VerificationError(f"the bundle ends early: expected {expect}")
         return raw[:-1].decode("utf-8")
 
-    def counted(name: str) -> list[int]:
-        key, *numbers = line(f"the {name} count").split(" ")
-        if key != name or not numbers or not all(number.isdigit() for number in numbers):
+    def counted(name: str) -> int:
+        key, _, number = line(f"the {name} count").partition(" ")
+        if key != name or re.fullmatch(r"[0-9]+", number) is None:
             raise VerificationError(f"the bundle has no {name} count")
-        return [int(number) for number in numbers]
+        return int(number)
 
     if line("the format line") != BUNDLE_FORMAT:
         raise VerificationError(f"not a {BUNDLE_FORMAT} bundle")
     key, _, origin = line("the origin line").partition(" ")
     if key != "origin" or not origin:
         raise VerificationError("the bundle has no origin line")
-    (checkpoint_count,) = counted("checkpoints")
-    checkpoints = [base64.b64decode(line("a checkpoint")).decode("utf-8") for _ in range(checkpoint_count)]
+    checkpoints = [base64.b64decode(line("a checkpoint")).decode("utf-8") for _ in range(counted("checkpoints"))]
     key, _, counts = line("the entries count").partition(" ")
     announced = re.fullmatch(r"([0-9]+)(?: withheld ([0-9]+))?", counts)
     if key != "entries" or announced is None:
@@ -530,7 +534,9 @@ def verify_bundle(
     if state_dir is not None:
         _remember(state_dir, origin, latest.note)
     crossed = sorted(subject.decode() for subject in withheld.crossed)
-    return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned, len(withheld.indexes), crossed)
+    lasts = {subject: last_of[subject.encode()] for subject in whole}
+    tails = {subject: (last, sum(index > last for index in withheld.indexes)) for subject, last in lasts.items()}
+    return Report(origin, count, len(checkpoints), latest.size, latest.root, cosigned, len(withheld.indexes), crossed, tails)
 
 
 @dataclass(frozen=True)
@@ -683,6 +689,10 @@ def main(argv: list[str] | None = None) -> int:
     if report.crossed:
         named = ", ".join(report.crossed[:10]) + (f" and {len(report.crossed) - 10} more" if len(report.crossed) > 10 else "")
         print(f"Records whose history passes through withheld entries: {named}")
+    for subject, (last, unseen) in sorted(report.tails.items()):
+        withheld = "1 entry after it is" if unseen == 1 else f"{unseen} entries after it are"
+        after = f"; {withheld} withheld, and whether one is its own the bundle cannot show" if unseen else ""
+        print(f"Whole: {subject}, from its first entry to entry {last}, its last one shown{after}")
     if args.certificate is not None:
         print(
             f"OK: certificate of destruction {certificate.event} (SHA-256 {certificate.sha256}): "
