@@ -138,9 +138,12 @@ def test_a_small_destruction_from_plan_to_certificate(page: Page, browser: Brows
     page.get_by_label("Ended", exact=True).fill(f"{attested:%Y-%m-%dT%H:%M}")
     page.get_by_role("button", name="Record the result").click()
     expect(page.get_by_role("alert")).to_contain_text("before the last before-destruction attestation")
+    started = page.locator("#f-started_at")  # its label now carries the refusal beside the box
+    expect(started).to_have_value(f"{attested - dt.timedelta(hours=1):%Y-%m-%dT%H:%M}")  # kept as typed
+    expect(started).to_have_attribute("aria-invalid", "true")
     ended = attested + dt.timedelta(minutes=1)
-    page.get_by_label("Started", exact=True).fill(f"{attested:%Y-%m-%dT%H:%M}")
-    page.get_by_label("Ended", exact=True).fill(f"{ended:%Y-%m-%dT%H:%M}")
+    started.fill(f"{attested:%Y-%m-%dT%H:%M}")
+    page.locator("#f-ended_at").fill(f"{ended:%Y-%m-%dT%H:%M}")
     page.get_by_role("button", name="Record the result").click()
     expect(page.get_by_role("status")).to_contain_text("Destruction completed")
     time.sleep(max(0.0, (ended - dt.datetime.now(ZONE)).total_seconds()))  # the residue and the result are attested after the end
