@@ -30,6 +30,7 @@ from caliber.destruction.certificate import LedgerReference, certificate_bytes, 
 from caliber.destruction.models import Method, Stage
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification
 from caliber.destruction.service import DestructionService
+from caliber.domains import registry
 from caliber.inventory.items import ItemService
 from caliber.inventory.lifecycle import Action, IntakeSource
 from caliber.inventory.models import DepotKind, UnType
@@ -85,7 +86,7 @@ async def single_scans(destructions: DestructionService, witness: Actor, event_i
 async def day(url: str, count: int, samples: int) -> None:
     """Run the event and print each step's time."""
     db = Database(create_engine(url))
-    ledger = Ledger(db, "bench.example/ledger")
+    ledger = Ledger(db, "bench.example/ledger", registry())
     items = ItemService(ledger, Path(tempfile.mkdtemp()) / "photos")
     destructions = DestructionService(ledger, items, Path(tempfile.mkdtemp()) / "photos")
     admin = person("admin", Role.ADMIN)

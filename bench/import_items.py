@@ -31,6 +31,7 @@ from sqlalchemy import insert
 from bench.figures import figure
 from caliber import migrate
 from caliber.db import Database, create_engine
+from caliber.domains import registry
 from caliber.inventory.models import Item
 from caliber.inventory.records import identity_key, serial_key
 
@@ -102,7 +103,7 @@ async def make_depot(data_dir: Path) -> None:
 
     settings = Settings.from_env({"CALIBER_DATA_DIR": str(data_dir)})
     db = Database(create_engine(settings.database_url))
-    inventory = InventoryService(Ledger(db, settings.log_origin))
+    inventory = InventoryService(Ledger(db, settings.log_origin, registry()))
     operator = Actor.operator("bench")
     depot = await inventory.create_depot(operator, NewDepot("RS-BENCH", "Bench depot", DepotKind.ARMY_DEPOT, "RS"))
     for name in ("Building A", "Building B"):

@@ -35,7 +35,9 @@ from caliber import migrate
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine
 from caliber.ledger import canonical, store
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.events import Event, Recorded
+from caliber.ledger.registry import Appliers, Registry
+from caliber.ledger.store import Ledger
 
 ORIGIN = "bench.caliber/ledger"
 OPERATOR = Actor.operator("bench")
@@ -43,14 +45,27 @@ BATCH = 1000
 scratch = Table("bench_raw", MetaData(), Column("id", Integer, primary_key=True), Column("data", LargeBinary))
 
 
-@applier("bench.noted")
-async def _noted(_session: AsyncSession, _event: dict[str, Any]) -> None:
+class Noted(Event, frozen=True, kw_only=True):
+    """A benchmark event, of the size of an item move."""
+
+    type = "bench.noted"
+    serial: str
+    source: str
+    to: str
+    reason: str
+
+
+BENCH = Appliers("bench")
+
+
+@BENCH.on(Noted)
+async def _noted(_session: AsyncSession, _event: Recorded[Noted]) -> None:
     """Benchmark events change no state table: only the ledger is measured."""
 
 
-def data(n: int) -> dict[str, Any]:
+def data(n: int) -> Noted:
     """A payload of the size of an item move."""
-    return {"serial": f"AK{n:08d}", "from": "Building A / Room 1 / Rack 2", "to": "Magazine 3", "reason": "consolidation"}
+    return Noted(serial=f"AK{n:08d}", source="Building A / Room 1 / Rack 2", to="Magazine 3", reason="consolidation")
 
 
 async def appends(ledger: Ledger, single: int, batched: int) -> tuple[float, float]:
@@ -58,13 +73,13 @@ async def appends(ledger: Ledger, single: int, batched: int) -> tuple[float, flo
     start = time.perf_counter()
     for n in range(single):
         async with ledger.write(OPERATOR) as tx:
-            await tx.record("bench.noted", [f"1{n % 500:011d}"], data(n))
+            await tx.record(data(n), [f"1{n % 500:011d}"])
     one = single / (time.perf_counter() - start)
     start = time.perf_counter()
     for b in range(batched // BATCH):
         async with ledger.write(OPERATOR) as tx:
             for n in range(BATCH):
-                await tx.record("bench.noted", [f"1{(b * BATCH + n) % 50_000:011d}"], data(n))
+                await tx.record(data(n), [f"1{(b * BATCH + n) % 50_000:011d}"])
     return one, batched / (time.perf_counter() - start)
 
 
@@ -72,7 +87,7 @@ async def raw_inserts(db: Database, single: int, batched: int) -> tuple[float, f
     """Rows/s of plain Core inserts of event-sized bytes: one per transaction, and executemany per BATCH."""
     async with db.engine.begin() as connection:
         await connection.run_sync(scratch.create)
-    payload = canonical.encode({"v": 1, "data": data(0), "pad": "x" * 200})
+    payload = canonical.encode({"v": 1, "data": data(0).encode(), "pad": "x" * 200})
     start = time.perf_counter()
     for n in range(single):
         async with db.write() as session:
@@ -92,7 +107,7 @@ async def grow(ledger: Ledger, size: int) -> None:
         count = min(5000, size - current)
         async with ledger.write(OPERATOR) as tx:
             for n in range(count):
-                await tx.record("bench.noted", [f"1{(current + n) % 50_000:011d}"], data(current + n))
+                await tx.record(data(current + n), [f"1{(current + n) % 50_000:011d}"])
         current += count
 
 
@@ -115,7 +130,7 @@ async def proofs(ledger: Ledger, size: int, samples: int = 1000) -> dict[str, tu
 async def measure(url: str, single: int, batched: int, proof_size: int) -> dict[str, Any]:
     """Every figure for one database."""
     db = Database(create_engine(url))
-    ledger = Ledger(db, ORIGIN)
+    ledger = Ledger(db, ORIGIN, Registry([BENCH]))
     try:
         results: dict[str, Any] = {}
         results["append"] = await appends(ledger, single, batched)

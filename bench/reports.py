@@ -45,6 +45,7 @@ from caliber.accounts.service import AccountService
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine, insert_many
+from caliber.domains import registry
 from caliber.inventory.models import Depot, Item
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
@@ -156,7 +157,7 @@ async def prepare(url: str, folder: Path, count: int, label: str) -> None:
     start = time.perf_counter()
     held = await fill(db, count)
     built = time.perf_counter() - start
-    ledger = Ledger(db, ORIGIN)
+    ledger = Ledger(db, ORIGIN, registry())
     operator = Actor.operator("bench")
     accounts = AccountService(ledger)
     await accounts.create_user(operator, NewUser("official", "Bench Official", Role.MINISTRY_OFFICIAL, "bench-password-1"))

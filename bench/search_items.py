@@ -27,6 +27,7 @@ from bench.figures import figure
 from bench.import_items import MAKERS, SOURCES
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine, insert_many
+from caliber.domains import registry
 from caliber.inventory.items import ItemService
 from caliber.inventory.models import Depot, Item
 from caliber.inventory.records import identity_key, serial_key
@@ -109,7 +110,7 @@ async def measure(db: Database, count: int, label: str) -> None:
     start = time.perf_counter()
     depots = await fill(db, count)
     built = time.perf_counter() - start
-    items = ItemService(Ledger(db, "bench.caliber/ledger"), Path("/nonexistent"))
+    items = ItemService(Ledger(db, "bench.caliber/ledger", registry()), Path("/nonexistent"))
     operator = Actor.operator("bench")
     chooser = random.Random(9)
 

@@ -27,6 +27,7 @@ from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
 from caliber.destruction.service import DestructionService
+from caliber.domains import registry
 from caliber.inventory.items import ItemService
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
@@ -148,7 +149,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def ledger(db: Database) -> Ledger:
     """The custody ledger over the test database."""
-    return Ledger(db, TEST_ORIGIN)
+    return Ledger(db, TEST_ORIGIN, registry())
 
 
 @pytest.fixture
@@ -207,7 +208,7 @@ async def replay_differences(db: Database, empty_sqlite: Path, folder: Path) -> 
     await asyncio.to_thread(shutil.copyfile, empty_sqlite, copy)
     empty = Database(create_engine(f"sqlite+aiosqlite:///{copy}"))
     try:
-        return list(await replay(db, empty))
+        return list(await replay(db, empty, registry()))
     finally:
         await empty.dispose()
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from caliber import demo
 from caliber.db import Database
 from caliber.destruction.models import DestructionEvent
+from caliber.domains import registry
 from caliber.inventory.models import AmmunitionLot, Depot, Item, StockCheck, Transfer
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
@@ -25,7 +26,7 @@ BELGRADE = ZoneInfo("Europe/Belgrade")
 
 
 async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    logins = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
+    logins = await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.02)
     assert {role for _, role, _ in logins} == {"admin", "depot_clerk", "depot_manager", "witness", "inspector", "ministry_official"}
     all_codes = {depot.code for depot in demo.DEMO_DEPOTS}
     assigned = {username: set(codes) for username, _, _, _, codes in demo.DEMO_USERS}
@@ -40,12 +41,12 @@ async def test_each_demo_user_logs_in_and_sees_their_scope(db: Database, client:
 
 
 async def test_demo_data_is_created_once(db: Database, tmp_path: Path) -> None:
-    first = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
-    assert await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02) == first
+    first = await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.02)
+    assert await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.02) == first
 
 
 async def test_the_demo_stock_looks_like_the_region(db: Database, tmp_path: Path, empty_sqlite: Path) -> None:
-    await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.05)
+    await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.05)
     async with db.read() as session:
         by_jurisdiction = dict(
             (
@@ -71,7 +72,7 @@ async def test_the_demo_stock_looks_like_the_region(db: Database, tmp_path: Path
 
 
 async def test_the_demo_history_spreads_over_the_years_with_targets(db: Database, tmp_path: Path) -> None:
-    await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.05)
+    await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.05)
     reports = ReportService(db)
     years = {year: await reports.figures(OPERATOR, parse_period(str(year), BELGRADE)) for year in (2023, 2024, 2025)}
     assert all(sum(f.declared for f in found.values()) > 0 for found in years.values())
@@ -80,6 +81,6 @@ async def test_the_demo_history_spreads_over_the_years_with_targets(db: Database
     days = [f.days_from_intake for found in years.values() for f in found.values() if f.days_from_intake]
     assert days
     assert max(median for median, _ in days) > 30
-    targets = TargetService(Ledger(db, TEST_ORIGIN), reports, load_roadmap(tmp_path), BELGRADE)
+    targets = TargetService(Ledger(db, TEST_ORIGIN, registry()), reports, load_roadmap(tmp_path), BELGRADE)
     progress = await targets.progress(OPERATOR, dt.datetime.now(dt.UTC))
     assert len(progress) == len(demo.TARGETS) + 1

@@ -22,6 +22,7 @@ from caliber.db import Database
 from caliber.destruction.models import Method, Stage
 from caliber.destruction.schemas import AttestationInput, Verification
 from caliber.destruction.service import DestructionService
+from caliber.domains import registry
 from caliber.labels.printers import PrinterRegister
 from caliber.labels.schemas import NewPrinter
 from caliber.ledger.store import Ledger
@@ -126,7 +127,7 @@ def bad_values(controls: list[dict[str, str]]) -> tuple[dict[str, object], list[
 async def test_every_form_refuses_bad_values_in_plain_words_and_keeps_them(
     app: Litestar, db: Database, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    made = await demo.ensure_demo(Ledger(db, TEST_ORIGIN), tmp_path, scale=0.02)
+    made = await demo.ensure_demo(Ledger(db, TEST_ORIGIN, registry()), tmp_path, scale=0.02)
     logins = {role: (username, password) for username, role, password in made}
     posted: set[str] = set()
     failures: list[str] = []

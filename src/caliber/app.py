@@ -32,6 +32,7 @@ from caliber.destruction.pages import DestructionPages
 from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import CertificatePages
+from caliber.domains import registry
 from caliber.hardening import RefuseNul, RequestLog, security_headers
 from caliber.inventory.import_routes import ImportApi, ImportPages
 from caliber.inventory.imports import ImportJobs
@@ -94,7 +95,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         before_send_handler="autocommit",
     )
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
-    ledger = Ledger(db, settings.log_origin)
+    ledger = Ledger(db, settings.log_origin, registry())
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
     items = ItemService(ledger, settings.data_dir / "photos")
     destructions = DestructionService(ledger, items, settings.data_dir / "photos", settings.zone)

@@ -75,6 +75,14 @@ def _pin_log_key(settings: Settings) -> None:
     LogSigner.for_data_dir(origin or settings.log_origin, settings.data_dir)
 
 
+def _ledger(db: Database, settings: Settings) -> Any:
+    """The ledger of ``settings``' log over ``db``, knowing every domain's event types."""
+    from caliber.domains import registry
+    from caliber.ledger.store import Ledger
+
+    return Ledger(db, settings.log_origin, registry())
+
+
 def _prepared() -> Settings:
     """The settings with the database ready, read again: the log's origin then comes from the key made with the log."""
     prepare_database(load_or_exit())
@@ -133,10 +141,9 @@ def _check_log(settings: Settings, refusing: str) -> None:
     """Refuse to serve (or write to) a database that is not the log this server signs, or is behind or forked from what
     it signed: a command that appends to it would fork the log."""
     from caliber.ledger.audit import AuditError, check_log
-    from caliber.ledger.store import Ledger
 
     async def work(db: Database) -> None:
-        ledger = Ledger(db, settings.log_origin)
+        ledger = _ledger(db, settings)
         await check_log(ledger, _signer(settings, create=False))
 
     try:
@@ -192,12 +199,11 @@ def demo(host: str, port: int, no_serve: bool, scale: float) -> None:
     import os
 
     from caliber import demo as demo_data
-    from caliber.ledger.store import Ledger
 
     if "CALIBER_BASE_URL" not in os.environ:  # the server's workers read the same environment
         os.environ["CALIBER_BASE_URL"] = demo_data.served_url(host, port)
     settings = _writable("refusing to serve")
-    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(Ledger(db, settings.log_origin), settings.data_dir, scale=scale))
+    logins = run_with_database(settings, lambda db: demo_data.ensure_demo(_ledger(db, settings), settings.data_dir, scale=scale))
     click.echo(demo_data.format_logins(logins))
     if not no_serve:
         _serve(settings, host, port, 1)
@@ -254,7 +260,6 @@ def user_create(  # noqa: PLR0917 (one parameter per option)
     from caliber.accounts.schemas import NewUser
     from caliber.accounts.service import AccountService
     from caliber.errors import CaliberError
-    from caliber.ledger.store import Ledger
     from caliber.schemas import convert
 
     settings = _prepared()
@@ -273,7 +278,7 @@ def user_create(  # noqa: PLR0917 (one parameter per option)
         fail(exc.message)
     _check_log(settings, "refusing to create the user")
     operator = Actor.operator(getpass.getuser())
-    view = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).create_user(operator, new))
+    view = run_with_database(settings, lambda db: AccountService(_ledger(db, settings)).create_user(operator, new))
     scope = view.depots + view.jurisdictions
     click.echo(f"created {view.user.username} ({view.user.role}){' in ' + ', '.join(scope) if scope else ''}")
 
@@ -296,12 +301,11 @@ def user_list() -> None:
 
     from caliber.accounts.actor import Actor
     from caliber.accounts.service import AccountService
-    from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     prepare_database(settings)
     operator = Actor.operator(getpass.getuser())
-    views = run_with_database(settings, lambda db: AccountService(Ledger(db, settings.log_origin)).users(operator))
+    views = run_with_database(settings, lambda db: AccountService(_ledger(db, settings)).users(operator))
     table = Table("username", "name", "role", "depots", "active")
     for view in views:
         u = view.user
@@ -386,7 +390,6 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     from caliber.accounts.actor import Actor
     from caliber.inventory.importer import Importer, ImportReport
     from caliber.inventory.items import ItemService
-    from caliber.ledger.store import Ledger
 
     settings = _prepared()
     if not dry_run:
@@ -394,7 +397,7 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     operator = Actor.operator(getpass.getuser())
 
     async def work(db: Database) -> ImportReport:
-        importer = Importer(ItemService(Ledger(db, settings.log_origin), settings.data_dir / "photos"))
+        importer = Importer(ItemService(_ledger(db, settings), settings.data_dir / "photos"))
         progress, advance = _progress("checking rows", None)
         with progress:
             report = await importer.check(operator, file, depot_code, advance)
@@ -453,10 +456,9 @@ def _signer(settings: Settings, *, create: bool = True) -> Any:
 def _audit(settings: Settings, failure: str) -> Any:
     """Verify the whole ledger in the database (with a progress bar); on a failure, exit naming it after ``failure``."""
     from caliber.ledger.audit import AuditError, audit
-    from caliber.ledger.store import Ledger
 
     async def work(db: Database) -> Any:
-        log = Ledger(db, settings.log_origin)
+        log = _ledger(db, settings)
         progress, advance = _progress("verifying the ledger", await log.size())
         with progress:
             return await audit(log, _signer(settings, create=False), advance)
@@ -509,8 +511,8 @@ def ledger_check() -> None:
 
     from caliber import migrate
     from caliber.db import Database, create_engine
+    from caliber.domains import registry
     from caliber.ledger.audit import replay
-    from caliber.ledger.store import Ledger
 
     settings = load_or_exit()
     prepare_database(settings)
@@ -521,9 +523,9 @@ def ledger_check() -> None:
         async def work(db: Database) -> Any:
             empty = Database(create_engine(replay_url))
             try:
-                progress, advance = _progress("replaying events", await Ledger(db, settings.log_origin).size())
+                progress, advance = _progress("replaying events", await _ledger(db, settings).size())
                 with progress:
-                    return await replay(db, empty, advance)
+                    return await replay(db, empty, registry(), advance)
             finally:
                 await empty.dispose()
 
@@ -543,14 +545,13 @@ def reports() -> None:
 @reports.command("rebuild")
 def reports_rebuild() -> None:
     """Rebuild the reports' projection from the whole ledger (a database from before the reports, or after a projection changed)."""
-    from caliber.ledger.store import Ledger
     from caliber.reports.projection import rebuild
 
     settings = load_or_exit()
     prepare_database(settings)
 
     async def work(db: Any) -> int:
-        log = Ledger(db, settings.log_origin)
+        log = _ledger(db, settings)
         progress, advance = _progress("projecting entries", await log.size())
         with progress:
             return await rebuild(log, advance)
@@ -592,13 +593,12 @@ def reports_kpis(init: bool) -> None:
 def ledger_export(bundle: str) -> None:
     """Write the ledger (entries, checkpoints, cosignatures) to one file for `caliber-verify`."""
     from caliber.ledger.audit import AuditError, check_log, export_bundle
-    from caliber.ledger.store import Ledger
 
     settings = _prepared()
     signers: list[Any] = []
 
     async def work(db: Database) -> int:
-        log = Ledger(db, settings.log_origin)
+        log = _ledger(db, settings)
         signers.append(signer := _signer(settings, create=False))
         await check_log(log, signer)  # never export (and sign) a log this key does not sign, or a rolled-back one
         progress, advance = _progress("exporting entries", await log.size())
@@ -653,12 +653,11 @@ def witness_keygen(name: str, out: str | None) -> None:
 def witness_add(vkey: str) -> None:
     """Register an inspector's witness verifier key with this log."""
     from caliber.accounts.actor import Actor
-    from caliber.ledger.store import Ledger
     from caliber.ledger.witness import WitnessService
 
     settings = _writable("refusing to register the witness")
     operator = Actor.operator(getpass.getuser())
-    added = run_with_database(settings, lambda db: WitnessService(Ledger(db, settings.log_origin)).register(operator, vkey.strip()))
+    added = run_with_database(settings, lambda db: WitnessService(_ledger(db, settings)).register(operator, vkey.strip()))
     click.echo(f"witness {added.name} registered")
 
 

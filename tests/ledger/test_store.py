@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from caliber.accounts.models import Role
 from caliber.db import Database
 from caliber.errors import Conflict
+from caliber.inventory.events import DepotRegistered
+from caliber.inventory.models import DepotKind
 from caliber.inventory.schemas import DepotUpdate
 from caliber.ledger import canonical, merkle, store
 from caliber.ledger.models import LedgerHead
@@ -83,18 +86,9 @@ async def test_proofs_from_the_store_verify(db: Database, factory: Factory) -> N
 async def test_batched_events_share_one_transaction(db: Database, ledger: Ledger) -> None:
     async with ledger.write(OPERATOR) as tx:
         for n in range(50):
-            await tx.record(
-                "depot.registered",
-                [f"depot:00000000-0000-7000-8000-{n:012d}"],
-                {
-                    "id": f"00000000-0000-7000-8000-{n:012d}",
-                    "code": f"B-{n}",
-                    "name": "Batch",
-                    "kind": "army_depot",
-                    "jurisdiction": "AL",
-                    "address": "",
-                },
-            )
+            depot_id = UUID(f"00000000-0000-7000-8000-{n:012d}")
+            event = DepotRegistered(id=depot_id, code=f"B-{n}", name="Batch", kind=DepotKind.ARMY_DEPOT, jurisdiction="AL", address="")
+            await tx.record(event, [f"depot:{depot_id}"])
     entries = await all_entries(db)
     assert [e.index for e in entries] == list(range(50))
     assert [e.event["seq"] for e in entries] == list(range(50))

@@ -24,6 +24,7 @@ from caliber import migrate
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
+from caliber.domains import registry
 from caliber.inventory.models import DepotKind
 from caliber.inventory.schemas import DepotUpdate, NewDepot
 from caliber.inventory.service import InventoryService
@@ -205,7 +206,7 @@ async def replay_into_empty(db: Database, tmp_path: Path) -> list[object]:
     in_thread(migrate.upgrade, url)
     empty = Database(create_engine(url))
     try:
-        return list(await replay(db, empty))
+        return list(await replay(db, empty, registry()))
     finally:
         await empty.dispose()
 
@@ -218,7 +219,7 @@ async def test_restoring_an_old_copy_and_appending_cannot_fork_the_log(tmp_path:
 
     async def register_and_sign(code: str) -> None:
         db = Database(create_engine(f"sqlite+aiosqlite:///{live}"))
-        ledger = Ledger(db, TEST_ORIGIN)
+        ledger = Ledger(db, TEST_ORIGIN, registry())
         try:
             await InventoryService(ledger).create_depot(OPERATOR, NewDepot(code, code, DepotKind.ARMY_DEPOT, "RS"))
             await ledger.checkpoint(signer)

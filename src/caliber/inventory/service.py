@@ -22,12 +22,18 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import Database, new_id, rows_in
 from caliber.errors import Conflict, InvalidInput, NotFound
+from caliber.inventory.events import DepotChanged, DepotRegistered, LocationChanged, LocationCreated, LocationRenamed
 from caliber.inventory.models import Depot, Jurisdiction, Location, Transfer
 from caliber.inventory.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
 from caliber.labels import service as labels
-from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
+from caliber.ledger.events import Change, Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger, apply_changes, changes_of
 
-__all__ = ["PATH_SEPARATOR", "InventoryService", "depot_subject", "location_subject"]
+__all__ = ["PATH_SEPARATOR", "InventoryService", "appliers", "depot_subject", "location_subject"]
+
+appliers = Appliers("depots", tables=["depot", "location"])
+"""The events of depots and their storage trees, and what applies them."""
 
 _DEPOT_JURISDICTIONS = select(Depot.id, Depot.jurisdiction_code)
 _JURISDICTION = _DEPOT_JURISDICTIONS.where(Depot.id == bindparam("id"))
@@ -153,15 +159,15 @@ class InventoryService:
             if await tx.session.scalar(select(Depot.id).where(Depot.code == new.code)):
                 raise Conflict(f"a depot with code {new.code} already exists")
             depot_id = new_id()
-            data = {
-                "id": str(depot_id),
-                "code": new.code,
-                "name": new.name.strip(),
-                "kind": new.kind.value,
-                "jurisdiction": new.jurisdiction,
-                "address": new.address.strip(),
-            }
-            await tx.record("depot.registered", [depot_subject(depot_id)], data)
+            event = DepotRegistered(
+                id=depot_id,
+                code=new.code,
+                name=new.name.strip(),
+                kind=new.kind,
+                jurisdiction=new.jurisdiction,
+                address=new.address.strip(),
+            )
+            await tx.record(event, [depot_subject(depot_id)])
             return await _get(tx.session, Depot, depot_id)
 
     async def update_depot(self, actor: Actor, depot_id: UUID, changes: DepotUpdate) -> Depot:
@@ -176,7 +182,7 @@ class InventoryService:
                 "active": changes.active,
             }
             if diff := changes_of(depot, wanted):
-                await tx.record("depot.changed", [depot_subject(depot.id)], {"id": str(depot.id), "changes": diff})
+                await tx.record(DepotChanged(id=depot.id, changes=diff), [depot_subject(depot.id)])
             return depot
 
     async def create_location(self, actor: Actor, depot_id: UUID, new: NewLocation) -> Location:
@@ -199,16 +205,16 @@ class InventoryService:
             await _require_free_path(session, depot_id, path)
             location_id = new_id()
             (code,) = await labels.issue_codes(session, "location", 1)
-            data = {
-                "id": str(location_id),
-                "code": code,
-                "depot_id": str(depot_id),
-                "parent_id": str(new.parent_id) if new.parent_id else None,
-                "kind": new.kind.value,
-                "name": name,
-                "path": path,
-            }
-            await tx.record("location.created", [location_subject(location_id), depot_subject(depot_id)], data)
+            event = LocationCreated(
+                id=location_id,
+                code=code,
+                depot_id=depot_id,
+                parent_id=new.parent_id,
+                kind=new.kind,
+                name=name,
+                path=path,
+            )
+            await tx.record(event, [location_subject(location_id), depot_subject(depot_id)])
             return await _get(session, Location, location_id)
 
     async def update_location(self, actor: Actor, location_id: UUID, changes: LocationUpdate) -> Location:
@@ -224,19 +230,19 @@ class InventoryService:
                 head, _, _ = location.path.rpartition(PATH_SEPARATOR)
                 new_path = f"{head}{PATH_SEPARATOR}{name}" if head else name
                 await _require_free_path(session, location.depot_id, new_path)
-                data = {
-                    "id": str(location.id),
-                    "depot_id": str(location.depot_id),
-                    "old_name": location.name,
-                    "new_name": name,
-                    "old_path": location.path,
-                    "new_path": new_path,
-                }
-                await tx.record("location.renamed", subjects, data)
+                renamed = LocationRenamed(
+                    id=location.id,
+                    depot_id=location.depot_id,
+                    old_name=location.name,
+                    new_name=name,
+                    old_path=location.path,
+                    new_path=new_path,
+                )
+                await tx.record(renamed, subjects)
             if changes.active is False and location.active:
                 await _require_no_active_children(session, location)
             if diff := changes_of(location, {"active": changes.active}):
-                await tx.record("location.changed", subjects, {"id": str(location.id), "changes": diff})
+                await tx.record(LocationChanged(id=location.id, changes=diff), subjects)
             return location
 
 
@@ -270,67 +276,66 @@ async def _require_no_active_children(session: AsyncSession, location: Location)
 # -- appliers: the one place each event changes the tables (live and on replay) --
 
 
-@applier("depot.registered")
-async def _depot_registered(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(DepotRegistered)
+async def _depot_registered(session: AsyncSession, event: Recorded[DepotRegistered]) -> None:
+    data = event.data
     session.add(
         Depot(
-            id=UUID(data["id"]),
-            code=data["code"],
-            name=data["name"],
-            kind=data["kind"],
-            jurisdiction_code=data["jurisdiction"],
-            address=data["address"],
+            id=data.id,
+            code=data.code,
+            name=data.name,
+            kind=data.kind,
+            jurisdiction_code=data.jurisdiction,
+            address=data.address,
         )
     )
     await session.flush()
 
 
-async def _apply_changes(session: AsyncSession, model: Any, data: dict[str, Any]) -> None:
-    apply_changes(await _get(session, model, UUID(data["id"])), data["changes"])
+async def _apply_changes(session: AsyncSession, model: Any, record_id: UUID, changes: dict[str, Change]) -> None:
+    apply_changes(await _get(session, model, record_id), changes)
     await session.flush()
 
 
-@applier("depot.changed")
-async def _depot_changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    await _apply_changes(session, Depot, event["data"])
+@appliers.on(DepotChanged)
+async def _depot_changed(session: AsyncSession, event: Recorded[DepotChanged]) -> None:
+    await _apply_changes(session, Depot, event.data.id, event.data.changes)
 
 
-@applier("location.created")
-async def _location_created(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    parent_id = UUID(data["parent_id"]) if data["parent_id"] else None
+@appliers.on(LocationCreated)
+async def _location_created(session: AsyncSession, event: Recorded[LocationCreated]) -> None:
+    data = event.data
     session.add(
         Location(
-            id=UUID(data["id"]),
-            depot_id=UUID(data["depot_id"]),
-            parent_id=parent_id,
-            kind=data["kind"],
-            name=data["name"],
-            path=data["path"],
-            code=data["code"],
+            id=data.id,
+            depot_id=data.depot_id,
+            parent_id=data.parent_id,
+            kind=data.kind,
+            name=data.name,
+            path=data.path,
+            code=data.code,
         )
     )
     await session.flush()
-    await labels.register_codes(session, "location", [(data["code"], UUID(data["id"]))])
+    await labels.register_codes(session, "location", [(data.code, data.id)])
 
 
-@applier("location.renamed")
-async def _location_renamed(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    location = await _get(session, Location, UUID(data["id"]))
-    prefix = data["old_path"] + PATH_SEPARATOR
+@appliers.on(LocationRenamed)
+async def _location_renamed(session: AsyncSession, event: Recorded[LocationRenamed]) -> None:
+    data = event.data
+    location = await _get(session, Location, data.id)
+    prefix = data.old_path + PATH_SEPARATOR
     await session.execute(
         update(Location)
         .where(Location.depot_id == location.depot_id, Location.path.startswith(prefix, autoescape=True))
-        .values(path=literal(data["new_path"] + PATH_SEPARATOR, String).concat(func.substr(Location.path, len(prefix) + 1)))
+        .values(path=literal(data.new_path + PATH_SEPARATOR, String).concat(func.substr(Location.path, len(prefix) + 1)))
         .execution_options(synchronize_session=False)
     )
-    location.name = data["new_name"]
-    location.path = data["new_path"]
+    location.name = data.new_name
+    location.path = data.new_path
     await session.flush()
 
 
-@applier("location.changed")
-async def _location_changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    await _apply_changes(session, Location, event["data"])
+@appliers.on(LocationChanged)
+async def _location_changed(session: AsyncSession, event: Recorded[LocationChanged]) -> None:
+    await _apply_changes(session, Location, event.data.id, event.data.changes)

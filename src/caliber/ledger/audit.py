@@ -28,44 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.db import Database
 from caliber.errors import NotFound
 from caliber.ledger import canonical, merkle, note
+from caliber.ledger.events import EventShapeError
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerHead, LedgerNode, node_key
+from caliber.ledger.registry import Registry, UnknownEventType
 from caliber.ledger.signer import ForkRefused, LogSigner, SignerStateError
-from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, appliers, latest_checkpoint, root_at
+from caliber.ledger.store import HEAD_ID, Ledger, StoreCorrupt, latest_checkpoint, root_at
 from caliber.ledger.verify import BUNDLE_FORMAT, WITHHELD, Report, VerificationError, verify_bundle
 
-__all__ = ["CUSTODY_TABLES", "AuditError", "Difference", "LogMismatch", "audit", "check_log", "export_bundle", "replay"]
+__all__ = ["AuditError", "Difference", "LogMismatch", "audit", "check_log", "export_bundle", "replay"]
 
 BATCH = 5000
-# State tables the ledger rebuilds, and the columns that are not custody state.
-CUSTODY_TABLES = [
-    "depot",
-    "location",
-    "user_account",
-    "user_depot",
-    "ledger_witness",
-    "label",
-    "item",
-    "item_photo",
-    "ammunition_lot",
-    "import_row",
-    "transfer",
-    "transfer_line",
-    "stock_check",
-    "stock_check_line",
-    "label_calibration",
-    "label_printer",
-    "destruction_event",
-    "destruction_line",
-    "destruction_observer",
-    "destruction_party",
-    "destruction_attestation",
-    "destruction_photo",
-    "report_record",
-    "report_hold",
-    "report_target",
-    "report_day",
-    "report_month",
-]
+# Columns of the state tables that are not custody state.
 IGNORED_COLUMNS = {"created_at", "updated_at", "sa_orm_sentinel", "password_hash"}
 
 Progress = Callable[[int], None]
@@ -330,11 +303,12 @@ class Difference:
         return f"{self.table} {self.key}: live differs from the ledger (live, ledger): {changed}"
 
 
-async def replay(live: Database, empty: Database, progress: Progress | None = None) -> list[Difference]:
-    """Apply every event of ``live``'s ledger to the migrated, empty ``empty`` and compare the state tables."""
-    import caliber.domains  # noqa: F401  (registers every domain's appliers)
+async def replay(live: Database, empty: Database, registry: Registry, progress: Progress | None = None) -> list[Difference]:
+    """Apply every event of ``live``'s ledger to the migrated, empty ``empty`` and compare the state tables.
 
-    handlers = appliers()
+    Each entry's ``data`` is read through its event type's struct (an entry that does not fit fails
+    with its index) and applied by the same appliers as when it was written.
+    """
     async with live.read() as source:
         size = int(await source.scalar(select(LedgerHead.size).where(LedgerHead.id == HEAD_ID)) or 0)
         async with empty.write() as target:
@@ -345,15 +319,18 @@ async def replay(live: Database, empty: Database, progress: Progress | None = No
                 )
                 events = [canonical.check(data) for data in rows]
                 for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):
-                    handler = handlers.get(event_type)
                     group = list(run)
-                    if handler is None:
-                        raise AuditError(f"no applier for event type {event_type!r} (entry {group[0]['seq']})")
-                    await handler(target, group)
+                    try:
+                        recorded = [registry.decode(event) for event in group]
+                    except UnknownEventType:
+                        raise AuditError(f"no applier for event type {event_type!r} (entry {group[0]['seq']})") from None
+                    except EventShapeError as error:
+                        raise AuditError(f"an entry from {group[0]['seq']} on does not fit its event type: {error}") from None
+                    await registry.apply(target, recorded)
                 if progress:
                     progress(end - start)
     differences: list[Difference] = []
-    for table in CUSTODY_TABLES:
+    for table in registry.tables:
         differences += await _compare(live, empty, table)
     return differences
 

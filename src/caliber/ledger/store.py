@@ -4,10 +4,10 @@ A domain service changes state only through :meth:`Ledger.write`::
 
     async with ledger.write(actor) as tx:
         ...validate with tx.session...
-        await tx.record("depot.created", [subject], data)
+        await tx.record(DepotRegistered(...), [subject])
 
 ``record`` applies the event to the state tables at once (through the applier
-its domain registered with :func:`applier`) and the block appends every
+its domain registered in the ledger's :class:`~caliber.ledger.registry.Registry`) and the block appends every
 recorded event to the log when it ends, sharing one lock and one commit.
 Bulk work (imports, manifests) calls ``record_many`` with many events of one
 type: an applier registered with ``batch=True`` then applies them all with a
@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import AnyOf, Database, execute, execute_sql, insert_many, rows_in
 from caliber.ledger import canonical, merkle
+from caliber.ledger.events import Change, Event, Recorded
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
+from caliber.ledger.registry import Appliers, Registry, UnknownEventType
 from caliber.ledger.signer import LogSigner
 
 __all__ = [
@@ -40,12 +43,8 @@ __all__ = [
     "Entry",
     "Ledger",
     "StoreCorrupt",
-    "applier",
-    "appliers",
     "apply_changes",
     "changes_of",
-    "projection",
-    "projections_of",
 ]
 
 EVENT_VERSION = 1
@@ -58,93 +57,23 @@ class StoreCorrupt(RuntimeError):
     """The ledger tables contradict themselves (rows missing or changed outside Caliber)."""
 
 
-Applier = Callable[[AsyncSession, Any], Awaitable[None]]
-"""Applies one event (a dict), or with ``batch=True`` a list of events of its type, to the state tables."""
-BatchApplier = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
-_appliers: dict[str, BatchApplier] = {}
-_projections: dict[str, list[BatchApplier]] = {}
+E = TypeVar("E", bound=Event)
 
 
-def _each(function: Applier) -> BatchApplier:
-    async def each(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            await function(session, event)
-
-    return each
-
-
-def applier(event_type: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
-    """Register the function that applies events of ``event_type`` to the state tables.
-
-    With ``batch=True`` the function takes a list of events (in log order) and
-    should apply them with a few statements; otherwise it takes one event.
-    """
-
-    def register(function: Applier) -> Applier:
-        if event_type in _appliers:
-            raise ValueError(f"two appliers for {event_type}")
-        _appliers[event_type] = function if batch else _each(function)
-        return function
-
-    return register
-
-
-def projection(event_type: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
-    """Register a view that another domain keeps of ``event_type`` events (reports, for one).
-
-    It runs after the event's own applier, in the same transaction, and again
-    on replay, so the view is always the ledger's. Same calling forms as :func:`applier`.
-    """
-
-    def register(function: Applier) -> Applier:
-        _projections.setdefault(event_type, []).append(function if batch else _each(function))
-        return function
-
-    return register
-
-
-def projections_of(event_type: str) -> list[BatchApplier]:
-    """The projections registered for ``event_type`` (to rebuild a view from the whole ledger)."""
-    return list(_projections.get(event_type, []))
-
-
-def _handler(event_type: str) -> BatchApplier | None:
-    primary = _appliers.get(event_type)
-    views = _projections.get(event_type, [])
-    if primary is None or not views:
-        return primary
-
-    async def with_views(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-        await primary(session, events)
-        for view in views:
-            await view(session, events)
-
-    return with_views
-
-
-def appliers() -> dict[str, BatchApplier]:
-    """Every registered applier (with the projections of its type after it), by event type, each taking a list of events."""
-    if stray := sorted(set(_projections) - set(_appliers)):
-        raise LookupError(f"projections of event types no domain applies: {', '.join(stray)}")
-    return {event_type: handler for event_type in _appliers if (handler := _handler(event_type)) is not None}
-
-
-def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{field: {old, new}}`` for the fields of ``wanted`` (None: leave as is) that differ on ``record``.
+def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, Change]:
+    """``{field: Change(old, new)}`` for the fields of ``wanted`` (None: leave as is) that differ on ``record``.
 
     The ``changes`` member of every ``*.changed`` event: a correction names the old value and the new.
     """
     return {
-        name: {"old": getattr(record, name), "new": value}
-        for name, value in wanted.items()
-        if value is not None and getattr(record, name) != value
+        name: Change(getattr(record, name), value) for name, value in wanted.items() if value is not None and getattr(record, name) != value
     }
 
 
-def apply_changes(record: Any, changes: dict[str, dict[str, Any]]) -> None:
+def apply_changes(record: Any, changes: dict[str, Change]) -> None:
     """Set each field of a ``changes`` member (as :func:`changes_of` wrote it) to its new value."""
     for name, change in changes.items():
-        setattr(record, name, change["new"])
+        setattr(record, name, change.new if isinstance(change, Change) else change["new"])  # TRANSITIONAL: dicts of untyped events
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -177,39 +106,120 @@ class CustodyTransaction:
 
     session: AsyncSession
     actor: dict[str, Any]
+    registry: Registry
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     """When events happen: the wall clock (tests move a clock of their own)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
-    async def record(self, event_type: str, subjects: Iterable[str], data: dict[str, Any]) -> dict[str, Any]:
+    async def record(self, event: E, subjects: Iterable[str], untyped: dict[str, Any] | None = None) -> Recorded[E]:
         """Apply one custody event to the state tables now; it joins the log when the block ends."""
-        return (await self.record_many(event_type, [(subjects, data)]))[0]
+        if isinstance(event, str):  # TRANSITIONAL: an event type not yet declared as a struct
+            return (await self.record_many(event, [(subjects, untyped)]))[0]  # type: ignore[arg-type]
+        return (await self.record_many([(event, subjects)]))[0]
 
-    async def record_many(self, event_type: str, events: Iterable[tuple[Iterable[str], dict[str, Any]]]) -> list[dict[str, Any]]:
-        """Apply many custody events of one type, each ``(subjects, data)``, in one go; they join the log in order."""
-        handler = _handler(event_type)
-        if handler is None:
-            raise LookupError(f"no applier registered for {event_type}")
+    async def record_many(self, events: Any, untyped: Any = None) -> list[Recorded[E]]:
+        """Apply many custody events of one type, each ``(event, subjects)``, in one go; they join the log in order.
+
+        Each event is applied as replay will see it: written out as JSON and read back
+        through its struct, so that a value outside the event's shape fails here and
+        everything rolls back.
+        """
+        if isinstance(events, str):  # TRANSITIONAL: record_many(type, [(subjects, data)])
+            kind: Any = LEGACY.events[events]
+            given = [(kind.of(data), subjects) for subjects, data in untyped]
+        else:
+            given = list(events)
+        if not given:
+            return []
+        kind = type(given[0][0])
+        if kind.type not in self.registry.events or self.registry.events[kind.type] is not kind:
+            raise UnknownEventType(f"no domain of this ledger declares the event type {kind.type!r}")
         time = rfc3339(self.clock())
-        recorded = [
-            {"time": time, "actor": self.actor, "type": event_type, "subjects": sorted(set(subjects)), "data": data}
-            for subjects, data in events
-        ]
-        if recorded:
-            await handler(self.session, recorded)  # a value outside the event schema fails at append: all rolls back
-            self.pending.extend(recorded)
+        recorded: list[Recorded[E]] = []
+        logged: list[dict[str, Any]] = []
+        for event, subjects in given:
+            if type(event) is not kind:
+                raise TypeError(f"record_many takes events of one type: {kind.type} and {event.type}")
+            data = event.encode()
+            envelope = {"time": time, "actor": self.actor, "type": kind.type, "subjects": sorted(set(subjects)), "data": data}
+            recorded.append(Recorded(kind.type, time, self.actor, envelope["subjects"], kind.decode(data)))
+            logged.append(envelope)
+        await self.registry.apply(self.session, recorded)  # type: ignore[arg-type]
+        self.pending.extend(logged)
         return recorded
+
+
+# -- TRANSITIONAL: event types not yet declared as structs ---------------------------
+
+
+class _Untyped(Event, frozen=True, kw_only=True):
+    raw: dict[str, Any]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Any:
+        return cls(raw=data)
+
+    def encode(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self.raw)  # type: ignore[no-any-return]
+
+    @classmethod
+    def decode(cls, data: Any) -> Any:
+        return cls(raw=data)
+
+
+LEGACY = Appliers("untyped")
+
+
+def _as_dict(event: Recorded[Any]) -> dict[str, Any]:
+    data = event.data.raw if isinstance(event.data, _Untyped) else event.data.encode()
+    return {"time": event.time, "actor": event.actor, "type": event.type, "subjects": event.subjects, "data": data, "seq": event.seq}
+
+
+def applier(event_type: str, *, batch: bool = False) -> Callable[[Any], Any]:
+    """TRANSITIONAL: register a dict applier for an event type that has no struct yet."""
+
+    def register(function: Any) -> Any:
+        kind = type(f"Untyped_{event_type}", (_Untyped,), {"type": event_type})
+
+        async def run(session: AsyncSession, events: list[Recorded[Any]]) -> None:
+            if batch:
+                await function(session, [_as_dict(event) for event in events])
+            else:
+                for event in events:
+                    await function(session, _as_dict(event))
+
+        LEGACY.on(kind, batch=True)(run)
+        return function
+
+    return register
+
+
+def projection(event_type: str, *, batch: bool = False) -> Callable[[Any], Any]:
+    """TRANSITIONAL: register a dict projection (typed events reach it as dicts)."""
+
+    def register(function: Any) -> Any:
+        async def run(session: AsyncSession, events: list[Recorded[Any]]) -> None:
+            if batch:
+                await function(session, [_as_dict(event) for event in events])
+            else:
+                for event in events:
+                    await function(session, _as_dict(event))
+
+        LEGACY.projection(type("Named", (), {"type": event_type}), batch=True)(run)  # type: ignore[arg-type]
+        return function
+
+    return register
 
 
 class Ledger:
     """The custody log of one origin, over one database."""
 
-    def __init__(self, db: Database, origin: str) -> None:
-        import caliber.domains  # noqa: F401 (every applier and projection registered before anything is written)
-
+    def __init__(self, db: Database, origin: str, registry: Registry) -> None:
         self.db = db
         self.origin = origin
+        self.registry = registry
+        """The event types this ledger records and what applies them (``caliber.domains.registry()``)."""
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         """When events happen (the wall clock; tests set their own)."""
 
@@ -223,7 +233,7 @@ class Ledger:
 
         async with self.db.write(committed) as session:
             head = await _lock_head(session, for_update=not self.db.is_sqlite)
-            tx = CustodyTransaction(session, actor_json(actor), self.clock)
+            tx = CustodyTransaction(session, actor_json(actor), self.registry, self.clock)
             yield tx
             if tx.pending:
                 tx.entries = await _append(session, self.origin, head, tx.pending)

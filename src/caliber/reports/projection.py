@@ -28,7 +28,7 @@ from caliber.inventory.items import event_time
 from caliber.inventory.lifecycle import Action, Status
 from caliber.inventory.records import grams
 from caliber.inventory.service import InventoryService
-from caliber.ledger.store import Ledger, projection, projections_of, read_entries
+from caliber.ledger.store import Ledger, projection, read_entries
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 from caliber.reports.summary import count, counted, rows_of
 
@@ -241,8 +241,8 @@ async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None)
             events = [entry.event for entry in await read_entries(session, start, min(start + REBUILD_BATCH, size))]
             for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):
                 batch = list(run)
-                for view in projections_of(event_type):
-                    await view(session, batch)
+                if (views := ledger.registry.projections_of(event_type)) is not None:
+                    await views(session, batch)
             if progress is not None:
                 progress(len(events))
     return size
