@@ -613,6 +613,21 @@ def ledger_export(bundle: str) -> None:
     click.echo(f"verify it anywhere with: caliber-verify {bundle} --log-key {signers[0].vkey}")
 
 
+@ledger.command("events")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON Schema of every event type's data instead.")
+def ledger_events(as_json: bool) -> None:
+    """Print every custody event type and its fields (docs/events.md), or with --json their JSON Schema."""
+    import json
+
+    from caliber.domains import registry
+    from caliber.ledger import eventdocs
+
+    if as_json:
+        click.echo(json.dumps(eventdocs.json_schema(registry()), indent=2, sort_keys=True))
+    else:
+        click.echo(eventdocs.markdown(registry()), nl=False)
+
+
 @ledger.command("key")
 def ledger_key() -> None:
     """Print the log's verifier key (to pin in caliber-verify and witnesses)."""

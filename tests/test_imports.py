@@ -1,0 +1,140 @@
+"""The import graph of ``src/caliber``: no circle anywhere, and a ledger core that knows no domain.
+
+Every import counts, at module level and inside functions (a function-level import is a circle
+deferred, not removed); only those under ``if TYPE_CHECKING:`` are left out, as they never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = "caliber"
+DOMAINS = ("accounts", "inventory", "labels", "destruction", "reports")
+LEDGER_CORE = ("store", "registry", "events", "eventdocs", "audit", "verify", "merkle", "canonical", "note", "signer", "models")
+DECLARATIONS = ("events", "models", "lifecycle", "records", "countries")
+"""Domain modules that only declare (event structs, tables, enums): the ledger core may read them."""
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in (SRC / PACKAGE).rglob("*.py"):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The ``caliber`` modules that module ``name`` imports when it runs."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] == PACKAGE:
+                for alias in node.names:
+                    child = f"{base}.{alias.name}"
+                    found.add(child if child in known else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    found.discard(name)
+    return {module for module in found if module in known}
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    known = set(found)
+    return {name: imports_of(name, path, known) for name, path in found.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            connect(node)
+    return found
+
+
+def reachable(edges: dict[str, set[str]], start: str) -> dict[str, str]:
+    """Every module ``start`` imports, directly or not, each with the module that imports it."""
+    seen: dict[str, str] = {}
+    todo = [start]
+    while todo:
+        node = todo.pop()
+        for target in edges.get(node, ()):
+            if target not in seen and target != start:
+                seen[target] = node
+                todo.append(target)
+    return seen
+
+
+def test_the_graph_is_read() -> None:
+    edges = graph()
+    assert "caliber.ledger.registry" in edges["caliber.ledger.store"]
+    assert "caliber.inventory.service" in edges["caliber.domains"]
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_circle() -> None:
+    assert circles(graph()) == []
+
+
+def test_the_ledger_core_imports_no_domain() -> None:
+    edges = graph()
+    wrong = {}
+    for core in LEDGER_CORE:
+        start = f"{PACKAGE}.ledger.{core}"
+        for module, via in reachable(edges, start).items():
+            parts = module.split(".")
+            in_domain = len(parts) > 1 and parts[1] in DOMAINS
+            if module == f"{PACKAGE}.domains" or (in_domain and parts[-1] not in DECLARATIONS):
+                wrong[f"{start} -> {module}"] = via
+    assert wrong == {}, "the ledger core reaches domain code (module: imported by)"
