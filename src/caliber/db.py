@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 from uuid_utils.compat import uuid7
@@ -37,6 +37,7 @@ from caliber.errors import Unavailable
 
 __all__ = [
     "AnyOf",
+    "AnySelect",
     "Database",
     "create_engine",
     "execute",
@@ -103,10 +104,10 @@ def _default_of(column: Column[Any], default: Any = None) -> Any:
     default = default if default is not None else column.default
     if default is None or getattr(default, "is_sentinel", False):
         return None
-    if default.is_scalar:  # type: ignore[attr-defined]
-        return default.arg  # type: ignore[attr-defined]
-    if default.is_callable:  # type: ignore[attr-defined]
-        return default.arg(None)  # type: ignore[attr-defined]
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return default.arg(None)
     raise ValueError(f"column {column.name} has a default insert_many cannot compute")
 
 
@@ -129,6 +130,12 @@ class _Values(TypeDecorator[list[Any]]):
         return values if dialect.name == "postgresql" else json.dumps(values)
 
 
+_ROW_TYPE: Any = namedtuple  # its fields are known only when a statement is planned
+
+AnySelect: TypeAlias = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+"""A Core SELECT of any columns."""
+
+
 class AnyOf(ColumnElement[bool]):
     """``column IN (values)`` with every value in one bound parameter named ``name``, so one compiled statement
     serves any number of values: ``column IN (SELECT value FROM json_each(?))`` on SQLite, ``column = ANY($1)``
@@ -138,7 +145,7 @@ class AnyOf(ColumnElement[bool]):
     type = Boolean()
     _is_implicitly_boolean = True  # a comparison already: no "= 1" after it where booleans are integers
 
-    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any], name: str) -> None:
         self.column = column
         item = String() if isinstance(column.type, String) else column.type  # no length: a longer value must not match cut short
         self.values = bindparam(name, type_=_Values(item))
@@ -263,7 +270,7 @@ class Database:
             else:
                 await session.__aexit__(None, None, None)
 
-    async def fetch(self, statement: Select[Any] | CompoundSelect[Any], **params: Any) -> list[tuple[Any, ...]]:
+    async def fetch(self, statement: AnySelect, **params: Any) -> list[tuple[Any, ...]]:
         """Rows of one Core SELECT with its ``bindparam`` values, typed as a session would type them, read as
         :meth:`fetch_sql` reads: for the lookups every request makes (who holds this token, what is this label).
 
@@ -340,15 +347,15 @@ class _Plan:
         compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
         computed = {column.key: _Computed(column, column.default) for column in getattr(compiled, "insert_prefetch", [])}
         computed |= {column.key: _Computed(column, column.onupdate) for column in getattr(compiled, "update_prefetch", [])}
-        binds = [(name, compiled.binds[name]) for name in compiled.positiontup or []]
+        named = [(name, compiled.binds[name]) for name in compiled.positiontup or []]
         binds = [
             (name, bind.type._cached_bind_processor(dialect), computed.get(name) or (_REQUIRED if bind.required else bind.value))
-            for name, bind in binds
+            for name, bind in named
         ]
-        columns = statement.selected_columns if isinstance(statement, Select | CompoundSelect) else []
+        columns: Iterable[Any] = statement.selected_columns if isinstance(statement, Select | CompoundSelect) else []
         results = [column.type._cached_result_processor(dialect, None) for column in columns]
         keys = list(statement.selected_columns.keys()) if isinstance(statement, Select | CompoundSelect) else []
-        return cls(statement, str(compiled), binds, results, namedtuple("Row", keys, rename=True)._make)  # type: ignore[misc]
+        return cls(statement, str(compiled), binds, results, _ROW_TYPE("Row", keys, rename=True)._make)
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for ``params`` (by name; a value written into the statement as its default), as
@@ -391,7 +398,7 @@ def _plan(statement: Executable, dialect: Dialect) -> _Plan:
     return plan
 
 
-async def rows_in(session: AsyncSession, statement: Select[Any] | CompoundSelect[Any], **params: Any) -> list[Any]:
+async def rows_in(session: AsyncSession, statement: AnySelect, **params: Any) -> list[Any]:
     """Rows of one Core SELECT with its ``bindparam`` values, inside ``session``'s transaction, each a named tuple.
 
     For the statements every custody event runs (the ledger's head, the records a move names): what

@@ -113,8 +113,13 @@ def _problems(data: Mapping[str, Any], schema: type[Any]) -> list[FieldError]:
     return problems
 
 
-@functools.cache
 def _fields(schema: type[Any]) -> dict[str, tuple[Any, mi.Type, bool]]:
+    """Each field of ``schema`` (see :func:`_read_fields`), read once per struct."""
+    return _read_fields(schema)
+
+
+@functools.cache
+def _read_fields(schema: Any) -> dict[str, tuple[Any, mi.Type, bool]]:
     """Each field of ``schema``: its annotation, its type as :mod:`msgspec.inspect` reads it, and whether it is required."""
     hints = typing.get_type_hints(schema, include_extras=True)
     info = mi.type_info(schema)
@@ -129,7 +134,7 @@ def _refused(name: str, info: mi.Type, value: Any) -> list[FieldError]:
     """The refusals of one field; a list of structs (the scans of a count) names each element refused."""
     kind = _unwrapped(info)
     item = _unwrapped(kind.item_type) if isinstance(kind, mi.ListType) else None
-    if isinstance(item, mi.StructType) and isinstance(value, list) and _sized(kind, value):
+    if isinstance(kind, mi.ListType) and isinstance(item, mi.StructType) and isinstance(value, list) and _sized(kind, value):
         one = label(name).removesuffix("s")
         refused = []
         for position, element in enumerate(value):

@@ -163,7 +163,7 @@ def _body_refused(request: Request[Any, Any, Any], exc: ValidationException) -> 
         decoded = msgspec.json.decode(body)
     except msgspec.DecodeError:
         return None
-    schema, elements = data.annotation, [(None, decoded)]
+    schema, elements = data.annotation, list[tuple[int | None, Any]]([(None, decoded)])
     if get_origin(schema) is list and isinstance(decoded, list):
         (schema,), elements = get_args(schema), list(enumerate(decoded))
     errors: list[FieldError] = []

@@ -106,8 +106,8 @@ def markdown(registry: Registry) -> str:
     if nested:
         out += ["## Shapes inside events", ""]
         for title in sorted(nested):
-            cls = nested[title]
-            out += [f"### `{title}`", "", _summary(cls), "", *_table(_fields(cls))]
+            shape = nested[title]
+            out += [f"### `{title}`", "", _summary(shape), "", *_table(_fields(shape))]
     return "\n".join(out).rstrip() + "\n"
 
 

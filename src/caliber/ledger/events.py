@@ -19,7 +19,7 @@ import textwrap
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import msgspec
 
@@ -40,7 +40,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
     @classmethod
-    def decode(cls: type[E], data: Any) -> E:
+    def decode(cls, data: Any) -> Self:
         """The struct of an entry's ``data``; :class:`EventShapeError` naming the field when it does not fit."""
         try:
             return msgspec.convert(data, cls)

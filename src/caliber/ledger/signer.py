@@ -175,7 +175,7 @@ class LogSigner:
         lines = raw.splitlines(keepends=True)
         if len(lines) == state.count - 1:
             lines.append(history_line(state.size, state.root))
-        running, signed = EMPTY_HISTORY, []
+        running, signed = EMPTY_HISTORY, list[tuple[int, bytes]]()
         for line in lines:
             try:
                 size_text, root_text = line.split()
