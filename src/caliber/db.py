@@ -37,6 +37,7 @@ from caliber.errors import Unavailable
 
 __all__ = [
     "AnyOf",
+    "AnyQuery",
     "AnySelect",
     "Database",
     "create_engine",
@@ -132,8 +133,10 @@ class _Values(TypeDecorator[list[Any]]):
 
 _ROW_TYPE: Any = namedtuple  # its fields are known only when a statement is planned
 
-AnySelect: TypeAlias = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
-"""A Core SELECT of any columns."""
+AnyQuery: TypeAlias = Select[*tuple[Any, ...]]
+"""A Core SELECT of any columns (one that can take more ``where`` clauses)."""
+AnySelect: TypeAlias = AnyQuery | CompoundSelect[*tuple[Any, ...]]
+"""A Core SELECT of any columns, or a UNION of them."""
 
 
 class AnyOf(ColumnElement[bool]):
@@ -207,7 +210,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 class Database:
     """One engine and its session factory, shared by the app and the CLI."""
 
-    def __init__(self, engine: AsyncEngine, session_maker: async_sessionmaker[AsyncSession] | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, session_maker: Callable[[], AsyncSession] | None = None) -> None:
         self.engine = engine
         self.session_maker = session_maker or async_sessionmaker(engine, expire_on_commit=False)
         self._reader: Any = None

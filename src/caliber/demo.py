@@ -20,6 +20,7 @@ import io
 import os
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,7 @@ class _Planned:
 
 
 # month, organising depot, site, address, organiser, methods: the destructions of the demo history
-DESTRUCTIONS = [
+DESTRUCTIONS: list[tuple[tuple[int, int], str, str, str, str, list[Method]]] = [
     ((2023, 10), "RS-KRG-ARM", "Železara Smederevo", "Radinac, Smederevo", "Ministry of Defence, Republic of Serbia", [Method.SMELTING]),
     ((2024, 4), "BA-SAR-PES", "Doboj Demilitarisation Facility", "Doboj", "Ministry of Security of BiH", [Method.CUTTING_PLASMA]),
     ((2024, 10), "ME-TAR-ARM", "Nikšić Steel Plant", "Nikšić", "Ministry of Defence of Montenegro", [Method.SMELTING]),
@@ -219,22 +220,26 @@ async def _history(
     months = _months(today)
     last = len(months) - 1
     planned = _plan(chooser, (depots, shelves), scale, last)
-    events = {months.index(dt.date(*when, 1)): rest for when, *rest in DESTRUCTIONS if dt.date(*when, 1) in months[:-1]}
+    events = {
+        months.index(dt.date(year, month, 1)): (depot, site, address, organiser, methods)
+        for (year, month), depot, site, address, organiser, methods in DESTRUCTIONS
+        if dt.date(year, month, 1) in months[:-1]
+    }
     wall = ledger.clock
     try:
         for n, month in enumerate(months):
             moment = dt.datetime.combine(month + dt.timedelta(days=chooser.randint(2, 12)), dt.time(9), tzinfo=dt.UTC)
-            ledger.clock = lambda moment=moment: min(moment, wall() - dt.timedelta(days=3))
+            ledger.clock = _before(moment, wall)
             await _take_in(items, operator, [p for p in planned if p.taken_in == n])
             for action, when in ((Action.DECLARE_SURPLUS, "declared"), (Action.APPROVE_DESTRUCTION, "approved")):
                 for kind in ("item", "lot"):
                     codes = [p.code for p in planned if getattr(p, when) == n and (kind == "lot") == isinstance(p.new, NewLot)]
                     if codes:
-                        await items.change_status_many(operator, kind, codes, StatusChange(action, f"decision {n + 1}/{month.year}"))  # type: ignore[arg-type]
+                        await items.change_status_many(operator, kind, codes, StatusChange(action, f"decision {n + 1}/{month.year}"))
             if n in events:
                 depot_code, site, address, organiser, methods = events[n]
                 day = month + dt.timedelta(days=20)
-                ledger.clock = lambda day=day: dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC)
+                ledger.clock = _at(dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC))
                 await _destroyed_on(destructions, (operator, witnesses), depots[depot_code], day, (site, address, organiser, methods))
     finally:
         ledger.clock = wall
@@ -268,10 +273,20 @@ def _plan(chooser: random.Random, places: tuple[dict[str, Depot], dict[str, list
     return planned
 
 
+def _before(moment: dt.datetime, wall: Callable[[], dt.datetime]) -> Callable[[], dt.datetime]:
+    """A clock standing at ``moment``, or three days before the wall clock when that is earlier."""
+    return lambda: min(moment, wall() - dt.timedelta(days=3))
+
+
+def _at(moment: dt.datetime) -> Callable[[], dt.datetime]:
+    """A clock standing at ``moment``."""
+    return lambda: moment
+
+
 def _weapon(chooser: random.Random, depot: Depot, serial: int, shelves: list[Location]) -> NewItem:
     maker, model, calibre, un_type, country, (first, last) = chooser.choice(MODELS)
     seized = depot.kind == DepotKind.POLICE_EVIDENCE_STORE and chooser.random() < 0.6
-    source = IntakeSource.SEIZED if seized else chooser.choice(_SOURCES[depot.kind])
+    source = IntakeSource.SEIZED if seized else chooser.choice(_SOURCES[DepotKind(depot.kind)])
     return NewItem(
         depot_id=depot.id,
         manufacturer=maker,

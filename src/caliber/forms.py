@@ -115,7 +115,8 @@ def _problems(data: Mapping[str, Any], schema: type[Any]) -> list[FieldError]:
 
 def _fields(schema: type[Any]) -> dict[str, tuple[Any, mi.Type, bool]]:
     """Each field of ``schema`` (see :func:`_read_fields`), read once per struct."""
-    return _read_fields(schema)
+    hashable: Any = schema
+    return _read_fields(hashable)
 
 
 @functools.cache

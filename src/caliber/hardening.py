@@ -22,8 +22,9 @@ import time
 from typing import Any
 
 from litestar.datastructures import Headers, MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from caliber.config import TrustedProxies
 from caliber.ledger.store import APPENDED
@@ -122,7 +123,7 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -159,7 +160,7 @@ class RefuseNul:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             query = scope.get("query_string", b"")
             if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
                 raise ClientException("the address holds a NUL character (%00): no record is named with one")
@@ -172,7 +173,7 @@ def _status_of(exc: Exception) -> int:
     return status if isinstance(status, int) and 400 <= status <= 599 else 500
 
 
-def _log_request(scope: Scope, status: int, ms: float, events: int) -> None:
+def _log_request(scope: HTTPScope, status: int, ms: float, events: int) -> None:
     path = scope["path"]
     if status in {401, 403}:
         level, message = logging.WARNING, "access refused"

@@ -18,12 +18,12 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, Headers, MutableScopeHeaders
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_hash, generate_csrf_token
-from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, HTTPScope, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from caliber.accounts.actor import Actor
@@ -68,7 +68,7 @@ class AuthenticationMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             scope["user"] = None
             scope["auth"] = None
             if not scope["path"].startswith(_UNAUTHENTICATED_PREFIXES):
@@ -108,7 +108,7 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._needs_no_token(scope):
+        if scope["type"] != ScopeType.HTTP or self._needs_no_token(scope):
             await self.app(scope, receive, send)
             return
         headers = Headers.from_scope(scope)
@@ -137,7 +137,7 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
         no_cookie_api = scope["path"].startswith("/api/") and _cookie(headers, SESSION_COOKIE) is None
         return bool(bearer_token(headers)) or no_cookie_api
 
-    async def _check_session_token(self, scope: Scope, receive: Receive, send: Send, expected: str) -> None:
+    async def _check_session_token(self, scope: HTTPScope, receive: Receive, send: Send, expected: str) -> None:
         """Pass a request of a session on if it is safe or carries the session's token; its pages get that token."""
         if scope["method"] not in self.config.safe_methods:
             sent = await self._sent_token(scope, receive)

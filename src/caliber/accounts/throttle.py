@@ -70,7 +70,8 @@ def delay_after(failures: int, free: int) -> dt.timedelta:
     """How long after its last failure a key with ``failures`` waits: nothing within ``free``, then doubling to a cap."""
     if failures < free:
         return dt.timedelta(0)
-    return min(LONGEST_DELAY, FIRST_DELAY * 2 ** min(failures - free, 16))
+    delay: dt.timedelta = min(LONGEST_DELAY, FIRST_DELAY * 2 ** min(failures - free, 16))
+    return delay
 
 
 async def refuse_if_throttled(session: AsyncSession, keys: LoginKeys, now: dt.datetime) -> None:
@@ -108,7 +109,7 @@ async def _lock(session: AsyncSession, keys: LoginKeys) -> None:
 
     SQLite's writers already take turns (``BEGIN IMMEDIATE``). Locks are taken in one order: no deadlock.
     """
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
     for lock_id in sorted(_lock_id(key) for key in (keys.username, keys.address)):
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})

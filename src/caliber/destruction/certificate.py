@@ -135,7 +135,7 @@ async def statement(session: AsyncSession, event_id: UUID) -> dict[str, Any]:
 
 def certificate_bytes(content: dict[str, Any]) -> bytes:
     """The statement as canonical JSON (RFC 8785): the bytes that are hashed."""
-    return canonical.encode(content)  # type: ignore[no-any-return]
+    return canonical.encode(content)
 
 
 def certificate_sha256(content: dict[str, Any]) -> str:
@@ -310,7 +310,7 @@ def _parties(content: dict[str, Any], people: Signatories, zone: dt.tzinfo) -> l
     if content["observers"]:
         observers = [(_text(o["name"]), _text(o["organisation"])) for o in content["observers"]]
         grids.append(Grid.of([WIDTH / 2, WIDTH / 2], observers, header=["Observer", "Organisation"], title="Observers"))
-    photos = [(p["stage"], Cell(p["sha256"], MONO)) for p in content["photos"]]
+    photos: list[tuple[str, str | Cell]] = [(p["stage"], Cell(p["sha256"], MONO)) for p in content["photos"]]
     grids.append(Grid.of([LABEL, WIDTH - LABEL], photos or [("none", "")], header=["Stage", "SHA-256"], title="Photographs"))
     counts = [(kind.replace("_", " "), f"{count:,}") for kind, count in content["counts"]["weapons_by_type"].items()]
     if content["ammunition"]:
@@ -321,7 +321,7 @@ def _parties(content: dict[str, Any], people: Signatories, zone: dt.tzinfo) -> l
 
 
 def _ledger(content: dict[str, Any], reference: LedgerReference, verify_url: str, log_key: str) -> Grid:
-    rows = [
+    rows: list[tuple[str, str | Cell]] = [
         ("Certificate SHA-256", Cell(certificate_sha256(content), MONO)),
         ("Log", _text(reference.origin)),
         ("Entry", f"{reference.index:,} in a tree of {reference.size:,} entries"),
@@ -352,7 +352,7 @@ def _destroyed(content: dict[str, Any]) -> list[Grid]:
         header = ["Label code", "Serial", "Manufacturer and model", "Calibre", "Type"]
         grids.append(Grid.of(widths, rows, header=header, title=f"Weapons and components destroyed ({len(weapons):,})", size=7))
     if lots := content["ammunition"]:
-        rows = [
+        lot_rows = [
             (
                 format_code(a["code"]),
                 _text(a["lot_number"]),
@@ -366,6 +366,6 @@ def _destroyed(content: dict[str, Any]) -> list[Grid]:
         widths = [24 * mm, 32 * mm, 52 * mm, 22 * mm, 22 * mm, WIDTH - 152 * mm]
         header = ["Label code", "Lot", "Calibre and nature", "Pieces", "Gross mass", "Net explosive mass"]
         grids.append(
-            Grid.of(widths, rows, header=header, title=f"Ammunition destroyed ({len(lots):,} lot{'s' * (len(lots) != 1)})", size=7)
+            Grid.of(widths, lot_rows, header=header, title=f"Ammunition destroyed ({len(lots):,} lot{'s' * (len(lots) != 1)})", size=7)
         )
     return grids

@@ -239,10 +239,11 @@ class DestructionPages(Controller):
             upload = form.get("photo")
             if upload is None or isinstance(upload, str):
                 raise InvalidInput("choose a photo to upload", field="photo")
-            if form.get("stage") not in ("before", "after"):
+            stage = form.get("stage")
+            if stage not in ("before", "after"):
                 raise InvalidInput("say whether the photo is from before or after", field="stage")
             content = await upload.read()
-            await scene.destructions.add_photo(scene.actor, scene.event_id, Stage(form.get("stage")), content, upload.content_type)
+            await scene.destructions.add_photo(scene.actor, scene.event_id, Stage(stage), content, upload.content_type)
 
         return await scene.act(work, done="photo")
 

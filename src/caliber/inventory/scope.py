@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import AnyOf, rows_in
+from caliber.db import AnyOf, AnyQuery, rows_in
 from caliber.inventory.models import AmmunitionLot, Item, Location, StockCheck, Transfer
 from caliber.labels.codes import is_valid, kind_of
 from caliber.ledger.scope import SubjectScope, subject_id
 
 __all__ = ["inventory_scopes"]
 
-_BY_CODE: dict[str, Select[Any]] = {
+_BY_CODE: dict[str, AnyQuery] = {
     "item": select(Item.code, Item.depot_id).where(AnyOf(Item.code, "codes")),
     "lot": select(AmmunitionLot.code, AmmunitionLot.depot_id).where(AnyOf(AmmunitionLot.code, "codes")),
     "location": select(Location.code, Location.depot_id).where(AnyOf(Location.code, "codes")),

@@ -63,7 +63,8 @@ def _grid(version: int) -> _Grid:
         probe.setup_type_info(test, mask)
         if version >= 7:
             probe.setup_type_number(test)
-        return probe.modules
+        modules: list[list[bool | None]] = probe.modules
+        return modules
 
     scored = with_info(True, 0)
     data = tuple(int("".join("1" if cell is None else "0" for cell in row), 2) for row in scored)

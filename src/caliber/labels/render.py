@@ -86,7 +86,8 @@ def qr_size(data: str) -> int:
     """Modules per side of the QR of ``data``, without drawing it (the version alone is quick to find)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     qr.add_data(data)
-    return 17 + 4 * qr.best_fit()
+    version: int = qr.best_fit()
+    return 17 + 4 * version
 
 
 def _geometry(content: LabelContent, width_mm: float, height_mm: float) -> tuple[Matrix, float]:
@@ -167,8 +168,8 @@ def png(content: LabelContent, width_mm: float = WIDTH_MM, height_mm: float = HE
     for y, row in enumerate(modules):
         for x, dark in enumerate(row):
             if dark:
-                left, top = origin + x * module, origin + y * module
-                draw.rectangle([left, top, left + module - 1, top + module - 1], fill=0)
+                left, upper = origin + x * module, origin + y * module
+                draw.rectangle([left, upper, left + module - 1, upper + module - 1], fill=0)
     text_x = origin + (len(modules) + QUIET_MODULES) * module + round(TEXT_GAP_MM * px_per_mm)
     margin = round(MARGIN_MM * px_per_mm)
     px_per_pt = dpi / 72

@@ -38,7 +38,7 @@ async def register_codes(session: AsyncSession, kind: str, codes: Iterable[tuple
     rows: list[dict[str, Any]] = [
         {"code": code, "serial": number_of(code), "kind": kind, "record_id": record_id} for code, record_id in codes
     ]
-    await insert_many(session, Label.__table__, rows)
+    await insert_many(session, Label.__table__, rows)  # type: ignore[arg-type]
 
 
 async def resolve(session: AsyncSession, code: str) -> Label | None:
@@ -51,4 +51,4 @@ async def kinds(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    return dict((await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))).all())  # type: ignore[arg-type]
+    return dict((await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))).tuples().all())

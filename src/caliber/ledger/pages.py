@@ -197,7 +197,7 @@ class LedgerPages(Controller):
         """One entry with its leaf hash and inclusion proof (its content only where the reader's scope has it)."""
         proven = await proven_entry(ledger, signer, read_scope, actor, index)
         event = proven.entry.event
-        context = {
+        context: dict[str, Any] = {
             "entry": proven.entry,
             "proof": [b64(p) for p in proven.proof],
             "size": proven.checkpoint.size,

@@ -151,7 +151,8 @@ async def names_for(session: AsyncSession, actor: Actor, events: Sequence[dict[s
     names.transfers = await rows_by_id(session, Transfer, wanted["transfer"])
     names.stockchecks = await rows_by_id(session, StockCheck, wanted["stockcheck"])
     names.destructions = await rows_by_id(session, DestructionEvent, wanted["destruction"])
-    depots = wanted["depot"] | {r.depot_id for r in (*names.locations.values(), *names.printers.values(), *names.stockchecks.values())}
+    held: list[Location | Printer | StockCheck] = [*names.locations.values(), *names.printers.values(), *names.stockchecks.values()]
+    depots = wanted["depot"] | {r.depot_id for r in held}
     depots |= {d for t in names.transfers.values() for d in (t.from_depot_id, t.to_depot_id)}
     names.depots = await rows_by_id(session, Depot, depots)
     names.people = await full_names(session, usernames)
@@ -178,7 +179,7 @@ def event_lines(entries: Sequence[tuple[int, dict[str, Any] | None]], names: Nam
                 str(event.get("type", "")),
                 local_time(str(event["time"]), zone),
                 names.person(str(actor.get("name", ""))),
-                _member(Role, role).label if _member(Role, role) else role,
+                member.label if (member := _member(Role, role)) else role,
                 what,
                 story.details,
             )

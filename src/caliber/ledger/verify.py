@@ -504,7 +504,7 @@ def verify_bundle(
     accepted = _accepted_before(state_dir, origin, log_key)
     wanted_roots = {c.size for c in checkpoints} | ({accepted.size} if accepted else set())
     roots = None
-    withheld, last_of = _Withheld(), {}
+    withheld, last_of = _Withheld(), Known()
     # Workers take no withheld entry (a record's chain through one needs every index before it): one process does.
     if jobs > 1 and count >= PARALLEL_FROM and not header.withheld and not whole and isinstance(getattr(stream, "name", None), str):
         roots = _walk_parallel(stream.name, stream.tell(), count, origin, wanted_roots, jobs=jobs)

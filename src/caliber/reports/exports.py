@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -21,7 +22,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from caliber.labels.sheets import BOLD, FONT, register_fonts
 from caliber.reports.report import Report
@@ -73,14 +74,15 @@ def report_xlsx(report: Report) -> bytes:
     about = book.active
     about.title = "Report"
     snapshot = report.snapshot
-    for row in (
+    rows: list[Sequence[object]] = [
         ["Roadmap report", snapshot.period.label],
         ["Period", snapshot.period.key],
         ["Computed (UTC)", f"{snapshot.computed_at:%Y-%m-%d %H:%M}"],
         ["Ledger tree size", snapshot.tree_size],
         ["Ledger root (base64)", _root(report)],
-        *([note] for note in report.footnotes),
-    ):
+        *[[note] for note in report.footnotes],
+    ]
+    for row in rows:
         about.append([csv_cell(value) for value in row])
     about["A1"].font = Font(bold=True)
     for goal, tables in report.sections:
@@ -108,7 +110,7 @@ def report_pdf(report: Report, checkpoint: str, base_url: str) -> bytes:
     cell = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5, alignment=TA_RIGHT)
     head = ParagraphStyle("head", parent=cell, fontName=BOLD, alignment=TA_LEFT)
     snapshot = report.snapshot
-    story: list = [
+    story: list[Flowable] = [
         Paragraph("Roadmap report: " + escape(snapshot.period.label), title),
         Paragraph(
             f"Computed from the custody records on {snapshot.computed_at:%Y-%m-%d %H:%M} UTC, at ledger tree size "
@@ -150,7 +152,7 @@ def report_pdf(report: Report, checkpoint: str, base_url: str) -> bytes:
     return out.getvalue()
 
 
-def _table(table: ReportTable, base_url: str, width: float, styles: tuple[ParagraphStyle, ...]) -> list:
+def _table(table: ReportTable, base_url: str, width: float, styles: tuple[ParagraphStyle, ...]) -> list[Flowable]:
     cell, head, small, body = styles
     rows = [[Paragraph("", head), *(Paragraph(escape(c), head) for c in table.columns)]]
     for name, cells in table.rows:
@@ -172,7 +174,10 @@ def _table(table: ReportTable, base_url: str, width: float, styles: tuple[Paragr
             ]
         )
     )
-    parts: list = [Paragraph(escape(table.title), ParagraphStyle("t", parent=body, fontName=BOLD, spaceBefore=6, spaceAfter=2)), grid]
+    parts: list[Flowable] = [
+        Paragraph(escape(table.title), ParagraphStyle("t", parent=body, fontName=BOLD, spaceBefore=6, spaceAfter=2)),
+        grid,
+    ]
     if table.note:
         parts.append(Paragraph(escape(table.note), small))
     parts.append(Spacer(1, 3 * mm))

@@ -227,7 +227,8 @@ def build_report(snapshot: Snapshot, roadmap: Roadmap, progress: list[Progress],
         tables = []
         if kpis := [kpi for kpi in roadmap.of_goal(goal.number) if kpi.target != "clear"]:  # a clearance shows in the targets
             tables.append(_kpi_table(b, goal, kpis))
-        tables.extend(measures.get(goal.number, lambda _: [])(b))
+        if goal.number in measures:
+            tables.extend(measures[goal.number](b))
         tables.extend(_targets(b, goal, progress))
         sections.append((goal, tables))
     return Report(snapshot, sections, names, footnotes)

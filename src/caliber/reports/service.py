@@ -490,10 +490,10 @@ async def _picked(session: AsyncSession, period: Period, buckets: Buckets, out: 
     branches = []
     for k, (jurisdiction, measure, _, bucket, offset) in enumerate(picks):
         column = DURATIONS[measure][1]
-        low, high = bucket * DAYS_BUCKET, (bucket + 1) * DAYS_BUCKET
+        low, below = bucket * DAYS_BUCKET, (bucket + 1) * DAYS_BUCKET
         value = (
             select(column.label("days"))
-            .where(r.jurisdiction == jurisdiction, *destroyed, column >= low, column < high)
+            .where(r.jurisdiction == jurisdiction, *destroyed, column >= low, column < below)
             .order_by(column)
             .limit(1)
             .offset(offset)

@@ -28,7 +28,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, literal_column, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import execute_many
+from caliber.db import AnyQuery, execute_many
 from caliber.inventory.lifecycle import IntakeSource
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 
@@ -178,7 +178,7 @@ async def _add(session: AsyncSession, table: Any, period: str, deltas: dict[tupl
     ]
     if not changes:
         return
-    upsert, emptied = _count_statements(session.bind.dialect.name, table, period)
+    upsert, emptied = _count_statements(session.get_bind().dialect.name, table, period)
     await execute_many(session, upsert, changes)
     # a count that comes to nothing leaves no row, as if nothing had been counted (a replay that nets the same changes
     # in one batch writes none)
@@ -268,12 +268,12 @@ async def sums(
     if spans:
         day = ReportDay
         ranges = or_(*(day.day.between(m, last) for m, last in spans))
-        query = select(day.jurisdiction, day.measure, day.detail, day.day, *(getattr(day, name) for name in totals)).where(
+        daily: AnyQuery = select(day.jurisdiction, day.measure, day.detail, day.day, *(getattr(day, name) for name in totals)).where(
             day.measure.in_(list(measures)), day.jurisdiction.in_(list(jurisdictions)), ranges
         )
         if cohorts_from:
-            query = query.where(or_(day.measure.not_in(COHORTS), day.detail >= cohorts_from))
-        for jurisdiction, measure, detail, when, *values in (await session.execute(query)).all():
+            daily = daily.where(or_(day.measure.not_in(COHORTS), day.detail >= cohorts_from))
+        for jurisdiction, measure, detail, when, *values in (await session.execute(daily)).all():
             for k, (m, last) in enumerate(zip(months, lasts, strict=True)):
                 if m <= when <= last:
                     add((jurisdiction, measure, detail), k, values)
