@@ -27,7 +27,6 @@ __all__ = ["registry"]
 
 _MODULES = (  # TRANSITIONAL: importing these registers their untyped appliers
     accounts_service,
-    destruction_service,
     inventory_items,
     inventory_stockchecks,
     inventory_transfers,
@@ -53,12 +52,6 @@ store.LEGACY.tables = [
     "stock_check_line",
     "label_calibration",
     "label_printer",
-    "destruction_event",
-    "destruction_line",
-    "destruction_observer",
-    "destruction_party",
-    "destruction_attestation",
-    "destruction_photo",
     "report_record",
     "report_hold",
     "report_target",
@@ -70,5 +63,5 @@ store.LEGACY.tables = [
 @cache
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
-    typed = [module.appliers for module in (inventory_service,)]
+    typed = [module.appliers for module in (inventory_service, destruction_service)]
     return Registry([*typed, store.LEGACY])

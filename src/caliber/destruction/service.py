@@ -1,8 +1,8 @@
 """Destruction events, from the plan to the certificate: the only code that changes them, every step a custody event.
 
-Events (flat ``data``; lists of codes go in chunks of at most ``CHUNK`` a
-event, each event naming the destruction and the records it changes, so every
-weapon's own custody chain shows its destruction):
+Events (structs in :mod:`caliber.destruction.events`; lists of codes go in
+chunks of at most ``CHUNK`` an event, each event naming the destruction and the
+records it changes, so every weapon's own custody chain shows its destruction):
 
 - ``destruction.planned``: id, code, depot_id, site_depot_id, site_name,
   site_address, planned_date, methods, authority_number, authority_date,
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,21 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
 from caliber.destruction.certificate import certificate_bytes, certificate_sha256, statement
+from caliber.destruction.events import (
+    DestructionApproved,
+    DestructionAttested,
+    DestructionCertified,
+    DestructionCompleted,
+    DestructionDestroyed,
+    DestructionManifestChanged,
+    DestructionPhotoAdded,
+    DestructionPlanned,
+    DestructionResidueChecked,
+    DestructionReturned,
+    DestructionUnexpected,
+    DestructionVerified,
+    DestructionWithdrawn,
+)
 from caliber.destruction.models import (
     Attestation,
     DestructionEvent,
@@ -61,14 +76,16 @@ from caliber.destruction.models import (
 )
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound, PermissionDenied
-from caliber.inventory.items import ItemService, apply_lifecycle, event_time, records_by_code, store_photo
+from caliber.inventory.items import ItemService, apply_lifecycle, records_by_code, store_photo
 from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.records import serial_key, squeeze
 from caliber.inventory.service import InventoryService
 from caliber.inventory.transfers import CHECK_DIGIT_MISMATCH, LotPart, manifest_line
 from caliber.labels import service as labels
 from caliber.labels.codes import is_valid, kind_of
-from caliber.ledger.store import CustodyTransaction, Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import CustodyTransaction, Ledger
 from caliber.times import local_time
 
 __all__ = [
@@ -78,9 +95,23 @@ __all__ = [
     "ManifestRefused",
     "ManifestReport",
     "Refusal",
+    "appliers",
     "destruction_subject",
     "manifest_sha256",
 ]
+
+appliers = Appliers(
+    "destruction",
+    tables=[
+        "destruction_event",
+        "destruction_line",
+        "destruction_observer",
+        "destruction_party",
+        "destruction_attestation",
+        "destruction_photo",
+    ],
+)
+"""The events of destruction, from the plan to the certificate, and what applies them."""
 
 CHUNK = 500
 STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
@@ -200,24 +231,24 @@ class DestructionService:
             actor.require_depot(new.depot_id, depots[new.depot_id])
             (code,) = await labels.issue_codes(tx.session, "destruction", 1)
             event_id = new_id()
-            data = {
-                "id": str(event_id),
-                "code": code,
-                "depot_id": str(new.depot_id),
-                "site_depot_id": str(new.site_depot_id) if new.site_depot_id else None,
-                "site_name": squeeze(new.site_name),
-                "site_address": squeeze(new.site_address),
-                "planned_date": new.planned_date.isoformat(),
-                "methods": [m.value for m in new.methods],
-                "authority_number": squeeze(new.authority_number),
-                "authority_date": new.authority_date.isoformat(),
-                "organiser": squeeze(new.organiser),
-                "required_witnesses": new.required_witnesses,
-                "observer_names": [squeeze(o.name) for o in new.observers],
-                "observer_organisations": [squeeze(o.organisation) for o in new.observers],
-                "notes": new.notes.strip(),
-            }
-            await tx.record("destruction.planned", [code], data)
+            planned = DestructionPlanned(
+                id=event_id,
+                code=code,
+                depot_id=new.depot_id,
+                site_depot_id=new.site_depot_id,
+                site_name=squeeze(new.site_name),
+                site_address=squeeze(new.site_address),
+                planned_date=new.planned_date,
+                methods=list(new.methods),
+                authority_number=squeeze(new.authority_number),
+                authority_date=new.authority_date,
+                organiser=squeeze(new.organiser),
+                required_witnesses=new.required_witnesses,
+                observer_names=[squeeze(o.name) for o in new.observers],
+                observer_organisations=[squeeze(o.organisation) for o in new.observers],
+                notes=new.notes.strip(),
+            )
+            await tx.record(planned, [code])
             return await _event(tx.session, event_id)
 
     async def change_manifest(self, actor: Actor, event_id: UUID, change: ManifestChange) -> ManifestReport:
@@ -261,16 +292,16 @@ class DestructionService:
             kinds = {code: kind for code, (kind, _) in (await records_by_code(session, added)).items()}
             events = []
             for chunk in _chunks([*added, *removed]) or [[]]:
-                data = {
-                    "id": str(event.id),
-                    "items": [c for c in chunk if c in kinds and kinds[c] == "item"],
-                    "lots": [c for c in chunk if c in kinds and kinds[c] == "lot"],
-                    "removed": [c for c in chunk if c not in kinds],
-                    "reason": squeeze(change.reason),
-                    "amendment": amendment,
-                }
-                events.append(([event.code, *chunk], data))
-            await tx.record_many("destruction.manifest_changed", events)
+                changed = DestructionManifestChanged(
+                    id=event.id,
+                    items=[c for c in chunk if c in kinds and kinds[c] == "item"],
+                    lots=[c for c in chunk if c in kinds and kinds[c] == "lot"],
+                    removed=[c for c in chunk if c not in kinds],
+                    reason=squeeze(change.reason),
+                    amendment=amendment,
+                )
+                events.append((changed, [event.code, *chunk]))
+            await tx.record_many(events)
             return ManifestReport(added, removed, refused)
 
     async def _split_part(self, tx: CustodyTransaction, actor: Actor, event: DestructionEvent, part: LotPart) -> str:
@@ -292,8 +323,7 @@ class DestructionService:
             codes = await _codes(tx.session, event.id, OPEN)
             if not codes:
                 raise Conflict("the manifest is empty: add the records to destroy first")
-            data = {"id": str(event.id), "manifest_sha256": manifest_sha256(codes), "records": len(codes)}
-            await tx.record("destruction.approved", [event.code], data)
+            await tx.record(DestructionApproved(id=event.id, manifest_sha256=manifest_sha256(codes), records=len(codes)), [event.code])
             return await _event(tx.session, event.id)
 
     # -- at the site -----------------------------------------------------------------
@@ -329,11 +359,10 @@ class DestructionService:
                             f"serial read {verification.serial_read!r} differs from {marked!r} on record {code}: "
                             "set it apart and withdraw it with a reason"
                         )
-            events = [
-                ([event.code, *chunk], {"id": str(event.id), "codes": chunk, "serial_read": squeeze(verification.serial_read)})
-                for chunk in _chunks(fresh)
-            ]
-            await tx.record_many("destruction.verified", events)
+            serial_read = squeeze(verification.serial_read)
+            await tx.record_many(
+                [(DestructionVerified(id=event.id, codes=chunk, serial_read=serial_read), [event.code, *chunk]) for chunk in _chunks(fresh)]
+            )
             return fresh
 
     async def unexpected(self, actor: Actor, event_id: UUID, code: str) -> None:
@@ -344,7 +373,7 @@ class DestructionService:
             if (await _lines(tx.session, event.id, [code])).get(code) is not None:
                 return
             kind = (await labels.kinds(tx.session, [code])).get(code, "unknown")
-            await tx.record("destruction.unexpected", [event.code, code], {"id": str(event.id), "code": code, "kind": kind})
+            await tx.record(DestructionUnexpected(id=event.id, code=code, kind=kind), [event.code, code])
 
     async def withdraw(self, actor: Actor, event_id: UUID, withdrawal: Withdrawal) -> None:
         """Take records off the manifest at the site (a manager), with a reason; ``missing`` reports them missing."""
@@ -355,9 +384,13 @@ class DestructionService:
             lines = await _lines(tx.session, event.id, codes)
             if off := [c for c in codes if lines.get(c) not in OPEN]:
                 raise Conflict(f"{off[0]} is not an open record of this manifest")
-            data = {"reason": squeeze(withdrawal.reason), "missing": withdrawal.missing}
-            events = [([event.code, *chunk], {"id": str(event.id), "codes": chunk, **data}) for chunk in _chunks(codes)]
-            await tx.record_many("destruction.withdrawn", events)
+            reason = squeeze(withdrawal.reason)
+            await tx.record_many(
+                [
+                    (DestructionWithdrawn(id=event.id, codes=chunk, reason=reason, missing=withdrawal.missing), [event.code, *chunk])
+                    for chunk in _chunks(codes)
+                ]
+            )
 
     async def attest(self, actor: Actor, event_id: UUID, attestation: AttestationInput) -> None:
         """A witness attests to the verified manifest (before) or to the result (after), naming the hash they were shown."""
@@ -392,16 +425,16 @@ class DestructionService:
             now, (earlier, what) = tx.clock(), follows
             if earlier is not None and _before(now, earlier):
                 raise Conflict(f"an attestation at {self.local(now)} cannot come before {what} at {self.local(earlier)}")
-            data = {
-                "id": str(event.id),
-                "stage": attestation.stage.value,
-                "manifest_sha256": current,
-                "user_id": str(actor.id),
-                "name": actor.display_name,
-                "role": actor.role.value,
-                "statement": attestation.statement.strip(),
-            }
-            await tx.record("destruction.attested", [event.code], data)
+            attested = DestructionAttested(
+                id=event.id,
+                stage=attestation.stage,
+                manifest_sha256=current,
+                user_id=actor.id,
+                name=actor.display_name,
+                role=actor.role,
+                statement=attestation.statement.strip(),
+            )
+            await tx.record(attested, [event.code])
 
     async def add_photo(self, actor: Actor, event_id: UUID, stage: Stage, content: bytes, content_type: str) -> str:
         """A photograph before or after destruction, stored under its SHA-256 and recorded; returns the hash."""
@@ -410,8 +443,8 @@ class DestructionService:
         async with self.ledger.write(actor) as tx:
             event = await self._event_at_site(tx.session, actor, event_id, also=(EventStatus.COMPLETED,))
             if await tx.session.get(DestructionPhoto, (event.id, digest)) is None:
-                data = {"id": str(event.id), "sha256": digest, "stage": stage.value, "content_type": content_type, "size": len(content)}
-                await tx.record("destruction.photo_added", [event.code], data)
+                photo = DestructionPhotoAdded(id=event.id, sha256=digest, stage=stage, content_type=content_type, size=len(content))
+                await tx.record(photo, [event.code])
         return digest
 
     async def complete(self, actor: Actor, event_id: UUID, completion: Completion) -> DestructionEvent:
@@ -447,26 +480,20 @@ class DestructionService:
                 raise InvalidInput("say why records go back to storage", field="reason")
             destroyed = [c for c in verified if c not in going_back]
             reason = squeeze(completion.reason)
+            methods = list(completion.methods_used)
+            await tx.record_many([(DestructionReturned(id=event.id, codes=c, reason=reason), [event.code, *c]) for c in _chunks(returned)])
             await tx.record_many(
-                "destruction.returned",
-                [([event.code, *c], {"id": str(event.id), "codes": c, "reason": reason}) for c in _chunks(returned)],
+                [(DestructionDestroyed(id=event.id, codes=c, methods=methods), [event.code, *c]) for c in _chunks(destroyed)]
             )
-            await tx.record_many(
-                "destruction.destroyed",
-                [
-                    ([event.code, *c], {"id": str(event.id), "codes": c, "methods": [m.value for m in completion.methods_used]})
-                    for c in _chunks(destroyed)
-                ],
+            completed = DestructionCompleted(
+                id=event.id,
+                methods_used=methods,
+                started_at=_utc(completion.started_at),
+                ended_at=_utc(completion.ended_at),
+                destroyed=len(destroyed),
+                returned=len(returned),
             )
-            data = {
-                "id": str(event.id),
-                "methods_used": [m.value for m in completion.methods_used],
-                "started_at": _utc(completion.started_at),
-                "ended_at": _utc(completion.ended_at),
-                "destroyed": len(destroyed),
-                "returned": len(returned),
-            }
-            await tx.record("destruction.completed", [event.code], data)
+            await tx.record(completed, [event.code])
             return await _event(session, event.id)
 
     async def check_residue(self, actor: Actor, event_id: UUID, check: ResidueCheck) -> None:
@@ -487,9 +514,7 @@ class DestructionService:
             destroyed = await _codes(tx.session, event.id, (LineStatus.DESTROYED.value,))
             notes = check.notes.strip()
             await tx.record_many(
-                "destruction.residue_checked",
-                [([event.code, *c], {"id": str(event.id), "codes": c, "notes": notes}) for c in _chunks(destroyed)]
-                or [([event.code], {"id": str(event.id), "codes": [], "notes": notes})],
+                [(DestructionResidueChecked(id=event.id, codes=c, notes=notes), [event.code, *c]) for c in _chunks(destroyed) or [[]]]
             )
 
     async def certify(self, actor: Actor, event_id: UUID) -> str:
@@ -512,10 +537,8 @@ class DestructionService:
                     f"before the last attestation of the result at {self.local(last)}"
                 )
             digest = certificate_sha256(await statement(tx.session, event.id))
-            events = [
-                ([event.code, *c], {"id": str(event.id), "codes": c, "certificate_sha256": digest}) for c in _chunks(destroyed) or [[]]
-            ]
-            await tx.record_many("destruction.certified", events)
+            certified = [DestructionCertified(id=event.id, codes=c, certificate_sha256=digest) for c in _chunks(destroyed) or [[]]]
+            await tx.record_many([(one, [event.code, *one.codes]) for one in certified])
             return digest
 
     # -- reading ---------------------------------------------------------------------
@@ -625,8 +648,9 @@ class DestructionService:
         return event
 
 
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """An aware time in UTC (logged as ``...Z``)."""
+    return moment.astimezone(dt.UTC)
 
 
 def _minute(moment: dt.datetime) -> dt.datetime:
@@ -759,13 +783,13 @@ def _typed(lines: Sequence[str]) -> _Typed:
     return typed
 
 
-# -- appliers -------------------------------------------------------------------------------
+# -- appliers: the one place each event changes the tables (live and on replay) ---------------
 
 
-async def _applied_event(session: AsyncSession, event: dict[str, Any]) -> DestructionEvent:
-    found = await session.get(DestructionEvent, UUID(event["data"]["id"]))
+async def _applied_event(session: AsyncSession, event: Recorded[Any]) -> DestructionEvent:
+    found = await session.get(DestructionEvent, event.data.id)
     if found is None:
-        raise LookupError(f"{event['type']} names destruction {event['data']['id']}, which was never planned")
+        raise LookupError(f"{event.type} names destruction {event.data.id}, which was never planned")
     return found
 
 
@@ -779,194 +803,184 @@ async def _party(session: AsyncSession, event_id: UUID, actor: dict[str, Any], p
         session.add(DestructionParty(event_id=event_id, user_id=UUID(actor["id"]), part=part))
 
 
-@applier("destruction.planned")
-async def _planned(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    event_id = UUID(data["id"])
+@appliers.on(DestructionPlanned)
+async def _planned(session: AsyncSession, event: Recorded[DestructionPlanned]) -> None:
+    data = event.data
     session.add(
         DestructionEvent(
-            id=event_id,
-            code=data["code"],
-            depot_id=UUID(data["depot_id"]),
-            site_depot_id=UUID(data["site_depot_id"]) if data["site_depot_id"] else None,
-            site_name=data["site_name"],
-            site_address=data["site_address"],
-            planned_date=dt.date.fromisoformat(data["planned_date"]),
-            methods=",".join(data["methods"]),
-            authority_number=data["authority_number"],
-            authority_date=dt.date.fromisoformat(data["authority_date"]),
-            organiser=data["organiser"],
-            required_witnesses=data["required_witnesses"],
-            notes=data["notes"],
+            id=data.id,
+            code=data.code,
+            depot_id=data.depot_id,
+            site_depot_id=data.site_depot_id,
+            site_name=data.site_name,
+            site_address=data.site_address,
+            planned_date=data.planned_date,
+            methods=",".join(data.methods),
+            authority_number=data.authority_number,
+            authority_date=data.authority_date,
+            organiser=data.organiser,
+            required_witnesses=data.required_witnesses,
+            notes=data.notes,
             status=EventStatus.PLANNED.value,
         )
     )
     await session.flush()
-    for position, (name, organisation) in enumerate(zip(data["observer_names"], data["observer_organisations"], strict=True)):
-        session.add(Observer(event_id=event_id, position=position, name=name, organisation=organisation))
-    await labels.register_codes(session, "destruction", [(data["code"], event_id)])
-    await _party(session, event_id, event["actor"], "prepared")
+    for position, (name, organisation) in enumerate(zip(data.observer_names, data.observer_organisations, strict=True)):
+        session.add(Observer(event_id=data.id, position=position, name=name, organisation=organisation))
+    await labels.register_codes(session, "destruction", [(data.code, data.id)])
+    await _party(session, data.id, event.actor, "prepared")
     await session.flush()
 
 
-@applier("destruction.manifest_changed", batch=True)
-async def _manifest_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionManifestChanged, batch=True)
+async def _manifest_changed(session: AsyncSession, events: list[Recorded[DestructionManifestChanged]]) -> None:
     for event in events:
-        data = event["data"]
+        data = event.data
         target = await _applied_event(session, event)
-        added = [*data["items"], *data["lots"]]
+        added = [*data.items, *data.lots]
         again = set(await _lines(session, target.id, added))
-        rows = [
-            {"event_id": target.id, "code": c, "kind": "item", "status": LineStatus.LISTED.value} for c in data["items"] if c not in again
-        ]
-        rows += [
-            {"event_id": target.id, "code": c, "kind": "lot", "status": LineStatus.LISTED.value} for c in data["lots"] if c not in again
-        ]
+        rows = [{"event_id": target.id, "code": c, "kind": "item", "status": LineStatus.LISTED.value} for c in data.items if c not in again]
+        rows += [{"event_id": target.id, "code": c, "kind": "lot", "status": LineStatus.LISTED.value} for c in data.lots if c not in again]
         await insert_many(session, ManifestLine.__table__, rows)
         await _set_lines(session, target.id, [c for c in added if c in again], status=LineStatus.LISTED.value, reason="", missing=False)
-        await _set_lines(session, target.id, data["removed"], status=LineStatus.REMOVED.value, reason=data["reason"])
-        if data["amendment"]:
+        await _set_lines(session, target.id, data.removed, status=LineStatus.REMOVED.value, reason=data.reason)
+        if data.amendment:
             target.status = EventStatus.PLANNED.value
             target.manifest_sha256 = None
-        await _party(session, target.id, event["actor"], "prepared")
+        await _party(session, target.id, event.actor, "prepared")
     await session.flush()
 
 
-@applier("destruction.approved")
-async def _approved(session: AsyncSession, event: dict[str, Any]) -> None:
+@appliers.on(DestructionApproved)
+async def _approved(session: AsyncSession, event: Recorded[DestructionApproved]) -> None:
     target = await _applied_event(session, event)
     verified = await _codes(session, target.id, (LineStatus.VERIFIED.value,))
     target.status = (EventStatus.IN_PROGRESS if verified else EventStatus.APPROVED).value
-    target.manifest_sha256 = event["data"]["manifest_sha256"]
-    target.approved_by = event["actor"]["name"]
-    target.approved_at = event_time(event)
-    await _party(session, target.id, event["actor"], "approved")
+    target.manifest_sha256 = event.data.manifest_sha256
+    target.approved_by = event.actor["name"]
+    target.approved_at = event.moment
+    await _party(session, target.id, event.actor, "approved")
     await session.flush()
 
 
-@applier("destruction.verified", batch=True)
-async def _verified(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionVerified, batch=True)
+async def _verified(session: AsyncSession, events: list[Recorded[DestructionVerified]]) -> None:
     for event in events:
-        data = event["data"]
+        data = event.data
         target = await _applied_event(session, event)
-        moment = event_time(event)
-        values = {"status": LineStatus.VERIFIED.value, "verified_by": event["actor"]["name"], "verified_at": moment}
-        await _set_lines(session, target.id, data["codes"], serial_read=data["serial_read"], **values)
-        await apply_lifecycle(session, data["codes"], Action.VERIFY_AT_SITE, moment)
+        moment = event.moment
+        values = {"status": LineStatus.VERIFIED.value, "verified_by": event.actor["name"], "verified_at": moment}
+        await _set_lines(session, target.id, data.codes, serial_read=data.serial_read, **values)
+        await apply_lifecycle(session, data.codes, Action.VERIFY_AT_SITE, moment)
         target.status = EventStatus.IN_PROGRESS.value
     await session.flush()
 
 
-@applier("destruction.unexpected")
-async def _unexpected(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(DestructionUnexpected)
+async def _unexpected(session: AsyncSession, event: Recorded[DestructionUnexpected]) -> None:
+    data = event.data
     target = await _applied_event(session, event)
-    kind = data["kind"] if data["kind"] in ("item", "lot") else "unknown"
-    session.add(ManifestLine(event_id=target.id, code=data["code"], kind=kind, status=LineStatus.UNEXPECTED.value))
+    kind = data.kind if data.kind in ("item", "lot") else "unknown"
+    session.add(ManifestLine(event_id=target.id, code=data.code, kind=kind, status=LineStatus.UNEXPECTED.value))
     await session.flush()
 
 
-@applier("destruction.withdrawn", batch=True)
-async def _withdrawn(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionWithdrawn, batch=True)
+async def _withdrawn(session: AsyncSession, events: list[Recorded[DestructionWithdrawn]]) -> None:
     for event in events:
-        data = event["data"]
+        data = event.data
         target = await _applied_event(session, event)
-        moment = event_time(event)
-        codes = data["codes"]
+        moment = event.moment
+        codes = data.codes
         verified = [c for c, status in (await _lines(session, target.id, codes)).items() if status == LineStatus.VERIFIED.value]
         await apply_lifecycle(session, verified, Action.RETURN_TO_STORAGE, moment)
-        if data["missing"]:
+        if data.missing:
             await apply_lifecycle(session, codes, Action.REPORT_MISSING, moment)
-        await _set_lines(session, target.id, codes, status=LineStatus.WITHDRAWN.value, reason=data["reason"], missing=data["missing"])
+        await _set_lines(session, target.id, codes, status=LineStatus.WITHDRAWN.value, reason=data.reason, missing=data.missing)
     await session.flush()
 
 
-@applier("destruction.attested")
-async def _attested(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(DestructionAttested)
+async def _attested(session: AsyncSession, event: Recorded[DestructionAttested]) -> None:
+    data = event.data
     target = await _applied_event(session, event)
-    user_id = UUID(data["user_id"])
+    stage = data.stage.value
     await session.execute(
-        delete(Attestation).where(
-            and_(Attestation.event_id == target.id, Attestation.user_id == user_id, Attestation.stage == data["stage"])
-        )
+        delete(Attestation).where(and_(Attestation.event_id == target.id, Attestation.user_id == data.user_id, Attestation.stage == stage))
     )
     session.add(
         Attestation(
             event_id=target.id,
-            user_id=user_id,
-            stage=data["stage"],
-            name=data["name"],
-            role=data["role"],
-            manifest_sha256=data["manifest_sha256"],
-            statement=data["statement"],
-            attested_at=event_time(event),
+            user_id=data.user_id,
+            stage=stage,
+            name=data.name,
+            role=data.role.value,
+            manifest_sha256=data.manifest_sha256,
+            statement=data.statement,
+            attested_at=event.moment,
         )
     )
     await session.flush()
 
 
-@applier("destruction.photo_added")
-async def _photo_added(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(DestructionPhotoAdded)
+async def _photo_added(session: AsyncSession, event: Recorded[DestructionPhotoAdded]) -> None:
+    data = event.data
     target = await _applied_event(session, event)
-    session.add(DestructionPhoto(event_id=target.id, sha256=data["sha256"], stage=data["stage"], content_type=data["content_type"]))
+    session.add(DestructionPhoto(event_id=target.id, sha256=data.sha256, stage=data.stage.value, content_type=data.content_type))
     await session.flush()
 
 
-async def _step(session: AsyncSession, events: list[dict[str, Any]], action: Action, line: LineStatus) -> list[DestructionEvent]:
-    """Apply one day's step to the records each event names: their lifecycle status and their manifest lines."""
+async def _step(
+    session: AsyncSession, events: Sequence[Recorded[Any]], action: Action, line: LineStatus, reason: Callable[[Any], str] | None = None
+) -> list[DestructionEvent]:
+    """Apply one day's step to the records each event names: their lifecycle status and their manifest lines (and ``reason``)."""
     targets = []
     for event in events:
         target = await _applied_event(session, event)
-        await apply_lifecycle(session, event["data"]["codes"], action, event_time(event))
-        await _set_lines(
-            session,
-            target.id,
-            event["data"]["codes"],
-            status=line.value,
-            **({"reason": event["data"]["reason"]} if "reason" in event["data"] else {}),
-        )
+        codes: list[str] = event.data.codes
+        await apply_lifecycle(session, codes, action, event.moment)
+        await _set_lines(session, target.id, codes, status=line.value, **({"reason": reason(event.data)} if reason else {}))
         targets.append(target)
     return targets
 
 
-@applier("destruction.returned", batch=True)
-async def _returned(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    await _step(session, events, Action.RETURN_TO_STORAGE, LineStatus.RETURNED)
+@appliers.on(DestructionReturned, batch=True)
+async def _returned(session: AsyncSession, events: list[Recorded[DestructionReturned]]) -> None:
+    await _step(session, events, Action.RETURN_TO_STORAGE, LineStatus.RETURNED, reason=lambda data: data.reason)
     await session.flush()
 
 
-@applier("destruction.destroyed", batch=True)
-async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionDestroyed, batch=True)
+async def _destroyed(session: AsyncSession, events: list[Recorded[DestructionDestroyed]]) -> None:
     await _step(session, events, Action.DESTROY, LineStatus.DESTROYED)
     await session.flush()
 
 
-@applier("destruction.completed")
-async def _completed(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(DestructionCompleted)
+async def _completed(session: AsyncSession, event: Recorded[DestructionCompleted]) -> None:
+    data = event.data
     target = await _applied_event(session, event)
     target.status = EventStatus.COMPLETED.value
-    target.method_used = ",".join(data["methods_used"])
-    target.started_at = dt.datetime.fromisoformat(data["started_at"])
-    target.ended_at = dt.datetime.fromisoformat(data["ended_at"])
-    target.completed_at = event_time(event)
+    target.method_used = ",".join(data.methods_used)
+    target.started_at = data.started_at
+    target.ended_at = data.ended_at
+    target.completed_at = event.moment
     await session.flush()
 
 
-@applier("destruction.residue_checked", batch=True)
-async def _residue_checked(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionResidueChecked, batch=True)
+async def _residue_checked(session: AsyncSession, events: list[Recorded[DestructionResidueChecked]]) -> None:
     for target, event in zip(await _step(session, events, Action.VERIFY_DESTROYED, LineStatus.RESIDUE_VERIFIED), events, strict=True):
-        target.residue_verified_by = event["actor"]["name"]
-        target.residue_notes = event["data"]["notes"]
+        target.residue_verified_by = event.actor["name"]
+        target.residue_notes = event.data.notes
     await session.flush()
 
 
-@applier("destruction.certified", batch=True)
-async def _certified(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(DestructionCertified, batch=True)
+async def _certified(session: AsyncSession, events: list[Recorded[DestructionCertified]]) -> None:
     for target, event in zip(await _step(session, events, Action.CERTIFY, LineStatus.CERTIFIED), events, strict=True):
         target.status = EventStatus.CERTIFIED.value
-        target.certificate_sha256 = event["data"]["certificate_sha256"]
-        target.certified_at = event_time(event)
+        target.certificate_sha256 = event.data.certificate_sha256
+        target.certified_at = event.moment
     await session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from caliber.config import Settings
 from caliber.destruction.certificate import LedgerReference, certificate_bytes, statement
+from caliber.destruction.events import DestructionCertified
 from caliber.destruction.models import DestructionEvent, EventStatus
 from caliber.errors import NotFound
 from caliber.labels.codes import CodeError, read_code
@@ -67,7 +68,7 @@ async def certification(ledger: Ledger, signer: LogSigner, code: str) -> Certifi
         query = (
             select(func.min(LedgerSubject.idx))
             .join(LedgerEntry, LedgerEntry.idx == LedgerSubject.idx)
-            .where(LedgerSubject.subject == code, LedgerEntry.event_type == "destruction.certified")
+            .where(LedgerSubject.subject == code, LedgerEntry.event_type == DestructionCertified.type)
         )
         index = await session.scalar(query)
         if index is None:  # pragma: no cover (a certified event has its certification entries)
@@ -86,7 +87,7 @@ async def certification(ledger: Ledger, signer: LogSigner, code: str) -> Certifi
         event=event,
         content=content,
         computed_sha256=hashlib.sha256(certificate_bytes(content)).hexdigest(),
-        recorded_sha256=entry.event["data"]["certificate_sha256"],
+        recorded_sha256=DestructionCertified.decode(entry.event["data"]).certificate_sha256,
         reference=reference,
         proof_bundle=tlog_proof(entry.index, proof, note),
     )
