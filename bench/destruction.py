@@ -7,6 +7,7 @@ verification is timed as handheld scanners upload their stored scans (500 a
 request, the scan path's service call); single scans, one transaction each as
 the scan page makes them, are timed on a sample and reported per scan.
 Setting up the stock (intake, surplus, approval) is timed apart, not counted.
+It is also the scale check: it exits 1 when the certificate does not name every weapon.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ async def day(url: str, count: int, samples: int) -> None:
             async with db.read() as session:
                 content = await statement(session, event.id)
             certificate_bytes(content)
+            check_certificate(content, codes)
             reference = LedgerReference(ledger.origin, 0, await ledger.size(), "", [])
             return certificate_pdf(content, reference, f"https://caliber.example.gov/certificates/{event.code}")
 
@@ -146,6 +148,17 @@ async def day(url: str, count: int, samples: int) -> None:
         report(steps, single, count, len(pdf), await ledger.size())
     finally:
         await db.dispose()
+
+
+def check_certificate(content: dict[str, object], codes: list[str]) -> None:
+    """The scale check: the certificate names every weapon of the manifest, once, and counts them all (else exit 1)."""
+    weapons = content["weapons"]
+    assert isinstance(weapons, list)
+    named = [w["code"] for w in weapons]
+    counts = content["counts"]
+    assert isinstance(counts, dict)
+    if sorted(named) != sorted(codes) or sum(counts["weapons_by_type"].values()) != len(codes):
+        raise SystemExit(f"the certificate names {len(set(named)):,} of the {len(codes):,} weapons destroyed")
 
 
 def report(steps: dict[str, float], single: list[float], count: int, pdf_bytes: int, entries: int) -> None:

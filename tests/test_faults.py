@@ -15,6 +15,7 @@ import os
 import random
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -45,24 +46,33 @@ def _backends() -> list[Any]:
 @pytest.fixture(params=_backends())
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Demo]:
     """A small demo (depots, people, weapons) on each backend; on PostgreSQL in a scratch database of its own."""
-    database_url = ""
-    name = ""
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            pytest.fail("CI=true but CALIBER_TEST_POSTGRES_URL is not set: the PostgreSQL drills cannot run")
-        name = f"caliber_fault_{secrets.token_hex(5)}"
-        run_sync(admin_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-        database_url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    if request.param != "postgresql":
+        yield _demo(tmp_path, "")
+        return
+    if not POSTGRES_URL:
+        pytest.fail("CI=true but CALIBER_TEST_POSTGRES_URL is not set: the PostgreSQL drills cannot run")
+    with _scratch_database(POSTGRES_URL) as database_url:
+        yield _demo(tmp_path, database_url)
+
+
+@contextlib.contextmanager
+def _scratch_database(server_url: str) -> Iterator[str]:
+    """A database of its own on the PostgreSQL server at ``server_url``, dropped afterwards."""
+    name = f"caliber_fault_{secrets.token_hex(5)}"
+    run_sync(admin_sql(server_url, f'CREATE DATABASE "{name}"'))
     try:
-        server = new_server(tmp_path, database_url)
-        if database_url:
-            server.caliber("db", "upgrade")
-        server.caliber("demo", "--no-serve", "--scale", "0.05")
-        logins = (server.data_dir / "demo-logins.txt").read_text().splitlines()
-        yield Demo(server, {row[0]: row[2] for row in (line.split("\t") for line in logins)})
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        if name:
-            run_sync(admin_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _demo(tmp_path: Path, database_url: str) -> Demo:
+    server = new_server(tmp_path, database_url)
+    if database_url:
+        server.caliber("db", "upgrade")
+    server.caliber("demo", "--no-serve", "--scale", "0.05")
+    logins = (server.data_dir / "demo-logins.txt").read_text().splitlines()
+    return Demo(server, {row[0]: row[2] for row in (line.split("\t") for line in logins)})
 
 
 @dataclass
@@ -295,26 +305,59 @@ def _certify_quietly(demo: Demo, event_id: str) -> None:
         manager.post(f"/api/destructions/{event_id}/certify")
 
 
-def _pg_cluster(action: str) -> None:
+@dataclass(frozen=True)
+class Cluster:
+    """A PostgreSQL cluster of the drill's own (``pg_createcluster``), so that stopping it stops no other test's server."""
+
+    version: str
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def ctl(self, action: str) -> None:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.name, action], check=True, capture_output=True)
+
+    def up(self) -> bool:
+        return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False).returncode == 0
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Cluster]:
+    """A new PostgreSQL cluster on a free loopback port (trust auth), started, and dropped after the test."""
+    if not shutil.which("pg_createcluster"):
+        pytest.fail("pg_createcluster is missing: the PostgreSQL drill cannot make a server of its own to stop and start")
     version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action], check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cluster = Cluster(version, f"drill_{secrets.token_hex(4)}", port)
+    options = ["-p", str(port), "--start-conf=manual", "--", "--auth=trust"]
+    subprocess.run(["pg_createcluster", version, cluster.name, *options], check=True, capture_output=True)
+    try:
+        cluster.ctl("start")
+        yield cluster
+    finally:
+        subprocess.run(["pg_dropcluster", "--stop", version, cluster.name], check=False, capture_output=True)
 
 
-def _postgres_up() -> bool:
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
+@pytest.mark.skipif(not (POSTGRES_URL or IN_CI), reason="CALIBER_TEST_POSTGRES_URL is not set: PostgreSQL drills skipped")
+def test_postgresql_restarted_under_the_server_answers_503_then_recovers_without_a_restart(own_postgres: Cluster, tmp_path: Path) -> None:
+    with _scratch_database(own_postgres.url) as database_url:
+        demo = _demo(tmp_path, database_url)
+        _restart_under(demo, own_postgres)
 
 
-@pytest.mark.parametrize("demo", [pytest.param("postgresql", marks=_backends()[1].marks)], indirect=True)
-def test_postgresql_restarted_under_the_server_answers_503_then_recovers_without_a_restart(demo: Demo) -> None:
-    if not shutil.which("pg_ctlcluster"):
-        pytest.fail("pg_ctlcluster is missing: the PostgreSQL drill cannot stop and start the server")
+def _restart_under(demo: Demo, cluster: Cluster) -> None:
     with started(demo.server, workers=2), demo.client() as client:
         depot = _depot(client)
         code = _shelved_codes(client, depot["id"], 1)[0]
         assert client.get("/api/scan", params={"code": code}).status_code == 200
-        _pg_cluster("stop")
+        cluster.ctl("stop")
         try:
-            assert not _postgres_up()
+            assert not cluster.up()
             for path in (f"/api/scan?code={code}", f"/api/items/{code}", "/ready"):
                 answer = client.get(path)
                 assert answer.status_code == 503, (path, answer.status_code, answer.text)
@@ -323,9 +366,9 @@ def test_postgresql_restarted_under_the_server_answers_503_then_recovers_without
                     assert answer.headers["retry-after"] == "5"
             assert client.get("/health").status_code == 200  # the process itself is up
         finally:
-            _pg_cluster("start")
+            cluster.ctl("start")
         deadline = time.monotonic() + 30
-        while not _postgres_up() and time.monotonic() < deadline:
+        while not cluster.up() and time.monotonic() < deadline:
             time.sleep(0.2)
         answers = []
         for _ in range(20):  # every worker reconnects on its own
