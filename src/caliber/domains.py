@@ -29,8 +29,6 @@ _MODULES = (  # TRANSITIONAL: importing these registers their untyped appliers
     accounts_service,
     destruction_service,
     inventory_items,
-    inventory_stockchecks,
-    inventory_transfers,
     labels_printers,
     labels_printing,
     ledger_witness,
@@ -47,10 +45,6 @@ store.LEGACY.tables = [
     "item_photo",
     "ammunition_lot",
     "import_row",
-    "transfer",
-    "transfer_line",
-    "stock_check",
-    "stock_check_line",
     "label_calibration",
     "label_printer",
     "destruction_event",
@@ -70,5 +64,5 @@ store.LEGACY.tables = [
 @cache
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
-    typed = [module.appliers for module in (inventory_service,)]
+    typed = [module.appliers for module in (inventory_service, inventory_transfers, inventory_stockchecks)]
     return Registry([*typed, store.LEGACY])
