@@ -26,35 +26,17 @@ from caliber.reports import targets as reports_targets
 __all__ = ["registry"]
 
 _MODULES = (  # TRANSITIONAL: importing these registers their untyped appliers
-    accounts_service,
     inventory_items,
-    inventory_stockchecks,
-    inventory_transfers,
-    labels_printers,
-    labels_printing,
-    ledger_witness,
     reports_projection,
-    reports_targets,
 )
 # TRANSITIONAL: the state tables of domains whose events have no structs yet.
 store.LEGACY.tables = [
-    "user_account",
-    "user_depot",
-    "ledger_witness",
-    "label",
     "item",
     "item_photo",
     "ammunition_lot",
     "import_row",
-    "transfer",
-    "transfer_line",
-    "stock_check",
-    "stock_check_line",
-    "label_calibration",
-    "label_printer",
     "report_record",
     "report_hold",
-    "report_target",
     "report_day",
     "report_month",
 ]
@@ -63,5 +45,18 @@ store.LEGACY.tables = [
 @cache
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
-    typed = [module.appliers for module in (inventory_service, destruction_service)]
+    typed = [
+        module.appliers
+        for module in (
+            inventory_service,
+            destruction_service,
+            inventory_transfers,
+            inventory_stockchecks,
+            accounts_service,
+            labels_printers,
+            labels_printing,
+            ledger_witness,
+            reports_targets,
+        )
+    ]
     return Registry([*typed, store.LEGACY])

@@ -18,6 +18,7 @@ from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
+from caliber.accounts.events import UserChanged, UserCreated, UserPasswordSet
 from caliber.accounts.models import ApiToken, LoginSession, Role, User, UserDepot
 from caliber.accounts.passwords import check_password_rules, hash_password, hash_secret, new_secret, verify_password
 from caliber.accounts.schemas import NewUser, UserUpdate
@@ -25,9 +26,14 @@ from caliber.accounts.throttle import LoginKeys, failures_of, refuse_if_throttle
 from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.service import InventoryService
-from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
+from caliber.ledger.events import Change, Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger, apply_changes, changes_of
 
-__all__ = ["AccountService", "UserView"]
+__all__ = ["AccountService", "UserView", "appliers"]
+
+appliers = Appliers("accounts", tables=["user_account", "user_depot"])
+"""The events of users and their depots, and what applies them."""
 
 SESSION_PREFIX = "cal_ses_"
 TOKEN_PREFIX = "cal_tok_"  # noqa: S105 (a prefix, not a secret)
@@ -159,16 +165,16 @@ class AccountService:
             _require_depots_fit_role(new.role, depot_ids)
             jurisdictions = await _checked_jurisdictions(session, new.role, new.jurisdictions)
             user_id = new_id()
-            data = {
-                "id": str(user_id),
-                "username": new.username,
-                "display_name": new.display_name.strip(),
-                "organisation": new.organisation.strip(),
-                "role": new.role.value,
-                "depots": sorted(str(depot_id) for depot_id in depot_ids.values()),
-                **({"jurisdictions": jurisdictions} if jurisdictions else {}),
-            }
-            await tx.record("user.created", [user_subject(user_id)], data)
+            event = UserCreated(
+                id=user_id,
+                username=new.username,
+                display_name=new.display_name.strip(),
+                organisation=new.organisation.strip(),
+                role=new.role,
+                depots=sorted(depot_ids.values()),
+                jurisdictions=jurisdictions,
+            )
+            await tx.record(event, [user_subject(user_id)])
             user = await _get_user(session, user_id)
             user.password_hash = password_hash
             return UserView(user, sorted(depot_ids), jurisdictions)
@@ -196,17 +202,17 @@ class AccountService:
                     str(depot_id) for depot_id in (await InventoryService.depot_ids_for_codes(session, changes.depots)).values()
                 )
                 if wanted_depots != current:
-                    diff["depots"] = {"old": current, "new": wanted_depots}
+                    diff["depots"] = Change(current, wanted_depots)
             role = Role(wanted["role"] or user.role)
-            _require_depots_fit_role(role, diff.get("depots", {"new": current})["new"])
+            _require_depots_fit_role(role, diff["depots"].new if "depots" in diff else current)
             assigned = _jurisdictions_of(user)
             jurisdictions = await _checked_jurisdictions(
                 session, role, assigned if changes.jurisdictions is None else changes.jurisdictions
             )
             if jurisdictions != assigned:
-                diff["jurisdictions"] = {"old": assigned, "new": jurisdictions}
+                diff["jurisdictions"] = Change(assigned, jurisdictions)
             if diff:
-                await tx.record("user.changed", [user_subject(user.id)], {"id": str(user.id), "changes": diff})
+                await tx.record(UserChanged(id=user.id, changes=diff), [user_subject(user.id)])
             if changes.active is False:
                 await session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
             return (await _with_depots(session, [user]))[0]
@@ -219,7 +225,7 @@ class AccountService:
         password_hash = hash_password(password)
         async with self.ledger.write(actor) as tx:
             user = await _get_user(tx.session, user_id)
-            await tx.record("user.password_set", [user_subject(user.id)], {"id": str(user.id)})
+            await tx.record(UserPasswordSet(id=user.id), [user_subject(user.id)])
             user.password_hash = password_hash
             await tx.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
@@ -307,41 +313,40 @@ def user_subject(user_id: UUID) -> str:
 UNUSABLE_PASSWORD = "!"  # noqa: S105 (not a password: a hash no password matches, until the service sets one)
 
 
-@applier("user.created")
-async def _user_created(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    user_id = UUID(data["id"])
+@appliers.on(UserCreated)
+async def _user_created(session: AsyncSession, event: Recorded[UserCreated]) -> None:
+    data = event.data
     session.add(
         User(
-            id=user_id,
-            username=data["username"],
-            display_name=data["display_name"],
-            organisation=data["organisation"],
-            role=data["role"],
+            id=data.id,
+            username=data.username,
+            display_name=data.display_name,
+            organisation=data.organisation,
+            role=data.role.value,
             password_hash=UNUSABLE_PASSWORD,
-            jurisdictions=",".join(data.get("jurisdictions", [])),
+            jurisdictions=",".join(data.jurisdictions),
         )
     )
     await session.flush()
-    session.add_all(UserDepot(user_id=user_id, depot_id=UUID(depot_id)) for depot_id in data["depots"])
+    session.add_all(UserDepot(user_id=data.id, depot_id=depot_id) for depot_id in data.depots)
     await session.flush()
 
 
-@applier("user.changed")
-async def _user_changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    user = await _get_user(session, UUID(data["id"]))
-    changes = dict(data["changes"])
-    if depots := changes.pop("depots", None):
+@appliers.on(UserChanged)
+async def _user_changed(session: AsyncSession, event: Recorded[UserChanged]) -> None:
+    data = event.data
+    user = await _get_user(session, data.id)
+    changes = dict(data.changes)
+    if (depots := changes.pop("depots", None)) is not None:
         await session.execute(delete(UserDepot).where(UserDepot.user_id == user.id))
-        session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in depots["new"])
-    if jurisdictions := changes.pop("jurisdictions", None):
-        user.jurisdictions = ",".join(jurisdictions["new"])
+        session.add_all(UserDepot(user_id=user.id, depot_id=UUID(depot_id)) for depot_id in depots.new)
+    if (jurisdictions := changes.pop("jurisdictions", None)) is not None:
+        user.jurisdictions = ",".join(jurisdictions.new)
     apply_changes(user, changes)
     await session.flush()
 
 
-@applier("user.password_set")
-async def _password_set(session: AsyncSession, event: dict[str, Any]) -> None:
+@appliers.on(UserPasswordSet)
+async def _password_set(session: AsyncSession, event: Recorded[UserPasswordSet]) -> None:
     """The hash stays out of the ledger; the event only records that it changed."""
-    await _get_user(session, UUID(event["data"]["id"]))
+    await _get_user(session, event.data.id)

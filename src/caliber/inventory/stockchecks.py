@@ -27,14 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from caliber.inventory.items import DEPOT_STAFF, MANAGERS, event_time
+from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.inventory.lifecycle import COUNTABLE, Status
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine
 from caliber.inventory.schemas import MAX_PIECES
 from caliber.inventory.service import PATH_SEPARATOR
+from caliber.inventory.stockcheck_events import StockCheckClosed, StockCheckCounted, StockCheckOpened, StockCheckScanned
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, read_code
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger
 from caliber.schemas import Input
 
 __all__ = [
@@ -45,10 +48,14 @@ __all__ = [
     "Security",
     "StockCheckService",
     "StockCheckView",
+    "appliers",
     "reconcile",
     "security",
     "stockcheck_subject",
 ]
+
+appliers = Appliers("stockchecks", tables=["stock_check", "stock_check_line"])
+"""The events of stock checks, and what applies them."""
 
 
 def stockcheck_subject(check_id: UUID) -> str:
@@ -149,14 +156,14 @@ class StockCheckService:
                 AmmunitionLot.depot_id == depot.id, AmmunitionLot.status.in_(countable), in_scope(AmmunitionLot)
             )
             check_id = new_id()
-            data = {
-                "id": str(check_id),
-                "depot_id": str(depot.id),
-                "location_id": str(new.location_id) if new.location_id else None,
-                "items": sorted(await session.scalars(item_query)),
-                "lots": sorted(await session.scalars(lot_query)),
-            }
-            await tx.record("stockcheck.opened", [stockcheck_subject(check_id), f"depot:{depot.id}"], data)
+            opened = StockCheckOpened(
+                id=check_id,
+                depot_id=depot.id,
+                location_id=new.location_id,
+                items=sorted(await session.scalars(item_query)),
+                lots=sorted(await session.scalars(lot_query)),
+            )
+            await tx.record(opened, [stockcheck_subject(check_id), f"depot:{depot.id}"])
             return await _view(session, check_id)
 
     async def scan(self, actor: Actor, check_id: UUID, scans: Sequence[Scan]) -> StockCheckView:
@@ -168,7 +175,7 @@ class StockCheckService:
             actor.require_depot(view.depot.id, view.depot.code)
             if view.check.status != "open":
                 raise Conflict("counting has finished: this check takes no more scans")
-            events = []
+            events: list[tuple[StockCheckScanned, list[str]]] = []
             for scan in scans:
                 try:
                     code = read_code(scan.code)
@@ -178,14 +185,9 @@ class StockCheckService:
                     location = await session.get(Location, scan.location_id)
                     if location is None or location.depot_id != view.depot.id:
                         raise InvalidInput(f"location {scan.location_id} is not in depot {view.depot.code}", field="location_id")
-                data = {
-                    "id": str(check_id),
-                    "code": code,
-                    "location_id": str(scan.location_id) if scan.location_id else None,
-                    "quantity": scan.quantity,
-                }
-                events.append(([stockcheck_subject(check_id)], data))
-            await tx.record_many("stockcheck.scanned", events)
+                scanned = StockCheckScanned(id=check_id, code=code, location_id=scan.location_id, quantity=scan.quantity)
+                events.append((scanned, [stockcheck_subject(check_id)]))
+            await tx.record_many(events)
             return await _view(session, check_id)
 
     async def finish_counting(self, actor: Actor, check_id: UUID) -> StockCheckView:
@@ -196,7 +198,7 @@ class StockCheckService:
             actor.require_depot(view.depot.id, view.depot.code)
             if view.check.status != "open":
                 raise Conflict("counting has finished already")
-            await tx.record("stockcheck.counted", [stockcheck_subject(check_id)], {"id": str(check_id)})
+            await tx.record(StockCheckCounted(id=check_id), [stockcheck_subject(check_id)])
             return await _view(tx.session, check_id)
 
     async def close(self, actor: Actor, check_id: UUID) -> StockCheckView:
@@ -226,16 +228,16 @@ class StockCheckService:
                     )
                 )
             )
-            data = {
-                "id": str(check_id),
-                "found": len(result.found),
-                "missing": [c for c in result.missing if c in still_here],
-                "gone_since": [c for c in result.missing if c not in still_here],
-                "wrong_location": result.wrong_location,
-                "unknown": result.unknown,
-                "lot_differences": [f"{code}:{expected}:{counted}" for code, expected, counted in result.lot_differences],
-            }
-            await tx.record("stockcheck.closed", [stockcheck_subject(check_id), *data["missing"]], data)
+            closed = StockCheckClosed(
+                id=check_id,
+                found=len(result.found),
+                missing=[c for c in result.missing if c in still_here],
+                gone_since=[c for c in result.missing if c not in still_here],
+                wrong_location=result.wrong_location,
+                unknown=result.unknown,
+                lot_differences=[f"{code}:{expected}:{counted}" for code, expected, counted in result.lot_differences],
+            )
+            await tx.record(closed, [stockcheck_subject(check_id), *closed.missing])
             return await _view(session, check_id)
 
     async def get(self, actor: Actor, check_id: UUID) -> StockCheckView:
@@ -351,29 +353,28 @@ async def security(session: AsyncSession, start: dt.datetime, end: dt.datetime, 
 # -- appliers ---------------------------------------------------------------------------------
 
 
-@applier("stockcheck.opened")
-async def _opened(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    check_id = UUID(data["id"])
+@appliers.on(StockCheckOpened)
+async def _opened(session: AsyncSession, event: Recorded[StockCheckOpened]) -> None:
+    data = event.data
     session.add(
         StockCheck(
-            id=check_id,
-            depot_id=UUID(data["depot_id"]),
-            location_id=UUID(data["location_id"]) if data["location_id"] else None,
+            id=data.id,
+            depot_id=data.depot_id,
+            location_id=data.location_id,
             status="open",
-            opened_by=event["actor"]["name"],
-            opened_at=event_time(event),
+            opened_by=event.actor["name"],
+            opened_at=event.moment,
         )
     )
     await session.flush()
     rows: list[dict[str, Any]] = []
-    for model, kind, codes in ((Item, "item", data["items"]), (AmmunitionLot, "lot", data["lots"])):
+    for model, kind, codes in ((Item, "item", data.items), (AmmunitionLot, "lot", data.lots)):
         quantity = model.quantity if model is AmmunitionLot else None
         for start in range(0, len(codes), 500):
             found = await session.execute(select(model.code, model.location_id, quantity).where(model.code.in_(codes[start : start + 500])))
             rows += [
                 {
-                    "check_id": check_id,
+                    "check_id": data.id,
                     "code": code,
                     "kind": kind,
                     "expected_location_id": location_id,
@@ -388,9 +389,9 @@ async def _opened(session: AsyncSession, event: dict[str, Any]) -> None:
     await insert_many(session, StockCheckLine.__table__, rows)
 
 
-@applier("stockcheck.scanned", batch=True)
-async def _scanned(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    keys = list(dict.fromkeys((UUID(e["data"]["id"]), e["data"]["code"]) for e in events))
+@appliers.on(StockCheckScanned, batch=True)
+async def _scanned(session: AsyncSession, events: list[Recorded[StockCheckScanned]]) -> None:
+    keys = list(dict.fromkeys((e.data.id, e.data.code) for e in events))
     checks = {key[0] for key in keys}
     codes = {key[1] for key in keys}
     query = select(StockCheckLine).where(StockCheckLine.check_id.in_(checks), StockCheckLine.code.in_(codes))
@@ -398,47 +399,47 @@ async def _scanned(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     unexpected = sorted(codes - {code for _, code in lines})
     kinds = await labels.kinds(session, unexpected)
     for event in events:
-        data = event["data"]
-        key = (UUID(data["id"]), data["code"])
+        data = event.data
+        key = (data.id, data.code)
         line = lines.get(key)
         if line is None:
             line = StockCheckLine(check_id=key[0], code=key[1], kind=kinds.get(key[1], "unknown"), expected=False)
             session.add(line)
             lines[key] = line
         line.scanned = True
-        line.found_location_id = UUID(data["location_id"]) if data["location_id"] else line.found_location_id
-        if data["quantity"] is not None:
-            line.counted_quantity = data["quantity"]
+        line.found_location_id = data.location_id or line.found_location_id
+        if data.quantity is not None:
+            line.counted_quantity = data.quantity
     await session.flush()
 
 
-@applier("stockcheck.counted")
-async def _counted(session: AsyncSession, event: dict[str, Any]) -> None:
-    check = await session.get(StockCheck, UUID(event["data"]["id"]))
+@appliers.on(StockCheckCounted)
+async def _counted(session: AsyncSession, event: Recorded[StockCheckCounted]) -> None:
+    check = await session.get(StockCheck, event.data.id)
     if check is None:
-        raise LookupError(f"stock check {event['data']['id']} was never opened")
+        raise LookupError(f"stock check {event.data.id} was never opened")
     check.status = "counted"
-    check.counted_by = event["actor"]["name"]
+    check.counted_by = event.actor["name"]
     await session.flush()
 
 
-@applier("stockcheck.closed")
-async def _closed(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    check = await session.get(StockCheck, UUID(data["id"]))
+@appliers.on(StockCheckClosed)
+async def _closed(session: AsyncSession, event: Recorded[StockCheckClosed]) -> None:
+    data = event.data
+    check = await session.get(StockCheck, data.id)
     if check is None:
-        raise LookupError(f"stock check {data['id']} was never opened")
-    moment = event_time(event)
+        raise LookupError(f"stock check {data.id} was never opened")
+    moment = event.moment
     check.status = "closed"
-    check.closed_by = event["actor"]["name"]
+    check.closed_by = event.actor["name"]
     check.closed_at = moment
-    check.found = data["found"]
-    check.missing = len(data["missing"]) + len(data["gone_since"])
-    check.wrong_location = len(data["wrong_location"])
-    check.unknown = len(data["unknown"])
-    check.lot_differences = len(data["lot_differences"])
+    check.found = data.found
+    check.missing = len(data.missing) + len(data.gone_since)
+    check.wrong_location = len(data.wrong_location)
+    check.unknown = len(data.unknown)
+    check.lot_differences = len(data.lot_differences)
     for model in (Item, AmmunitionLot):
-        for record in await session.scalars(select(model).where(model.code.in_(data["missing"]))):
+        for record in await session.scalars(select(model).where(model.code.in_(data.missing))):
             record.prior_status = record.status
             record.status = Status.MISSING.value
             record.location_id = None

@@ -28,17 +28,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
-from caliber.inventory.items import DEPOT_STAFF, ItemService, event_time
+from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
 from caliber.inventory.records import squeeze
 from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
+from caliber.inventory.transfer_events import TransferDispatched, TransferReceived
 from caliber.labels import service as labels
 from caliber.labels.codes import CheckDigitMismatch, CodeError, is_valid, read_code
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger
 from caliber.schemas import Input, convert
 
-__all__ = ["CHECK_DIGIT_MISMATCH", "LotPart", "NewTransfer", "TransferService", "TransferView", "manifest_line", "transfer_subject"]
+__all__ = [
+    "CHECK_DIGIT_MISMATCH",
+    "LotPart",
+    "NewTransfer",
+    "TransferService",
+    "TransferView",
+    "appliers",
+    "manifest_line",
+    "transfer_subject",
+]
+
+appliers = Appliers("transfers", tables=["transfer", "transfer_line"])
+"""The events of transfers between depots, and what applies them."""
 
 MAX_MANIFEST = 50_000
 
@@ -132,16 +147,16 @@ class TransferService:
                     raise Conflict(f"{record.code} is not in depot {origin.code}")
                 transition(Action.DISPATCH, Status(record.status), None, actor.role, code=record.code)
             transfer_id = new_id()
-            data = {
-                "id": str(transfer_id),
-                "from_depot_id": str(origin.id),
-                "to_depot_id": str(destination.id),
-                "items": [r.code for r in items],
-                "lots": [r.code for r in lots],
-                "seals": [squeeze(s) for s in new.seals],
-                "notes": new.notes.strip(),
-            }
-            await tx.record("transfer.dispatched", [transfer_subject(transfer_id), *codes], data)
+            event = TransferDispatched(
+                id=transfer_id,
+                from_depot_id=origin.id,
+                to_depot_id=destination.id,
+                items=[r.code for r in items],
+                lots=[r.code for r in lots],
+                seals=[squeeze(s) for s in new.seals],
+                notes=new.notes.strip(),
+            )
+            await tx.record(event, [transfer_subject(transfer_id), *codes])
             return await _view(session, transfer_id)
 
     async def receive(self, actor: Actor, transfer_id: UUID, scanned: Sequence[str], location_id: UUID | None = None) -> TransferView:
@@ -161,15 +176,14 @@ class TransferService:
             seen = list(dict.fromkeys(scanned))
             if bad := [c for c in seen if not is_valid(c)]:
                 raise InvalidInput(f"{bad[0]} is not a label code", field="codes")
-            data = {
-                "id": str(transfer_id),
-                "received": [c for c in seen if c in manifest],
-                "missing": sorted(manifest - set(seen)),
-                "extra": [c for c in seen if c not in manifest],
-                "location_id": str(location_id) if location_id else None,
-            }
-            subjects = [transfer_subject(transfer_id), *manifest, *data["extra"]]
-            await tx.record("transfer.received", subjects, data)
+            received = TransferReceived(
+                id=transfer_id,
+                received=[c for c in seen if c in manifest],
+                missing=sorted(manifest - set(seen)),
+                extra=[c for c in seen if c not in manifest],
+                location_id=location_id,
+            )
+            await tx.record(received, [transfer_subject(transfer_id), *manifest, *received.extra])
             return await _view(session, transfer_id)
 
     async def get(self, actor: Actor, transfer_id: UUID) -> TransferView:
@@ -227,28 +241,27 @@ async def _by_code(session: AsyncSession, codes: Sequence[str]) -> list[Any]:
     ]
 
 
-@applier("transfer.dispatched")
-async def _dispatched(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    moment = event_time(event)
-    transfer_id = UUID(data["id"])
+@appliers.on(TransferDispatched)
+async def _dispatched(session: AsyncSession, event: Recorded[TransferDispatched]) -> None:
+    data = event.data
+    moment = event.moment
     session.add(
         Transfer(
-            id=transfer_id,
-            from_depot_id=UUID(data["from_depot_id"]),
-            to_depot_id=UUID(data["to_depot_id"]),
+            id=data.id,
+            from_depot_id=data.from_depot_id,
+            to_depot_id=data.to_depot_id,
             status="in_transit",
-            seals=", ".join(data["seals"]),
-            notes=data["notes"],
-            dispatched_by=event["actor"]["name"],
+            seals=", ".join(data.seals),
+            notes=data.notes,
+            dispatched_by=event.actor["name"],
             dispatched_at=moment,
         )
     )
     await session.flush()
-    lines = [{"transfer_id": transfer_id, "code": c, "kind": "item", "outcome": "in_transit"} for c in data["items"]]
-    lines += [{"transfer_id": transfer_id, "code": c, "kind": "lot", "outcome": "in_transit"} for c in data["lots"]]
+    lines = [{"transfer_id": data.id, "code": c, "kind": "item", "outcome": "in_transit"} for c in data.items]
+    lines += [{"transfer_id": data.id, "code": c, "kind": "lot", "outcome": "in_transit"} for c in data.lots]
     await insert_many(session, TransferLine.__table__, lines)
-    for record in await _by_code(session, [*data["items"], *data["lots"]]):
+    for record in await _by_code(session, [*data.items, *data.lots]):
         record.prior_status = record.status
         record.status = Status.IN_TRANSIT.value
         record.location_id = None
@@ -256,30 +269,29 @@ async def _dispatched(session: AsyncSession, event: dict[str, Any]) -> None:
     await session.flush()
 
 
-@applier("transfer.received")
-async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    moment = event_time(event)
-    transfer = await session.get(Transfer, UUID(data["id"]))
+@appliers.on(TransferReceived)
+async def _received(session: AsyncSession, event: Recorded[TransferReceived]) -> None:
+    data = event.data
+    moment = event.moment
+    transfer = await session.get(Transfer, data.id)
     if transfer is None:
-        raise LookupError(f"transfer {data['id']} was never dispatched")
+        raise LookupError(f"transfer {data.id} was never dispatched")
     lines = {line.code: line for line in await session.scalars(select(TransferLine).where(TransferLine.transfer_id == transfer.id))}
-    location_id = UUID(data["location_id"]) if data["location_id"] else None
-    for record in await _by_code(session, data["received"]):
+    for record in await _by_code(session, data.received):
         record.depot_id = transfer.to_depot_id
         record.status = record.prior_status
         record.prior_status = None
-        record.location_id = location_id
+        record.location_id = data.location_id
         record.status_changed_at = moment
         lines[record.code].outcome = "received"
-    for record in await _by_code(session, data["missing"]):
+    for record in await _by_code(session, data.missing):
         record.status = Status.MISSING.value  # prior_status keeps the status it left with
         record.status_changed_at = moment
         lines[record.code].outcome = "missing"
-    kinds = await labels.kinds(session, data["extra"])
-    for code in data["extra"]:
+    kinds = await labels.kinds(session, data.extra)
+    for code in data.extra:
         session.add(TransferLine(transfer_id=transfer.id, code=code, kind=kinds.get(code, "unknown"), outcome="extra"))
     transfer.status = "received"
-    transfer.received_by = event["actor"]["name"]
+    transfer.received_by = event.actor["name"]
     transfer.received_at = moment
     await session.flush()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -25,13 +24,19 @@ from caliber.db import new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.items import DEPOT_STAFF
 from caliber.inventory.service import InventoryService, depot_subject
+from caliber.labels.events import PrinterChanged, PrinterRegistered
 from caliber.labels.models import Printer
 from caliber.labels.render import LabelError
 from caliber.labels.schemas import NewPrinter, PrinterUpdate
 from caliber.labels.zpl import SIZES, ZplLabel, send_to_printer
-from caliber.ledger.store import Ledger, applier, apply_changes, changes_of
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger, apply_changes, changes_of
 
-__all__ = ["PrinterRegister", "address_of", "deliver", "printer_host", "printer_subject", "stock_of"]
+__all__ = ["PrinterRegister", "address_of", "appliers", "deliver", "printer_host", "printer_subject", "stock_of"]
+
+appliers = Appliers("printers", tables=["label_printer"])
+"""The events of registered label printers, and what applies them."""
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 """One label of a host name (RFC 1123 §2.1): letters, digits and hyphens, not at either end."""
@@ -137,22 +142,24 @@ class PrinterRegister:
     async def register(self, actor: Actor, new: NewPrinter) -> Printer:
         """Register a printer for a depot (admins only): a ``printer.registered`` event."""
         actor.require_role(Role.ADMIN)
-        data = {
-            "depot_id": str(new.depot_id),
-            "name": new.name.strip(),
-            "host": printer_host(new.host),
-            "port": _port(new.port),
-            "model": new.model.strip(),
-            "dpi": new.dpi,
-            "size": new.size,
-        }
+        name, host, port = new.name.strip(), printer_host(new.host), _port(new.port)
         _stock(new.size, new.dpi)
         async with self.ledger.write(actor) as tx:
             if not await InventoryService.depot_codes(tx.session, [new.depot_id]):
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
-            await _require_free_name(tx.session, new.depot_id, data["name"])
+            await _require_free_name(tx.session, new.depot_id, name)
             printer_id = new_id()
-            await tx.record("printer.registered", _subjects(printer_id, new.depot_id), {"id": str(printer_id), **data})
+            event = PrinterRegistered(
+                id=printer_id,
+                depot_id=new.depot_id,
+                name=name,
+                host=host,
+                port=port,
+                model=new.model.strip(),
+                dpi=new.dpi,
+                size=new.size,
+            )
+            await tx.record(event, _subjects(printer_id, new.depot_id))
             return await _get(tx.session, printer_id)
 
     async def change(self, actor: Actor, printer_id: UUID, changes: PrinterUpdate) -> Printer:
@@ -173,8 +180,8 @@ class PrinterRegister:
             if wanted["name"] is not None and wanted["name"] != printer.name:
                 await _require_free_name(tx.session, printer.depot_id, wanted["name"])
             if diff := changes_of(printer, wanted):
-                data = {"id": str(printer.id), "depot_id": str(printer.depot_id), "changes": diff}
-                await tx.record("printer.changed", _subjects(printer.id, printer.depot_id), data)
+                changed = PrinterChanged(id=printer.id, depot_id=printer.depot_id, changes=diff)
+                await tx.record(changed, _subjects(printer.id, printer.depot_id))
             return printer
 
 
@@ -206,26 +213,26 @@ async def _require_free_name(session: AsyncSession, depot_id: UUID, name: str) -
 # -- appliers: the one place each event changes the printer table (live and on replay) --
 
 
-@applier("printer.registered")
-async def _registered(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
+@appliers.on(PrinterRegistered)
+async def _registered(session: AsyncSession, event: Recorded[PrinterRegistered]) -> None:
+    data = event.data
     session.add(
         Printer(
-            id=UUID(data["id"]),
-            depot_id=UUID(data["depot_id"]),
-            name=data["name"],
-            host=data["host"],
-            port=data["port"],
-            model=data["model"],
-            dpi=data["dpi"],
-            size=data["size"],
+            id=data.id,
+            depot_id=data.depot_id,
+            name=data.name,
+            host=data.host,
+            port=data.port,
+            model=data.model,
+            dpi=data.dpi,
+            size=data.size,
             active=True,
         )
     )
     await session.flush()
 
 
-@applier("printer.changed")
-async def _changed(session: AsyncSession, event: dict[str, Any]) -> None:
-    apply_changes(await _get(session, UUID(event["data"]["id"])), event["data"]["changes"])
+@appliers.on(PrinterChanged)
+async def _changed(session: AsyncSession, event: Recorded[PrinterChanged]) -> None:
+    apply_changes(await _get(session, event.data.id), event.data.changes)
     await session.flush()

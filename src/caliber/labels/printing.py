@@ -33,15 +33,21 @@ from caliber.destruction.service import OPEN, DestructionService
 from caliber.errors import InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.codes import kind_of
+from caliber.labels.events import LabelCalibrated, LabelPrinted
 from caliber.labels.models import Label, LabelCalibration, Printer
 from caliber.labels.printers import PrinterRegister, address_of, deliver, stock_of
 from caliber.labels.qrstore import QrStore
 from caliber.labels.render import LabelContent, LabelError, label_url
 from caliber.labels.sheets import Layout, LayoutError, layouts, sheet_pdf
 from caliber.labels.zpl import ZplLabel, zpl
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger
 
-__all__ = ["MAX_JOB", "LabelPrinting", "content_of"]
+__all__ = ["MAX_JOB", "LabelPrinting", "appliers", "content_of"]
+
+appliers = Appliers("labels", tables=["label_calibration", "label"])
+"""The events of printing labels (each print counted in ``label``) and of calibrating sheet layouts, and what applies them."""
 
 MAX_JOB = 10_000
 MAX_OFFSET_MM = Decimal(10)
@@ -149,12 +155,17 @@ class LabelPrinting:
         self, actor: Actor, labels: list[LabelContent], output: str, *, start: int, reason: str, printer: Printer | None = None
     ) -> None:
         codes = [label.code for label in labels]
-        data: dict[str, Any] = {"codes": codes, "output": output, "start": start, "reason": reason.strip(), "printer": ""}
-        if printer is not None:
-            data |= {"printer": address_of(printer), "printer_id": str(printer.id)}
+        event = LabelPrinted(
+            codes=codes,
+            output=output,
+            start=start,
+            reason=reason.strip(),
+            printer=address_of(printer) if printer is not None else "",
+            printer_id=printer.id if printer is not None else None,
+        )
         async with self.ledger.write(actor) as tx:
             await _require_reason(tx.session, codes, reason)
-            await tx.record("label.printed", codes, data)
+            await tx.record(event, codes)
 
     async def calibration(self, layout_key: str) -> tuple[Decimal, Decimal]:
         """How far (mm) a layout's printer is set to move everything right and down."""
@@ -176,8 +187,8 @@ class LabelPrinting:
                 raise InvalidInput(f"{name}: at most {MAX_OFFSET_MM} mm either way", field=name)
             values.append(value.quantize(Decimal("0.1")))
         async with self.ledger.write(actor) as tx:
-            data = {"layout": layout_key, "dx_mm": str(values[0]), "dy_mm": str(values[1])}
-            await tx.record("label.calibrated", [f"layout:{layout_key}"], data)
+            event = LabelCalibrated(layout=layout_key, dx_mm=str(values[0]), dy_mm=str(values[1]))
+            await tx.record(event, [f"layout:{layout_key}"])
         return values[0], values[1]
 
     async def test_print(self, layout_key: str) -> bytes:
@@ -234,21 +245,21 @@ def _test_page(layout: Layout, dx: float, dy: float) -> bytes:
     return out.getvalue()
 
 
-@applier("label.printed", batch=True)
-async def _printed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(LabelPrinted, batch=True)
+async def _printed(session: AsyncSession, events: list[Recorded[LabelPrinted]]) -> None:
     for event in events:
-        codes = event["data"]["codes"]
+        codes = event.data.codes
         for start in range(0, len(codes), 500):
             chunk = codes[start : start + 500]
             await session.execute(update(Label).where(Label.code.in_(chunk)).values(prints=Label.prints + 1))
 
 
-@applier("label.calibrated")
-async def _calibrated(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    row = await session.get(LabelCalibration, data["layout"])
+@appliers.on(LabelCalibrated)
+async def _calibrated(session: AsyncSession, event: Recorded[LabelCalibrated]) -> None:
+    data = event.data
+    row = await session.get(LabelCalibration, data.layout)
     if row is None:
-        session.add(LabelCalibration(layout=data["layout"], dx_mm=data["dx_mm"], dy_mm=data["dy_mm"]))
+        session.add(LabelCalibration(layout=data.layout, dx_mm=data.dx_mm, dy_mm=data.dy_mm))
     else:
-        row.dx_mm, row.dy_mm = data["dx_mm"], data["dy_mm"]
+        row.dx_mm, row.dy_mm = data.dx_mm, data.dy_mm
     await session.flush()

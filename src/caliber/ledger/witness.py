@@ -27,11 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.ledger import merkle, note
+from caliber.ledger.events import Recorded
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerWitness
+from caliber.ledger.registry import Appliers
 from caliber.ledger.signer import LogSigner
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.store import Ledger
+from caliber.ledger.witness_events import WitnessRegistered
 
-__all__ = ["AddCheckpoint", "KnownSizeConflict", "WitnessService", "parse_add_checkpoint", "witness_subject"]
+__all__ = ["AddCheckpoint", "KnownSizeConflict", "WitnessService", "appliers", "parse_add_checkpoint", "witness_subject"]
+
+appliers = Appliers("witnesses", tables=["ledger_witness"])
+"""The registration of witness keys, and what applies it."""
 
 
 class KnownSizeConflict(Conflict):
@@ -95,7 +101,7 @@ class WitnessService:
         async with self.ledger.write(actor) as tx:
             if await tx.session.get(LedgerWitness, name) is not None:
                 raise Conflict(f"a witness named {name} is already registered")
-            await tx.record("witness.registered", [witness_subject(name)], {"name": name, "vkey": vkey})
+            await tx.record(WitnessRegistered(name=name, vkey=vkey), [witness_subject(name)])
             return await tx.session.get(LedgerWitness, name)  # type: ignore[return-value]
 
     async def add_checkpoint(self, signer: LogSigner, request: AddCheckpoint) -> str:
@@ -139,8 +145,8 @@ async def _cosigner(session: AsyncSession, signed: str) -> tuple[LedgerWitness, 
         raise PermissionDenied(str(exc)) from exc
 
 
-@applier("witness.registered")
-async def _witness_registered(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    session.add(LedgerWitness(name=data["name"], vkey=data["vkey"]))
+@appliers.on(WitnessRegistered)
+async def _witness_registered(session: AsyncSession, event: Recorded[WitnessRegistered]) -> None:
+    data = event.data
+    session.add(LedgerWitness(name=data.name, vkey=data.vkey))
     await session.flush()

@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,15 +29,20 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import new_id
 from caliber.errors import InvalidInput
-from caliber.inventory.items import event_time
-from caliber.ledger.store import Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger
+from caliber.reports.events import ReportTargetSet
 from caliber.reports.kpis import Kpi, Roadmap
 from caliber.reports.models import ReportTarget
 from caliber.reports.periods import Period, local_midnight, parse_period
 from caliber.reports.schemas import TargetInput
 from caliber.reports.service import JURISDICTIONS, Figures, ReportService
 
-__all__ = ["Progress", "TargetService", "needed_per_month"]
+__all__ = ["Progress", "TargetService", "appliers", "needed_per_month"]
+
+appliers = Appliers("targets", tables=["report_target"])
+"""The settings of Roadmap targets, and what applies them."""
 
 MONTH_DAYS = 365.2425 / 12
 
@@ -83,19 +87,19 @@ class TargetService:
         """Set (or withdraw) a target; admins only. Every setting is a ``report.target_set`` event."""
         actor.require_role(Role.ADMIN)
         kpi = self._check(wanted)
-        data = {
-            "id": str(new_id()),
-            "jurisdiction": wanted.jurisdiction,
-            "kpi": kpi.key,
-            "year": wanted.year,
-            "amount": str(Decimal(wanted.amount.strip())) if wanted.amount and kpi.target == "annual" else "",
-            "declared_before": wanted.declared_before.isoformat() if wanted.declared_before and kpi.target == "clear" else None,
-            "withdrawn": wanted.withdrawn,
-            "reason": wanted.reason.strip(),
-        }
+        event = ReportTargetSet(
+            id=new_id(),
+            jurisdiction=wanted.jurisdiction,
+            kpi=kpi.key,
+            year=wanted.year,
+            amount=str(Decimal(wanted.amount.strip())) if wanted.amount and kpi.target == "annual" else "",
+            declared_before=wanted.declared_before if wanted.declared_before and kpi.target == "clear" else None,
+            withdrawn=wanted.withdrawn,
+            reason=wanted.reason.strip(),
+        )
         async with self.ledger.write(actor) as tx:
-            await tx.record("report.target_set", [f"target:{wanted.jurisdiction}:{kpi.key}:{wanted.year}"], data)
-            target = await tx.session.get(ReportTarget, UUID(data["id"]))
+            await tx.record(event, [f"target:{wanted.jurisdiction}:{kpi.key}:{wanted.year}"])
+            target = await tx.session.get(ReportTarget, event.id)
             assert target is not None
             return target
 
@@ -228,22 +232,21 @@ async def _settings(session: AsyncSession, jurisdictions: Iterable[str]) -> list
     return list(await session.scalars(query))
 
 
-@applier("report.target_set")
-async def _target_set(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    declared_before = data["declared_before"]
+@appliers.on(ReportTargetSet)
+async def _target_set(session: AsyncSession, event: Recorded[ReportTargetSet]) -> None:
+    data = event.data
     session.add(
         ReportTarget(
-            id=UUID(data["id"]),
-            jurisdiction=data["jurisdiction"],
-            kpi=data["kpi"],
-            year=data["year"],
-            amount=data["amount"],
-            declared_before=dt.date.fromisoformat(declared_before) if declared_before else None,
-            withdrawn=data["withdrawn"],
-            reason=data["reason"],
-            set_by=event["actor"]["name"],
-            set_at=event_time(event),
+            id=data.id,
+            jurisdiction=data.jurisdiction,
+            kpi=data.kpi,
+            year=data.year,
+            amount=data.amount,
+            declared_before=data.declared_before,
+            withdrawn=data.withdrawn,
+            reason=data.reason,
+            set_by=event.actor["name"],
+            set_at=event.moment,
         )
     )
     await session.flush()
