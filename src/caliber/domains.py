@@ -28,7 +28,6 @@ __all__ = ["registry"]
 _MODULES = (  # TRANSITIONAL: importing these registers their untyped appliers
     accounts_service,
     destruction_service,
-    inventory_items,
     inventory_stockchecks,
     inventory_transfers,
     labels_printers,
@@ -43,10 +42,6 @@ store.LEGACY.tables = [
     "user_depot",
     "ledger_witness",
     "label",
-    "item",
-    "item_photo",
-    "ammunition_lot",
-    "import_row",
     "transfer",
     "transfer_line",
     "stock_check",
@@ -70,5 +65,5 @@ store.LEGACY.tables = [
 @cache
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
-    typed = [module.appliers for module in (inventory_service,)]
+    typed = [module.appliers for module in (inventory_service, inventory_items)]
     return Registry([*typed, store.LEGACY])
