@@ -1,16 +1,17 @@
 """The only code that changes weapons, components and ammunition lots: each change is a custody event.
 
-Events (``data`` is flat, so the verifier reads them on its fast path):
+Events (their structs are in ``caliber.inventory.events``; ``data`` is flat, so the
+verifier reads them on its fast path):
 
-- ``item.registered``: every field of the record, its label code, depot,
+- ``item.registered`` (:class:`ItemRegistered`): every field of the record, its label code, depot,
   location, status and ``duplicates`` (codes of records with the same identity)
-- ``lot.registered``: every field of the lot, masses as decimal strings of kg
-- ``item.moved`` / ``lot.moved``: code, depot_id, from_location, to_location
-- ``item.status_changed`` / ``lot.status_changed``: code, action, from, to, reason, court_order
-- ``item.corrected`` / ``lot.corrected``: code, field, old, new, reason
-- ``item.duplicate_reviewed``: code, decision (distinct | same_item), reason
-- ``item.photo_added``: code, sha256, content_type, size
-- ``lot.split``: code, new_code, new_id, quantity, gross_mass_kg, net_explosive_mass_kg, location_id, reason
+- ``lot.registered`` (:class:`LotRegistered`): every field of the lot, masses as decimal strings of kg
+- ``item.moved`` / ``lot.moved`` (:class:`ItemMoved`, :class:`LotMoved`)
+- ``item.status_changed`` / ``lot.status_changed`` (:class:`ItemStatusChanged`, :class:`LotStatusChanged`)
+- ``item.corrected`` / ``lot.corrected`` (:class:`ItemCorrected`, :class:`LotCorrected`)
+- ``item.duplicate_reviewed`` (:class:`ItemDuplicateReviewed`)
+- ``item.photo_added`` (:class:`ItemPhotoAdded`)
+- ``lot.split`` (:class:`LotSplit`)
 
 Every record's label code is its ledger subject, so its custody timeline is
 the chain of events about that code.
@@ -39,13 +40,31 @@ from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.forms import decode
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.duplicates import PossibleDuplicate, possible_duplicates
+from caliber.inventory.events import (
+    Corrected,
+    ItemCorrected,
+    ItemDuplicateReviewed,
+    ItemMoved,
+    ItemPhotoAdded,
+    ItemRegistered,
+    ItemStatusChanged,
+    LotCorrected,
+    LotMoved,
+    LotRegistered,
+    LotSplit,
+    LotStatusChanged,
+    RecordMoved,
+    StatusChanged,
+)
 from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Action, IntakeSource, Status, intake_status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, find_code, read_code
-from caliber.ledger.store import CustodyTransaction, Ledger, applier
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import CustodyTransaction, Ledger
 
 __all__ = [
     "DEPOT_STAFF",
@@ -54,6 +73,7 @@ __all__ = [
     "Moved",
     "Page",
     "RecordKind",
+    "appliers",
     "apply_lifecycle",
     "check_item",
     "check_lot",
@@ -68,6 +88,14 @@ PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n",
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 LOOKUP_CHUNK = 500  # values per IN (...) list
 RecordKind = Literal["item", "lot"]
+
+appliers = Appliers("items", tables=["item", "item_photo", "ammunition_lot", "import_row"])
+"""The events of weapons, components and ammunition lots, and what applies them (label codes are the labels'
+table: ``label``)."""
+
+_MOVED: dict[RecordKind, type[RecordMoved]] = {"item": ItemMoved, "lot": LotMoved}
+_STATUS_CHANGED: dict[RecordKind, type[StatusChanged]] = {"item": ItemStatusChanged, "lot": LotStatusChanged}
+_CORRECTED: dict[RecordKind, type[Corrected]] = {"item": ItemCorrected, "lot": LotCorrected}
 
 ITEM_FIELDS = (
     "kind",
@@ -220,21 +248,23 @@ class ItemService:
         kinds = ["weapon" if item.kind is ItemKind.WEAPON else "component" for item in items]
         issued = {kind: iter(await labels.issue_codes(session, kind, kinds.count(kind))) for kind in set(kinds)}
         codes = [next(issued[kind]) for kind in kinds]
+        imported: list[tuple[str | None, int | None]] = [*(sources or [])][: len(items)]
+        imported += [(None, None)] * (len(items) - len(imported))  # records typed in, not imported
         events = []
-        for code, item, same in zip(codes, items, duplicates, strict=True):
-            data = {name: _value(getattr(item, name)) for name in ITEM_FIELDS}
-            data |= {
-                "id": str(new_id()),
-                "code": code,
-                "depot_id": str(item.depot_id),
-                "location_id": str(item.location_id) if item.location_id else None,
-                "status": intake_status(item.intake_source).value,
-                "duplicates": same,
-            }
-            events.append(([code], data))
-        for (_, data), (sha256, row) in zip(events, sources or [], strict=False):
-            data |= {"source_file": sha256, "source_row": row}
-        await tx.record_many("item.registered", events)
+        for code, item, same, (sha256, row) in zip(codes, items, duplicates, imported, strict=True):
+            event = ItemRegistered(
+                **{name: _value(getattr(item, name)) for name in ITEM_FIELDS},
+                id=new_id(),
+                code=code,
+                depot_id=item.depot_id,
+                location_id=item.location_id,
+                status=intake_status(item.intake_source),
+                duplicates=same,
+                source_file=sha256,
+                source_row=row,
+            )
+            events.append((event, [code]))
+        await tx.record_many(events)
         return codes
 
     async def register_lot(self, actor: Actor, lot: NewLot) -> AmmunitionLot:
@@ -256,20 +286,22 @@ class ItemService:
         for lot in lots:
             check_lot(lot)
         codes = await labels.issue_codes(tx.session, "lot", len(lots))
+        imported: list[tuple[str | None, int | None]] = [*(sources or [])][: len(lots)]
+        imported += [(None, None)] * (len(lots) - len(imported))  # records typed in, not imported
         events = []
-        for code, lot in zip(codes, lots, strict=True):
-            data = {name: _value(getattr(lot, name)) for name in LOT_FIELDS}
-            data |= {
-                "id": str(new_id()),
-                "code": code,
-                "depot_id": str(lot.depot_id),
-                "location_id": str(lot.location_id) if lot.location_id else None,
-                "status": intake_status(lot.intake_source).value,
-            }
-            events.append(([code], data))
-        for (_, data), (sha256, row) in zip(events, sources or [], strict=False):
-            data |= {"source_file": sha256, "source_row": row}
-        await tx.record_many("lot.registered", events)
+        for code, lot, (sha256, row) in zip(codes, lots, imported, strict=True):
+            event = LotRegistered(
+                **{name: _value(getattr(lot, name)) for name in LOT_FIELDS},
+                id=new_id(),
+                code=code,
+                depot_id=lot.depot_id,
+                location_id=lot.location_id,
+                status=intake_status(lot.intake_source),
+                source_file=sha256,
+                source_row=row,
+            )
+            events.append((event, [code]))
+        await tx.record_many(events)
         return codes
 
     # -- reading ---------------------------------------------------------
@@ -437,14 +469,14 @@ class ItemService:
                     _require_moveable(record, location)
                     if record.location_id != location.id:
                         moved.append(record.code)
-                        data = {
-                            "code": record.code,
-                            "depot_id": str(record.depot_id),
-                            "from_location": str(record.location_id) if record.location_id else None,
-                            "to_location": str(location.id),
-                        }
-                        events.append(([record.code], data))
-                await tx.record_many(f"{kind}.moved", events)
+                        event = _MOVED[kind](
+                            code=record.code,
+                            depot_id=record.depot_id,
+                            from_location=record.location_id,
+                            to_location=location.id,
+                        )
+                        events.append((event, [record.code]))
+                await tx.record_many(events)
             return Moved(location, moved)
 
     async def change_status(self, actor: Actor, kind: RecordKind, code: str, change: StatusChange) -> Any:
@@ -466,16 +498,16 @@ class ItemService:
                 status = Status(record.status)
                 prior = Status(record.prior_status) if record.prior_status else None
                 target = transition(action, status, prior, actor.role, code=record.code, court_order=court_order)
-                data = {
-                    "code": record.code,
-                    "action": action.value,
-                    "from": status.value,
-                    "to": target.value,
-                    "reason": squeeze(reason),
-                    "court_order": squeeze(court_order),
-                }
-                events.append(([record.code], data))
-            await tx.record_many(f"{kind}.status_changed", events)
+                event = _STATUS_CHANGED[kind](
+                    code=record.code,
+                    action=action,
+                    from_=status,
+                    to=target,
+                    reason=squeeze(reason),
+                    court_order=squeeze(court_order),
+                )
+                events.append((event, [record.code]))
+            await tx.record_many(events)
             return records
 
     async def correct(self, actor: Actor, kind: RecordKind, code: str, correction: Correction) -> Any:
@@ -497,8 +529,8 @@ class ItemService:
             old = current[correction.field]
             if new == old:
                 raise Conflict(f"{correction.field} is already {old!r}")
-            data = {"code": code, "field": correction.field, "old": old, "new": new, "reason": squeeze(correction.reason)}
-            await tx.record(f"{kind}.corrected", [code], data)
+            event = _CORRECTED[kind](code=code, field=correction.field, old=old, new=new, reason=squeeze(correction.reason))
+            await tx.record(event, [code])
             return record
 
     async def review_duplicate(self, actor: Actor, code: str, decision: str, reason: str) -> Item:
@@ -508,7 +540,7 @@ class ItemService:
             item = await _record(tx.session, actor, "item", code)
             if item.duplicate_review != "open":
                 raise Conflict(f"{code} has no open duplicate review")
-            await tx.record("item.duplicate_reviewed", [code], {"code": code, "decision": decision, "reason": squeeze(reason)})
+            await tx.record(ItemDuplicateReviewed(code=code, decision=decision, reason=squeeze(reason)), [code])  # type: ignore[arg-type]
             return item  # type: ignore[no-any-return]
 
     async def add_photo(self, actor: Actor, code: str, content: bytes, content_type: str) -> str:
@@ -519,8 +551,7 @@ class ItemService:
             item = await _record(tx.session, actor, "item", code)
             known = await tx.session.get(ItemPhoto, (item.id, digest))
             if known is None:
-                data = {"code": code, "sha256": digest, "content_type": content_type, "size": len(content)}
-                await tx.record("item.photo_added", [code], data)
+                await tx.record(ItemPhotoAdded(code=code, sha256=digest, content_type=content_type, size=len(content)), [code])
         return digest
 
     async def split_lot(self, actor: Actor, code: str, quantity: int, reason: str, location_id: UUID | None = None) -> AmmunitionLot:
@@ -543,17 +574,17 @@ class ItemService:
         if location_id is not None:
             await _check_places(session, actor, [(lot.depot_id, location_id)])
         (new_code,) = await labels.issue_codes(session, "lot", 1)
-        data = {
-            "code": code,
-            "new_code": new_code,
-            "new_id": str(new_id()),
-            "quantity": quantity,
-            "gross_mass_kg": kilograms(lot.gross_mass_g * quantity // lot.quantity),
-            "net_explosive_mass_kg": kilograms(lot.net_explosive_mass_g * quantity // lot.quantity),
-            "location_id": str(location_id) if location_id else (str(lot.location_id) if lot.location_id else None),
-            "reason": squeeze(reason),
-        }
-        await tx.record("lot.split", [code, new_code], data)
+        event = LotSplit(
+            code=code,
+            new_code=new_code,
+            new_id=new_id(),
+            quantity=quantity,
+            gross_mass_kg=kilograms(lot.gross_mass_g * quantity // lot.quantity),
+            net_explosive_mass_kg=kilograms(lot.net_explosive_mass_g * quantity // lot.quantity),
+            location_id=location_id or lot.location_id,
+            reason=squeeze(reason),
+        )
+        await tx.record(event, [code, new_code])
         return new_code
 
 
@@ -785,49 +816,54 @@ def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any], *, 
 # -- appliers: the one place each event changes the tables (live and on replay) --
 
 
-@applier("item.registered", batch=True)
-async def _items_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+def _column(value: Any) -> Any:
+    """A field of an event as its table stores it (enumerations by their value)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@appliers.on(ItemRegistered, batch=True)
+async def _items_registered(session: AsyncSession, events: list[Recorded[ItemRegistered]]) -> None:
     rows = []
     times: dict[str, dt.datetime] = {}  # events recorded together share their time
     for event in events:
-        data = event["data"]
-        moment = times.get(event["time"]) or times.setdefault(event["time"], event_time(event))
-        row = {name: data[name] for name in ITEM_FIELDS}
+        data = event.data
+        moment = times.get(event.time) or times.setdefault(event.time, event.moment)
+        row = {name: _column(getattr(data, name)) for name in ITEM_FIELDS}
         row |= {
-            "id": UUID(data["id"]),
-            "code": data["code"],
-            "serial_key": serial_key(data["serial"]),
-            "identity_key": identity_key(data["manufacturer"], data["model"], data["calibre"], data["serial"]),
-            "depot_id": UUID(data["depot_id"]),
-            "location_id": UUID(data["location_id"]) if data["location_id"] else None,
-            "status": data["status"],
+            "id": data.id,
+            "code": data.code,
+            "serial_key": serial_key(data.serial),
+            "identity_key": identity_key(data.manufacturer, data.model, data.calibre, data.serial),
+            "depot_id": data.depot_id,
+            "location_id": data.location_id,
+            "status": data.status.value,
             "prior_status": None,
-            "duplicate_review": "open" if data["duplicates"] else None,
+            "duplicate_review": "open" if data.duplicates else None,
             "registered_at": moment,
             "status_changed_at": moment,
         }
         rows.append(row)
     await insert_many(session, Item.__table__, rows)
     await labels.register_codes(session, "item", [(row["code"], row["id"]) for row in rows])
-    await _remember_import_rows(session, events)
+    await _remember_import_rows(session, [event.data for event in events])
 
 
-@applier("lot.registered", batch=True)
-async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(LotRegistered, batch=True)
+async def _lots_registered(session: AsyncSession, events: list[Recorded[LotRegistered]]) -> None:
     rows = []
     for event in events:
-        data = event["data"]
-        moment = event_time(event)
-        row = {name: data[name] for name in LOT_FIELDS if not name.endswith("_kg")}
+        data = event.data
+        moment = event.moment
+        row = {name: _column(getattr(data, name)) for name in LOT_FIELDS if not name.endswith("_kg")}
         row |= {
-            "id": UUID(data["id"]),
-            "code": data["code"],
+            "id": data.id,
+            "code": data.code,
             "parent_code": None,
-            "gross_mass_g": grams(data["gross_mass_kg"]),
-            "net_explosive_mass_g": grams(data["net_explosive_mass_kg"]),
-            "depot_id": UUID(data["depot_id"]),
-            "location_id": UUID(data["location_id"]) if data["location_id"] else None,
-            "status": data["status"],
+            "gross_mass_g": grams(data.gross_mass_kg),
+            "net_explosive_mass_g": grams(data.net_explosive_mass_kg),
+            "depot_id": data.depot_id,
+            "location_id": data.location_id,
+            "status": data.status.value,
             "prior_status": None,
             "registered_at": moment,
             "status_changed_at": moment,
@@ -835,16 +871,12 @@ async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) 
         rows.append(row)
     await insert_many(session, AmmunitionLot.__table__, rows)
     await labels.register_codes(session, "lot", [(row["code"], row["id"]) for row in rows])
-    await _remember_import_rows(session, events)
+    await _remember_import_rows(session, [event.data for event in events])
 
 
-async def _remember_import_rows(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+async def _remember_import_rows(session: AsyncSession, registered: Sequence[ItemRegistered | LotRegistered]) -> None:
     """Which file row each imported record came from: the same file never imports a row twice."""
-    imported = [
-        {"file_sha256": e["data"]["source_file"], "row": e["data"]["source_row"], "code": e["data"]["code"]}
-        for e in events
-        if e["data"].get("source_file")
-    ]
+    imported = [{"file_sha256": data.source_file, "row": data.source_row, "code": data.code} for data in registered if data.source_file]
     await insert_many(session, ImportRow.__table__, imported)
 
 
@@ -867,121 +899,120 @@ def _moves_of(model: Any) -> tuple[Select[Any], Any]:
 _MOVES = {Item: _moves_of(Item), AmmunitionLot: _moves_of(AmmunitionLot)}
 
 
-async def _moved(session: AsyncSession, model: Any, events: list[dict[str, Any]]) -> None:
+async def _moved(session: AsyncSession, model: Any, events: Sequence[Recorded[RecordMoved]]) -> None:
     known, move = _MOVES[model]
-    ids = {row.code: row.id for row in await rows_in(session, known, codes=sorted({e["data"]["code"] for e in events}))}
+    ids = {row.code: row.id for row in await rows_in(session, known, codes=sorted({e.data.code for e in events}))}
     changes = []
     for event in events:
-        code, to = event["data"]["code"], UUID(event["data"]["to_location"])
+        code, to = event.data.code, event.data.to_location
         if code not in ids:
             raise LookupError(f"an event names {code}, which no earlier event registered")
-        changes.append({"record": code, "to_location": to, "moment": event_time(event)})
+        changes.append({"record": code, "to_location": to, "moment": event.moment})
     await execute_many(session, move, changes)
     sync_loaded(session, model, [(ids[change["record"]], {"location_id": change["to_location"]}) for change in changes])
 
 
-@applier("item.moved", batch=True)
-async def _items_moved(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(ItemMoved, batch=True)
+async def _items_moved(session: AsyncSession, events: list[Recorded[ItemMoved]]) -> None:
     await _moved(session, Item, events)
 
 
-@applier("lot.moved", batch=True)
-async def _lots_moved(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(LotMoved, batch=True)
+async def _lots_moved(session: AsyncSession, events: list[Recorded[LotMoved]]) -> None:
     await _moved(session, AmmunitionLot, events)
 
 
 _LEAVES_SHELVES = frozenset({Status.IN_TRANSIT, Status.MISSING, Status.TRANSFERRED_OUT, Status.RETURNED_TO_OWNER, Status.VOID})
 
 
-async def _statuses_changed(session: AsyncSession, model: Any, events: list[dict[str, Any]]) -> None:
-    codes = list(dict.fromkeys(e["data"]["code"] for e in events))
+async def _statuses_changed(session: AsyncSession, model: Any, events: Sequence[Recorded[StatusChanged]]) -> None:
+    codes = list(dict.fromkeys(e.data.code for e in events))
     records = {r.code: r for (r,) in await _in_chunks(session, select(model), model.code, codes)}
     for event in events:
-        data = event["data"]
-        record = records.get(data["code"])
+        data = event.data
+        record = records.get(data.code)
         if record is None:
-            raise LookupError(f"an event names {data['code']}, which no earlier event registered")
-        target = Status(data["to"])
-        record.prior_status = data["from"] if target in (Status.IN_TRANSIT, Status.MISSING) else None
+            raise LookupError(f"an event names {data.code}, which no earlier event registered")
+        target = data.to
+        record.prior_status = data.from_.value if target in (Status.IN_TRANSIT, Status.MISSING) else None
         record.status = target.value
-        record.status_changed_at = event_time(event)
+        record.status_changed_at = event.moment
         if target in _LEAVES_SHELVES:
             record.location_id = None
-        if data["action"] == Action.RELEASE_HOLD.value:
-            record.court_order = data["court_order"]
+        if data.action is Action.RELEASE_HOLD:
+            record.court_order = data.court_order
     await session.flush()
 
 
-@applier("item.status_changed", batch=True)
-async def _item_status_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(ItemStatusChanged, batch=True)
+async def _item_status_changed(session: AsyncSession, events: list[Recorded[ItemStatusChanged]]) -> None:
     await _statuses_changed(session, Item, events)
 
 
-@applier("lot.status_changed", batch=True)
-async def _lot_status_changed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.on(LotStatusChanged, batch=True)
+async def _lot_status_changed(session: AsyncSession, events: list[Recorded[LotStatusChanged]]) -> None:
     await _statuses_changed(session, AmmunitionLot, events)
 
 
-@applier("item.corrected")
-async def _item_corrected(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    item = await _applied_record(session, Item, data["code"])
-    setattr(item, data["field"], data["new"])
+@appliers.on(ItemCorrected)
+async def _item_corrected(session: AsyncSession, event: Recorded[ItemCorrected]) -> None:
+    data = event.data
+    item = await _applied_record(session, Item, data.code)
+    setattr(item, data.field, data.new)
     item.serial_key = serial_key(item.serial)
     item.identity_key = identity_key(item.manufacturer, item.model, item.calibre, item.serial)
     await session.flush()
 
 
-@applier("lot.corrected")
-async def _lot_corrected(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    lot = await _applied_record(session, AmmunitionLot, data["code"])
-    field = data["field"]
-    if field.endswith("_kg"):
-        setattr(lot, field.removesuffix("_kg") + "_g", grams(data["new"]))
+@appliers.on(LotCorrected)
+async def _lot_corrected(session: AsyncSession, event: Recorded[LotCorrected]) -> None:
+    data = event.data
+    lot = await _applied_record(session, AmmunitionLot, data.code)
+    if data.field.endswith("_kg"):
+        setattr(lot, data.field.removesuffix("_kg") + "_g", grams(str(data.new)))
     else:
-        setattr(lot, field, data["new"])
+        setattr(lot, data.field, data.new)
     await session.flush()
 
 
-@applier("item.duplicate_reviewed")
-async def _duplicate_reviewed(session: AsyncSession, event: dict[str, Any]) -> None:
-    item = await _applied_record(session, Item, event["data"]["code"])
+@appliers.on(ItemDuplicateReviewed)
+async def _duplicate_reviewed(session: AsyncSession, event: Recorded[ItemDuplicateReviewed]) -> None:
+    item = await _applied_record(session, Item, event.data.code)
     item.duplicate_review = "cleared"
     await session.flush()
 
 
-@applier("item.photo_added")
-async def _photo_added(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    item = await _applied_record(session, Item, data["code"])
-    session.add(ItemPhoto(item_id=item.id, sha256=data["sha256"], content_type=data["content_type"], size=data["size"]))
+@appliers.on(ItemPhotoAdded)
+async def _photo_added(session: AsyncSession, event: Recorded[ItemPhotoAdded]) -> None:
+    data = event.data
+    item = await _applied_record(session, Item, data.code)
+    session.add(ItemPhoto(item_id=item.id, sha256=data.sha256, content_type=data.content_type, size=data.size))
     await session.flush()
 
 
-@applier("lot.split")
-async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
-    data = event["data"]
-    parent = await _applied_record(session, AmmunitionLot, data["code"])
-    part_gross, part_net = grams(data["gross_mass_kg"]), grams(data["net_explosive_mass_kg"])
-    if not 0 < data["quantity"] < parent.quantity or part_gross > parent.gross_mass_g or part_net > parent.net_explosive_mass_g:
+@appliers.on(LotSplit)
+async def _lot_split(session: AsyncSession, event: Recorded[LotSplit]) -> None:
+    data = event.data
+    parent = await _applied_record(session, AmmunitionLot, data.code)
+    part_gross, part_net = grams(data.gross_mass_kg), grams(data.net_explosive_mass_kg)
+    if not 0 < data.quantity < parent.quantity or part_gross > parent.gross_mass_g or part_net > parent.net_explosive_mass_g:
         raise ValueError(f"split of {parent.code} takes more than the lot holds")
-    parent.quantity -= data["quantity"]
+    parent.quantity -= data.quantity
     parent.gross_mass_g -= part_gross
     parent.net_explosive_mass_g -= part_net
-    moment = event_time(event)
+    moment = event.moment
     copied = {name: getattr(parent, name) for name in LOT_FIELDS if not name.endswith("_kg") and name != "quantity"}
     session.add(
         AmmunitionLot(
             **copied,
-            id=UUID(data["new_id"]),
-            code=data["new_code"],
+            id=data.new_id,
+            code=data.new_code,
             parent_code=parent.code,
-            quantity=data["quantity"],
+            quantity=data.quantity,
             gross_mass_g=part_gross,
             net_explosive_mass_g=part_net,
             depot_id=parent.depot_id,
-            location_id=UUID(data["location_id"]) if data["location_id"] else None,
+            location_id=data.location_id,
             status=parent.status,
             prior_status=parent.prior_status,
             registered_at=moment,
@@ -989,7 +1020,7 @@ async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
         )
     )
     await session.flush()
-    await labels.register_codes(session, "lot", [(data["new_code"], UUID(data["new_id"]))])
+    await labels.register_codes(session, "lot", [(data.new_code, data.new_id)])
 
 
 # -- for work flows in other domains (destruction) -----------------------------------------
