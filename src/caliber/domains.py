@@ -17,7 +17,6 @@ from caliber.inventory import stockchecks as inventory_stockchecks
 from caliber.inventory import transfers as inventory_transfers
 from caliber.labels import printers as labels_printers
 from caliber.labels import printing as labels_printing
-from caliber.ledger import store
 from caliber.ledger import witness as ledger_witness
 from caliber.ledger.registry import Registry
 from caliber.reports import projection as reports_projection
@@ -25,38 +24,21 @@ from caliber.reports import targets as reports_targets
 
 __all__ = ["registry"]
 
-_MODULES = (  # TRANSITIONAL: importing these registers their untyped appliers
-    inventory_items,
-    reports_projection,
-)
-# TRANSITIONAL: the state tables of domains whose events have no structs yet.
-store.LEGACY.tables = [
-    "item",
-    "item_photo",
-    "ammunition_lot",
-    "import_row",
-    "report_record",
-    "report_hold",
-    "report_day",
-    "report_month",
-]
-
 
 @cache
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
-    typed = [
-        module.appliers
-        for module in (
-            inventory_service,
-            destruction_service,
-            inventory_transfers,
-            inventory_stockchecks,
-            accounts_service,
-            labels_printers,
-            labels_printing,
-            ledger_witness,
-            reports_targets,
-        )
-    ]
-    return Registry([*typed, store.LEGACY])
+    domains = (
+        inventory_service,
+        inventory_items,
+        inventory_transfers,
+        inventory_stockchecks,
+        destruction_service,
+        accounts_service,
+        labels_printers,
+        labels_printing,
+        ledger_witness,
+        reports_targets,
+        reports_projection,
+    )
+    return Registry(module.appliers for module in domains)

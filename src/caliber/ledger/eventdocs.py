@@ -42,11 +42,19 @@ def _summary(cls: type) -> str:
     return _words(inspect.cleandoc(cls.__doc__ or "").strip())
 
 
-def _fields(cls: type[msgspec.Struct]) -> list[tuple[str, str, str, bool]]:
+def _fields(cls: type[msgspec.Struct]) -> list[tuple[str, str, str, str | None]]:
+    """Each field: its name in the JSON, its type, its meaning, and (when it may be absent) the value that absence means."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls, include_extras=True)
-    info = msgspec.structs.fields(cls)
-    return [(field.encode_name, type_text(hints[field.name]), _words(docs.get(field.name, "")), field.required) for field in info]
+    return [
+        (field.encode_name, type_text(hints[field.name]), _words(docs.get(field.name, "")), None if field.required else _default(field))
+        for field in msgspec.structs.fields(cls)
+    ]
+
+
+def _default(field: msgspec.structs.FieldInfo) -> str:
+    value = field.default_factory() if field.default is msgspec.NODEFAULT else field.default
+    return msgspec.json.encode(value).decode()
 
 
 def _nested(annotation: Any, into: dict[str, type[msgspec.Struct]]) -> None:
@@ -60,12 +68,12 @@ def _nested(annotation: Any, into: dict[str, type[msgspec.Struct]]) -> None:
         _nested(argument, into)
 
 
-def _table(rows: list[tuple[str, str, str, bool]]) -> list[str]:
+def _table(rows: list[tuple[str, str, str, str | None]]) -> list[str]:
     if not rows:
         return ["No fields.", ""]
     lines = ["| field | type | meaning |", "|---|---|---|"]
-    for name, kind, doc, required in rows:
-        optional = "" if required else " (absent in older entries)"
+    for name, kind, doc, default in rows:
+        optional = "" if default is None else f" (may be absent: then `{default}`)"
         meaning = doc.replace("\n", " ").replace("|", "\\|")
         lines.append(f"| `{name}` | {kind}{optional} | {meaning} |")
     return [*lines, ""]
@@ -90,13 +98,14 @@ def markdown(registry: Registry) -> str:
         "|---|---|---|",
         *(f"| `{name}` | {kind} | {doc} |" for name, kind, doc in ENVELOPE),
         "",
-        "A field marked *absent in older entries* was added after the first entries",
-        "of its type were written: a reader takes its default when it is missing.",
+        "A field marked *may be absent* is left out when it has the value given",
+        "(or was added after the first entries of its type were written): a reader",
+        "takes that value when the field is missing.",
         "",
     ]
     nested: dict[str, type[msgspec.Struct]] = {}
     for domain in registry.domains:
-        if not domain.events or domain.domain == "untyped":  # TRANSITIONAL: types without structs yet
+        if not domain.events:
             continue
         out += [f"## {domain.domain.capitalize()}", ""]
         for name, cls in domain.events.items():

@@ -25,7 +25,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import msgspec
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +33,7 @@ from caliber.db import AnyOf, Database, execute, execute_sql, insert_many, rows_
 from caliber.ledger import canonical, merkle
 from caliber.ledger.events import Change, Event, Recorded
 from caliber.ledger.models import NODE_INDEX_BITS, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode, LedgerSubject, node_key
-from caliber.ledger.registry import Appliers, Registry, UnknownEventType
+from caliber.ledger.registry import Registry, UnknownEventType
 from caliber.ledger.signer import LogSigner
 
 __all__ = [
@@ -73,7 +72,7 @@ def changes_of(record: Any, wanted: dict[str, Any]) -> dict[str, Change]:
 def apply_changes(record: Any, changes: dict[str, Change]) -> None:
     """Set each field of a ``changes`` member (as :func:`changes_of` wrote it) to its new value."""
     for name, change in changes.items():
-        setattr(record, name, change.new if isinstance(change, Change) else change["new"])  # TRANSITIONAL: dicts of untyped events
+        setattr(record, name, change.new)
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -112,24 +111,18 @@ class CustodyTransaction:
     pending: list[dict[str, Any]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
-    async def record(self, event: E, subjects: Iterable[str], untyped: dict[str, Any] | None = None) -> Recorded[E]:
+    async def record(self, event: E, subjects: Iterable[str]) -> Recorded[E]:
         """Apply one custody event to the state tables now; it joins the log when the block ends."""
-        if isinstance(event, str):  # TRANSITIONAL: an event type not yet declared as a struct
-            return (await self.record_many(event, [(subjects, untyped)]))[0]  # type: ignore[arg-type]
         return (await self.record_many([(event, subjects)]))[0]
 
-    async def record_many(self, events: Any, untyped: Any = None) -> list[Recorded[E]]:
+    async def record_many(self, events: Iterable[tuple[E, Iterable[str]]]) -> list[Recorded[E]]:
         """Apply many custody events of one type, each ``(event, subjects)``, in one go; they join the log in order.
 
         Each event is applied as replay will see it: written out as JSON and read back
         through its struct, so that a value outside the event's shape fails here and
         everything rolls back.
         """
-        if isinstance(events, str):  # TRANSITIONAL: record_many(type, [(subjects, data)])
-            kind: Any = LEGACY.events[events]
-            given = [(kind.of(data), subjects) for subjects, data in untyped]
-        else:
-            given = list(events)
+        given = list(events)
         if not given:
             return []
         kind = type(given[0][0])
@@ -148,68 +141,6 @@ class CustodyTransaction:
         await self.registry.apply(self.session, recorded)  # type: ignore[arg-type]
         self.pending.extend(logged)
         return recorded
-
-
-# -- TRANSITIONAL: event types not yet declared as structs ---------------------------
-
-
-class _Untyped(Event, frozen=True, kw_only=True):
-    raw: dict[str, Any]
-
-    @classmethod
-    def of(cls, data: dict[str, Any]) -> Any:
-        return cls(raw=data)
-
-    def encode(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self.raw)  # type: ignore[no-any-return]
-
-    @classmethod
-    def decode(cls, data: Any) -> Any:
-        return cls(raw=data)
-
-
-LEGACY = Appliers("untyped")
-
-
-def _as_dict(event: Recorded[Any]) -> dict[str, Any]:
-    data = event.data.raw if isinstance(event.data, _Untyped) else event.data.encode()
-    return {"time": event.time, "actor": event.actor, "type": event.type, "subjects": event.subjects, "data": data, "seq": event.seq}
-
-
-def applier(event_type: str, *, batch: bool = False) -> Callable[[Any], Any]:
-    """TRANSITIONAL: register a dict applier for an event type that has no struct yet."""
-
-    def register(function: Any) -> Any:
-        kind = type(f"Untyped_{event_type}", (_Untyped,), {"type": event_type})
-
-        async def run(session: AsyncSession, events: list[Recorded[Any]]) -> None:
-            if batch:
-                await function(session, [_as_dict(event) for event in events])
-            else:
-                for event in events:
-                    await function(session, _as_dict(event))
-
-        LEGACY.on(kind, batch=True)(run)
-        return function
-
-    return register
-
-
-def projection(event_type: str, *, batch: bool = False) -> Callable[[Any], Any]:
-    """TRANSITIONAL: register a dict projection (typed events reach it as dicts)."""
-
-    def register(function: Any) -> Any:
-        async def run(session: AsyncSession, events: list[Recorded[Any]]) -> None:
-            if batch:
-                await function(session, [_as_dict(event) for event in events])
-            else:
-                for event in events:
-                    await function(session, _as_dict(event))
-
-        LEGACY.projection(type("Named", (), {"type": event_type}), batch=True)(run)  # type: ignore[arg-type]
-        return function
-
-    return register
 
 
 class Ledger:

@@ -24,41 +24,52 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import insert_many
-from caliber.inventory.items import event_time
+from caliber.destruction.events import DestructionDestroyed
+from caliber.inventory.events import ItemRegistered, ItemStatusChanged, LotRegistered, LotSplit, LotStatusChanged, StatusChanged
 from caliber.inventory.lifecycle import Action, Status
 from caliber.inventory.records import grams
 from caliber.inventory.service import InventoryService
-from caliber.ledger.store import Ledger, projection, read_entries
+from caliber.inventory.transfer_events import TransferReceived
+from caliber.ledger.events import Recorded
+from caliber.ledger.registry import Appliers
+from caliber.ledger.store import Ledger, read_entries
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 from caliber.reports.summary import count, counted, rows_of
 
-__all__ = ["LEAVES_SURPLUS", "rebuild"]
+__all__ = ["LEAVES_SURPLUS", "appliers", "rebuild"]
 
 LEAVES_SURPLUS = frozenset({Action.RETAIN, Action.RETURN_TO_OWNER, Action.TRANSFER_OUT, Action.DEACTIVATE, Action.VOID})
 """Actions that take a declared record out of the surplus stock other than destruction."""
 CHUNK = 500
 REBUILD_BATCH = 5000
 
+appliers = Appliers("reports", tables=["report_record", "report_hold", "report_day", "report_month"])
+
 
 async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UUID, str]:
     return await InventoryService.jurisdictions_of(session, depot_ids)
 
 
-async def _registered(session: AsyncSession, events: list[dict[str, Any]], kind_of: Any) -> None:
-    where = await _jurisdictions(session, {UUID(e["data"]["depot_id"]) for e in events})
+Registered = ItemRegistered | LotRegistered
+
+
+async def _registered(
+    session: AsyncSession, events: list[Recorded[Any]], kind_of: Callable[[Any], tuple[str, str, int, int, int]]
+) -> None:
+    where = await _jurisdictions(session, {e.data.depot_id for e in events})
     rows = []
     holds = []
     for event in events:
-        data = event["data"]
-        moment = event_time(event)
-        depot_id = UUID(data["depot_id"])
+        data: Registered = event.data
+        moment = event.moment
+        depot_id = data.depot_id
         kind, category, pieces, net, gross = kind_of(data)
         rows.append(
             {
-                "code": data["code"],
+                "code": data.code,
                 "kind": kind,
                 "category": category,
-                "intake_source": data["intake_source"],
+                "intake_source": data.intake_source.value,
                 "depot_id": depot_id,
                 "jurisdiction": where[depot_id],
                 "registered_at": moment,
@@ -67,65 +78,66 @@ async def _registered(session: AsyncSession, events: list[dict[str, Any]], kind_
                 "gross_g": gross,
             }
         )
-        if data["status"] == Status.EVIDENCE_HOLD.value:
-            holds.append({"code": data["code"], "held_at": moment})
+        if data.status is Status.EVIDENCE_HOLD:
+            holds.append({"code": data.code, "held_at": moment})
     await insert_many(session, ReportRecord.__table__, rows)
     await insert_many(session, ReportHold.__table__, holds)
     held = {hold["code"]: [(hold["held_at"], None)] for hold in holds}
     await count(session, [], [_row(row, held.get(row["code"], [])) for row in rows])
 
 
-def _item_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
-    return data["kind"], data["component_type"] or data["un_type"], 1, 0, 0
+def _item_facts(data: ItemRegistered) -> tuple[str, str, int, int, int]:
+    category = data.component_type.value if data.component_type is not None else data.un_type.value
+    return data.kind.value, category, 1, 0, 0
 
 
-def _lot_facts(data: dict[str, Any]) -> tuple[str, str, int, int, int]:
-    return "lot", "ammunition", data["quantity"], grams(data["net_explosive_mass_kg"]), grams(data["gross_mass_kg"])
+def _lot_facts(data: LotRegistered) -> tuple[str, str, int, int, int]:
+    return "lot", "ammunition", data.quantity, grams(data.net_explosive_mass_kg), grams(data.gross_mass_kg)
 
 
-@projection("item.registered", batch=True)
-async def _items_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    await _registered(session, events, _item_facts)
+@appliers.projection(ItemRegistered, batch=True)
+async def _items_registered(session: AsyncSession, events: list[Recorded[ItemRegistered]]) -> None:
+    await _registered(session, list(events), _item_facts)
 
 
-@projection("lot.registered", batch=True)
-async def _lots_registered(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    await _registered(session, events, _lot_facts)
+@appliers.projection(LotRegistered, batch=True)
+async def _lots_registered(session: AsyncSession, events: list[Recorded[LotRegistered]]) -> None:
+    await _registered(session, list(events), _lot_facts)
 
 
-@projection("lot.split")
-async def _lot_split(session: AsyncSession, event: dict[str, Any]) -> None:
-    async with counted(session, [event["data"]["code"], event["data"]["new_code"]]):
-        await _split(session, event["data"])
+@appliers.projection(LotSplit)
+async def _lot_split(session: AsyncSession, event: Recorded[LotSplit]) -> None:
+    async with counted(session, [event.data.code, event.data.new_code]):
+        await _split(session, event.data)
 
 
-async def _split(session: AsyncSession, data: dict[str, Any]) -> None:
-    parent = await session.get(ReportRecord, data["code"])
+async def _split(session: AsyncSession, data: LotSplit) -> None:
+    parent = await session.get(ReportRecord, data.code)
     if parent is None:  # pragma: no cover (every lot was registered first)
-        raise LookupError(f"lot {data['code']} is not in the report projection")
-    net, gross = grams(data["net_explosive_mass_kg"]), grams(data["gross_mass_kg"])
-    parent.pieces -= data["quantity"]
+        raise LookupError(f"lot {data.code} is not in the report projection")
+    net, gross = grams(data.net_explosive_mass_kg), grams(data.gross_mass_kg)
+    parent.pieces -= data.quantity
     parent.net_g -= net
     parent.gross_g -= gross
     copied = {c.key: getattr(parent, c.key) for c in ReportRecord.__table__.columns}
-    session.add(ReportRecord(**{**copied, "code": data["new_code"], "pieces": data["quantity"], "net_g": net, "gross_g": gross}))
-    held = await session.scalar(select(ReportHold).where(ReportHold.code == data["code"], ReportHold.released_at.is_(None)))
+    session.add(ReportRecord(**{**copied, "code": data.new_code, "pieces": data.quantity, "net_g": net, "gross_g": gross}))
+    held = await session.scalar(select(ReportHold).where(ReportHold.code == data.code, ReportHold.released_at.is_(None)))
     if held is not None:
-        session.add(ReportHold(code=data["new_code"], held_at=held.held_at))
+        session.add(ReportHold(code=data.new_code, held_at=held.held_at))
     await session.flush()
 
 
-async def _statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    async with counted(session, sorted({event["data"]["code"] for event in events})):
+async def _statuses(session: AsyncSession, events: list[Recorded[Any]]) -> None:
+    async with counted(session, sorted({event.data.code for event in events})):
         await _changes(session, events)
 
 
-async def _changes(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+async def _changes(session: AsyncSession, events: list[Recorded[Any]]) -> None:
     for event in events:
-        data = event["data"]
-        moment = event_time(event)
-        action = Action(data["action"])
-        code = data["code"]
+        data: StatusChanged = event.data
+        moment = event.moment
+        action = data.action
+        code = data.code
         if action is Action.DECLARE_SURPLUS:
             await session.execute(
                 update(ReportRecord).where(ReportRecord.code == code, ReportRecord.declared_at.is_(None)).values(declared_at=moment)
@@ -141,31 +153,31 @@ async def _changes(session: AsyncSession, events: list[dict[str, Any]]) -> None:
                 .where(ReportRecord.code == code, ReportRecord.declared_at.is_not(None), ReportRecord.surplus_until.is_(None))
                 .values(surplus_until=moment)
             )
-        if data["to"] == Status.EVIDENCE_HOLD.value:
+        if data.to is Status.EVIDENCE_HOLD:
             session.add(ReportHold(code=code, held_at=moment))
-        elif data["from"] == Status.EVIDENCE_HOLD.value:
+        elif data.from_ is Status.EVIDENCE_HOLD:
             await session.execute(
                 update(ReportHold).where(ReportHold.code == code, ReportHold.released_at.is_(None)).values(released_at=moment)
             )
     await session.flush()
 
 
-@projection("item.status_changed", batch=True)
-async def _item_statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    await _statuses(session, events)
+@appliers.projection(ItemStatusChanged, batch=True)
+async def _item_statuses(session: AsyncSession, events: list[Recorded[ItemStatusChanged]]) -> None:
+    await _statuses(session, list(events))
 
 
-@projection("lot.status_changed", batch=True)
-async def _lot_statuses(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    await _statuses(session, events)
+@appliers.projection(LotStatusChanged, batch=True)
+async def _lot_statuses(session: AsyncSession, events: list[Recorded[LotStatusChanged]]) -> None:
+    await _statuses(session, list(events))
 
 
-@projection("transfer.received")
-async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
-    codes = event["data"]["received"]
+@appliers.projection(TransferReceived)
+async def _received(session: AsyncSession, event: Recorded[TransferReceived]) -> None:
+    codes = event.data.received
     if not codes:
         return
-    to_depot = await InventoryService.transfer_destination(session, UUID(event["data"]["id"]))
+    to_depot = await InventoryService.transfer_destination(session, event.data.id)
     jurisdiction = (await _jurisdictions(session, {to_depot}))[to_depot]
     async with counted(session, codes):
         for start in range(0, len(codes), CHUNK):
@@ -175,13 +187,13 @@ async def _received(session: AsyncSession, event: dict[str, Any]) -> None:
             )
 
 
-@projection("destruction.destroyed", batch=True)
-async def _destroyed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+@appliers.projection(DestructionDestroyed, batch=True)
+async def _destroyed(session: AsyncSession, events: list[Recorded[DestructionDestroyed]]) -> None:
     table = ReportRecord.__table__
     await session.flush()
     for event in events:
-        moment, methods = event_time(event), ",".join(event["data"]["methods"])
-        before = await rows_of(session, event["data"]["codes"])
+        moment, methods = event.moment, ",".join(method.value for method in event.data.methods)
+        before = await rows_of(session, event.data.codes)
         after = [_destroyed_row(row, moment, methods) for row in before]
         if after:
             changed = ("destroyed_at", "methods", "days_from_intake", "days_from_declaration", "surplus_until")
