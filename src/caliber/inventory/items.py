@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Select, bindparam, literal_column, select, union_all, update
@@ -96,6 +96,8 @@ table: ``label``)."""
 _MOVED: dict[RecordKind, type[RecordMoved]] = {"item": ItemMoved, "lot": LotMoved}
 _STATUS_CHANGED: dict[RecordKind, type[StatusChanged]] = {"item": ItemStatusChanged, "lot": LotStatusChanged}
 _CORRECTED: dict[RecordKind, type[Corrected]] = {"item": ItemCorrected, "lot": LotCorrected}
+MovedEvent = TypeVar("MovedEvent", bound=RecordMoved)
+StatusEvent = TypeVar("StatusEvent", bound=StatusChanged)
 
 ITEM_FIELDS = (
     "kind",
@@ -899,7 +901,7 @@ def _moves_of(model: Any) -> tuple[Select[Any], Any]:
 _MOVES = {Item: _moves_of(Item), AmmunitionLot: _moves_of(AmmunitionLot)}
 
 
-async def _moved(session: AsyncSession, model: Any, events: Sequence[Recorded[RecordMoved]]) -> None:
+async def _moved(session: AsyncSession, model: Any, events: Sequence[Recorded[MovedEvent]]) -> None:
     known, move = _MOVES[model]
     ids = {row.code: row.id for row in await rows_in(session, known, codes=sorted({e.data.code for e in events}))}
     changes = []
@@ -925,7 +927,7 @@ async def _lots_moved(session: AsyncSession, events: list[Recorded[LotMoved]]) -
 _LEAVES_SHELVES = frozenset({Status.IN_TRANSIT, Status.MISSING, Status.TRANSFERRED_OUT, Status.RETURNED_TO_OWNER, Status.VOID})
 
 
-async def _statuses_changed(session: AsyncSession, model: Any, events: Sequence[Recorded[StatusChanged]]) -> None:
+async def _statuses_changed(session: AsyncSession, model: Any, events: Sequence[Recorded[StatusEvent]]) -> None:
     codes = list(dict.fromkeys(e.data.code for e in events))
     records = {r.code: r for (r,) in await _in_chunks(session, select(model), model.code, codes)}
     for event in events:
