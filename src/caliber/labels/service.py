@@ -51,4 +51,5 @@ async def kinds(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    return dict((await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))).tuples().all())
+    rows = await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))
+    return {code: kind for code, kind in rows.all()}
