@@ -30,6 +30,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 from uuid_utils.compat import uuid7
 
 from caliber import inline_sqlite
@@ -48,6 +49,7 @@ __all__ = [
     "new_id",
     "rows_in",
     "sync_loaded",
+    "table_of",
 ]
 
 WRITE_OPTION = "caliber_write"
@@ -66,8 +68,17 @@ def new_id() -> UUID:
 _INSERT_PLANS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[tuple[str, bool, Any]]]] = {}
 
 
-async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in one ``executemany``, with the columns' own bind processing.
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table (typed as the table it is)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+async def insert_many(session: AsyncSession, table: FromClause, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) into ``table`` (a model's ``__table__``) in one ``executemany``, with the
+    columns' own bind processing.
 
     What Core's ``session.execute(insert(table), rows)`` does, without its
     generic per-row parameter assembly, which dominates bulk imports: the
@@ -76,6 +87,8 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
     """
     if not rows:
         return
+    if not isinstance(table, Table):
+        raise TypeError(f"insert_many inserts into a table, not {table!r}")
     connection, driver = await _connection_of(session)
     dialect = connection.dialect
     keys = tuple(rows[0])

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sized
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
@@ -23,7 +23,7 @@ from caliber.accounts.models import ApiToken, LoginSession, Role, User, UserDepo
 from caliber.accounts.passwords import check_password_rules, hash_password, hash_secret, new_secret, verify_password
 from caliber.accounts.schemas import NewUser, UserUpdate
 from caliber.accounts.throttle import LoginKeys, failures_of, refuse_if_throttled
-from caliber.db import new_id
+from caliber.db import AnyQuery, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.service import InventoryService
 from caliber.ledger.events import Change, Recorded
@@ -43,7 +43,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _actor_rows(credential: Any, *conditions: Any) -> Select[Any]:
+def _actor_rows(credential: Any, *conditions: Any) -> AnyQuery:
     """The user behind a credential row, once per depot assigned (once with no depot)."""
     return (
         select(User.id, User.username, User.display_name, User.role, User.jurisdictions, UserDepot.depot_id)
@@ -88,7 +88,7 @@ class AccountService:
         """The actor behind an API bearer token, or None if it is unknown, revoked or its user inactive."""
         return await self._actor(_TOKEN_ACTOR, token_hash=hash_secret(secret))
 
-    async def _actor(self, statement: Select[Any], **params: Any) -> Actor | None:
+    async def _actor(self, statement: AnyQuery, **params: Any) -> Actor | None:
         """Every request asks this: one statement (two for a reader assigned jurisdictions), no transaction."""
         rows = await self.db.fetch(statement, **params)
         if not rows:

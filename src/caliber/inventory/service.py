@@ -12,7 +12,7 @@ Events and what they carry in ``data``:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import String, bindparam, func, literal, select, update
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import Database, new_id, rows_in
+from caliber.db import Database, new_id, rows_in, table_of
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.events import DepotChanged, DepotRegistered, LocationChanged, LocationCreated, LocationRenamed
 from caliber.inventory.models import Depot, Jurisdiction, Location, Transfer
@@ -31,6 +31,8 @@ from caliber.ledger.registry import Appliers
 from caliber.ledger.store import Ledger, apply_changes, changes_of
 
 __all__ = ["PATH_SEPARATOR", "InventoryService", "appliers", "depot_subject", "location_subject"]
+
+M = TypeVar("M")
 
 appliers = Appliers("depots", tables=["depot", "location"])
 """The events of depots and their storage trees, and what applies them."""
@@ -128,7 +130,7 @@ class InventoryService:
     @staticmethod
     async def jurisdictions_of(session: AsyncSession, depot_ids: Iterable[UUID]) -> dict[UUID, str]:
         """``depot id -> jurisdiction code`` (for projections of other domains)."""
-        found = {}
+        found: dict[UUID, str] = {}
         for depot_id in set(depot_ids):  # a few depots at most: one indexed look-up each
             found.update(await rows_in(session, _JURISDICTION, id=depot_id))
         return found
@@ -246,10 +248,10 @@ class InventoryService:
             return location
 
 
-async def _get(session: AsyncSession, model: Any, record_id: UUID) -> Any:
+async def _get(session: AsyncSession, model: type[M], record_id: UUID) -> M:
     record = await session.get(model, record_id)
     if record is None:
-        raise NotFound(f"no {model.__tablename__} with id {record_id}")
+        raise NotFound(f"no {table_of(model).name} with id {record_id}")
     return record
 
 

@@ -177,8 +177,8 @@ class PrinterRegister:
         async with self.ledger.write(actor) as tx:
             printer = await _get(tx.session, printer_id)
             _stock(changes.size or printer.size, changes.dpi or printer.dpi)
-            if wanted["name"] is not None and wanted["name"] != printer.name:
-                await _require_free_name(tx.session, printer.depot_id, wanted["name"])
+            if changes.name is not None and changes.name.strip() != printer.name:
+                await _require_free_name(tx.session, printer.depot_id, changes.name.strip())
             if diff := changes_of(printer, wanted):
                 changed = PrinterChanged(id=printer.id, depot_id=printer.depot_id, changes=diff)
                 await tx.record(changed, _subjects(printer.id, printer.depot_id))

@@ -38,7 +38,7 @@ async def register_codes(session: AsyncSession, kind: str, codes: Iterable[tuple
     rows: list[dict[str, Any]] = [
         {"code": code, "serial": number_of(code), "kind": kind, "record_id": record_id} for code, record_id in codes
     ]
-    await insert_many(session, Label.__table__, rows)  # type: ignore[arg-type]
+    await insert_many(session, Label.__table__, rows)
 
 
 async def resolve(session: AsyncSession, code: str) -> Label | None:
@@ -52,4 +52,4 @@ async def kinds(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     rows = await session.execute(select(Label.code, Label.kind).where(Label.code.in_(wanted)))
-    return {code: kind for code, kind in rows.all()}
+    return {row.code: row.kind for row in rows}

@@ -135,10 +135,10 @@ class CustodyTransaction:
             if type(event) is not kind:
                 raise TypeError(f"record_many takes events of one type: {kind.type} and {event.type}")
             data = event.encode()
-            envelope = {"time": time, "actor": self.actor, "type": kind.type, "subjects": sorted(set(subjects)), "data": data}
-            recorded.append(Recorded(kind.type, time, self.actor, envelope["subjects"], kind.decode(data)))
-            logged.append(envelope)
-        await self.registry.apply(self.session, recorded)  # type: ignore[arg-type]
+            named = sorted(set(subjects))
+            logged.append({"time": time, "actor": self.actor, "type": kind.type, "subjects": named, "data": data})
+            recorded.append(Recorded(kind.type, time, self.actor, named, kind.decode(data)))
+        await self.registry.apply(self.session, recorded)
         self.pending.extend(logged)
         return recorded
 
@@ -254,7 +254,7 @@ async def _append(session: AsyncSession, origin: str, head: Any, pending: Sequen
             last_of[subject] = size
         prev = leaf
         size += 1
-    if session.bind.dialect.name == "postgresql":  # the head row is locked until commit: one round trip, not four
+    if session.get_bind().dialect.name == "postgresql":  # the head row is locked until commit: one round trip, not four
         columns = (
             [e.index for e in entries],
             [e.data for e in entries],

@@ -116,11 +116,8 @@ class WitnessService:
             stored = await session.get(LedgerCheckpoint, checkpoint.size)
             if stored is None or stored.root != checkpoint.root:
                 raise NotFound(f"this log has no checkpoint of size {checkpoint.size} with that root")
-            known = int(
-                await session.scalar(
-                    select(func.coalesce(func.max(LedgerCosignature.size), 0)).where(LedgerCosignature.witness == witness.name)
-                )
-            )
+            latest = select(func.coalesce(func.max(LedgerCosignature.size), 0)).where(LedgerCosignature.witness == witness.name)
+            known = int(await session.scalar(latest) or 0)
             if request.old != known:
                 raise KnownSizeConflict(known)
             old_root = merkle.EMPTY_ROOT if known == 0 else (await session.get(LedgerCheckpoint, known)).root  # type: ignore[union-attr]

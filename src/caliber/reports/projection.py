@@ -23,7 +23,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caliber.db import insert_many
+from caliber.db import insert_many, table_of
 from caliber.destruction.events import DestructionDestroyed
 from caliber.inventory.events import ItemRegistered, ItemStatusChanged, LotRegistered, LotSplit, LotStatusChanged, StatusChanged
 from caliber.inventory.lifecycle import Action, Status
@@ -53,12 +53,10 @@ async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UU
 Registered = ItemRegistered | LotRegistered
 
 
-async def _registered(
-    session: AsyncSession, events: list[Recorded[Any]], kind_of: Callable[[Any], tuple[str, str, int, int, int]]
-) -> None:
+async def _registered(session: AsyncSession, events: list[Recorded[Any]], kind_of: Callable[[Any], tuple[str, str, int, int, int]]) -> None:
     where = await _jurisdictions(session, {e.data.depot_id for e in events})
-    rows = []
-    holds = []
+    rows: list[dict[str, Any]] = []
+    holds: list[dict[str, Any]] = []
     for event in events:
         data: Registered = event.data
         moment = event.moment
@@ -82,7 +80,7 @@ async def _registered(
             holds.append({"code": data.code, "held_at": moment})
     await insert_many(session, ReportRecord.__table__, rows)
     await insert_many(session, ReportHold.__table__, holds)
-    held = {hold["code"]: [(hold["held_at"], None)] for hold in holds}
+    held: dict[str, list[tuple[dt.datetime, dt.datetime | None]]] = {hold["code"]: [(hold["held_at"], None)] for hold in holds}
     await count(session, [], [_row(row, held.get(row["code"], [])) for row in rows])
 
 
@@ -189,7 +187,7 @@ async def _received(session: AsyncSession, event: Recorded[TransferReceived]) ->
 
 @appliers.projection(DestructionDestroyed, batch=True)
 async def _destroyed(session: AsyncSession, events: list[Recorded[DestructionDestroyed]]) -> None:
-    table = ReportRecord.__table__
+    table = table_of(ReportRecord)
     await session.flush()
     for event in events:
         moment, methods = event.moment, ",".join(method.value for method in event.data.methods)
