@@ -32,6 +32,9 @@ from caliber.schemas import visible
 from tests.destruction.helpers import approved, cast
 from tests.factories import OPERATOR, Factory, csrf_headers, login
 
+UNKNOWN = uuid.UUID("5e1d7c2a-0b4f-4c9e-9a61-2f3d8e7b6c10")
+"""An id no record has (fixed, so that every test worker collects the same test names)."""
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
@@ -56,12 +59,12 @@ async def admin_headers(factory: Factory) -> dict[str, str]:
         ("POST", "/api/users", {"username": "ab", "display_name": "A", "role": "witness", "password": "short"}, 400, "password"),
         ("POST", "/api/users", {"username": "Bad Name", "display_name": "A", "role": "witness", "password": "x" * 12}, 400, "username"),
         ("POST", "/api/users", {"username": "abc", "display_name": "A", "role": "emperor", "password": "x" * 12}, 400, "role"),
-        ("GET", f"/api/depots/{uuid.uuid4()}", None, 404, "no depot"),
+        ("GET", f"/api/depots/{UNKNOWN}", None, 404, "no depot"),
         ("GET", "/api/depots/not-a-uuid", None, 404, ""),
-        ("PATCH", f"/api/users/{uuid.uuid4()}", {"display_name": "X"}, 404, "no user"),
-        ("PATCH", f"/api/locations/{uuid.uuid4()}", {"name": "X"}, 404, "no location"),
+        ("PATCH", f"/api/users/{UNKNOWN}", {"display_name": "X"}, 404, "no user"),
+        ("PATCH", f"/api/locations/{UNKNOWN}", {"name": "X"}, 404, "no location"),
         ("POST", "/api/tokens", {"name": ""}, 400, "name"),
-        ("POST", f"/api/tokens/{uuid.uuid4()}/revoke", None, 404, "no API token"),
+        ("POST", f"/api/tokens/{UNKNOWN}/revoke", None, 404, "no API token"),
     ],
 )
 async def test_bad_requests_get_a_clear_4xx(
