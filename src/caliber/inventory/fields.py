@@ -31,7 +31,7 @@ class Field:
     """In plain words, as the intake form shows it."""
     group: str
     """The fieldset of the intake form: Where, What, Markings or Custody."""
-    type: str = "text"
+    holds: str = "text"
     """What it holds, for people (a field with ``choices`` holds one of them)."""
     choices: type[enum.Enum] | None = None
     required: bool = False
@@ -69,12 +69,13 @@ class Field:
     @property
     def options(self) -> list[tuple[str, str]]:
         """The choices as (value, words) pairs."""
-        return [(m.value, getattr(m, "label", m.value)) for m in self.choices or ()]
+        members: list[enum.Enum] = list(self.choices or ())
+        return [(m.value, getattr(m, "label", m.value)) for m in members]
 
     @property
     def explained(self) -> str:
         """What the field holds, in a sentence: the template's column sheet and the docs."""
-        holds = "one of " + ", ".join(m.value for m in self.choices) if self.choices is not None else self.type
+        holds = "one of " + ", ".join(m.value for m in self.choices) if self.choices is not None else self.holds
         default = f"default {self.default}" if self.default else ""
         return "; ".join(filter(None, [holds, self.file_help or self.help, default]))
 
@@ -118,7 +119,9 @@ class RecordFields:
     @property
     def asked(self) -> dict[str, str]:
         """The choices the intake form leaves to the person, and what to ask when one is not made."""
-        return {f.name: f.ask or f"Choose the {f.label.lower()}" for f in self.fields if f.control in ("select", "depot") and f.required_on_form}
+        return {
+            f.name: f.ask or f"Choose the {f.label.lower()}" for f in self.fields if f.control in ("select", "depot") and f.required_on_form
+        }
 
 
 _DEPOT = Field("depot_id", "Depot", "Where", "depot", required=True, ask="Choose the depot", correctable=False, control="depot")
@@ -281,7 +284,16 @@ ITEM = RecordFields(
             example="proof mark on barrel",
             maxlength=400,
         ),
-        Field("eu_category", "EU category", "Markings", choices=EuCategory, column="eu_category", example="A", control="select", blank="(not known)"),
+        Field(
+            "eu_category",
+            "EU category",
+            "Markings",
+            choices=EuCategory,
+            column="eu_category",
+            example="A",
+            control="select",
+            blank="(not known)",
+        ),
         replace(_SOURCE),
         replace(_CASE, help="required for seized weapons"),
         _COURT,
@@ -297,7 +309,16 @@ LOT = RecordFields(
     (
         _DEPOT,
         _LOCATION,
-        Field("lot_number", "Lot or batch number", "What", "text up to 120", required=True, column="lot_number", example="PPU-84-117", maxlength=80),
+        Field(
+            "lot_number",
+            "Lot or batch number",
+            "What",
+            "text up to 120",
+            required=True,
+            column="lot_number",
+            example="PPU-84-117",
+            maxlength=80,
+        ),
         replace(_MAKER, example="Prvi Partizan"),
         _year("year", "Year", "What", file_help="year of manufacture", example="1984"),
         _CALIBRE,
@@ -378,9 +399,9 @@ def markdown() -> str:
             required = "yes" if f.required else "asked" if f.ask else ""
             column = f"`{f.column}`" if f.column else ""
             example = f"`{f.example}`" if f.example else ""
-            lines.append(
-                f"| `{f.name}` | {_cell(f.label)} | {_cell(f.explained)} | {required} | {'yes' if f.correctable else ''} | {column} | {example} |"
-            )
+            corrected = "yes" if f.correctable else ""
+            cells = [f"`{f.name}`", _cell(f.label), _cell(f.explained), required, corrected, column, example]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

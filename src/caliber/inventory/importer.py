@@ -348,7 +348,6 @@ class Sheet:
     lowered: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
 
-
     @classmethod
     def of(cls, kind: str, record: RecordFields, schema: type[NewItem] | type[NewLot], check: Callable[[Any], None]) -> Sheet:
         """The template of one record kind, from its fields (``caliber.inventory.fields``)."""

@@ -17,8 +17,8 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, CaliberError, FieldError, InvalidInput
 from caliber.forms import refusal
-from caliber.inventory.item_api import item_filters, lot_filters, page_url
 from caliber.inventory.fields import ITEM, LOT, RecordFields
+from caliber.inventory.item_api import item_filters, lot_filters, page_url
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService, Page, RecordKind
 from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, Status
 from caliber.inventory.records import kilograms
