@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from bench.figures import figure
 from caliber import migrate
 from caliber.db import Database, create_engine
 from caliber.domains import registry
+from caliber.inventory.importer import SHEETS
 from caliber.inventory.models import Item
 from caliber.inventory.records import identity_key, serial_key
 
@@ -46,43 +48,37 @@ MAKERS = [
     ("Beretta", "92", "9x19mm", "self_loading_pistol", "IT"),
 ]
 SOURCES = ["surplus", "surplus", "surplus", "found", "voluntarily_surrendered", "collection_programme"]
-COLUMNS = [
-    "serial",
-    "manufacturer",
-    "model",
-    "calibre",
-    "un_type",
-    "intake_source",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "condition",
-    "location",
-]
+FILLED = {"serial", "manufacturer", "model", "calibre", "un_type", "intake_source", "country_of_manufacture"}
+FILLED |= {"year_of_manufacture", "condition", "location"}
+COLUMNS = [column for column in SHEETS["weapons"].columns if column in FILLED]
+"""The columns of the weapons template :func:`weapon_rows` fills, in the template's order."""
+
+
+def weapon_rows(rows: int) -> Iterator[dict[str, Any]]:
+    """Realistic weapons as import rows: a handful of makers and models, distinct serials, a location each."""
+    chooser = random.Random(7)
+    for n in range(rows):
+        maker, model, calibre, un_type, country = chooser.choice(MAKERS)
+        yield {
+            "serial": f"{model[:2].upper()}{n:07d}",
+            "manufacturer": maker,
+            "model": model,
+            "calibre": calibre,
+            "un_type": un_type,
+            "intake_source": chooser.choice(SOURCES),
+            "country_of_manufacture": country,
+            "year_of_manufacture": 1950 + n % 40,
+            "condition": "serviceable",
+            "location": f"Building {'AB'[n % 2]}",
+        }
 
 
 def write_csv(path: Path, rows: int) -> None:
-    """Realistic weapons: a handful of makers and models, distinct serials, a location each."""
-    chooser = random.Random(7)
+    """:func:`weapon_rows` as a CSV in the weapons template's columns."""
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        for n in range(rows):
-            maker, model, calibre, un_type, country = chooser.choice(MAKERS)
-            location = f"Building {'AB'[n % 2]}"
-            writer.writerow(
-                [
-                    f"{model[:2].upper()}{n:07d}",
-                    maker,
-                    model,
-                    calibre,
-                    un_type,
-                    chooser.choice(SOURCES),
-                    country,
-                    1950 + n % 40,
-                    "serviceable",
-                    location,
-                ]
-            )
+        writer = csv.DictWriter(out, COLUMNS)
+        writer.writeheader()
+        writer.writerows(weapon_rows(rows))
 
 
 def caliber(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -135,29 +131,19 @@ def timed_import(folder: Path, rows: int) -> tuple[float, float]:
 
 
 def raw_rows(rows: int, depot_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The item rows the import writes, ready for a Core insert."""
-    chooser = random.Random(7)
+    """The item rows the import writes of :func:`weapon_rows`, ready for a Core insert."""
     now = datetime.now(UTC)
     out = []
-    for n in range(rows):
-        maker, model, calibre, un_type, country = chooser.choice(MAKERS)
-        serial = f"{model[:2].upper()}{n:07d}"
+    for n, row in enumerate(weapon_rows(rows)):
+        row.pop("location")
         out.append(
             {
+                **row,
                 "id": uuid.uuid4(),
                 "code": f"{n:010d}",
                 "kind": "weapon",
-                "manufacturer": maker,
-                "model": model,
-                "calibre": calibre,
-                "serial": serial,
-                "serial_key": serial_key(serial),
-                "identity_key": identity_key(maker, model, calibre, serial),
-                "un_type": un_type,
-                "country_of_manufacture": country,
-                "year_of_manufacture": 1950 + n % 40,
-                "intake_source": chooser.choice(SOURCES),
-                "condition": "serviceable",
+                "serial_key": serial_key(row["serial"]),
+                "identity_key": identity_key(row["manufacturer"], row["model"], row["calibre"], row["serial"]),
                 "depot_id": depot_id,
                 "status": "awaiting_decision",
                 "registered_at": now,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from caliber.accounts.actor import Actor
 from caliber.errors import InvalidInput, NotFound
+from caliber.inventory.fields import ITEM, LOT, RecordFields
 from caliber.inventory.items import DEPOT_STAFF, ItemService, check_item, check_lot
 from caliber.inventory.models import Depot, ImportRow, Location
 from caliber.inventory.schemas import NewItem, NewLot
@@ -44,54 +45,6 @@ __all__ = [
 
 BATCH_ROWS = 1000
 MAX_ERRORS_KEPT = 1000
-COLUMNS = [
-    "serial",
-    "manufacturer",
-    "model",
-    "calibre",
-    "un_type",
-    "intake_source",
-    "kind",
-    "component_type",
-    "parent_code",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "import_year",
-    "marking_location",
-    "other_marks",
-    "eu_category",
-    "case_reference",
-    "court_order",
-    "condition",
-    "notes",
-    "location",
-]
-REQUIRED = {"serial", "manufacturer", "model", "calibre", "un_type", "intake_source"}
-"""The columns a file must have; ``location`` is a path as the depot page shows it (``Building A / Room 1``)."""
-EXAMPLE = [
-    "AK123456",
-    "Zastava",
-    "M70",
-    "7.62x39mm",
-    "assault_rifle",
-    "voluntarily_surrendered",
-    "weapon",
-    "",
-    "",
-    "YU",
-    "1984",
-    "",
-    "",
-    "left side of receiver",
-    "proof mark on barrel",
-    "A",
-    "",
-    "",
-    "serviceable",
-    "",
-    "Building A / Room 1",
-]
 
 
 @dataclass(frozen=True)
@@ -372,80 +325,12 @@ def blank_template_xlsx(kind: str = "weapons") -> bytes:
     rows.append(sheet.columns)
     rows.append(sheet.example)
     notes = book.create_sheet("columns")
-    notes.append(["column", "required", "what it holds"])
+    notes.append(["column", "label", "required", "what it holds"])
     for name in sheet.columns:
-        notes.append([name, "yes" if name in sheet.required else "", sheet.help[name]])
+        notes.append([name, sheet.labels.get(name, ""), "yes" if name in sheet.required else "", sheet.help[name]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-COLUMN_HELP = {
-    "serial": "serial number as marked; illegible or removed when it cannot be read",
-    "manufacturer": "maker as marked",
-    "model": "model",
-    "calibre": "calibre, e.g. 7.62x39mm",
-    "un_type": "UN SALW type: revolver, self_loading_pistol, rifle, carbine, sub_machine_gun, assault_rifle, light_machine_gun, "
-    "heavy_machine_gun, grenade_launcher_hand_held, grenade_launcher_under_barrel, grenade_launcher_mounted, "
-    "portable_anti_aircraft_gun, portable_anti_tank_gun, recoilless_rifle, anti_tank_launcher, manpads, mortar, shotgun, other",
-    "intake_source": "surplus, seized, found, voluntarily_surrendered, collection_programme, legalisation_turn_in, "
-    "returned_from_deactivation",
-    "kind": "weapon (default) or component",
-    "component_type": "for components: frame_receiver, barrel, slide, cylinder, bolt, suppressor",
-    "parent_code": "for components: label code of the weapon it came from",
-    "country_of_manufacture": "ISO 3166-1 alpha-2 code; YU, SU, CS, DD for former states; XK",
-    "year_of_manufacture": "four digits",
-    "import_country": "ISO code of the import marking",
-    "import_year": "four digits",
-    "marking_location": "where the markings are",
-    "other_marks": "proof marks, assembly numbers",
-    "eu_category": "A, A1-A9, B or C",
-    "case_reference": "legal basis or case reference; required for seized",
-    "court_order": "court order",
-    "condition": "serviceable, unserviceable, damaged, incomplete, unsafe, unknown (default)",
-    "notes": "free text",
-    "location": "storage location path as the depot page shows it, e.g. Building A / Room 1",
-}
-
-LOT_COLUMNS = [
-    "lot_number",
-    "manufacturer",
-    "calibre",
-    "nature",
-    "quantity",
-    "gross_mass_kg",
-    "net_explosive_mass_kg",
-    "hazard_division",
-    "compatibility_group",
-    "intake_source",
-    "year",
-    "condition",
-    "case_reference",
-    "court_order",
-    "notes",
-    "location",
-]
-LOT_REQUIRED = frozenset(LOT_COLUMNS[:10])
-LOT_EXAMPLE = ["PPU-84-117", "Prvi Partizan", "7.62x39mm", "ball", "12000", "216", "19.2", "1.4", "S", "surplus", "1984", "serviceable"]
-LOT_EXAMPLE += ["", "", "", "Building A / Room 1"]
-LOT_HELP = {
-    "lot_number": "lot or batch number as marked",
-    "manufacturer": "maker",
-    "calibre": "calibre or designation, e.g. 7.62x39mm, 82mm",
-    "nature": "nature or type: ball, tracer, HE, ...",
-    "quantity": "pieces (rounds, bombs, grenades), a whole number",
-    "gross_mass_kg": "gross mass in kilograms, to the gram: 216.5",
-    "net_explosive_mass_kg": "net explosive mass in kilograms, to the gram",
-    "hazard_division": "UN hazard division: 1.1 to 1.6",
-    "compatibility_group": "UN compatibility group: A, B, C, D, E, F, G, H, J, K, L, N or S",
-    "intake_source": COLUMN_HELP["intake_source"],
-    "year": "year of manufacture, four digits",
-    "condition": COLUMN_HELP["condition"],
-    "case_reference": COLUMN_HELP["case_reference"],
-    "court_order": COLUMN_HELP["court_order"],
-    "notes": COLUMN_HELP["notes"],
-    "location": COLUMN_HELP["location"],
-}
 
 
 @dataclass(frozen=True)
@@ -461,29 +346,29 @@ class Sheet:
     check: Callable[[Any], None]
     capitals: tuple[str, ...] = ()
     lowered: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, kind: str, record: RecordFields, schema: type[NewItem] | type[NewLot], check: Callable[[Any], None]) -> Sheet:
+        """The template of one record kind, from its fields (``caliber.inventory.fields``)."""
+        fields = record.importable
+        return cls(
+            kind,
+            [f.column or "" for f in fields],
+            frozenset(f.column or "" for f in fields if f.required),
+            [f.example for f in fields],
+            {f.column or "": f.explained for f in fields},
+            schema,
+            check,
+            capitals=tuple(f.column or "" for f in fields if f.case == "upper"),
+            lowered=tuple(f.column or "" for f in fields if f.case == "lower"),
+            labels={f.column or "": f.label for f in fields},
+        )
 
 
 SHEETS = {
-    "weapons": Sheet(
-        "weapons",
-        COLUMNS,
-        frozenset(REQUIRED),
-        EXAMPLE,
-        COLUMN_HELP,
-        NewItem,
-        lambda item: check_item(item, None),
-        capitals=("country_of_manufacture", "import_country"),
-        lowered=("un_type", "intake_source", "kind", "component_type", "condition"),
-    ),
-    "lots": Sheet(
-        "lots",
-        LOT_COLUMNS,
-        LOT_REQUIRED,
-        LOT_EXAMPLE,
-        LOT_HELP,
-        NewLot,
-        check_lot,
-        capitals=("compatibility_group",),
-        lowered=("intake_source", "condition"),
-    ),
+    "weapons": Sheet.of("weapons", ITEM, NewItem, lambda item: check_item(item, None)),
+    "lots": Sheet.of("lots", LOT, NewLot, check_lot),
 }
+COLUMNS = SHEETS["weapons"].columns
+"""The columns of the weapons template; ``location`` is a path as the depot page shows it (``Building A / Room 1``)."""

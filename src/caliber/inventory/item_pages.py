@@ -17,18 +17,10 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, CaliberError, FieldError, InvalidInput
 from caliber.forms import refusal
+from caliber.inventory.fields import ITEM, LOT, RecordFields
 from caliber.inventory.item_api import item_filters, lot_filters, page_url
-from caliber.inventory.items import DEPOT_STAFF, ITEM_FIELDS, LOT_FIELDS, MANAGERS, ItemService, Page, RecordKind
-from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, IntakeSource, Status
-from caliber.inventory.models import (
-    CompatibilityGroup,
-    ComponentType,
-    Condition,
-    EuCategory,
-    HazardDivision,
-    ItemKind,
-    UnType,
-)
+from caliber.inventory.items import DEPOT_STAFF, MANAGERS, ItemService, Page, RecordKind
+from caliber.inventory.lifecycle import COUNTABLE, TRANSITIONS, Status
 from caliber.inventory.records import kilograms
 from caliber.inventory.schemas import Correction, DuplicateReview, NewItem, NewLot, SplitRequest, StatusChange
 from caliber.inventory.service import InventoryService
@@ -45,39 +37,19 @@ staff = [requires(*DEPOT_STAFF)]
 managers = [requires(*MANAGERS)]
 CARRIED_OVER = ("serial", "other_marks", "notes", "parent_code")
 """Fields the scan-as-you-go form clears after each record; everything else carries over."""
-CHOICES: dict[RecordKind, dict[str, str]] = {
-    "item": {
-        "depot_id": "Choose the depot",
-        "un_type": "Choose the type of weapon",
-        "kind": "Choose whether it is a whole weapon or a component",
-        "intake_source": "Choose how it came into custody",
-        "condition": "Choose its condition",
-    },
-    "lot": {
-        "depot_id": "Choose the depot",
-        "hazard_division": "Choose the hazard division",
-        "compatibility_group": "Choose the compatibility group",
-        "intake_source": "Choose how it came into custody",
-        "condition": "Choose its condition",
-    },
-}
+FIELDS: dict[RecordKind, RecordFields] = {"item": ITEM, "lot": LOT}
+CHOICES = {kind: record.asked for kind, record in FIELDS.items()}
 """The choices the intake forms leave to the person (none is made for them), and what to ask when one is not made."""
-
-
-def _options(enum: Any) -> list[tuple[str, str]]:
-    return [(member.value, getattr(member, "label", member.value)) for member in enum]
-
-
 VOCABULARY = {
-    "un_types": _options(UnType),
-    "kinds": _options(ItemKind),
-    "component_types": _options(ComponentType),
-    "conditions": _options(Condition),
-    "eu_categories": [(c.value, c.value) for c in EuCategory],
-    "intake_sources": _options(IntakeSource),
-    "statuses": _options(Status),
-    "hazard_divisions": [(h.value, h.value) for h in HazardDivision],
-    "compatibility_groups": [(g.value, g.value) for g in CompatibilityGroup],
+    "un_types": ITEM["un_type"].options,
+    "kinds": ITEM["kind"].options,
+    "component_types": ITEM["component_type"].options,
+    "conditions": ITEM["condition"].options,
+    "eu_categories": ITEM["eu_category"].options,
+    "intake_sources": ITEM["intake_source"].options,
+    "statuses": [(status.value, status.label) for status in Status],
+    "hazard_divisions": LOT["hazard_division"].options,
+    "compatibility_groups": LOT["compatibility_group"].options,
     "kilograms": kilograms,
 }
 
@@ -89,11 +61,11 @@ async def _places(actor: Actor, inventory: InventoryService) -> dict[str, Any]:
     return {"depots": depots, "locations": locations, "depot_options": [(str(d.id), f"{d.code} · {d.name}") for d in depots]}
 
 
-def _record_values(values: dict[str, Any]) -> dict[str, Any]:
+def _record_values(kind: RecordKind, values: dict[str, Any]) -> dict[str, Any]:
     """A submitted intake form as the intake struct reads it: blanks left out, country codes in capitals."""
     cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
-    for name in ("country_of_manufacture", "import_country"):
-        if cleaned.get(name):
+    for name in (f.name for f in FIELDS[kind] if f.case == "upper"):
+        if isinstance(cleaned.get(name), str):
             cleaned[name] = cleaned[name].upper()
     return {k: v for k, v in cleaned.items() if v not in ("", None) and k != "taken"}
 
@@ -103,7 +75,7 @@ def _intake(kind: RecordKind, values: dict[str, Any]) -> Any:
     schema = NewItem if kind == "item" else NewLot
     unmade = [FieldError(name, ask) for name, ask in CHOICES[kind].items() if not str(values.get(name) or "").strip()]
     try:
-        record = convert(_record_values(values), schema)
+        record = convert(_record_values(kind, values), schema)
     except InvalidInput as exc:
         asked = {e.field for e in unmade}
         raise refusal([*unmade, *(e for e in exc.errors if e.field not in asked)], schema) from None
@@ -114,7 +86,7 @@ def _intake(kind: RecordKind, values: dict[str, Any]) -> Any:
 
 def _form_context(kind: RecordKind, error: CaliberError | None = None) -> dict[str, Any]:
     """What every intake form shows besides its values: the choices to make, and what is wrong beside its field."""
-    return {"choices": CHOICES[kind], "error": error, "error_field": getattr(error, "field", None)}
+    return {"form_groups": FIELDS[kind].groups, "choices": CHOICES[kind], "error": error, "error_field": getattr(error, "field", None)}
 
 
 def _allowed_actions(status: str, actor: Actor) -> list[tuple[str, str]]:
@@ -153,7 +125,7 @@ async def _record_page(
         "actions": _allowed_actions(record.status, actor),
         "can_work": can_work,
         "can_manage": actor.role in MANAGERS,
-        "correctable": [(name, name.replace("_", " ")) for name in (ITEM_FIELDS if kind == "item" else LOT_FIELDS)],
+        "correctable": [(name, name.replace("_", " ")) for name in FIELDS[kind].correctable],
         "timeline": timeline,
         "story": await read_timeline(ledger.db, actor, timeline, request.app.state.settings.zone),
         "notice": notice,

@@ -38,6 +38,7 @@ from caliber.accounts.models import Role
 from caliber.db import AnyOf, execute_many, insert_many, new_id, rows_in, sync_loaded
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.forms import decode
+from caliber.inventory import fields
 from caliber.inventory.countries import COUNTRY_CODES
 from caliber.inventory.duplicates import PossibleDuplicate, possible_duplicates
 from caliber.inventory.events import (
@@ -99,48 +100,11 @@ _CORRECTED: dict[RecordKind, type[Corrected]] = {"item": ItemCorrected, "lot": L
 MovedEvent = TypeVar("MovedEvent", bound=RecordMoved)
 StatusEvent = TypeVar("StatusEvent", bound=StatusChanged)
 
-ITEM_FIELDS = (
-    "kind",
-    "component_type",
-    "parent_code",
-    "manufacturer",
-    "model",
-    "calibre",
-    "serial",
-    "un_type",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "import_year",
-    "marking_location",
-    "other_marks",
-    "eu_category",
-    "intake_source",
-    "case_reference",
-    "court_order",
-    "condition",
-    "notes",
-)
-LOT_FIELDS = (
-    "lot_number",
-    "manufacturer",
-    "year",
-    "calibre",
-    "nature",
-    "quantity",
-    "gross_mass_kg",
-    "net_explosive_mass_kg",
-    "hazard_division",
-    "compatibility_group",
-    "intake_source",
-    "case_reference",
-    "court_order",
-    "condition",
-    "notes",
-)
+ITEM_FIELDS = fields.ITEM.described
+"""The fields of a weapon or component itself (not where it is): what ``item.registered`` carries."""
+LOT_FIELDS = fields.LOT.described
+"""The fields of an ammunition lot itself: what ``lot.registered`` carries (masses as decimal strings of kg)."""
 _SHA256 = re.compile("[0-9a-f]{64}")
-_TEXT_FIELDS = {"manufacturer", "model", "calibre", "serial", "marking_location", "other_marks", "case_reference", "court_order", "notes"}
-_TEXT_FIELDS |= {"lot_number", "nature"}
 
 
 @dataclass(frozen=True)
@@ -515,9 +479,9 @@ class ItemService:
     async def correct(self, actor: Actor, kind: RecordKind, code: str, correction: Correction) -> Any:
         """Correct one field of a record: the event keeps the old value, the new value and the reason."""
         actor.require_role(*DEPOT_STAFF)
-        fields = ITEM_FIELDS if kind == "item" else LOT_FIELDS
-        if correction.field not in fields:
-            raise InvalidInput(f"{correction.field!r} cannot be corrected; fields: {', '.join(fields)}", field="field")
+        correctable = (fields.ITEM if kind == "item" else fields.LOT).correctable
+        if correction.field not in correctable:
+            raise InvalidInput(f"{correction.field!r} cannot be corrected; fields: {', '.join(correctable)}", field="field")
         async with self.ledger.write(actor) as tx:
             record = await _record(tx.session, actor, kind, code)
             current = _current_values(record, kind)
