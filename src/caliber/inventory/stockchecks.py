@@ -28,10 +28,11 @@ from caliber.accounts.actor import Actor
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS
-from caliber.inventory.lifecycle import COUNTABLE, Status
+from caliber.inventory.lifecycle import COUNTABLE, Action, Status
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine
 from caliber.inventory.schemas import MAX_PIECES
 from caliber.inventory.service import PATH_SEPARATOR
+from caliber.inventory.status import apply_transition
 from caliber.inventory.stockcheck_events import StockCheckClosed, StockCheckCounted, StockCheckOpened, StockCheckScanned
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, read_code
@@ -440,8 +441,5 @@ async def _closed(session: AsyncSession, event: Recorded[StockCheckClosed]) -> N
     check.lot_differences = len(data.lot_differences)
     for model in (Item, AmmunitionLot):
         for record in await session.scalars(select(model).where(model.code.in_(data.missing))):
-            record.prior_status = record.status
-            record.status = Status.MISSING.value
-            record.location_id = None
-            record.status_changed_at = moment
+            apply_transition(record, Action.REPORT_MISSING, moment)
     await session.flush()

@@ -33,6 +33,7 @@ from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
 from caliber.inventory.records import squeeze
 from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
+from caliber.inventory.status import Arrival, apply_transition
 from caliber.inventory.transfer_events import TransferDispatched, TransferReceived
 from caliber.labels import service as labels
 from caliber.labels.codes import CheckDigitMismatch, CodeError, is_valid, read_code
@@ -262,10 +263,7 @@ async def _dispatched(session: AsyncSession, event: Recorded[TransferDispatched]
     lines += [{"transfer_id": data.id, "code": c, "kind": "lot", "outcome": "in_transit"} for c in data.lots]
     await insert_many(session, TransferLine.__table__, lines)
     for record in await _by_code(session, [*data.items, *data.lots]):
-        record.prior_status = record.status
-        record.status = Status.IN_TRANSIT.value
-        record.location_id = None
-        record.status_changed_at = moment
+        apply_transition(record, Action.DISPATCH, moment)
     await session.flush()
 
 
@@ -277,16 +275,12 @@ async def _received(session: AsyncSession, event: Recorded[TransferReceived]) ->
     if transfer is None:
         raise LookupError(f"transfer {data.id} was never dispatched")
     lines = {line.code: line for line in await session.scalars(select(TransferLine).where(TransferLine.transfer_id == transfer.id))}
+    arrival = Arrival(transfer.to_depot_id, data.location_id)
     for record in await _by_code(session, data.received):
-        record.depot_id = transfer.to_depot_id
-        record.status = record.prior_status
-        record.prior_status = None
-        record.location_id = data.location_id
-        record.status_changed_at = moment
+        apply_transition(record, Action.RECEIVE, moment, arrival=arrival)
         lines[record.code].outcome = "received"
     for record in await _by_code(session, data.missing):
-        record.status = Status.MISSING.value  # prior_status keeps the status it left with
-        record.status_changed_at = moment
+        apply_transition(record, Action.REPORT_MISSING, moment)  # it keeps the status it left with, to return to when found
         lines[record.code].outcome = "missing"
     kinds = await labels.kinds(session, data.extra)
     for code in data.extra:

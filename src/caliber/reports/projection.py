@@ -53,9 +53,7 @@ async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UU
 Registered = ItemRegistered | LotRegistered
 
 
-async def _registered(
-    session: AsyncSession, events: list[Recorded[Any]], kind_of: Callable[[Any], tuple[str, str, int, int, int]]
-) -> None:
+async def _registered(session: AsyncSession, events: list[Recorded[Any]], kind_of: Callable[[Any], tuple[str, str, int, int, int]]) -> None:
     where = await _jurisdictions(session, {e.data.depot_id for e in events})
     rows = []
     holds = []
