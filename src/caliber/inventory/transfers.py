@@ -30,7 +30,7 @@ from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.inventory.lifecycle import Action, Status, transition
-from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
+from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine, TransferStatus
 from caliber.inventory.records import squeeze
 from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
 from caliber.inventory.status import Arrival, apply_transition
@@ -167,7 +167,7 @@ class TransferService:
             session = tx.session
             view = await _view(session, transfer_id)
             actor.require_depot(view.to_depot.id, view.to_depot.code)
-            if view.transfer.status != "in_transit":
+            if view.transfer.status != TransferStatus.IN_TRANSIT:
                 raise Conflict(f"this transfer was received already, on {view.transfer.received_at:%Y-%m-%d}")
             if location_id is not None:
                 location = await session.get(Location, location_id)
@@ -195,13 +195,13 @@ class TransferService:
             actor.require_depot(view.to_depot.id, view.to_depot.code)
         return view
 
-    async def list(self, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[Transfer]:
+    async def list(self, actor: Actor, *, status: TransferStatus | None = None, limit: int = 100) -> list[Transfer]:
         """Transfers from or to the actor's depots, newest first."""
         query = select(Transfer).order_by(Transfer.id.desc()).limit(limit)
         if not actor.sees_all_depots:
             query = query.where(or_(Transfer.from_depot_id.in_(actor.depot_ids), Transfer.to_depot_id.in_(actor.depot_ids)))
-        if status:
-            query = query.where(Transfer.status == status)
+        if status is not None:
+            query = query.where(Transfer.status == status.value)
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
@@ -251,7 +251,7 @@ async def _dispatched(session: AsyncSession, event: Recorded[TransferDispatched]
             id=data.id,
             from_depot_id=data.from_depot_id,
             to_depot_id=data.to_depot_id,
-            status="in_transit",
+            status=TransferStatus.IN_TRANSIT.value,
             seals=", ".join(data.seals),
             notes=data.notes,
             dispatched_by=event.actor["name"],
@@ -285,7 +285,7 @@ async def _received(session: AsyncSession, event: Recorded[TransferReceived]) ->
     kinds = await labels.kinds(session, data.extra)
     for code in data.extra:
         session.add(TransferLine(transfer_id=transfer.id, code=code, kind=kinds.get(code, "unknown"), outcome="extra"))
-    transfer.status = "received"
+    transfer.status = TransferStatus.RECEIVED.value
     transfer.received_by = event.actor["name"]
     transfer.received_at = moment
     await session.flush()
