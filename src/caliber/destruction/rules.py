@@ -14,6 +14,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.destruction.models import Attestation, DestructionEvent, EventStatus, Stage
 from caliber.errors import Conflict, PermissionDenied
+from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.steps import Step, first_refusal, role_refusal
 
 if TYPE_CHECKING:
@@ -34,10 +35,9 @@ __all__ = [
     "residue",
 ]
 
-STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
-MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
-WITNESSES = (Role.WITNESS, Role.DEPOT_MANAGER, Role.ADMIN)
-SITE_STAFF = (Role.WITNESS, Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
+STAFF = DEPOT_STAFF
+WITNESSES = (Role.WITNESS, *MANAGERS)
+SITE_STAFF = (Role.WITNESS, *DEPOT_STAFF)
 AT_SITE = (EventStatus.APPROVED, EventStatus.IN_PROGRESS)
 """Statuses in which the manifest is worked through at the site."""
 
