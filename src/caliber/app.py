@@ -39,6 +39,7 @@ from caliber.inventory.imports import ImportJobs
 from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
 from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages
 from caliber.inventory.items import ItemService
+from caliber.inventory.models import StockCheckStatus, TransferStatus
 from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import StockCheckService
@@ -249,7 +250,7 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
-    engine.engine.globals.update(roles=Role, main_menu=main_menu)
+    engine.engine.globals.update(roles=Role, main_menu=main_menu, TransferStatus=TransferStatus, StockCheckStatus=StockCheckStatus)
     engine.engine.finalize = _shown
 
 

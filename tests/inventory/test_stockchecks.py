@@ -99,3 +99,30 @@ async def test_reconciliation_on_generated_depots(factory: Factory, stockchecks:
     assert result.wrong_location == expected_wrong
     assert len(result.found) + len(result.missing) == len(records)
     assert result.unknown == []
+
+
+async def test_the_service_says_who_may_count_and_close_and_why_not(factory: Factory, stockchecks: StockCheckService) -> None:
+    depot = await factory.depot()
+    await factory.item(depot)
+    clerk = await factory.actor(Role.DEPOT_CLERK, depots=[depot])
+    counter, second = [await factory.actor(Role.DEPOT_MANAGER, depots=[depot]) for _ in range(2)]
+    witness = await factory.actor(Role.WITNESS)
+    check = (await stockchecks.open(clerk, NewStockCheck(depot.id))).check
+
+    assert stockchecks.can_count(clerk, check).allowed
+    assert "needs the role" in stockchecks.can_count(witness, check).reason
+    refused = stockchecks.can_close(second, check)
+    assert (refused.allowed, refused.reason) == (False, "the counter has not finished counting")
+    assert "needs the role" in stockchecks.can_close(clerk, check).reason
+
+    check = (await stockchecks.finish_counting(counter, check.id)).check
+    assert stockchecks.can_count(clerk, check).reason == "counting has finished: this check takes no more scans"
+    own = stockchecks.can_close(counter, check)
+    assert isinstance(own.refusal, PermissionDenied)
+    assert own.reason == "whoever counts cannot confirm: another manager closes this check"
+    assert stockchecks.can_close(second, check).allowed
+    with pytest.raises(PermissionDenied, match=own.reason):  # the service refuses with the answer it gives
+        await stockchecks.close(counter, check.id)
+
+    check = (await stockchecks.close(second, check.id)).check
+    assert stockchecks.can_close(second, check).reason == "this check is closed already"

@@ -21,6 +21,7 @@ from caliber.config import Settings
 from caliber.destruction.certificate import certificate_pdf, signatories
 from caliber.destruction.export import manifest_rows
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
+from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, WITNESSES
 from caliber.destruction.schemas import (
     AttestationInput,
     Completion,
@@ -30,7 +31,7 @@ from caliber.destruction.schemas import (
     ResidueCheck,
     Withdrawal,
 )
-from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService, ManifestRefused, Refusal
+from caliber.destruction.service import DestructionService, ManifestRefused, Refusal
 from caliber.destruction.verification import certification, verify_url
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.item_api import csv_stream
@@ -375,7 +376,8 @@ async def _event_page(
     current_sha256 = await destructions.current_sha256(actor, event_id, stage) if attesting else None
     mine = view.attestation_by(actor.id, stage, current_sha256) if current_sha256 else None
     depots = {d.id: d for d in await inventory.all_depots()}
-    preparing = actor.role in STAFF and actor.can_see_depot(event.depot_id) and status not in (EventStatus.COMPLETED, EventStatus.CERTIFIED)
+    steps = {step.name: step for step in destructions.next_steps(actor, view, mine)}
+    preparing = steps["manifest"].allowed
     return page(
         request,
         "destruction/event.html",
@@ -393,7 +395,8 @@ async def _event_page(
         local=destructions.local,
         shelves=[loc for loc in await inventory.locations(actor, event.depot_id) if loc.active] if preparing else [],
         preparing=preparing,
-        can=_abilities(actor, view, status, attested=mine is not None),
+        can={name: step.allowed for name, step in steps.items()},
+        steps=steps,
         methods=list(Method),
         statuses=LineStatus,
         notice=notice,
@@ -403,19 +406,3 @@ async def _event_page(
         sent=sent,
         sent_values=sent_values or {},
     )
-
-
-def _abilities(actor: Actor, view: Any, status: EventStatus, *, attested: bool) -> dict[str, bool]:
-    at_site = status in (EventStatus.APPROVED, EventStatus.IN_PROGRESS)
-    party = actor.id in view.parties
-    witness = actor.role in WITNESSES and actor.id is not None and not party
-    return {
-        "approve": actor.role in MANAGERS and status is EventStatus.PLANNED and view.on_manifest > 0,
-        "verify": actor.role in SITE_STAFF and at_site,
-        "withdraw": actor.role in MANAGERS and at_site,
-        "attest": witness and not attested and ((at_site and not view.remaining) or status is EventStatus.COMPLETED),
-        "photos": actor.role in SITE_STAFF and (at_site or status is EventStatus.COMPLETED),
-        "complete": actor.role in WITNESSES and status is EventStatus.IN_PROGRESS,
-        "residue": witness and status is EventStatus.COMPLETED and not view.event.residue_verified_by,
-        "certify": actor.role in MANAGERS and status is EventStatus.COMPLETED and bool(view.event.residue_verified_by),
-    }

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
+from caliber.destruction import rules
 from caliber.destruction.certificate import certificate_bytes, certificate_sha256, statement
 from caliber.destruction.events import (
     DestructionApproved,
@@ -74,8 +75,9 @@ from caliber.destruction.models import (
     Observer,
     Stage,
 )
+from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, WITNESSES
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
-from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound, PermissionDenied
+from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound
 from caliber.inventory.items import ItemService, apply_lifecycle, records_by_code, store_photo
 from caliber.inventory.lifecycle import Action, Status, transition
 from caliber.inventory.records import serial_key, squeeze
@@ -86,6 +88,7 @@ from caliber.labels.codes import is_valid, kind_of
 from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers
 from caliber.ledger.store import CustodyTransaction, Ledger
+from caliber.steps import Step
 from caliber.times import local_time
 
 __all__ = [
@@ -114,10 +117,6 @@ appliers = Appliers(
 """The events of destruction, from the plan to the certificate, and what applies them."""
 
 CHUNK = 500
-STAFF = (Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
-MANAGERS = (Role.DEPOT_MANAGER, Role.ADMIN)
-WITNESSES = (Role.WITNESS, Role.DEPOT_MANAGER, Role.ADMIN)
-SITE_STAFF = (Role.WITNESS, Role.DEPOT_CLERK, Role.DEPOT_MANAGER, Role.ADMIN)
 OPEN = (LineStatus.LISTED.value, LineStatus.VERIFIED.value)
 """Lines still on the manifest before the day's result."""
 RECORD_KINDS = ("weapon", "component", "lot")
@@ -181,6 +180,11 @@ class EventView:
     def on_manifest(self) -> int:
         """Records on the manifest now (not removed, withdrawn or unexpected)."""
         return sum(n for status, n in self.counts.items() if status not in ("removed", "withdrawn", "unexpected"))
+
+    @property
+    def open_records(self) -> int:
+        """Records on the manifest before the day's result (listed or verified)."""
+        return sum(self.counts.get(status, 0) for status in OPEN)
 
     @property
     def remaining(self) -> int:
@@ -261,10 +265,8 @@ class DestructionService:
         async with self.ledger.write(actor) as tx:
             session = tx.session
             event = await self._event_for_staff(session, actor, event_id)
-            status = EventStatus(event.status)
-            if status in (EventStatus.COMPLETED, EventStatus.CERTIFIED):
-                raise Conflict(f"destruction {event.code} is {status.label.lower()}: its manifest cannot change")
-            amendment = status is not EventStatus.PLANNED
+            rules.manifest(actor, event).require()
+            amendment = event.status != EventStatus.PLANNED
             if amendment and len(squeeze(change.reason)) < 3:
                 raise InvalidInput("the manifest was approved: say why it is amended (it will need approval again)", field="reason")
             typed = _typed(change.lines)
@@ -316,13 +318,8 @@ class DestructionService:
         actor.require_role(*MANAGERS)
         async with self.ledger.write(actor) as tx:
             event = await self._event_for_staff(tx.session, actor, event_id)
-            if event.status != EventStatus.PLANNED.value:
-                raise Conflict(
-                    f"destruction {event.code} is {EventStatus(event.status).label.lower()}: only a planned manifest is approved"
-                )
+            rules.approve(actor, await _view(tx.session, event.id)).require()
             codes = await _codes(tx.session, event.id, OPEN)
-            if not codes:
-                raise Conflict("the manifest is empty: add the records to destroy first")
             await tx.record(DestructionApproved(id=event.id, manifest_sha256=manifest_sha256(codes), records=len(codes)), [event.code])
             return await _event(tx.session, event.id)
 
@@ -336,7 +333,7 @@ class DestructionService:
             raise InvalidInput("a serial read goes with one scanned record", field="serial_read")
         async with self.ledger.write(actor) as tx:
             session = tx.session
-            event = await self._event_at_site(session, actor, event_id)
+            event = await self._event_at_site(session, actor, event_id, step="verify", roles=SITE_STAFF)
             now = tx.clock()
             if event.approved_at is not None and _before(now, event.approved_at):
                 raise Conflict(
@@ -369,7 +366,7 @@ class DestructionService:
         """Record a label scanned at the site that is not on the manifest (set apart, counted on the page)."""
         actor.require_role(*SITE_STAFF)
         async with self.ledger.write(actor) as tx:
-            event = await self._event_at_site(tx.session, actor, event_id)
+            event = await self._event_at_site(tx.session, actor, event_id, step="verify", roles=SITE_STAFF)
             if (await _lines(tx.session, event.id, [code])).get(code) is not None:
                 return
             kind = (await labels.kinds(tx.session, [code])).get(code, "unknown")
@@ -380,7 +377,7 @@ class DestructionService:
         actor.require_role(*MANAGERS)
         codes = list(dict.fromkeys(withdrawal.codes))
         async with self.ledger.write(actor) as tx:
-            event = await self._event_at_site(tx.session, actor, event_id)
+            event = await self._event_at_site(tx.session, actor, event_id, step="withdraw", roles=MANAGERS)
             lines = await _lines(tx.session, event.id, codes)
             if off := [c for c in codes if lines.get(c) not in OPEN]:
                 raise Conflict(f"{off[0]} is not an open record of this manifest")
@@ -395,31 +392,19 @@ class DestructionService:
     async def attest(self, actor: Actor, event_id: UUID, attestation: AttestationInput) -> None:
         """A witness attests to the verified manifest (before) or to the result (after), naming the hash they were shown."""
         actor.require_role(*WITNESSES)
-        if actor.id is None:
-            raise PermissionDenied("witnesses attest under their own account, not from the command line")
         async with self.ledger.write(actor) as tx:
             session = tx.session
             view = await _view(session, event_id)
             event = view.event
-            if actor.id in view.parties:
-                raise PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness must attest")
             if attestation.stage is Stage.BEFORE:
-                if event.status not in (EventStatus.APPROVED.value, EventStatus.IN_PROGRESS.value):
-                    raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: attest before destruction")
-                if view.remaining:
-                    raise Conflict(f"{view.remaining} record(s) are not verified yet: verify or withdraw them first")
                 current = manifest_sha256(await _codes(session, event.id, OPEN))
                 follows = await _last_verified(session, event.id), "the last verification at the site"
             else:
-                if event.status != EventStatus.COMPLETED.value:
-                    raise Conflict("the result is attested after the destruction is completed")
                 current = manifest_sha256(await _codes(session, event.id, DONE))
                 follows = event.ended_at, "the destruction ended"
-            if given := view.attestation_by(actor.id, attestation.stage, current):
-                raise Conflict(
-                    f"you attested {attestation.stage.value} destruction already, at {self.local(given.attested_at)}: "
-                    "a witness attests once to each stage"
-                )
+            given = view.attestation_by(actor.id, attestation.stage, current)
+            rules.attest(actor, view, attestation.stage, given, self.local).require()
+            assert actor.id is not None  # refused above: witnesses attest under their own account
             if attestation.manifest_sha256 != current:
                 raise Conflict("the manifest changed since you read it: review it again and attest to what it is now")
             now, (earlier, what) = tx.clock(), follows
@@ -441,7 +426,7 @@ class DestructionService:
         actor.require_role(*SITE_STAFF)
         digest = store_photo(self.photo_dir, content, content_type)
         async with self.ledger.write(actor) as tx:
-            event = await self._event_at_site(tx.session, actor, event_id, also=(EventStatus.COMPLETED,))
+            event = await self._event_at_site(tx.session, actor, event_id, step="photos", roles=SITE_STAFF, also=(EventStatus.COMPLETED,))
             if await tx.session.get(DestructionPhoto, (event.id, digest)) is None:
                 photo = DestructionPhotoAdded(id=event.id, sha256=digest, stage=stage, content_type=content_type, size=len(content))
                 await tx.record(photo, [event.code])
@@ -459,8 +444,7 @@ class DestructionService:
             view = await _view(session, event_id)
             event = view.event
             await self._require_site_scope(session, actor, event)
-            if event.status != EventStatus.IN_PROGRESS.value:
-                raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: only one under way is completed")
+            rules.complete(actor, event).require()
             if view.remaining:
                 raise Conflict(f"{view.remaining} record(s) are not verified: verify them, or withdraw them with a reason")
             verified = await _codes(session, event.id, (LineStatus.VERIFIED.value,))
@@ -502,10 +486,7 @@ class DestructionService:
         async with self.ledger.write(actor) as tx:
             view = await _view(tx.session, event_id)
             event = view.event
-            if actor.id in view.parties:
-                raise PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness checks the residue")
-            if event.status != EventStatus.COMPLETED.value or event.residue_verified_by:
-                raise Conflict("the residue is checked once, after the destruction is completed")
+            rules.residue(actor, view).require()
             now = tx.clock()
             if event.ended_at is not None and _before(now, event.ended_at):
                 raise Conflict(
@@ -524,8 +505,7 @@ class DestructionService:
             view = await _view(tx.session, event_id)
             event = view.event
             await self._event_for_staff(tx.session, actor, event.id)
-            if event.status != EventStatus.COMPLETED.value or not event.residue_verified_by:
-                raise Conflict("a certificate is issued once the destruction is completed and its residue checked")
+            rules.certify(actor, event).require()
             destroyed = await _codes(tx.session, event.id, DONE)
             valid = view.valid_attestations(Stage.AFTER, manifest_sha256(destroyed))
             if len(valid) < event.required_witnesses:
@@ -542,6 +522,26 @@ class DestructionService:
             return digest
 
     # -- reading ---------------------------------------------------------------------
+
+    def next_steps(self, actor: Actor, view: EventView, attested: Attestation | None = None) -> list[Step]:
+        """Every step of the event for ``actor`` now: allowed, or refused with the reason (what the service would raise).
+
+        ``attested``: the attestation the actor gave to the current stage of the manifest as it is now, if any.
+        Checks of what a step is given (codes, times, hashes) come when it is taken.
+        """
+        event = view.event
+        stage = Stage.AFTER if event.status == EventStatus.COMPLETED else Stage.BEFORE
+        return [
+            rules.manifest(actor, event),
+            rules.approve(actor, view),
+            rules.at_site("verify", actor, event, SITE_STAFF),
+            rules.at_site("withdraw", actor, event, MANAGERS),
+            rules.attest(actor, view, stage, attested, self.local),
+            rules.at_site("photos", actor, event, SITE_STAFF, also=(EventStatus.COMPLETED,)),
+            rules.complete(actor, event),
+            rules.residue(actor, view),
+            rules.certify(actor, event),
+        ]
 
     async def get(self, actor: Actor, event_id: UUID) -> EventView:
         """An event with its counts, observers, attestations and photos."""
@@ -638,13 +638,11 @@ class DestructionService:
         actor.require_depot(event.depot_id, codes[event.depot_id])
 
     async def _event_at_site(
-        self, session: AsyncSession, actor: Actor, event_id: UUID, also: tuple[EventStatus, ...] = ()
+        self, session: AsyncSession, actor: Actor, event_id: UUID, *, step: str, roles: Sequence[Role], also: tuple[EventStatus, ...] = ()
     ) -> DestructionEvent:
         event = await _event(session, event_id)
         await self._require_site_scope(session, actor, event)
-        allowed = (EventStatus.APPROVED, EventStatus.IN_PROGRESS, *also)
-        if EventStatus(event.status) not in allowed:
-            raise Conflict(f"destruction {event.code} is {EventStatus(event.status).label.lower()}: its manifest must be approved first")
+        rules.at_site(step, actor, event, roles, also).require()
         return event
 
 

@@ -61,6 +61,7 @@ from caliber.inventory.lifecycle import COUNTABLE, IN_STORAGE, TRANSITIONS, Acti
 from caliber.inventory.models import AmmunitionLot, Depot, ImportRow, Item, ItemKind, ItemPhoto, Location
 from caliber.inventory.records import UNREADABLE_SERIALS, grams, identity_key, kilograms, serial_key, squeeze
 from caliber.inventory.schemas import Correction, NewItem, NewLot, StatusChange
+from caliber.inventory.status import apply_transition
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, find_code, read_code
 from caliber.ledger.events import Recorded
@@ -888,9 +889,6 @@ async def _lots_moved(session: AsyncSession, events: list[Recorded[LotMoved]]) -
     await _moved(session, AmmunitionLot, events)
 
 
-_LEAVES_SHELVES = frozenset({Status.IN_TRANSIT, Status.MISSING, Status.TRANSFERRED_OUT, Status.RETURNED_TO_OWNER, Status.VOID})
-
-
 async def _statuses_changed(session: AsyncSession, model: Any, events: Sequence[Recorded[StatusEvent]]) -> None:
     codes = list(dict.fromkeys(e.data.code for e in events))
     records = {r.code: r for (r,) in await _in_chunks(session, select(model), model.code, codes)}
@@ -899,14 +897,9 @@ async def _statuses_changed(session: AsyncSession, model: Any, events: Sequence[
         record = records.get(data.code)
         if record is None:
             raise LookupError(f"an event names {data.code}, which no earlier event registered")
-        target = data.to
-        record.prior_status = data.from_.value if target in (Status.IN_TRANSIT, Status.MISSING) else None
-        record.status = target.value
-        record.status_changed_at = event.moment
-        if target in _LEAVES_SHELVES:
-            record.location_id = None
-        if data.action is Action.RELEASE_HOLD:
-            record.court_order = data.court_order
+        moved = apply_transition(record, data.action, event.moment, court_order=data.court_order)
+        if moved is not data.to:
+            raise LookupError(f"an event moves {data.code} to {data.to.value}, where the records lead it to {moved.value}")
     await session.flush()
 
 
@@ -1032,16 +1025,11 @@ async def apply_lifecycle(session: AsyncSession, codes: Sequence[str], action: A
     """Give records the status ``action`` leads to, from an applier of another domain's event that names them.
 
     The work flow's service checked every transition (:func:`transition`)
-    before recording the event; this only applies it, in bulk. Reporting a
-    record missing keeps the status it had, to return to when it is found.
+    before recording the event; :func:`apply_transition` checks and applies it to
+    each record. Reporting a record missing keeps the status it had, to return
+    to when it is found.
     """
-    target = TRANSITIONS[action].target
-    if target is None:
-        raise ValueError(f"{action.value} returns to an earlier status: it is not a work-flow step")
     for model in (Item, AmmunitionLot):
-        values: dict[str, Any] = {"status": target.value, "status_changed_at": moment}
-        values["prior_status"] = model.status if target is Status.MISSING else None
-        if target in _LEAVES_SHELVES or target is Status.DESTROYED:
-            values["location_id"] = None
-        for start in range(0, len(codes), LOOKUP_CHUNK):
-            await session.execute(update(model).where(model.code.in_(codes[start : start + LOOKUP_CHUNK])).values(**values))
+        for (record,) in await _in_chunks(session, select(model), model.code, list(codes)):
+            apply_transition(record, action, moment)
+    await session.flush()

@@ -26,6 +26,7 @@ __all__ = [
     "Status",
     "Transition",
     "intake_status",
+    "leads_to",
     "transition",
 ]
 
@@ -128,6 +129,12 @@ class Transition:
     needs_court_order: bool = False
     manual: bool = True
     """False for actions only a work flow takes (transfers, stock checks, destruction)."""
+    also_from: frozenset[Status] = frozenset()
+    """Further statuses a work flow (never a person) leaves from."""
+
+    def leaves_from(self, status: Status, *, work_flow: bool) -> bool:
+        """Whether the action may be taken on a record of ``status`` (by a work flow, or by a person)."""
+        return status in self.sources or (work_flow and status in self.also_from)
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -143,7 +150,7 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
     Action.DEACTIVATE: Transition(frozenset({Status.AWAITING_DECISION, Status.SURPLUS}), Status.DEACTIVATED, MANAGERS),
     Action.VOID: Transition(COUNTABLE | {Status.MISSING}, Status.VOID, MANAGERS),
-    Action.REPORT_MISSING: Transition(COUNTABLE, Status.MISSING, MANAGERS),
+    Action.REPORT_MISSING: Transition(COUNTABLE, Status.MISSING, MANAGERS, also_from=frozenset({Status.IN_TRANSIT})),
     Action.REPORT_FOUND: Transition(frozenset({Status.MISSING}), None, MANAGERS),
     Action.DISPATCH: Transition(COUNTABLE, Status.IN_TRANSIT, DEPOT_STAFF, manual=False),
     Action.RECEIVE: Transition(frozenset({Status.IN_TRANSIT}), None, DEPOT_STAFF, manual=False),
@@ -160,7 +167,9 @@ EVENT_FIELDS = ("action", "from", "to", "reason", "court_order")
 """What a status-change event carries in ``data`` besides the record's code."""
 
 
-def transition(action: Action, status: Status, prior: Status | None, role: Role, *, code: str, court_order: str = "") -> Status:
+def transition(
+    action: Action, status: Status, prior: Status | None, role: Role, *, code: str, court_order: str = "", work_flow: bool = False
+) -> Status:
     """The status ``action`` leads to from ``status``; :class:`Conflict` or :class:`InvalidInput` say why not.
 
     Role checks for people are made by the caller's guard and here; work flows
@@ -170,12 +179,23 @@ def transition(action: Action, status: Status, prior: Status | None, role: Role,
     if role not in rule.roles:
         allowed = ", ".join(sorted(r.value for r in rule.roles))
         raise PermissionDenied(f"{action.label.lower()} needs the role {allowed}; you are {role.value}")
-    if status not in rule.sources:
+    target = leads_to(action, status, prior, code=code, work_flow=work_flow)
+    if rule.needs_court_order and not court_order.strip():
+        raise InvalidInput("releasing an evidence hold needs the court order that releases it", field="court_order")
+    return target
+
+
+def leads_to(action: Action, status: Status, prior: Status | None, *, code: str, work_flow: bool = False) -> Status:
+    """The status ``action`` leads to from ``status`` (``prior``: the one remembered), whoever takes it; :class:`Conflict` if none.
+
+    The rule of the transition table alone: :func:`transition` adds who may
+    take the action; the state tables' appliers check recorded events with it.
+    """
+    rule = TRANSITIONS[action]
+    if not rule.leaves_from(status, work_flow=work_flow):
         if status is Status.EVIDENCE_HOLD:
             raise Conflict(f"{code} is on evidence hold: a manager must record the court order that releases it first")
         raise Conflict(f"{code} is {status.label.lower()}: it cannot be {_past(action)}")
-    if rule.needs_court_order and not court_order.strip():
-        raise InvalidInput("releasing an evidence hold needs the court order that releases it", field="court_order")
     if rule.target is None:
         if prior is None:
             raise Conflict(f"{code} has no earlier status to return to")

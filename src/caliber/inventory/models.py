@@ -35,8 +35,10 @@ __all__ = [
     "LocationKind",
     "StockCheck",
     "StockCheckLine",
+    "StockCheckStatus",
     "Transfer",
     "TransferLine",
+    "TransferStatus",
     "UnType",
 ]
 
@@ -339,6 +341,13 @@ class ImportRow(DefaultBase):
     code: Mapped[str] = mapped_column(String(10))
 
 
+class TransferStatus(enum.StrEnum):
+    """Where a transfer stands: on the road until the receiving depot confirms it."""
+
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+
+
 class Transfer(UUIDv7AuditBase):
     """A sealed consignment of items and lots from one depot to another."""
 
@@ -348,7 +357,7 @@ class Transfer(UUIDv7AuditBase):
     from_depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"))
     to_depot_id: Mapped[UUID] = mapped_column(ForeignKey("depot.id"))
     status: Mapped[str] = mapped_column(String(16))
-    """``in_transit`` until the receiving depot confirms, then ``received``."""
+    """A :class:`TransferStatus`: ``in_transit`` until the receiving depot confirms, then ``received``."""
     seals: Mapped[str] = mapped_column(String(400), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     dispatched_by: Mapped[str] = mapped_column(String(200))
@@ -370,6 +379,14 @@ class TransferLine(DefaultBase):
     """``in_transit``, then ``received``, ``missing`` (on the manifest, not found) or ``extra`` (found, not on it)."""
 
 
+class StockCheckStatus(enum.StrEnum):
+    """Where a stock check stands: counted by one person, then confirmed and closed by another."""
+
+    OPEN = "open"
+    COUNTED = "counted"
+    CLOSED = "closed"
+
+
 class StockCheck(UUIDv7AuditBase):
     """A count of a depot, or of one part of its storage tree, against what the records expect."""
 
@@ -380,7 +397,7 @@ class StockCheck(UUIDv7AuditBase):
     location_id: Mapped[UUID | None] = mapped_column(ForeignKey("location.id"), default=None)
     """The part of the tree counted; None for the whole depot (a full count)."""
     status: Mapped[str] = mapped_column(String(16))
-    """``open`` while counting, ``counted`` when the counter is done, ``closed`` once confirmed."""
+    """A :class:`StockCheckStatus`: ``open`` while counting, ``counted`` when the counter is done, ``closed`` once confirmed."""
     opened_by: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     counted_by: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -28,10 +28,11 @@ from caliber.accounts.actor import Actor
 from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS
-from caliber.inventory.lifecycle import COUNTABLE, Status
-from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine
+from caliber.inventory.lifecycle import COUNTABLE, Action, Status
+from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, StockCheck, StockCheckLine, StockCheckStatus
 from caliber.inventory.schemas import MAX_PIECES
 from caliber.inventory.service import PATH_SEPARATOR
+from caliber.inventory.status import apply_transition
 from caliber.inventory.stockcheck_events import StockCheckClosed, StockCheckCounted, StockCheckOpened, StockCheckScanned
 from caliber.labels import service as labels
 from caliber.labels.codes import CodeError, read_code
@@ -39,6 +40,7 @@ from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers
 from caliber.ledger.store import Ledger
 from caliber.schemas import Input
+from caliber.steps import Step, first_refusal, role_refusal
 
 __all__ = [
     "DueDepot",
@@ -146,7 +148,7 @@ class StockCheckService:
             if depot is None:
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             actor.require_depot(depot.id, depot.code)
-            query = select(StockCheck.id).where(StockCheck.depot_id == depot.id, StockCheck.status != "closed")
+            query = select(StockCheck.id).where(StockCheck.depot_id == depot.id, StockCheck.status != StockCheckStatus.CLOSED.value)
             if await session.scalar(query) is not None:
                 raise Conflict(f"depot {depot.code} has a stock check under way: close it first")
             in_scope = await _scope_filter(session, depot.id, new.location_id)
@@ -173,8 +175,7 @@ class StockCheckService:
             session = tx.session
             view = await _view(session, check_id)
             actor.require_depot(view.depot.id, view.depot.code)
-            if view.check.status != "open":
-                raise Conflict("counting has finished: this check takes no more scans")
+            self.can_count(actor, view.check).require()
             events: list[tuple[StockCheckScanned, list[str]]] = []
             for scan in scans:
                 try:
@@ -196,8 +197,7 @@ class StockCheckService:
         async with self.ledger.write(actor) as tx:
             view = await _view(tx.session, check_id)
             actor.require_depot(view.depot.id, view.depot.code)
-            if view.check.status != "open":
-                raise Conflict("counting has finished already")
+            self.can_count(actor, view.check).require()
             await tx.record(StockCheckCounted(id=check_id), [stockcheck_subject(check_id)])
             return await _view(tx.session, check_id)
 
@@ -208,10 +208,7 @@ class StockCheckService:
             session = tx.session
             view = await _view(session, check_id)
             actor.require_depot(view.depot.id, view.depot.code)
-            if view.check.status != "counted":
-                raise Conflict("the counter has not finished counting" if view.check.status == "open" else "this check is closed already")
-            if view.check.counted_by == actor.username:
-                raise PermissionDenied("whoever counts cannot confirm: another manager closes this check")
+            self.can_close(actor, view.check).require()
             result = view.result
             still_here = set(
                 await session.scalars(
@@ -240,6 +237,32 @@ class StockCheckService:
             await tx.record(closed, [stockcheck_subject(check_id), *closed.missing])
             return await _view(session, check_id)
 
+    def can_count(self, actor: Actor, check: StockCheck) -> Step:
+        """Whether ``actor`` may scan into ``check`` and say counting is done: depot staff, while it is open."""
+        finished = check.status != StockCheckStatus.OPEN
+        return first_refusal(
+            "count",
+            [role_refusal(actor, DEPOT_STAFF), Conflict("counting has finished: this check takes no more scans") if finished else None],
+        )
+
+    def can_close(self, actor: Actor, check: StockCheck) -> Step:
+        """Whether ``actor`` may confirm and close ``check``: a manager who did not count, once counting is done."""
+        status = StockCheckStatus(check.status)
+        not_counted = {
+            StockCheckStatus.OPEN: "the counter has not finished counting",
+            StockCheckStatus.CLOSED: "this check is closed already",
+        }.get(status)
+        return first_refusal(
+            "close",
+            [
+                role_refusal(actor, MANAGERS),
+                Conflict(not_counted) if not_counted else None,
+                PermissionDenied("whoever counts cannot confirm: another manager closes this check")
+                if check.counted_by == actor.username
+                else None,
+            ],
+        )
+
     async def get(self, actor: Actor, check_id: UUID) -> StockCheckView:
         """One stock check with its reconciliation so far."""
         async with self.db.read() as session:
@@ -247,13 +270,13 @@ class StockCheckService:
         actor.require_depot(view.depot.id, view.depot.code)
         return view
 
-    async def list(self, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[StockCheck]:
+    async def list(self, actor: Actor, *, status: StockCheckStatus | None = None, limit: int = 100) -> list[StockCheck]:
         """Stock checks of the actor's depots, newest first."""
         query = select(StockCheck).order_by(StockCheck.id.desc()).limit(limit)
         if not actor.sees_all_depots:
             query = query.where(StockCheck.depot_id.in_(actor.depot_ids))
-        if status:
-            query = query.where(StockCheck.status == status)
+        if status is not None:
+            query = query.where(StockCheck.status == status.value)
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
@@ -262,7 +285,7 @@ class StockCheckService:
         today = today or dt.datetime.now(dt.UTC)
         last = (
             select(StockCheck.depot_id, func.max(StockCheck.closed_at).label("last"))
-            .where(StockCheck.status == "closed", StockCheck.location_id.is_(None))
+            .where(StockCheck.status == StockCheckStatus.CLOSED.value, StockCheck.location_id.is_(None))
             .group_by(StockCheck.depot_id)
             .subquery()
         )
@@ -325,7 +348,7 @@ async def security(session: AsyncSession, start: dt.datetime, end: dt.datetime, 
         counts.setdefault(jurisdiction, [0, 0, 0, 0])[0] += 1
     full = select(StockCheck.depot_id).where(
         StockCheck.location_id.is_(None),
-        StockCheck.status == "closed",
+        StockCheck.status == StockCheckStatus.CLOSED.value,
         StockCheck.closed_at > end - dt.timedelta(days=365),
         StockCheck.closed_at < end,
     )
@@ -334,7 +357,7 @@ async def security(session: AsyncSession, start: dt.datetime, end: dt.datetime, 
             counts[where[depot_id]][1] += 1
     found = select(
         StockCheck.depot_id, StockCheck.missing + StockCheck.wrong_location + StockCheck.unknown + StockCheck.lot_differences
-    ).where(StockCheck.status == "closed", StockCheck.closed_at >= start, StockCheck.closed_at < end)
+    ).where(StockCheck.status == StockCheckStatus.CLOSED.value, StockCheck.closed_at >= start, StockCheck.closed_at < end)
     for depot_id, n in (await session.execute(found)).all():
         if depot_id in where:
             counts[where[depot_id]][2] += n
@@ -361,7 +384,7 @@ async def _opened(session: AsyncSession, event: Recorded[StockCheckOpened]) -> N
             id=data.id,
             depot_id=data.depot_id,
             location_id=data.location_id,
-            status="open",
+            status=StockCheckStatus.OPEN.value,
             opened_by=event.actor["name"],
             opened_at=event.moment,
         )
@@ -418,7 +441,7 @@ async def _counted(session: AsyncSession, event: Recorded[StockCheckCounted]) ->
     check = await session.get(StockCheck, event.data.id)
     if check is None:
         raise LookupError(f"stock check {event.data.id} was never opened")
-    check.status = "counted"
+    check.status = StockCheckStatus.COUNTED.value
     check.counted_by = event.actor["name"]
     await session.flush()
 
@@ -430,7 +453,7 @@ async def _closed(session: AsyncSession, event: Recorded[StockCheckClosed]) -> N
     if check is None:
         raise LookupError(f"stock check {data.id} was never opened")
     moment = event.moment
-    check.status = "closed"
+    check.status = StockCheckStatus.CLOSED.value
     check.closed_by = event.actor["name"]
     check.closed_at = moment
     check.found = data.found
@@ -440,8 +463,5 @@ async def _closed(session: AsyncSession, event: Recorded[StockCheckClosed]) -> N
     check.lot_differences = len(data.lot_differences)
     for model in (Item, AmmunitionLot):
         for record in await session.scalars(select(model).where(model.code.in_(data.missing))):
-            record.prior_status = record.status
-            record.status = Status.MISSING.value
-            record.location_id = None
-            record.status_changed_at = moment
+            apply_transition(record, Action.REPORT_MISSING, moment)
     await session.flush()

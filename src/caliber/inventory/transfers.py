@@ -30,9 +30,10 @@ from caliber.db import insert_many, new_id
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.inventory.lifecycle import Action, Status, transition
-from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine
+from caliber.inventory.models import AmmunitionLot, Depot, Item, Location, Transfer, TransferLine, TransferStatus
 from caliber.inventory.records import squeeze
 from caliber.inventory.schemas import MAX_PIECES, LabelCode, Notes
+from caliber.inventory.status import Arrival, apply_transition
 from caliber.inventory.transfer_events import TransferDispatched, TransferReceived
 from caliber.labels import service as labels
 from caliber.labels.codes import CheckDigitMismatch, CodeError, is_valid, read_code
@@ -166,7 +167,7 @@ class TransferService:
             session = tx.session
             view = await _view(session, transfer_id)
             actor.require_depot(view.to_depot.id, view.to_depot.code)
-            if view.transfer.status != "in_transit":
+            if view.transfer.status != TransferStatus.IN_TRANSIT:
                 raise Conflict(f"this transfer was received already, on {view.transfer.received_at:%Y-%m-%d}")
             if location_id is not None:
                 location = await session.get(Location, location_id)
@@ -194,13 +195,13 @@ class TransferService:
             actor.require_depot(view.to_depot.id, view.to_depot.code)
         return view
 
-    async def list(self, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[Transfer]:
+    async def list(self, actor: Actor, *, status: TransferStatus | None = None, limit: int = 100) -> list[Transfer]:
         """Transfers from or to the actor's depots, newest first."""
         query = select(Transfer).order_by(Transfer.id.desc()).limit(limit)
         if not actor.sees_all_depots:
             query = query.where(or_(Transfer.from_depot_id.in_(actor.depot_ids), Transfer.to_depot_id.in_(actor.depot_ids)))
-        if status:
-            query = query.where(Transfer.status == status)
+        if status is not None:
+            query = query.where(Transfer.status == status.value)
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
@@ -250,7 +251,7 @@ async def _dispatched(session: AsyncSession, event: Recorded[TransferDispatched]
             id=data.id,
             from_depot_id=data.from_depot_id,
             to_depot_id=data.to_depot_id,
-            status="in_transit",
+            status=TransferStatus.IN_TRANSIT.value,
             seals=", ".join(data.seals),
             notes=data.notes,
             dispatched_by=event.actor["name"],
@@ -262,10 +263,7 @@ async def _dispatched(session: AsyncSession, event: Recorded[TransferDispatched]
     lines += [{"transfer_id": data.id, "code": c, "kind": "lot", "outcome": "in_transit"} for c in data.lots]
     await insert_many(session, TransferLine.__table__, lines)
     for record in await _by_code(session, [*data.items, *data.lots]):
-        record.prior_status = record.status
-        record.status = Status.IN_TRANSIT.value
-        record.location_id = None
-        record.status_changed_at = moment
+        apply_transition(record, Action.DISPATCH, moment)
     await session.flush()
 
 
@@ -277,21 +275,17 @@ async def _received(session: AsyncSession, event: Recorded[TransferReceived]) ->
     if transfer is None:
         raise LookupError(f"transfer {data.id} was never dispatched")
     lines = {line.code: line for line in await session.scalars(select(TransferLine).where(TransferLine.transfer_id == transfer.id))}
+    arrival = Arrival(transfer.to_depot_id, data.location_id)
     for record in await _by_code(session, data.received):
-        record.depot_id = transfer.to_depot_id
-        record.status = record.prior_status
-        record.prior_status = None
-        record.location_id = data.location_id
-        record.status_changed_at = moment
+        apply_transition(record, Action.RECEIVE, moment, arrival=arrival)
         lines[record.code].outcome = "received"
     for record in await _by_code(session, data.missing):
-        record.status = Status.MISSING.value  # prior_status keeps the status it left with
-        record.status_changed_at = moment
+        apply_transition(record, Action.REPORT_MISSING, moment)  # it keeps the status it left with, to return to when found
         lines[record.code].outcome = "missing"
     kinds = await labels.kinds(session, data.extra)
     for code in data.extra:
         session.add(TransferLine(transfer_id=transfer.id, code=code, kind=kinds.get(code, "unknown"), outcome="extra"))
-    transfer.status = "received"
+    transfer.status = TransferStatus.RECEIVED.value
     transfer.received_by = event.actor["name"]
     transfer.received_at = moment
     await session.flush()

@@ -18,6 +18,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, MANAGERS
+from caliber.inventory.models import StockCheckStatus, TransferStatus
 from caliber.inventory.service import InventoryService
 from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService, StockCheckView
 from caliber.inventory.transfers import LotPart, NewTransfer, TransferService, TransferView, manifest_line
@@ -48,7 +49,7 @@ class TransferOut(msgspec.Struct):
     id: UUID
     from_depot: str
     to_depot: str
-    status: str
+    status: TransferStatus
     seals: str
     notes: str
     dispatched_by: str
@@ -72,7 +73,7 @@ def transfer_out(view: TransferView) -> TransferOut:
         t.id,
         view.from_depot.code,
         view.to_depot.code,
-        t.status,
+        TransferStatus(t.status),
         t.seals,
         t.notes,
         t.dispatched_by,
@@ -99,7 +100,7 @@ class StockCheckOut(msgspec.Struct):
     id: UUID
     depot: str
     scope: str | None
-    status: str
+    status: StockCheckStatus
     opened_by: str
     opened_at: dt.datetime
     counted_by: str | None
@@ -115,7 +116,7 @@ class StockCheckSummary(msgspec.Struct):
 
     id: UUID
     depot: str
-    status: str
+    status: StockCheckStatus
     opened_at: dt.datetime
     closed_at: dt.datetime | None
     found: int
@@ -145,7 +146,7 @@ def stockcheck_out(view: StockCheckView) -> StockCheckOut:
         c.id,
         view.depot.code,
         view.scope.path if view.scope else None,
-        c.status,
+        StockCheckStatus(c.status),
         c.opened_by,
         c.opened_at,
         c.counted_by,
@@ -179,7 +180,7 @@ class TransferApi(Controller):
         actor: NamedDependency[Actor],
         transfers: NamedDependency[TransferService],
         inventory: NamedDependency[InventoryService],
-        status: FromQuery[str | None] = None,
+        status: FromQuery[TransferStatus | None] = None,
     ) -> list[TransferOut]:
         """The latest 100 transfers from or to the caller's depots, newest first (lines on each transfer's own read)."""
         depots = {d.id: d for d in await inventory.all_depots()}
@@ -225,12 +226,22 @@ class StockCheckApi(Controller):
         actor: NamedDependency[Actor],
         stockchecks: NamedDependency[StockCheckService],
         inventory: NamedDependency[InventoryService],
-        status: FromQuery[str | None] = None,
+        status: FromQuery[StockCheckStatus | None] = None,
     ) -> list[StockCheckSummary]:
         """The latest 100 stock checks of the caller's depots, newest first, with the summary of the closed ones."""
         codes = {d.id: d.code for d in await inventory.all_depots()}
         return [
-            StockCheckSummary(c.id, codes[c.depot_id], c.status, c.opened_at, c.closed_at, c.found, c.missing, c.wrong_location, c.unknown)
+            StockCheckSummary(
+                c.id,
+                codes[c.depot_id],
+                StockCheckStatus(c.status),
+                c.opened_at,
+                c.closed_at,
+                c.found,
+                c.missing,
+                c.wrong_location,
+                c.unknown,
+            )
             for c in await stockchecks.list(actor, status=status)
         ]
 
@@ -403,7 +414,7 @@ async def _transfer_page(
     template: str = "inventory/transfer.html",
 ) -> Template:
     view = await transfers.get(actor, transfer_id)
-    receiving = view.transfer.status == "in_transit" and actor.role in DEPOT_STAFF and actor.can_see_depot(view.to_depot.id)
+    receiving = view.transfer.status == TransferStatus.IN_TRANSIT and actor.role in DEPOT_STAFF and actor.can_see_depot(view.to_depot.id)
     shelves = [loc for loc in await inventory.locations(actor, view.to_depot.id) if loc.active] if receiving else []
     manifest = {line.code for line in view.lines}
     return page(
@@ -538,6 +549,6 @@ async def _check_context(
         "error": error,
         "expected": sum(1 for line in view.lines if line.expected),
         "scanned": sum(1 for line in view.lines if line.scanned),
-        "can_count": check.status == "open" and actor.role in DEPOT_STAFF,
-        "can_close": check.status == "counted" and actor.role in MANAGERS and check.counted_by != actor.username,
+        "can_count": stockchecks.can_count(actor, check).allowed,
+        "close": stockchecks.can_close(actor, check),
     }

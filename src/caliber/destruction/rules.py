@@ -1,0 +1,150 @@
+"""What may be done next on a destruction event, by whom, and why not: the rules the service enforces and the pages show.
+
+Each function is pure: it reads the event (and what the service has read of it)
+and answers with a :class:`~caliber.steps.Step`. The service raises the step's
+refusal before it records anything; the event page offers the steps allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.destruction.models import Attestation, DestructionEvent, EventStatus, Stage
+from caliber.errors import Conflict, PermissionDenied
+from caliber.inventory.items import DEPOT_STAFF, MANAGERS
+from caliber.steps import Step, first_refusal, role_refusal
+
+if TYPE_CHECKING:
+    from caliber.destruction.service import EventView
+
+__all__ = [
+    "AT_SITE",
+    "MANAGERS",
+    "SITE_STAFF",
+    "STAFF",
+    "WITNESSES",
+    "approve",
+    "at_site",
+    "attest",
+    "certify",
+    "complete",
+    "manifest",
+    "residue",
+]
+
+STAFF = DEPOT_STAFF
+WITNESSES = (Role.WITNESS, *MANAGERS)
+SITE_STAFF = (Role.WITNESS, *DEPOT_STAFF)
+AT_SITE = (EventStatus.APPROVED, EventStatus.IN_PROGRESS)
+"""Statuses in which the manifest is worked through at the site."""
+
+
+def _is(event: DestructionEvent) -> str:
+    return f"destruction {event.code} is {EventStatus(event.status).label.lower()}"
+
+
+def manifest(actor: Actor, event: DestructionEvent) -> Step:
+    """Change the manifest: staff of the organising depot, until the destruction is completed."""
+    done = EventStatus(event.status) in (EventStatus.COMPLETED, EventStatus.CERTIFIED)
+    return first_refusal(
+        "manifest",
+        [
+            role_refusal(actor, STAFF),
+            None
+            if actor.can_see_depot(event.depot_id)
+            else PermissionDenied(f"the staff of the depot that organises {event.code} prepare its manifest"),
+            Conflict(f"{_is(event)}: its manifest cannot change") if done else None,
+        ],
+    )
+
+
+def approve(actor: Actor, view: EventView) -> Step:
+    """Freeze the manifest: a manager, a planned event with records on its manifest."""
+    event = view.event
+    return first_refusal(
+        "approve",
+        [
+            role_refusal(actor, MANAGERS),
+            Conflict(f"{_is(event)}: only a planned manifest is approved") if event.status != EventStatus.PLANNED else None,
+            Conflict("the manifest is empty: add the records to destroy first") if not view.open_records else None,
+        ],
+    )
+
+
+def at_site(name: str, actor: Actor, event: DestructionEvent, roles: Iterable[Role], also: tuple[EventStatus, ...] = ()) -> Step:
+    """A step at the site (verify, withdraw, photos): once the manifest is approved, and while under way (or ``also``)."""
+    working = EventStatus(event.status) in (*AT_SITE, *also)
+    return first_refusal(
+        name, [role_refusal(actor, roles), None if working else Conflict(f"{_is(event)}: its manifest must be approved first")]
+    )
+
+
+def attest(actor: Actor, view: EventView, stage: Stage, given: Attestation | None, local: Callable[..., str]) -> Step:
+    """Attest to ``stage``: a witness under their own account who is no party to the manifest, once, at the right time.
+
+    ``given``: the attestation the actor already gave to this stage of the manifest as it is now.
+    """
+    event, status = view.event, EventStatus(view.event.status)
+    if stage is Stage.BEFORE:
+        timing = [
+            Conflict(f"{_is(event)}: attest before destruction") if status not in AT_SITE else None,
+            Conflict(f"{view.remaining} record(s) are not verified yet: verify or withdraw them first") if view.remaining else None,
+        ]
+    else:
+        timing = [Conflict("the result is attested after the destruction is completed") if status is not EventStatus.COMPLETED else None]
+    again = (
+        f"you attested {stage.value} destruction already, at {local(given.attested_at)}: a witness attests once to each stage"
+        if given
+        else ""
+    )
+    return first_refusal(
+        "attest",
+        [
+            role_refusal(actor, WITNESSES),
+            PermissionDenied("witnesses attest under their own account, not from the command line") if actor.id is None else None,
+            PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness must attest")
+            if actor.id in view.parties
+            else None,
+            *timing,
+            Conflict(again) if again else None,
+        ],
+    )
+
+
+def complete(actor: Actor, event: DestructionEvent) -> Step:
+    """Record the day's result: a witness, while the destruction is under way."""
+    under_way = event.status == EventStatus.IN_PROGRESS
+    return first_refusal(
+        "complete", [role_refusal(actor, WITNESSES), None if under_way else Conflict(f"{_is(event)}: only one under way is completed")]
+    )
+
+
+def residue(actor: Actor, view: EventView) -> Step:
+    """Check the residue: a witness who is no party to the manifest, once, after the destruction is completed."""
+    event = view.event
+    pending = event.status == EventStatus.COMPLETED and not event.residue_verified_by
+    return first_refusal(
+        "residue",
+        [
+            role_refusal(actor, WITNESSES),
+            PermissionDenied(f"you prepared or approved the manifest of {event.code}: another witness checks the residue")
+            if actor.id in view.parties
+            else None,
+            None if pending else Conflict("the residue is checked once, after the destruction is completed"),
+        ],
+    )
+
+
+def certify(actor: Actor, event: DestructionEvent) -> Step:
+    """Issue the certificate: a manager, once the destruction is completed and its residue checked."""
+    ready = event.status == EventStatus.COMPLETED and bool(event.residue_verified_by)
+    return first_refusal(
+        "certify",
+        [
+            role_refusal(actor, MANAGERS),
+            None if ready else Conflict("a certificate is issued once the destruction is completed and its residue checked"),
+        ],
+    )

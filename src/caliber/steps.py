@@ -1,0 +1,49 @@
+"""What an actor may do next in a work flow, and why not: the answer a service gives its pages and its own checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from caliber.accounts.actor import Actor
+from caliber.accounts.models import Role
+from caliber.errors import CaliberError, PermissionDenied
+
+__all__ = ["Step", "first_refusal", "role_refusal"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a work flow for one actor: allowed, or refused with the error that says why."""
+
+    name: str
+    refusal: CaliberError | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the actor may take the step now."""
+        return self.refusal is None
+
+    @property
+    def reason(self) -> str:
+        """Why not (empty when allowed)."""
+        return self.refusal.message if self.refusal is not None else ""
+
+    def require(self) -> None:
+        """Raise the refusal when the step is not allowed (what the service does before taking it)."""
+        if self.refusal is not None:
+            raise self.refusal
+
+
+def first_refusal(name: str, refusals: Iterable[CaliberError | None]) -> Step:
+    """The step ``name``, refused by the first of ``refusals`` that is not None (checked in order)."""
+    return Step(name, next((r for r in refusals if r is not None), None))
+
+
+def role_refusal(actor: Actor, roles: Iterable[Role]) -> PermissionDenied | None:
+    """The refusal :meth:`Actor.require_role` would raise, or None when the actor has one of ``roles``."""
+    try:
+        actor.require_role(*roles)
+    except PermissionDenied as exc:
+        return exc
+    return None

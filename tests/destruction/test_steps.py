@@ -1,0 +1,76 @@
+"""The steps an actor may take on a destruction now, and why not: the service's answer, and the refusal it raises."""
+
+from __future__ import annotations
+
+import pytest
+
+from caliber.accounts.actor import Actor
+from caliber.destruction.models import Stage
+from caliber.destruction.schemas import AttestationInput, ResidueCheck
+from caliber.destruction.service import DestructionService
+from caliber.errors import Conflict, PermissionDenied
+from caliber.steps import Step
+from tests.destruction.helpers import approved, cast, plan, through_the_day
+from tests.factories import Factory
+
+pytestmark = pytest.mark.usefixtures("ledger_checked")
+
+
+async def steps(destructions: DestructionService, actor: Actor, event_id: object) -> dict[str, Step]:
+    view = await destructions.get(actor, event_id)  # type: ignore[arg-type]
+    return {step.name: step for step in destructions.next_steps(actor, view)}
+
+
+async def test_a_planned_event_may_be_prepared_by_its_staff_and_approved_by_a_manager_once_it_lists_records(
+    factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    event = await destructions.plan(day.clerk, plan(day))
+    empty = (await steps(destructions, day.manager, event.id))["approve"]
+    assert (empty.allowed, empty.reason) == (False, "the manifest is empty: add the records to destroy first")
+    with pytest.raises(Conflict, match=empty.reason):
+        await destructions.approve(day.manager, event.id)
+    clerk = await steps(destructions, day.clerk, event.id)
+    assert clerk["manifest"].allowed
+    assert isinstance(clerk["approve"].refusal, PermissionDenied)
+    assert "needs the role" in clerk["approve"].reason
+    outsider = await factory.actor(depots=[await factory.depot()])
+    seen = await destructions.get(day.clerk, event.id)
+    elsewhere = {step.name: step for step in destructions.next_steps(outsider, seen)}["manifest"]
+    assert (elsewhere.allowed, elsewhere.reason) == (False, f"the staff of the depot that organises {event.code} prepare its manifest")
+    assert not clerk["verify"].allowed
+    assert clerk["verify"].reason == f"destruction {event.code} is planned: its manifest must be approved first"
+
+
+async def test_at_the_site_witnesses_attest_once_every_record_is_verified(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=2)
+    event = await approved(destructions, day)
+    witness = day.witnesses[0]
+    now = await steps(destructions, witness, event.id)
+    assert now["verify"].allowed
+    assert (now["attest"].allowed, now["attest"].reason) == (False, "2 record(s) are not verified yet: verify or withdraw them first")
+    digest = await destructions.current_sha256(witness, event.id, Stage.BEFORE)
+    with pytest.raises(Conflict, match=now["attest"].reason.replace("(", r"\(").replace(")", r"\)")):
+        await destructions.attest(witness, event.id, AttestationInput(Stage.BEFORE, digest))
+    manager = await steps(destructions, day.manager, event.id)
+    assert manager["approve"].reason == f"destruction {event.code} is approved: only a planned manifest is approved"
+    assert manager["attest"].reason == f"you prepared or approved the manifest of {event.code}: another witness must attest"
+    assert not manager["certify"].allowed
+
+
+async def test_after_the_day_the_residue_then_the_certificate(factory: Factory, destructions: DestructionService) -> None:
+    day = await cast(factory, items=2)
+    event = await approved(destructions, day)
+    await through_the_day(destructions, day, event)
+    witness = await steps(destructions, day.witnesses[0], event.id)
+    assert witness["residue"].allowed
+    assert not witness["complete"].allowed
+    assert witness["complete"].reason == f"destruction {event.code} is completed: only one under way is completed"
+    assert not witness["manifest"].allowed  # nor any other role: the manifest is closed
+    certify = (await steps(destructions, day.manager, event.id))["certify"]
+    assert certify.reason == "a certificate is issued once the destruction is completed and its residue checked"
+    with pytest.raises(Conflict, match=certify.reason):
+        await destructions.certify(day.manager, event.id)
+    await destructions.check_residue(day.witnesses[1], event.id, ResidueCheck("cut and melted"))
+    assert (await steps(destructions, day.manager, event.id))["certify"].allowed
+    assert not (await steps(destructions, day.witnesses[0], event.id))["residue"].allowed
