@@ -1,0 +1,61 @@
+"""``caliber reports``: rebuild the reports' projection, the KPI file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from caliber.cli.base import ledger_of, main, prepare_database, progress_bar, run_with_database
+from caliber.config import load_or_exit
+
+
+@main.group()
+def reports() -> None:
+    """The Roadmap reports' figures."""
+
+
+@reports.command("rebuild")
+def reports_rebuild() -> None:
+    """Rebuild the reports' projection from the whole ledger (a database from before the reports, or after a projection changed)."""
+    from caliber.reports.projection import rebuild
+
+    settings = load_or_exit()
+    prepare_database(settings)
+
+    async def work(db: Any) -> int:
+        log = ledger_of(db, settings)
+        progress, advance = progress_bar("projecting entries", await log.size())
+        with progress:
+            return await rebuild(log, advance)
+
+    entries = run_with_database(settings, work)
+    click.echo(f"reports rebuilt from {entries:,} ledger entries")
+
+
+@reports.command("kpis")
+@click.option("--init", is_flag=True, help="copy the shipped defaults into the data dir, to edit there")
+def reports_kpis(init: bool) -> None:
+    """The Roadmap goals and KPIs in force, and the file they come from."""
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from caliber.reports.kpis import KPI_FILE, KpiFileError, load_roadmap, shipped_kpi_file
+
+    settings = load_or_exit()
+    if init:
+        target = settings.data_dir / KPI_FILE
+        if target.exists():
+            raise click.ClickException(f"{target} exists already: edit it, or move it away first")
+        shutil.copyfile(shipped_kpi_file(), target)
+        click.echo(f"wrote {target}: edit it, then restart Caliber")
+    try:
+        roadmap = load_roadmap(settings.data_dir)
+    except KpiFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table("goal", "KPI", "name", "measure", "unit", "reported", "target", title=f"KPIs from {roadmap.source}")
+    for kpi in roadmap.kpis:
+        table.add_row(str(kpi.goal), kpi.key, kpi.name, kpi.measure, kpi.unit, kpi.period, kpi.target)
+    Console().print(table)
