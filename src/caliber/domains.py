@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from caliber.accounts import service as accounts_service
-from caliber.destruction import service as destruction_service
+from caliber.destruction import appliers as destruction_appliers
 from caliber.inventory import items as inventory_items
 from caliber.inventory import service as inventory_service
 from caliber.inventory import stockchecks as inventory_stockchecks
@@ -33,7 +33,7 @@ def registry() -> Registry:
         inventory_items,
         inventory_transfers,
         inventory_stockchecks,
-        destruction_service,
+        destruction_appliers,
         accounts_service,
         labels_printers,
         labels_printing,

@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caliber.destruction.models import Method, Stage
+from caliber.destruction.queries import manifest_sha256
 from caliber.destruction.schemas import AttestationInput, Verification, Withdrawal
-from caliber.destruction.service import DestructionService, manifest_sha256
+from caliber.destruction.service import DestructionService
 from caliber.errors import Conflict
 from tests.destruction.helpers import approved, cast, photo, right_after_attesting
 from tests.factories import Factory

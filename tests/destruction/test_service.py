@@ -12,9 +12,11 @@ from sqlalchemy import select
 from caliber.accounts.models import Role
 from caliber.db import Database
 from caliber.destruction.certificate import certificate_sha256, statement
+from caliber.destruction.manifest import ManifestRefused
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
+from caliber.destruction.queries import manifest_sha256
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, ResidueCheck, Verification, Withdrawal
-from caliber.destruction.service import DestructionService, ManifestRefused, manifest_sha256
+from caliber.destruction.service import DestructionService
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
 from caliber.inventory.items import ItemService
 from caliber.inventory.lifecycle import Action, IntakeSource, Status

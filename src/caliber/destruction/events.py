@@ -2,7 +2,7 @@
 
 Each struct is the ``data`` of one event type; ``docs/events.md`` is written from them. Every event
 names its destruction by ``id``. Lists of label codes go in chunks of at most
-:data:`caliber.destruction.service.CHUNK` an event, each event's subjects naming the destruction's
+:data:`caliber.destruction.queries.CHUNK` an event, each event's subjects naming the destruction's
 code and the records it changes, so that every weapon's own custody chain shows its destruction.
 """
 

@@ -1,7 +1,7 @@
 """Tables of destruction events, their manifests, observers, attestations and photos.
 
 A view of the ledger like every state table: only the appliers of
-``destruction.*`` events in :mod:`caliber.destruction.service` write them.
+``destruction.*`` events in :mod:`caliber.destruction.appliers` write them.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from caliber.accounts.guards import requires
 from caliber.config import Settings
 from caliber.destruction.certificate import certificate_pdf, signatories
 from caliber.destruction.export import manifest_rows
+from caliber.destruction.manifest import ManifestRefused, Refusal
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, WITNESSES
 from caliber.destruction.schemas import (
@@ -31,7 +32,7 @@ from caliber.destruction.schemas import (
     ResidueCheck,
     Withdrawal,
 )
-from caliber.destruction.service import DestructionService, ManifestRefused, Refusal
+from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import certification, verify_url
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.inventory.item_api import csv_stream

@@ -15,8 +15,10 @@ from litestar.status_codes import HTTP_201_CREATED
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.destruction.models import EventStatus, LineStatus, Stage
+from caliber.destruction.queries import EventView
+from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, WITNESSES
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
-from caliber.destruction.service import MANAGERS, SITE_STAFF, STAFF, WITNESSES, DestructionService, EventView
+from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
 
 __all__ = ["DestructionApi", "EventOut", "event_out"]

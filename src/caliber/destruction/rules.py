@@ -18,7 +18,7 @@ from caliber.inventory.items import DEPOT_STAFF, MANAGERS
 from caliber.steps import Step, first_refusal, role_refusal
 
 if TYPE_CHECKING:
-    from caliber.destruction.service import EventView
+    from caliber.destruction.queries import EventView
 
 __all__ = [
     "AT_SITE",

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.destruction.service import OPEN, DestructionService
+from caliber.destruction.queries import OPEN
+from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
 from caliber.inventory.items import DEPOT_STAFF, ItemService
 from caliber.labels.codes import kind_of
