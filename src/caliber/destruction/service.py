@@ -33,9 +33,8 @@ from __future__ import annotations
 
 from caliber.destruction.day import DaySteps
 from caliber.destruction.manifest import ManifestSteps
-from caliber.destruction.queries import EventView
 
-__all__ = ["DestructionService", "EventView"]
+__all__ = ["DestructionService"]
 
 
 class DestructionService(ManifestSteps, DaySteps):

@@ -20,8 +20,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from caliber.accounts.actor import Actor
+from caliber.destruction.queries import EventView
 from caliber.destruction.schemas import Verification
-from caliber.destruction.service import DestructionService, EventView
+from caliber.destruction.service import DestructionService
 from caliber.errors import CaliberError, Conflict, InvalidInput, NotFound, PermissionDenied
 from caliber.inventory.item_api import page_url
 from caliber.inventory.items import ItemService
