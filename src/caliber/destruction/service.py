@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import insert_many, new_id
+from caliber.depots.service import DepotService
 from caliber.destruction import rules
 from caliber.destruction.certificate import certificate_bytes, certificate_sha256, statement
 from caliber.destruction.events import (
@@ -78,11 +79,12 @@ from caliber.destruction.models import (
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, WITNESSES
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound
-from caliber.inventory.items import ItemService, apply_lifecycle, records_by_code, store_photo
-from caliber.inventory.lifecycle import Action, Status, transition
-from caliber.inventory.records import serial_key, squeeze
-from caliber.inventory.service import InventoryService
-from caliber.inventory.transfers import CHECK_DIGIT_MISMATCH, LotPart, manifest_line
+from caliber.items.lifecycle import Action, Status, transition
+from caliber.items.moves import apply_lifecycle
+from caliber.items.photos import store_photo
+from caliber.items.queries import records_by_code
+from caliber.items.records import serial_key, squeeze
+from caliber.items.service import ItemService
 from caliber.labels import service as labels
 from caliber.labels.codes import is_valid, kind_of
 from caliber.ledger.events import Recorded
@@ -90,6 +92,8 @@ from caliber.ledger.registry import Appliers
 from caliber.ledger.store import CustodyTransaction, Ledger
 from caliber.steps import Step
 from caliber.times import local_time
+from caliber.transfers.schemas import LotPart
+from caliber.transfers.service import CHECK_DIGIT_MISMATCH, manifest_line
 
 __all__ = [
     "CHUNK",
@@ -227,7 +231,7 @@ class DestructionService:
         if new.authority_date > new.planned_date:
             raise InvalidInput("the legal authority must be dated on or before the planned date", field="authority_date")
         async with self.ledger.write(actor) as tx:
-            depots = await InventoryService.depot_codes(tx.session, [new.depot_id, *([new.site_depot_id] if new.site_depot_id else [])])
+            depots = await DepotService.depot_codes(tx.session, [new.depot_id, *([new.site_depot_id] if new.site_depot_id else [])])
             if new.depot_id not in depots:
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             if new.site_depot_id and new.site_depot_id not in depots:
@@ -627,14 +631,14 @@ class DestructionService:
 
     async def _event_for_staff(self, session: AsyncSession, actor: Actor, event_id: UUID) -> DestructionEvent:
         event = await _event(session, event_id)
-        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        codes = await DepotService.depot_codes(session, [event.depot_id])
         actor.require_depot(event.depot_id, codes[event.depot_id])
         return event
 
     async def _require_site_scope(self, session: AsyncSession, actor: Actor, event: DestructionEvent) -> None:
         if actor.can_see_depot(event.depot_id) or (event.site_depot_id and actor.can_see_depot(event.site_depot_id)):
             return
-        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        codes = await DepotService.depot_codes(session, [event.depot_id])
         actor.require_depot(event.depot_id, codes[event.depot_id])
 
     async def _event_at_site(
@@ -721,7 +725,7 @@ async def _admissible(session: AsyncSession, actor: Actor, event: DestructionEve
             )
         )
         elsewhere.update((await session.execute(query)).all())
-    depots = await InventoryService.depot_codes(session, {record.depot_id for _, record in records.values()})
+    depots = await DepotService.depot_codes(session, {record.depot_id for _, record in records.values()})
     added: list[str] = []
     refused: list[Refusal] = []
     for code in codes:

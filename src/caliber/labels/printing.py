@@ -31,7 +31,8 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.destruction.service import OPEN, DestructionService
 from caliber.errors import InvalidInput
-from caliber.inventory.items import DEPOT_STAFF, ItemService
+from caliber.items.access import DEPOT_STAFF
+from caliber.items.service import ItemService
 from caliber.labels.codes import kind_of
 from caliber.labels.events import LabelCalibrated, LabelPrinted
 from caliber.labels.models import Label, LabelCalibration, Printer
