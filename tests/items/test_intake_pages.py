@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from caliber.accounts.models import Role
-from caliber.items.pages import CHOICES
+from caliber.items.record_pages import CHOICES
 from tests.factories import OPERATOR, Factory, csrf_headers, login
 
 WEAPON = {"manufacturer": "Zastava", "model": "M70", "calibre": "7.62x39mm", "serial": "TYPED-1"}
