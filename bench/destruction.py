@@ -27,16 +27,18 @@ from caliber import migrate
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import Database, create_engine
+from caliber.depots.models import DepotKind
+from caliber.depots.schemas import NewDepot
+from caliber.depots.service import DepotService
 from caliber.destruction.certificate import LedgerReference, certificate_bytes, certificate_pdf, statement
 from caliber.destruction.models import Method, Stage
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification
 from caliber.destruction.service import DestructionService
 from caliber.domains import registry
-from caliber.inventory.items import ItemService
-from caliber.inventory.lifecycle import Action, IntakeSource
-from caliber.inventory.models import DepotKind, UnType
-from caliber.inventory.schemas import NewDepot, NewItem, StatusChange
-from caliber.inventory.service import InventoryService
+from caliber.items.lifecycle import Action, IntakeSource
+from caliber.items.models import UnType
+from caliber.items.schemas import NewItem, StatusChange
+from caliber.items.service import ItemService
 from caliber.ledger.store import Ledger
 
 GOAL_SECONDS = 30.0
@@ -49,7 +51,7 @@ def person(name: str, role: Role, depot: uuid.UUID | None = None) -> Actor:
     return Actor(uuid.uuid4(), name, name.title(), role, frozenset({depot} if depot else ()))
 
 
-async def stock(items: ItemService, inventory: InventoryService, admin: Actor, count: int) -> tuple[uuid.UUID, list[str]]:
+async def stock(items: ItemService, inventory: DepotService, admin: Actor, count: int) -> tuple[uuid.UUID, list[str]]:
     """``count`` weapons taken in, declared surplus and approved for destruction."""
     depot = await inventory.create_depot(admin, NewDepot("RS-BENCH", "Bench depot", DepotKind.ARMY_DEPOT, "RS"))
     codes: list[str] = []
@@ -94,7 +96,7 @@ async def day(url: str, count: int, samples: int) -> None:
     witnesses = [person("witness one", Role.WITNESS), person("witness two", Role.WITNESS)]
     try:
         start = time.perf_counter()
-        depot_id, codes = await stock(items, InventoryService(ledger), admin, count)
+        depot_id, codes = await stock(items, DepotService(ledger), admin, count)
         print(f"set-up: {count:,} weapons taken in and approved for destruction in {time.perf_counter() - start:.1f} s (not counted)")
         steps: dict[str, float] = {}
         manager, clerk = person("manager", Role.DEPOT_MANAGER, depot_id), person("clerk", Role.DEPOT_CLERK, depot_id)

@@ -33,9 +33,9 @@ from bench.figures import figure
 from caliber import migrate
 from caliber.db import Database, create_engine
 from caliber.domains import registry
-from caliber.inventory.importer import SHEETS
-from caliber.inventory.models import Item
-from caliber.inventory.records import identity_key, serial_key
+from caliber.imports.importer import SHEETS
+from caliber.items.models import Item
+from caliber.items.records import identity_key, serial_key
 
 MAKERS = [
     ("Zastava", "M70", "7.62x39mm", "assault_rifle", "YU"),
@@ -92,14 +92,14 @@ async def make_depot(data_dir: Path) -> None:
     """A depot with the two buildings the CSV names."""
     from caliber.accounts.actor import Actor
     from caliber.config import Settings
-    from caliber.inventory.models import DepotKind, LocationKind
-    from caliber.inventory.schemas import NewDepot, NewLocation
-    from caliber.inventory.service import InventoryService
+    from caliber.depots.models import DepotKind, LocationKind
+    from caliber.depots.schemas import NewDepot, NewLocation
+    from caliber.depots.service import DepotService
     from caliber.ledger.store import Ledger
 
     settings = Settings.from_env({"CALIBER_DATA_DIR": str(data_dir)})
     db = Database(create_engine(settings.database_url))
-    inventory = InventoryService(Ledger(db, settings.log_origin, registry()))
+    inventory = DepotService(Ledger(db, settings.log_origin, registry()))
     operator = Actor.operator("bench")
     depot = await inventory.create_depot(operator, NewDepot("RS-BENCH", "Bench depot", DepotKind.ARMY_DEPOT, "RS"))
     for name in ("Building A", "Building B"):
@@ -162,7 +162,7 @@ async def raw_insert(folder: Path, rows: int) -> float:
     db = Database(create_engine(url))
     depot_id = uuid.uuid4()
     async with db.write() as session:
-        from caliber.inventory.models import Depot
+        from caliber.depots.models import Depot
 
         session.add(Depot(id=depot_id, code="RAW", name="Raw", kind="army_depot", jurisdiction_code="RS"))
     prepared = raw_rows(rows, depot_id)

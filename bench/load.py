@@ -39,7 +39,7 @@ import httpx
 
 from bench.figures import figure
 from bench.ledger_store import pg_admin
-from caliber.inventory.lifecycle import COUNTABLE
+from caliber.items.lifecycle import COUNTABLE
 
 GOAL_P99_MS = 50.0
 GOAL_SCAN_SHARE = 0.25

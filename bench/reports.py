@@ -45,8 +45,9 @@ from caliber.accounts.service import AccountService
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine, insert_many
+from caliber.depots.models import Depot
 from caliber.domains import registry
-from caliber.inventory.models import Depot, Item
+from caliber.items.models import Item
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
 from caliber.reports.models import ReportHold, ReportRecord

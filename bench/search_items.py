@@ -27,10 +27,11 @@ from bench.figures import figure
 from bench.import_items import MAKERS, SOURCES
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine, insert_many
+from caliber.depots.models import Depot
 from caliber.domains import registry
-from caliber.inventory.items import ItemService
-from caliber.inventory.models import Depot, Item
-from caliber.inventory.records import identity_key, serial_key
+from caliber.items.models import Item
+from caliber.items.records import identity_key, serial_key
+from caliber.items.service import ItemService
 from caliber.labels.codes import make_code
 from caliber.ledger.store import Ledger
 

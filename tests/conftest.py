@@ -26,17 +26,17 @@ from caliber.accounts.service import AccountService
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
+from caliber.depots.service import DepotService
 from caliber.destruction.service import DestructionService
 from caliber.domains import registry
-from caliber.inventory.items import ItemService
-from caliber.inventory.service import InventoryService
-from caliber.inventory.stockchecks import StockCheckService
-from caliber.inventory.transfers import TransferService
+from caliber.items.service import ItemService
 from caliber.ledger import merkle
 from caliber.ledger.audit import replay
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import Ledger
 from caliber.models import metadata
+from caliber.stockchecks.service import StockCheckService
+from caliber.transfers.service import TransferService
 from tests.factories import Factory
 
 POSTGRES_URL = os.environ.get("CALIBER_TEST_POSTGRES_URL", "")
@@ -159,9 +159,9 @@ def accounts(ledger: Ledger) -> AccountService:
 
 
 @pytest.fixture
-def inventory(ledger: Ledger) -> InventoryService:
-    """The inventory service over the test database."""
-    return InventoryService(ledger)
+def inventory(ledger: Ledger) -> DepotService:
+    """The depots service over the test database."""
+    return DepotService(ledger)
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def stockchecks(ledger: Ledger) -> StockCheckService:
 
 
 @pytest.fixture
-def factory(accounts: AccountService, inventory: InventoryService, items: ItemService) -> Factory:
+def factory(accounts: AccountService, inventory: DepotService, items: ItemService) -> Factory:
     """Builds depots, locations, users, items and lots through the services."""
     return Factory(accounts, inventory, items)
 

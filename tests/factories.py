@@ -12,21 +12,13 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService, UserView
-from caliber.inventory.items import ItemService
-from caliber.inventory.lifecycle import IntakeSource
-from caliber.inventory.models import (
-    AmmunitionLot,
-    CompatibilityGroup,
-    Depot,
-    DepotKind,
-    HazardDivision,
-    Item,
-    Location,
-    LocationKind,
-    UnType,
-)
-from caliber.inventory.schemas import NewDepot, NewItem, NewLocation, NewLot
-from caliber.inventory.service import InventoryService
+from caliber.depots.models import Depot, DepotKind, Location, LocationKind
+from caliber.depots.schemas import NewDepot, NewLocation
+from caliber.depots.service import DepotService
+from caliber.items.lifecycle import IntakeSource
+from caliber.items.models import AmmunitionLot, CompatibilityGroup, HazardDivision, Item, UnType
+from caliber.items.schemas import NewItem, NewLot
+from caliber.items.service import ItemService
 
 OPERATOR = Actor.operator("tests")
 PASSWORD = "correct horse battery"
@@ -38,7 +30,7 @@ class Factory:
     """Makes records with sensible defaults; every field can be overridden."""
 
     accounts: AccountService
-    inventory: InventoryService
+    inventory: DepotService
     items: ItemService
 
     async def depot(self, **overrides: Any) -> Depot:

@@ -21,17 +21,19 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from caliber.accounts.models import Role
+from caliber.depots.models import Depot
 from caliber.destruction.models import Method
 from caliber.destruction.schemas import ManifestChange, NewDestruction
 from caliber.destruction.service import DestructionService
-from caliber.inventory.imports import ImportJobs
-from caliber.inventory.lifecycle import Action
-from caliber.inventory.models import Depot
-from caliber.inventory.schemas import StatusChange
-from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
-from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.imports.service import ImportJobs
+from caliber.items.lifecycle import Action
+from caliber.items.schemas import StatusChange
 from caliber.labels.schemas import NewPrinter
 from caliber.ledger import store
+from caliber.stockchecks.schemas import NewStockCheck
+from caliber.stockchecks.service import StockCheckService
+from caliber.transfers.schemas import NewTransfer
+from caliber.transfers.service import TransferService
 from tests.factories import OPERATOR, Factory
 
 ANON = "anonymous"

@@ -18,13 +18,14 @@ from caliber.accounts.models import Role
 from caliber.accounts.schemas import PasswordReset
 from caliber.app import MAX_BODY_BYTES
 from caliber.db import Database
+from caliber.depots.models import DepotKind
+from caliber.depots.schemas import NewDepot
 from caliber.destruction.schemas import ObserverInput
 from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
-from caliber.inventory.importer import Importer
-from caliber.inventory.items import ItemService
-from caliber.inventory.models import DepotKind, Item
-from caliber.inventory.schemas import NewDepot
+from caliber.imports.importer import Importer
+from caliber.items.models import Item
+from caliber.items.service import ItemService
 from caliber.labels.sheets import register_fonts
 from caliber.ledger.store import Ledger
 from caliber.pdf import Grid

@@ -10,7 +10,7 @@ import pytest
 
 from caliber.accounts.models import Role
 from tests.factories import OPERATOR, Factory, csrf_headers, login
-from tests.inventory.test_intake_pages import Selects, chosen
+from tests.items.test_intake_pages import Selects, chosen
 
 
 async def _required_choices(client: httpx.AsyncClient, path: str) -> dict[str, str | None]:

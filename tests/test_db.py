@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caliber.db import AnyOf, Database, execute, insert_many, new_id, rows_in, sync_loaded
 from caliber.inline_sqlite import InlineConnection
-from caliber.inventory.models import Item
+from caliber.items.models import Item
 from caliber.labels.codes import make_code
 from tests.factories import Factory
 

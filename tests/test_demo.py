@@ -11,14 +11,17 @@ from sqlalchemy import func, select
 
 from caliber import demo
 from caliber.db import Database
+from caliber.depots.models import Depot
 from caliber.destruction.models import DestructionEvent
 from caliber.domains import registry
-from caliber.inventory.models import AmmunitionLot, Depot, Item, StockCheck, Transfer
+from caliber.items.models import AmmunitionLot, Item
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
 from caliber.reports.periods import parse_period
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
+from caliber.stockchecks.models import StockCheck
+from caliber.transfers.models import Transfer
 from tests.conftest import TEST_ORIGIN, replay_differences
 from tests.factories import OPERATOR, login
 

@@ -8,25 +8,16 @@ import msgspec.inspect as mi
 import pytest
 
 from caliber.accounts.schemas import LoginForm, NewToken, NewUser, PasswordReset, UserUpdate
+from caliber.depots.schemas import DepotUpdate, LocationUpdate, NewDepot, NewLocation
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, ResidueCheck, Verification, Withdrawal
 from caliber.errors import InvalidInput
 from caliber.forms import describe, label
-from caliber.inventory.schemas import (
-    Correction,
-    DepotUpdate,
-    LocationUpdate,
-    NewDepot,
-    NewItem,
-    NewLocation,
-    NewLot,
-    SplitRequest,
-    StatusChange,
-)
-from caliber.inventory.stockchecks import Scan
-from caliber.inventory.transfers import LotPart
+from caliber.items.schemas import Correction, NewItem, NewLot, SplitRequest, StatusChange
 from caliber.labels.schemas import NewPrinter, PrinterUpdate
 from caliber.reports.schemas import TargetInput
 from caliber.schemas import convert
+from caliber.stockchecks.schemas import Scan
+from caliber.transfers.schemas import LotPart
 
 DEVELOPER_WORDING = re.compile(r"Expected|\$\.|got `|Object missing|`")
 FORM_STRUCTS = [

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from caliber import migrate
 from caliber.db import Database
-from caliber.inventory.models import Jurisdiction
+from caliber.depots.models import Jurisdiction
 from caliber.models import include_object, metadata
 
 

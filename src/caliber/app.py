@@ -28,23 +28,19 @@ from caliber.accounts.routes import AccountPages, LoginPages, TokenApi, UserApi,
 from caliber.accounts.service import AccountService
 from caliber.config import Settings, resource_path
 from caliber.db import Database, create_engine
+from caliber.depots.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
+from caliber.depots.service import DepotService
 from caliber.destruction.pages import DestructionPages
 from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import CertificatePages
 from caliber.domains import registry
 from caliber.hardening import RefuseNul, RequestLog, security_headers
-from caliber.inventory.import_routes import ImportApi, ImportPages
-from caliber.inventory.imports import ImportJobs
-from caliber.inventory.item_api import ItemApi, LotApi, MoveApi, ScanApi
-from caliber.inventory.item_pages import ItemPages, LabelLinks, LotPages
-from caliber.inventory.items import ItemService
-from caliber.inventory.models import StockCheckStatus, TransferStatus
-from caliber.inventory.routes import DepotApi, DepotPages, JurisdictionApi, LocationApi
-from caliber.inventory.service import InventoryService
-from caliber.inventory.stockchecks import StockCheckService
-from caliber.inventory.transfers import TransferService
-from caliber.inventory.work_routes import StockCheckApi, StockCheckPages, TransferApi, TransferPages
+from caliber.imports.routes import ImportApi, ImportPages
+from caliber.imports.service import ImportJobs
+from caliber.items.api import ItemApi, LotApi, MoveApi, ScanApi
+from caliber.items.pages import ItemPages, LabelLinks, LotPages
+from caliber.items.service import ItemService
 from caliber.labels.printer_routes import PrinterApi, PrinterPages
 from caliber.labels.printing import LabelPrinting
 from caliber.labels.routes import LabelApi, LabelFiles, PrintPages
@@ -63,6 +59,12 @@ from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
 from caliber.schemas import visible
 from caliber.site import health, home, ready
+from caliber.stockchecks.models import StockCheckStatus
+from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
+from caliber.stockchecks.service import StockCheckService
+from caliber.transfers.models import TransferStatus
+from caliber.transfers.pages import TransferApi, TransferPages
+from caliber.transfers.service import TransferService
 from caliber.web import ProblemDocumentedJson, exception_handlers
 
 __all__ = ["create_app"]
@@ -191,7 +193,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "ledger": ledger,
                 "signer": signer,
                 "accounts": AccountService(ledger, settings.session_hours),
-                "inventory": InventoryService(ledger),
+                "inventory": DepotService(ledger),
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),

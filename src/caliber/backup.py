@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from caliber.config import Settings
-from caliber.inventory.importer import file_sha256
+from caliber.imports.importer import file_sha256
 from caliber.ledger.signer import HISTORY_FILE, KEY_FILE, STATE_FILE
 
 if TYPE_CHECKING:

@@ -32,6 +32,9 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.schemas import NewUser
 from caliber.accounts.service import AccountService
+from caliber.depots.models import Depot, DepotKind, Location, LocationKind
+from caliber.depots.schemas import NewDepot, NewLocation
+from caliber.depots.service import DepotService
 from caliber.destruction.models import Method, Stage
 from caliber.destruction.schemas import (
     AttestationInput,
@@ -43,19 +46,20 @@ from caliber.destruction.schemas import (
     Verification,
 )
 from caliber.destruction.service import DestructionService
-from caliber.inventory.items import ItemService
-from caliber.inventory.lifecycle import Action, IntakeSource
-from caliber.inventory.models import CompatibilityGroup, Condition, Depot, DepotKind, HazardDivision, Location, LocationKind, UnType
-from caliber.inventory.records import kilograms
-from caliber.inventory.schemas import NewDepot, NewItem, NewLocation, NewLot, StatusChange
-from caliber.inventory.service import InventoryService
-from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService
-from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.items.lifecycle import Action, IntakeSource
+from caliber.items.models import CompatibilityGroup, Condition, HazardDivision, UnType
+from caliber.items.records import kilograms
+from caliber.items.schemas import NewItem, NewLot, StatusChange
+from caliber.items.service import ItemService
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
 from caliber.reports.schemas import TargetInput
 from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
+from caliber.stockchecks.schemas import NewStockCheck, Scan
+from caliber.stockchecks.service import StockCheckService
+from caliber.transfers.schemas import NewTransfer
+from caliber.transfers.service import TransferService
 
 __all__ = ["DEMO_DEPOTS", "DEMO_USERS", "ensure_demo", "format_logins"]
 
@@ -136,7 +140,7 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
     """
     logins_path = data_dir / LOGINS_FILE
     operator = Actor.operator(getpass.getuser())
-    accounts, inventory = AccountService(ledger), InventoryService(ledger)
+    accounts, inventory = AccountService(ledger), DepotService(ledger)
     if await inventory.depots(operator):
         return _read_logins(logins_path)
     depots = {}

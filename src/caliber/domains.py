@@ -10,17 +10,17 @@ from __future__ import annotations
 from functools import cache
 
 from caliber.accounts import service as accounts_service
+from caliber.depots import service as depots_service
 from caliber.destruction import appliers as destruction_appliers
-from caliber.inventory import items as inventory_items
-from caliber.inventory import service as inventory_service
-from caliber.inventory import stockchecks as inventory_stockchecks
-from caliber.inventory import transfers as inventory_transfers
+from caliber.items import appliers as items_appliers
 from caliber.labels import printers as labels_printers
 from caliber.labels import printing as labels_printing
 from caliber.ledger import witness as ledger_witness
 from caliber.ledger.registry import Registry
 from caliber.reports import projection as reports_projection
 from caliber.reports import targets as reports_targets
+from caliber.stockchecks import appliers as stockchecks_appliers
+from caliber.transfers import service as transfers_service
 
 __all__ = ["registry"]
 
@@ -29,10 +29,10 @@ __all__ = ["registry"]
 def registry() -> Registry:
     """Every event type of every domain, with its struct, its applier and the projections after it."""
     domains = (
-        inventory_service,
-        inventory_items,
-        inventory_transfers,
-        inventory_stockchecks,
+        depots_service,
+        items_appliers,
+        transfers_service,
+        stockchecks_appliers,
         destruction_appliers,
         accounts_service,
         labels_printers,

@@ -3,11 +3,15 @@
 from advanced_alchemy.base import orm_registry
 
 from caliber.accounts import models as accounts_models
+from caliber.depots import models as depots_models
 from caliber.destruction import models as destruction_models
-from caliber.inventory import models as inventory_models
+from caliber.imports import models as imports_models
+from caliber.items import models as items_models
 from caliber.labels import models as labels_models
 from caliber.ledger import models as ledger_models
 from caliber.reports import models as reports_models
+from caliber.stockchecks import models as stockchecks_models
+from caliber.transfers import models as transfers_models
 
 metadata = orm_registry.metadata
 
@@ -24,11 +28,15 @@ def include_object(_object: object, name: str | None, _type: str, _reflected: bo
 __all__ = [
     "SEARCH_PREFIX",
     "accounts_models",
+    "depots_models",
     "destruction_models",
+    "imports_models",
     "include_object",
-    "inventory_models",
+    "items_models",
     "labels_models",
     "ledger_models",
     "metadata",
     "reports_models",
+    "stockchecks_models",
+    "transfers_models",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from caliber.accounts.actor import Actor
 from caliber.db import Database
-from caliber.inventory.service import InventoryService
+from caliber.depots.service import DepotService
 from caliber.migrate import current_revision, head_revision
 from caliber.web import page
 
@@ -19,7 +19,7 @@ __all__ = ["health", "home", "ready"]
 
 
 @get("/", name="home")
-async def home(request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]) -> Template:
+async def home(request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]) -> Template:
     """The start page: what this role works with, depots in scope grouped by jurisdiction."""
     depots = await inventory.depots(actor)
     jurisdictions = await inventory.jurisdictions()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Operation
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
@@ -37,7 +38,17 @@ from caliber.errors import (
 from caliber.forms import decode, refusal
 from caliber.ledger.signer import ForkRefused
 
-__all__ = ["ProblemDocumentedJson", "csv_cell", "exception_handlers", "file_formats", "form_data", "form_uuid", "page", "safe_next"]
+__all__ = [
+    "ProblemDocumentedJson",
+    "csv_cell",
+    "csv_stream",
+    "exception_handlers",
+    "file_formats",
+    "form_data",
+    "form_uuid",
+    "page",
+    "safe_next",
+]
 
 log = logging.getLogger("caliber")
 
@@ -275,3 +286,8 @@ def _problems_documented(openapi_schema: dict[str, Any]) -> dict[str, Any]:
                 elif media_types := operation.get("x-media-types"):  # a handler that answers in several file formats
                     answer["content"] = {media: {"schema": {"type": "string", "format": "binary"}} for media in media_types}
     return documented
+
+
+def csv_stream(rows: AsyncIterator[str], name: str) -> Stream:
+    """A CSV download."""
+    return Stream(rows, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -10,12 +10,12 @@ from PIL import Image
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
+from caliber.depots.models import Depot
 from caliber.destruction.models import DestructionEvent, Method, Stage
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, Verification
 from caliber.destruction.service import DestructionService
-from caliber.inventory.lifecycle import Action
-from caliber.inventory.models import Depot
-from caliber.inventory.schemas import StatusChange
+from caliber.items.lifecycle import Action
+from caliber.items.schemas import StatusChange
 from tests.factories import OPERATOR, Factory
 
 

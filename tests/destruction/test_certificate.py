@@ -17,13 +17,13 @@ import pytest
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.service import UserView
+from caliber.depots.models import Depot
 from caliber.destruction.certificate import LedgerReference, certificate_pdf
 from caliber.destruction.models import Stage
 from caliber.destruction.schemas import AttestationInput, ManifestChange, ObserverInput, ResidueCheck
 from caliber.destruction.service import DestructionService
-from caliber.inventory.lifecycle import Action
-from caliber.inventory.models import Depot
-from caliber.inventory.schemas import StatusChange
+from caliber.items.lifecycle import Action
+from caliber.items.schemas import StatusChange
 from tests.destruction.helpers import cast, plan, through_the_day
 from tests.factories import OPERATOR, Factory
 

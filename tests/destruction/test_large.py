@@ -12,10 +12,10 @@ from pathlib import Path
 from caliber.destruction.models import Stage
 from caliber.destruction.schemas import AttestationInput, ManifestChange, ResidueCheck, Verification
 from caliber.destruction.service import DestructionService
-from caliber.inventory.importer import Importer
-from caliber.inventory.items import ItemService
-from caliber.inventory.lifecycle import Action
-from caliber.inventory.schemas import StatusChange
+from caliber.imports.importer import Importer
+from caliber.items.lifecycle import Action
+from caliber.items.schemas import StatusChange
+from caliber.items.service import ItemService
 from tests.destruction.helpers import cast, plan, through_the_day
 from tests.factories import OPERATOR, Factory
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from caliber.accounts.models import Role
 from caliber.db import Database
+from caliber.depots.models import DepotKind
 from caliber.destruction.certificate import certificate_sha256, statement
 from caliber.destruction.manifest import ManifestRefused
 from caliber.destruction.models import EventStatus, LineStatus, Method, Stage
@@ -18,14 +19,15 @@ from caliber.destruction.queries import manifest_sha256
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, ResidueCheck, Verification, Withdrawal
 from caliber.destruction.service import DestructionService
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
-from caliber.inventory.items import ItemService
-from caliber.inventory.lifecycle import Action, IntakeSource, Status
-from caliber.inventory.models import DepotKind, Item
-from caliber.inventory.schemas import StatusChange
-from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.items.lifecycle import Action, IntakeSource, Status
+from caliber.items.models import Item
+from caliber.items.schemas import StatusChange
+from caliber.items.service import ItemService
 from caliber.labels.codes import MAX_SERIAL, format_code, make_code
 from caliber.ledger.models import LedgerEntry
 from caliber.ledger.store import Ledger
+from caliber.transfers.schemas import NewTransfer
+from caliber.transfers.service import TransferService
 from tests.destruction.helpers import approved, cast, mistyped, photo, plan, right_after_attesting, through_the_day
 from tests.factories import OPERATOR, Factory
 

@@ -19,8 +19,8 @@ from litestar import Litestar
 
 from caliber.accounts.models import Role
 from caliber.db import Database
+from caliber.depots.models import Depot
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
-from caliber.inventory.models import Depot
 from caliber.labels.events import LabelPrinted
 from caliber.labels.models import Printer
 from caliber.labels.printers import PrinterRegister

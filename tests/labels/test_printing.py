@@ -16,7 +16,7 @@ from litestar import Litestar
 
 from caliber.accounts.models import Role
 from caliber.errors import InvalidInput, PermissionDenied
-from caliber.inventory.importer import Importer
+from caliber.imports.importer import Importer
 from caliber.labels.printing import LabelPrinting
 from caliber.labels.schemas import NewPrinter
 from caliber.labels.zpl import ZplLabel

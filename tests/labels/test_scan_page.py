@@ -7,8 +7,9 @@ import pytest
 
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
-from caliber.inventory.stockchecks import NewStockCheck, StockCheckService
 from caliber.labels.codes import make_code
+from caliber.stockchecks.schemas import NewStockCheck
+from caliber.stockchecks.service import StockCheckService
 from tests.destruction.helpers import approved, cast
 from tests.factories import OPERATOR, Factory, csrf_headers, login
 from tests.labels.layouts import typed

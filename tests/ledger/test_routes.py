@@ -67,7 +67,7 @@ async def test_out_of_range_requests_are_4xx(client: httpx.AsyncClient, factory:
 
 
 async def test_a_subject_timeline_lists_its_events_with_proofs_that_verify(client: httpx.AsyncClient, factory: Factory) -> None:
-    from caliber.inventory.schemas import DepotUpdate
+    from caliber.depots.schemas import DepotUpdate
     from tests.factories import OPERATOR
 
     depot = await factory.depot(name="First name")

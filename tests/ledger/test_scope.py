@@ -11,18 +11,19 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.models import Role
+from caliber.depots.models import Depot
 from caliber.destruction import scope as destruction_scope
 from caliber.destruction.models import Method
 from caliber.destruction.schemas import NewDestruction
 from caliber.destruction.service import DestructionService
-from caliber.inventory import scope as inventory_scope
-from caliber.inventory.models import Depot
-from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.items import scope as inventory_scope
 from caliber.labels.printers import PrinterRegister
 from caliber.labels.schemas import NewPrinter, PrinterUpdate
 from caliber.ledger import merkle, note
 from caliber.ledger.scope import LedgerScope, SubjectScope
 from caliber.ledger.store import Ledger, read_entries
+from caliber.transfers.schemas import NewTransfer
+from caliber.transfers.service import TransferService
 from tests.factories import OPERATOR, Factory
 
 

@@ -16,10 +16,11 @@ from sqlalchemy import event as sa_event
 from caliber.accounts.models import Role
 from caliber.db import Database
 from caliber.domains import registry
-from caliber.inventory.items import ItemService
-from caliber.inventory.transfers import NewTransfer, TransferService
+from caliber.items.service import ItemService
 from caliber.labels.codes import format_code
 from caliber.ledger import sentences
+from caliber.transfers.schemas import NewTransfer
+from caliber.transfers.service import TransferService
 from tests.factories import OPERATOR, Factory, login
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

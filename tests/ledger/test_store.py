@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from caliber.accounts.models import Role
 from caliber.db import Database
+from caliber.depots.events import DepotRegistered
+from caliber.depots.models import DepotKind
+from caliber.depots.schemas import DepotUpdate
 from caliber.errors import Conflict
-from caliber.inventory.events import DepotRegistered
-from caliber.inventory.models import DepotKind
-from caliber.inventory.schemas import DepotUpdate
 from caliber.ledger import canonical, merkle, store
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import Ledger

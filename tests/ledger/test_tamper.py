@@ -24,10 +24,10 @@ from caliber import migrate
 from caliber.app import create_app
 from caliber.config import Settings
 from caliber.db import Database, create_engine
+from caliber.depots.models import DepotKind
+from caliber.depots.schemas import DepotUpdate, NewDepot
+from caliber.depots.service import DepotService
 from caliber.domains import registry
-from caliber.inventory.models import DepotKind
-from caliber.inventory.schemas import DepotUpdate, NewDepot
-from caliber.inventory.service import InventoryService
 from caliber.ledger import merkle, note
 from caliber.ledger.audit import AuditError, LogMismatch, audit, check_log, export_bundle, replay
 from caliber.ledger.models import node_key
@@ -221,7 +221,7 @@ async def test_restoring_an_old_copy_and_appending_cannot_fork_the_log(tmp_path:
         db = Database(create_engine(f"sqlite+aiosqlite:///{live}"))
         ledger = Ledger(db, TEST_ORIGIN, registry())
         try:
-            await InventoryService(ledger).create_depot(OPERATOR, NewDepot(code, code, DepotKind.ARMY_DEPOT, "RS"))
+            await DepotService(ledger).create_depot(OPERATOR, NewDepot(code, code, DepotKind.ARMY_DEPOT, "RS"))
             await ledger.checkpoint(signer)
         finally:
             await db.dispose()

@@ -13,10 +13,10 @@ import sys
 
 from caliber.accounts.actor import Actor
 from caliber.db import Database, create_engine
+from caliber.depots.models import DepotKind
+from caliber.depots.schemas import NewDepot
+from caliber.depots.service import DepotService
 from caliber.domains import registry
-from caliber.inventory.models import DepotKind
-from caliber.inventory.schemas import NewDepot
-from caliber.inventory.service import InventoryService
 from caliber.ledger import store
 from caliber.ledger.store import Ledger
 
@@ -25,7 +25,7 @@ OPERATOR = Actor.operator("writer")
 
 async def write(url: str, origin: str, process: int, tasks: int, events: int) -> None:
     db = Database(create_engine(url, pool_size=tasks) if url.startswith("postgresql") else create_engine(url))
-    inventory = InventoryService(Ledger(db, origin, registry()))
+    inventory = DepotService(Ledger(db, origin, registry()))
 
     async def task(number: int) -> None:
         for n in range(events):
@@ -48,7 +48,7 @@ async def hang_after_append(url: str, origin: str) -> None:
 
     store._append = append_then_hang  # type: ignore[assignment]
     db = Database(create_engine(url))
-    await InventoryService(Ledger(db, origin, registry())).create_depot(
+    await DepotService(Ledger(db, origin, registry())).create_depot(
         OPERATOR, NewDepot("CRASH-1", "Never committed", DepotKind.ARMY_DEPOT, "RS")
     )
 

@@ -21,14 +21,15 @@ from caliber.destruction.models import Method, Stage
 from caliber.destruction.schemas import AttestationInput, Completion, ManifestChange, NewDestruction, Verification
 from caliber.destruction.service import DestructionService
 from caliber.errors import CaliberError
-from caliber.inventory.lifecycle import Action, IntakeSource
-from caliber.inventory.records import grams
-from caliber.inventory.schemas import StatusChange
-from caliber.inventory.stockchecks import NewStockCheck, Scan, StockCheckService
+from caliber.items.lifecycle import Action, IntakeSource
+from caliber.items.records import grams
+from caliber.items.schemas import StatusChange
 from caliber.ledger import store
 from caliber.ledger.store import Ledger
 from caliber.reports.periods import Period, parse_period
 from caliber.reports.service import JURISDICTIONS, TAKEN_IN, Figures, ReportService, nearest_rank
+from caliber.stockchecks.schemas import NewStockCheck, Scan
+from caliber.stockchecks.service import StockCheckService
 from tests.destruction.helpers import photo
 from tests.factories import OPERATOR, Factory
 

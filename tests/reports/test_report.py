@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
-from caliber.inventory.lifecycle import Action, IntakeSource
-from caliber.inventory.schemas import StatusChange
+from caliber.items.lifecycle import Action, IntakeSource
+from caliber.items.schemas import StatusChange
 from caliber.ledger.store import Ledger
 from tests.destruction.helpers import approved, cast, through_the_day
 from tests.factories import OPERATOR, Factory, login

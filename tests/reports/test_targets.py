@@ -11,8 +11,8 @@ import pytest
 from caliber.accounts.models import Role
 from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput, PermissionDenied
-from caliber.inventory.lifecycle import Action
-from caliber.inventory.schemas import StatusChange
+from caliber.items.lifecycle import Action
+from caliber.items.schemas import StatusChange
 from caliber.ledger.store import Ledger
 from caliber.reports.kpis import load_roadmap
 from caliber.reports.schemas import TargetInput

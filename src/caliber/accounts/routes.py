@@ -26,9 +26,9 @@ from caliber.accounts.schemas import (
 )
 from caliber.accounts.service import AccountService, UserView
 from caliber.config import Settings
+from caliber.depots.service import DepotService
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.hardening import client_address
-from caliber.inventory.service import InventoryService
 from caliber.schemas import convert
 from caliber.web import form_data, page, safe_next
 
@@ -109,7 +109,7 @@ class UserPages(Controller):
 
     @get("/new")
     async def new_user_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]
     ) -> Template:
         """The form for a new user."""
         return await _user_form(request, actor, inventory, view=None, values={}, error=None)
@@ -120,7 +120,7 @@ class UserPages(Controller):
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         accounts: NamedDependency[AccountService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
     ) -> Response[Any]:
         """Create the user, or show the form again with what is wrong."""
         values = await form_data(request, "depots", "jurisdictions")
@@ -137,7 +137,7 @@ class UserPages(Controller):
         user_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         accounts: NamedDependency[AccountService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
     ) -> Template:
         """A user's details with forms to change them and reset the password."""
         view = await accounts.user(actor, user_id)
@@ -150,7 +150,7 @@ class UserPages(Controller):
         user_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         accounts: NamedDependency[AccountService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
     ) -> Response[Any]:
         """Save changes to a user."""
         values = await form_data(request, "depots", "jurisdictions")
@@ -169,7 +169,7 @@ class UserPages(Controller):
         user_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         accounts: NamedDependency[AccountService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
     ) -> Response[Any]:
         """Set a new password for the user."""
         values = await form_data(request)
@@ -184,7 +184,7 @@ class UserPages(Controller):
 async def _user_form(
     request: Request[Any, Any, Any],
     actor: Actor,
-    inventory: InventoryService,
+    inventory: DepotService,
     *,
     view: UserView | None,
     values: dict[str, Any],

@@ -24,8 +24,8 @@ from caliber.accounts.passwords import check_password_rules, hash_password, hash
 from caliber.accounts.schemas import NewUser, UserUpdate
 from caliber.accounts.throttle import LoginKeys, failures_of, refuse_if_throttled
 from caliber.db import AnyQuery, new_id
+from caliber.depots.service import DepotService
 from caliber.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from caliber.inventory.service import InventoryService
 from caliber.ledger.events import Change, Recorded
 from caliber.ledger.registry import Appliers
 from caliber.ledger.store import Ledger, apply_changes, changes_of
@@ -96,7 +96,7 @@ class AccountService:
         user_id, username, display_name, role, assigned, _ = rows[0]
         jurisdictions = frozenset(code for code in assigned.split(",") if code)
         if jurisdictions:
-            depot_ids = await InventoryService.depot_ids_in(self.db, jurisdictions)
+            depot_ids = await DepotService.depot_ids_in(self.db, jurisdictions)
         else:
             depot_ids = frozenset(depot_id for *_, depot_id in rows if depot_id is not None)
         return Actor(user_id, username, display_name, Role(role), depot_ids=depot_ids, jurisdictions=jurisdictions)
@@ -161,7 +161,7 @@ class AccountService:
             session = tx.session
             if await session.scalar(select(User.id).where(User.username == new.username)):
                 raise Conflict(f"the username {new.username} is taken")
-            depot_ids = await InventoryService.depot_ids_for_codes(session, new.depots)
+            depot_ids = await DepotService.depot_ids_for_codes(session, new.depots)
             _require_depots_fit_role(new.role, depot_ids)
             jurisdictions = await _checked_jurisdictions(session, new.role, new.jurisdictions)
             user_id = new_id()
@@ -199,7 +199,7 @@ class AccountService:
             )
             if changes.depots is not None:
                 wanted_depots = sorted(
-                    str(depot_id) for depot_id in (await InventoryService.depot_ids_for_codes(session, changes.depots)).values()
+                    str(depot_id) for depot_id in (await DepotService.depot_ids_for_codes(session, changes.depots)).values()
                 )
                 if wanted_depots != current:
                     diff["depots"] = Change(current, wanted_depots)
@@ -264,7 +264,7 @@ async def _checked_jurisdictions(session: AsyncSession, role: Role, codes: list[
     wanted = sorted(set(codes))
     if wanted and not role.reads_by_jurisdiction:
         raise InvalidInput("only inspectors and ministry officials are assigned jurisdictions", field="jurisdictions")
-    known = {j.code for j in await InventoryService.jurisdictions_in(session)}
+    known = {j.code for j in await DepotService.jurisdictions_in(session)}
     if unknown := [code for code in wanted if code not in known]:
         raise InvalidInput(f"no jurisdiction {', '.join(unknown)}; they are {', '.join(sorted(known))}", field="jurisdictions")
     return wanted
@@ -292,7 +292,7 @@ async def _with_depots(session: AsyncSession, users: list[User]) -> list[UserVie
     ids = [u.id for u in users]
     rows = await session.execute(select(UserDepot.user_id, UserDepot.depot_id).where(UserDepot.user_id.in_(ids)))
     pairs = [(user_id, depot_id) for user_id, depot_id in rows]
-    codes = await InventoryService.depot_codes(session, {depot_id for _, depot_id in pairs})
+    codes = await DepotService.depot_codes(session, {depot_id for _, depot_id in pairs})
     by_user: dict[UUID, list[str]] = {}
     for user_id, depot_id in pairs:
         by_user.setdefault(user_id, []).append(codes[depot_id])

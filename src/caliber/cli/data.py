@@ -92,8 +92,8 @@ def _check_restored(data_dir: Path, database_url: str, manifest: Any) -> int:
 def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool) -> None:
     """Import weapons and components, or ammunition lots, from a CSV or XLSX file (templates on /imports/)."""
     from caliber.accounts.actor import Actor
-    from caliber.inventory.importer import Importer, ImportReport
-    from caliber.inventory.items import ItemService
+    from caliber.imports.importer import Importer, ImportReport
+    from caliber.items.service import ItemService
 
     settings = prepared()
     if not dry_run:

@@ -36,8 +36,8 @@ from caliber.destruction.models import (
     Observer,
 )
 from caliber.destruction.queries import chunks, codes_in, line_statuses
-from caliber.inventory.items import apply_lifecycle
-from caliber.inventory.lifecycle import Action
+from caliber.items.lifecycle import Action
+from caliber.items.moves import apply_lifecycle
 from caliber.labels import service as labels
 from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.models import User
 from caliber.destruction.models import Attestation, DestructionEvent, DestructionPhoto, LineStatus, ManifestLine, Observer
-from caliber.inventory.items import records_by_code
-from caliber.inventory.records import kilograms
+from caliber.items.queries import records_by_code
+from caliber.items.records import kilograms
 from caliber.labels.codes import format_code
 from caliber.labels.qr import matrix
 from caliber.labels.sheets import BOLD, FONT, draw_qr, register_fonts

@@ -32,8 +32,8 @@ from caliber.destruction.queries import DONE, OPEN, DestructionReads, chunks, co
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, WITNESSES
 from caliber.destruction.schemas import AttestationInput, Completion, ResidueCheck
 from caliber.errors import Conflict, InvalidInput
-from caliber.inventory.items import store_photo
-from caliber.inventory.records import squeeze
+from caliber.items.photos import store_photo
+from caliber.items.records import squeeze
 
 __all__ = ["DaySteps", "before"]
 

@@ -17,8 +17,8 @@ from uuid import UUID
 from caliber.accounts.actor import Actor
 from caliber.accounts.people import full_names
 from caliber.destruction.service import DestructionService
-from caliber.inventory.items import records_by_code
-from caliber.inventory.records import kilograms
+from caliber.items.queries import records_by_code
+from caliber.items.records import kilograms
 from caliber.web import csv_cell
 
 __all__ = ["MANIFEST_COLUMNS", "manifest_rows"]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.db import new_id
+from caliber.depots.service import DepotService
 from caliber.destruction import rules
 from caliber.destruction.day import before
 from caliber.destruction.events import (
@@ -42,14 +43,14 @@ from caliber.destruction.queries import (
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF
 from caliber.destruction.schemas import ManifestChange, NewDestruction, Verification, Withdrawal
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput
-from caliber.inventory.items import records_by_code
-from caliber.inventory.lifecycle import Action, Status, transition
-from caliber.inventory.records import serial_key, squeeze
-from caliber.inventory.service import InventoryService
-from caliber.inventory.transfers import CHECK_DIGIT_MISMATCH, LotPart, manifest_line
+from caliber.items.lifecycle import Action, Status, transition
+from caliber.items.queries import records_by_code
+from caliber.items.records import serial_key, squeeze
 from caliber.labels import service as labels
 from caliber.labels.codes import is_valid, kind_of
 from caliber.ledger.store import CustodyTransaction
+from caliber.transfers.schemas import LotPart
+from caliber.transfers.service import CHECK_DIGIT_MISMATCH, manifest_line
 
 __all__ = ["ManifestRefused", "ManifestReport", "ManifestSteps", "Refusal"]
 
@@ -92,7 +93,7 @@ class ManifestSteps(DestructionReads):
         if new.authority_date > new.planned_date:
             raise InvalidInput("the legal authority must be dated on or before the planned date", field="authority_date")
         async with self.ledger.write(actor) as tx:
-            depots = await InventoryService.depot_codes(tx.session, [new.depot_id, *([new.site_depot_id] if new.site_depot_id else [])])
+            depots = await DepotService.depot_codes(tx.session, [new.depot_id, *([new.site_depot_id] if new.site_depot_id else [])])
             if new.depot_id not in depots:
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             if new.site_depot_id and new.site_depot_id not in depots:
@@ -269,7 +270,7 @@ async def _admissible(session: AsyncSession, actor: Actor, event: DestructionEve
             )
         )
         elsewhere.update((await session.execute(query)).all())
-    depots = await InventoryService.depot_codes(session, {record.depot_id for _, record in records.values()})
+    depots = await DepotService.depot_codes(session, {record.depot_id for _, record in records.values()})
     added: list[str] = []
     refused: list[Refusal] = []
     for code in codes:

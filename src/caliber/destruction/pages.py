@@ -18,6 +18,7 @@ from litestar.response import Redirect, Stream, Template
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.config import Settings
+from caliber.depots.service import DepotService
 from caliber.destruction.certificate import certificate_pdf, signatories
 from caliber.destruction.export import manifest_rows
 from caliber.destruction.manifest import ManifestRefused, Refusal
@@ -35,15 +36,13 @@ from caliber.destruction.schemas import (
 from caliber.destruction.service import DestructionService
 from caliber.destruction.verification import certification, verify_url
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
-from caliber.inventory.item_api import csv_stream
-from caliber.inventory.items import ItemService
-from caliber.inventory.service import InventoryService
-from caliber.inventory.work_routes import manifest_lines
+from caliber.items.service import ItemService
 from caliber.labels.codes import kind_of
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.schemas import convert
-from caliber.web import form_data, form_uuid, page
+from caliber.transfers.service import manifest_lines
+from caliber.web import csv_stream, form_data, form_uuid, page
 
 __all__ = ["DestructionPages"]
 
@@ -70,7 +69,7 @@ class Scene:
     request: Request[Any, Any, Any]
     actor: Actor
     destructions: DestructionService
-    inventory: InventoryService
+    inventory: DepotService
     event_id: UUID
     sent: dict[str, Any] = field(default_factory=dict)
 
@@ -99,7 +98,7 @@ async def scene(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     destructions: NamedDependency[DestructionService],
-    inventory: NamedDependency[InventoryService],
+    inventory: NamedDependency[DepotService],
     event_id: FromPath[UUID],
 ) -> Scene:
     """The scene of an action route (a dependency)."""
@@ -134,7 +133,7 @@ class DestructionPages(Controller):
 
     @get("/new", guards=[staff])
     async def new_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]
     ) -> Template:
         """The plan form."""
         return await _plan_form(request, actor, inventory, values={}, error=None)
@@ -144,7 +143,7 @@ class DestructionPages(Controller):
         self,
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         destructions: NamedDependency[DestructionService],
     ) -> Response[Any]:
         """Record the plan."""
@@ -168,7 +167,7 @@ class DestructionPages(Controller):
         event_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         destructions: NamedDependency[DestructionService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         after: FromQuery[str] = "",
         done: FromQuery[str] = "",
     ) -> Template:
@@ -340,7 +339,7 @@ def _local(raw: Any, settings: Settings, field: str) -> dt.datetime:
 async def _plan_form(
     request: Request[Any, Any, Any],
     actor: Actor,
-    inventory: InventoryService,
+    inventory: DepotService,
     *,
     values: dict[str, Any],
     error: CaliberError | str | None,
@@ -357,7 +356,7 @@ async def _event_page(
     request: Request[Any, Any, Any],
     actor: Actor,
     destructions: DestructionService,
-    inventory: InventoryService,
+    inventory: DepotService,
     event_id: UUID,
     *,
     after: str = "",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
+from caliber.depots.service import DepotService
 from caliber.destruction import rules
 from caliber.destruction.certificate import certificate_bytes, statement
 from caliber.destruction.models import (
@@ -34,8 +35,7 @@ from caliber.destruction.models import (
 )
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, WITNESSES
 from caliber.errors import Conflict, NotFound
-from caliber.inventory.items import ItemService
-from caliber.inventory.service import InventoryService
+from caliber.items.service import ItemService
 from caliber.ledger.store import Ledger
 from caliber.steps import Step
 from caliber.times import local_time
@@ -223,14 +223,14 @@ class DestructionReads:
 
     async def _event_for_staff(self, session: AsyncSession, actor: Actor, event_id: UUID) -> DestructionEvent:
         event = await find_event(session, event_id)
-        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        codes = await DepotService.depot_codes(session, [event.depot_id])
         actor.require_depot(event.depot_id, codes[event.depot_id])
         return event
 
     async def _require_site_scope(self, session: AsyncSession, actor: Actor, event: DestructionEvent) -> None:
         if actor.can_see_depot(event.depot_id) or (event.site_depot_id and actor.can_see_depot(event.site_depot_id)):
             return
-        codes = await InventoryService.depot_codes(session, [event.depot_id])
+        codes = await DepotService.depot_codes(session, [event.depot_id])
         actor.require_depot(event.depot_id, codes[event.depot_id])
 
     async def _event_at_site(

@@ -14,7 +14,7 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.destruction.models import Attestation, DestructionEvent, EventStatus, Stage
 from caliber.errors import Conflict, PermissionDenied
-from caliber.inventory.items import DEPOT_STAFF, MANAGERS
+from caliber.items.access import DEPOT_STAFF, MANAGERS
 from caliber.steps import Step, first_refusal, role_refusal
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ from uuid import UUID
 import msgspec
 
 from caliber.destruction.models import Method, Stage
-from caliber.inventory.schemas import LabelCode, Notes
-from caliber.inventory.transfers import LotPart
+from caliber.items.schemas import LabelCode, Notes
 from caliber.schemas import LINES, Input, Lines, Name
+from caliber.transfers.schemas import LotPart
 
 __all__ = [
     "MAX_MANIFEST",

@@ -14,9 +14,9 @@ from litestar.status_codes import HTTP_201_CREATED
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
+from caliber.depots.service import DepotService
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput
-from caliber.inventory.items import DEPOT_STAFF
-from caliber.inventory.service import InventoryService
+from caliber.items.access import DEPOT_STAFF
 from caliber.labels.models import Printer
 from caliber.labels.printing import LabelPrinting
 from caliber.labels.schemas import NewPrinter, PrinterOut, PrinterUpdate
@@ -86,7 +86,7 @@ class PrinterPages(Controller):
         self,
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         printing: NamedDependency[LabelPrinting],
     ) -> Template:
         """Every registered printer, by depot."""
@@ -95,7 +95,7 @@ class PrinterPages(Controller):
 
     @get("/new")
     async def new_printer_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[InventoryService]
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]
     ) -> Template:
         """The form to register a printer."""
         return await _printer_form(request, actor, inventory, printer=None, values={}, error=None)
@@ -105,7 +105,7 @@ class PrinterPages(Controller):
         self,
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         printing: NamedDependency[LabelPrinting],
     ) -> Response[Any]:
         """Register the printer, or show the form again with what is wrong."""
@@ -122,7 +122,7 @@ class PrinterPages(Controller):
         request: Request[Any, Any, Any],
         printer_id: FromPath[UUID],
         actor: NamedDependency[Actor],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         printing: NamedDependency[LabelPrinting],
     ) -> Template:
         """The form to change a printer or take it out of service."""
@@ -135,7 +135,7 @@ class PrinterPages(Controller):
         request: Request[Any, Any, Any],
         printer_id: FromPath[UUID],
         actor: NamedDependency[Actor],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         printing: NamedDependency[LabelPrinting],
     ) -> Response[Any]:
         """Save changes to a printer."""
@@ -157,7 +157,7 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
 async def _printer_form(
     request: Request[Any, Any, Any],
     actor: Actor,
-    inventory: InventoryService,
+    inventory: DepotService,
     *,
     printer: Printer | None,
     values: dict[str, Any],

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import new_id
+from caliber.depots.service import DepotService, depot_subject
 from caliber.errors import Conflict, InvalidInput, NotFound
-from caliber.inventory.items import DEPOT_STAFF
-from caliber.inventory.service import InventoryService, depot_subject
+from caliber.items.access import DEPOT_STAFF
 from caliber.labels.events import PrinterChanged, PrinterRegistered
 from caliber.labels.models import Printer
 from caliber.labels.render import LabelError
@@ -120,7 +120,7 @@ class PrinterRegister:
         """The active printers ``actor`` may print to, each with its depot's code (for the print form)."""
         printers = await self.printers(actor, active_only=True)
         async with self.db.read() as session:
-            codes = await InventoryService.depot_codes(session, {printer.depot_id for printer in printers})
+            codes = await DepotService.depot_codes(session, {printer.depot_id for printer in printers})
         return [(printer, codes[printer.depot_id]) for printer in printers]
 
     async def printer(self, actor: Actor, printer_id: UUID) -> Printer:
@@ -145,7 +145,7 @@ class PrinterRegister:
         name, host, port = new.name.strip(), printer_host(new.host), _port(new.port)
         _stock(new.size, new.dpi)
         async with self.ledger.write(actor) as tx:
-            if not await InventoryService.depot_codes(tx.session, [new.depot_id]):
+            if not await DepotService.depot_codes(tx.session, [new.depot_id]):
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             await _require_free_name(tx.session, new.depot_id, name)
             printer_id = new_id()
@@ -199,7 +199,7 @@ async def _get(session: AsyncSession, printer_id: UUID) -> Printer:
 async def _printer_in_scope(session: AsyncSession, actor: Actor, printer_id: UUID) -> Printer:
     printer = await _get(session, printer_id)
     if not actor.can_see_depot(printer.depot_id):
-        codes = await InventoryService.depot_codes(session, [printer.depot_id])
+        codes = await DepotService.depot_codes(session, [printer.depot_id])
         actor.require_depot(printer.depot_id, codes.get(printer.depot_id, str(printer.depot_id)))
     return printer
 

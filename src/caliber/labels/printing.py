@@ -32,7 +32,8 @@ from caliber.accounts.models import Role
 from caliber.destruction.queries import OPEN
 from caliber.destruction.service import DestructionService
 from caliber.errors import InvalidInput
-from caliber.inventory.items import DEPOT_STAFF, ItemService
+from caliber.items.access import DEPOT_STAFF
+from caliber.items.service import ItemService
 from caliber.labels.codes import kind_of
 from caliber.labels.events import LabelCalibrated, LabelPrinted
 from caliber.labels.models import Label, LabelCalibration, Printer

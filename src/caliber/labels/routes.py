@@ -16,8 +16,9 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput, NotFound
-from caliber.inventory.item_api import item_filters
-from caliber.inventory.items import DEPOT_STAFF, ItemService
+from caliber.items.access import DEPOT_STAFF
+from caliber.items.queries import item_filters
+from caliber.items.service import ItemService
 from caliber.labels.codes import CodeError, is_valid, read_code
 from caliber.labels.printing import MAX_JOB, LabelPrinting
 from caliber.labels.render import LabelError, png, svg

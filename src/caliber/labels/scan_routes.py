@@ -24,11 +24,12 @@ from caliber.destruction.queries import EventView
 from caliber.destruction.schemas import Verification
 from caliber.destruction.service import DestructionService
 from caliber.errors import CaliberError, Conflict, InvalidInput, NotFound, PermissionDenied
-from caliber.inventory.item_api import page_url
-from caliber.inventory.items import ItemService
-from caliber.inventory.stockchecks import Scan, StockCheckService
+from caliber.items.queries import page_url
+from caliber.items.service import ItemService
 from caliber.labels.codes import CodeError, format_code, read_code
 from caliber.schemas import convert
+from caliber.stockchecks.schemas import Scan
+from caliber.stockchecks.service import StockCheckService
 from caliber.web import form_data, form_uuid, page
 
 __all__ = ["MODES", "ScanPage"]

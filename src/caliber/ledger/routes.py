@@ -22,7 +22,7 @@ from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
 from caliber.destruction.scope import destruction_scopes
 from caliber.errors import InvalidInput, NotFound
-from caliber.inventory.scope import inventory_scopes
+from caliber.items.scope import inventory_scopes
 from caliber.labels.scope import printer_scopes
 from caliber.ledger import store
 from caliber.ledger.models import LedgerCheckpoint, LedgerCosignature

@@ -21,15 +21,17 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.accounts.people import full_names
 from caliber.db import Database
+from caliber.depots.models import Depot, DepotKind, Location
+from caliber.depots.places import rows_by_id
 from caliber.destruction.models import DestructionEvent
-from caliber.inventory.lifecycle import Action, Status
-from caliber.inventory.models import Depot, DepotKind, Location, StockCheck, Transfer
-from caliber.inventory.places import rows_by_id
+from caliber.items.lifecycle import Action, Status
 from caliber.labels.codes import format_code, is_valid
 from caliber.labels.models import Printer
 from caliber.ledger.schemas import Timeline
 from caliber.ledger.scope import subject_id
+from caliber.stockchecks.models import StockCheck
 from caliber.times import local_time
+from caliber.transfers.models import Transfer
 
 __all__ = ["EventLine", "Names", "ReadTimeline", "event_lines", "names_for", "read_timeline", "subject_title"]
 

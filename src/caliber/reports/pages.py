@@ -16,8 +16,8 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
 from caliber.accounts.models import Role
 from caliber.config import Settings
+from caliber.depots.service import DepotService
 from caliber.errors import CORRECTABLE, NotFound
-from caliber.inventory.service import InventoryService
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Ledger
 from caliber.reports.charts import bar_chart, line_chart, progress_bar
@@ -118,7 +118,7 @@ class ReportPages(Controller):
         settings: NamedDependency[Settings],
         reports: NamedDependency[ReportService],
         targets: NamedDependency[TargetService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         period: FromQuery[str | None] = None,
     ) -> Template:
         """The six jurisdictions side by side for a period: targets, charts over time and by jurisdiction, and every measure."""
@@ -175,7 +175,7 @@ class ReportPages(Controller):
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
         reports: NamedDependency[ReportService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         period: FromQuery[str],
         jurisdiction: FromQuery[str],
         measure: FromQuery[str],
@@ -208,7 +208,7 @@ class ReportPages(Controller):
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         targets: NamedDependency[TargetService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
         done: FromQuery[str | None] = None,
     ) -> Template:
         """Progress against every target, the KPIs in force, and (for admins) the form that sets targets."""
@@ -221,7 +221,7 @@ class ReportPages(Controller):
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         targets: NamedDependency[TargetService],
-        inventory: NamedDependency[InventoryService],
+        inventory: NamedDependency[DepotService],
     ) -> Response[Any]:
         """Set a target from the form; the page again with what was wrong."""
         values = await form_data(request)
@@ -241,7 +241,7 @@ async def _targets_page(
     actor: Actor,
     *,
     targets: TargetService,
-    inventory: InventoryService,
+    inventory: DepotService,
     status_code: int = 200,
     **context: Any,
 ) -> Template:
@@ -271,7 +271,7 @@ async def _report(
     settings: NamedDependency[Settings],
     reports: NamedDependency[ReportService],
     targets: NamedDependency[TargetService],
-    inventory: NamedDependency[InventoryService],
+    inventory: NamedDependency[DepotService],
     key: FromPath[str],
 ) -> Report:
     """The report of period ``key`` as the actor may see it (a dependency of the report's routes)."""

@@ -24,17 +24,17 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import insert_many, table_of
+from caliber.depots.service import DepotService
 from caliber.destruction.events import DestructionDestroyed
-from caliber.inventory.events import ItemRegistered, ItemStatusChanged, LotRegistered, LotSplit, LotStatusChanged, StatusChanged
-from caliber.inventory.lifecycle import Action, Status
-from caliber.inventory.records import grams
-from caliber.inventory.service import InventoryService
-from caliber.inventory.transfer_events import TransferReceived
+from caliber.items.events import ItemRegistered, ItemStatusChanged, LotRegistered, LotSplit, LotStatusChanged, StatusChanged
+from caliber.items.lifecycle import Action, Status
+from caliber.items.records import grams
 from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers
 from caliber.ledger.store import Ledger, read_entries
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 from caliber.reports.summary import count, counted, rows_of
+from caliber.transfers.events import TransferReceived
 
 __all__ = ["LEAVES_SURPLUS", "appliers", "rebuild"]
 
@@ -47,7 +47,7 @@ appliers = Appliers("reports", tables=["report_record", "report_hold", "report_d
 
 
 async def _jurisdictions(session: AsyncSession, depot_ids: set[UUID]) -> dict[UUID, str]:
-    return await InventoryService.jurisdictions_of(session, depot_ids)
+    return await DepotService.jurisdictions_of(session, depot_ids)
 
 
 Registered = ItemRegistered | LotRegistered
@@ -175,7 +175,7 @@ async def _received(session: AsyncSession, event: Recorded[TransferReceived]) ->
     codes = event.data.received
     if not codes:
         return
-    to_depot = await InventoryService.transfer_destination(session, event.data.id)
+    to_depot = await DepotService.transfer_destination(session, event.data.id)
     jurisdiction = (await _jurisdictions(session, {to_depot}))[to_depot]
     async with counted(session, codes):
         for start in range(0, len(codes), CHUNK):

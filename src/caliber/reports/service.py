@@ -32,12 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.db import Database
 from caliber.errors import InvalidInput
-from caliber.inventory.stockchecks import security
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import HEAD_ID
 from caliber.reports.models import ReportHold, ReportRecord
 from caliber.reports.periods import Period
 from caliber.reports.summary import DAYS_BUCKET, TAKEN_IN, cohort_month, contributions, local_day, midnight, rows_of, sums
+from caliber.stockchecks.security import security
 
 __all__ = ["DRILLS", "JURISDICTIONS", "PARTS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
 

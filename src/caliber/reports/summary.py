@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.db import AnyQuery, execute_many
-from caliber.inventory.lifecycle import IntakeSource
+from caliber.items.lifecycle import IntakeSource
 from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
 
 __all__ = [

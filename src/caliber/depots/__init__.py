@@ -1,0 +1,1 @@
+"""Depots, their storage locations and the jurisdictions they belong to."""

@@ -1,0 +1,1 @@
+"""Bulk imports of weapons, components and ammunition lots from CSV or XLSX files."""

@@ -1,0 +1,1 @@
+"""Weapons, components and ammunition lots: intake, look-up, moves, lifecycle actions, corrections, splits."""
