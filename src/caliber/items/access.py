@@ -98,7 +98,8 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _model(kind: RecordKind) -> type[Item] | type[AmmunitionLot]:
+def _model(kind: RecordKind) -> type[Any]:
+    """The table of ``kind``: :class:`Item` or :class:`AmmunitionLot` (typed as either, so its shared columns read)."""
     return Item if kind == "item" else AmmunitionLot
 
 
@@ -144,7 +145,7 @@ def _validated(kind: RecordKind, values: dict[str, Any]) -> Any:
     checked = decode({k: v for k, v in values.items() if v is not None}, schema)
     if isinstance(checked, NewItem):
         check_item(checked, None)
-    else:
+    elif isinstance(checked, NewLot):
         check_lot(checked)
     return checked
 
@@ -184,9 +185,9 @@ async def _check_places(session: AsyncSession, actor: Actor, places: Sequence[tu
         if not depot.active:
             raise Conflict(f"depot {depot.code} is inactive")
     locations = {}
-    for location_id in dict.fromkeys(location for _, location in places if location is not None):
-        if found := await rows_in(session, _PLACE, id=location_id):
-            locations[location_id] = found[0]
+    for wanted in dict.fromkeys(location for _, location in places if location is not None):
+        if found := await rows_in(session, _PLACE, id=wanted):
+            locations[wanted] = found[0]
     for depot_id, location_id in places:
         if location_id is None:
             continue

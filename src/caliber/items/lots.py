@@ -46,7 +46,8 @@ class LotWork(ItemBase):
         for lot in lots:
             check_lot(lot)
         codes = await labels.issue_codes(tx.session, "lot", len(lots))
-        imported: list[tuple[str | None, int | None]] = [*(sources or [])][: len(lots)]
+        imported: list[tuple[str | None, int | None]] = []
+        imported.extend((sources or ())[: len(lots)])
         imported += [(None, None)] * (len(lots) - len(imported))  # records typed in, not imported
         events = []
         for code, lot, (sha256, row) in zip(codes, lots, imported, strict=True):
@@ -69,7 +70,8 @@ class LotWork(ItemBase):
         actor.require_role(*DEPOT_STAFF)
         async with self.ledger.write(actor) as tx:
             new_code = await self.record_split(tx, actor, code, quantity, reason=reason, location_id=location_id)
-            return (await _by_codes(tx.session, AmmunitionLot, [new_code]))[0]
+            lot: AmmunitionLot = (await _by_codes(tx.session, AmmunitionLot, [new_code]))[0]
+            return lot
 
     async def record_split(
         self, tx: CustodyTransaction, actor: Actor, code: str, quantity: int, *, reason: str, location_id: UUID | None = None

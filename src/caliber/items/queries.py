@@ -106,8 +106,8 @@ async def records_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[s
     wanted = list(dict.fromkeys(codes))
     found: dict[str, tuple[RecordKind, Any]] = {}
     for kind in ("item", "lot"):
-        model = _model(kind)  # type: ignore[arg-type]
-        found |= {record.code: (kind, record) for (record,) in await _in_chunks(session, select(model), model.code, wanted)}  # type: ignore[misc]
+        model = _model(kind)
+        found |= {record.code: (kind, record) for (record,) in await _in_chunks(session, select(model), model.code, wanted)}
     return found
 
 
@@ -135,7 +135,7 @@ class ItemQueries(ItemBase):
                 raise NotFound(f"label {code} was never issued here")
             if label.kind == "destruction":  # its own domain checks who may see it
                 return "destruction", label
-            model = {"item": Item, "lot": AmmunitionLot, "location": Location}[label.kind]
+            model: type[Any] = {"item": Item, "lot": AmmunitionLot, "location": Location}[label.kind]
             record = await session.get(model, label.record_id)
             if record is None:  # pragma: no cover (the register and the records are written together)
                 raise NotFound(f"label {code} names a record that is missing")
@@ -201,7 +201,7 @@ class ItemQueries(ItemBase):
         found = await self.db.fetch(_RECORD_ROWS[kind], code=code)
         if not found:
             raise _no_record(kind, code)
-        record = found[0]
+        record: Any = found[0]
         actor.require_depot(record.depot_id, record.depot_code)
         return record
 

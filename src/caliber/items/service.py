@@ -109,7 +109,8 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
         kinds = ["weapon" if item.kind is ItemKind.WEAPON else "component" for item in items]
         issued = {kind: iter(await labels.issue_codes(session, kind, kinds.count(kind))) for kind in set(kinds)}
         codes = [next(issued[kind]) for kind in kinds]
-        imported: list[tuple[str | None, int | None]] = [*(sources or [])][: len(items)]
+        imported: list[tuple[str | None, int | None]] = []
+        imported.extend((sources or ())[: len(items)])
         imported += [(None, None)] * (len(items) - len(imported))  # records typed in, not imported
         events = []
         for code, item, same, (sha256, row) in zip(codes, items, duplicates, imported, strict=True):

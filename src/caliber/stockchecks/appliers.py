@@ -42,7 +42,7 @@ async def _opened(session: AsyncSession, event: Recorded[StockCheckOpened]) -> N
     await session.flush()
     rows: list[dict[str, Any]] = []
     for model, kind, codes in ((Item, "item", data.items), (AmmunitionLot, "lot", data.lots)):
-        quantity = model.quantity if model is AmmunitionLot else None
+        quantity: Any = AmmunitionLot.quantity if model is AmmunitionLot else None
         for start in range(0, len(codes), 500):
             found = await session.execute(select(model.code, model.location_id, quantity).where(model.code.in_(codes[start : start + 500])))
             rows += [

@@ -14,6 +14,7 @@ Events (flat ``data``):
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -246,7 +247,7 @@ class StockCheckService:
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
-    async def due(self, actor: Actor, today: dt.datetime | None = None) -> list[DueDepot]:
+    async def due(self, actor: Actor, today: dt.datetime | None = None) -> builtins.list[DueDepot]:
         """Every active depot in the actor's scope with its last closed full count; due when older than the setting."""
         today = today or dt.datetime.now(dt.UTC)
         last = (

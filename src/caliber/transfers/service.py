@@ -114,7 +114,8 @@ class TransferService:
             ]
             codes = list(dict.fromkeys([*new.codes, *split_codes]))
             items, lots = await _records(session, codes)
-            for record in [*items, *lots]:
+            records: list[Item | AmmunitionLot] = [*items, *lots]
+            for record in records:
                 if record.depot_id != origin.id:
                     raise Conflict(f"{record.code} is not in depot {origin.code}")
                 transition(Action.DISPATCH, Status(record.status), None, actor.role, code=record.code)
