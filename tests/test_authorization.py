@@ -32,6 +32,9 @@ from caliber.labels.schemas import NewPrinter
 from caliber.ledger import store
 from caliber.stockchecks.schemas import NewStockCheck
 from caliber.stockchecks.service import StockCheckService
+from caliber.tracing.events import Recipient
+from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, StepIn
+from caliber.tracing.service import TracingService
 from caliber.transfers.schemas import NewTransfer
 from caliber.transfers.service import TransferService
 from tests.factories import OPERATOR, Factory
@@ -107,6 +110,15 @@ COMPLETION = {"methods_used": ["smelting"], "started_at": "2026-01-01T09:00:00Z"
 PAGE_COMPLETION = {"methods_used": "smelting", "started_at": "2026-01-01T09:00", "ended_at": "2026-01-01T12:00"}
 PRINTER_BODY = {"depot_id": "{depot_id}", "name": "Matrix printer", "host": "127.0.0.1", "model": "Zebra ZD421", "dpi": 203, "size": "2x1"}
 ZPL_JOB = {"codes": ["{item_code}"], "output": "zpl", "reason": "matrix"}
+TRACE_EXCEPTION = {"reason": "insufficient_markings", "explanation": "serial ground off"}
+TRACE_REQUEST = {"recipient": "interpol", "due": "2099-01-01", "case_reference": "KU 12/26"}
+INCOMING_BODY = {
+    "depot_id": "{depot_id}",
+    "requesting_state": "AT",
+    "their_reference": "BK-1",
+    "due": "2099-01-01",
+    "identifiers": {"serial": "X1"},
+}
 NOT_YET = dict.fromkeys(ROLES, 404)
 PUBLIC = dict.fromkeys(ROLES, 200)
 
@@ -339,6 +351,35 @@ CASES: list[Case] = [
     Case("POST", "/api/imports?depot={depot_code}", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, raw=("text/csv", CSV), scope="other"),
     Case("GET", "/api/imports/{sha256:str}", answers(200, DEPOT_WORK)),
     Case("POST", "/api/imports/{sha256:str}/run", answers(202, DEPOT_WORK)),
+    # tracing: the weapon's trace, requests out and in (staff of other depots refused)
+    Case("GET", "/api/tracing/weapons/{code:str}", answers(200)),
+    Case("GET", "/api/tracing/weapons/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/api/tracing/weapons/{code:str}/steps", answers(200, DEPOT_WORK), {"step": "domestic_check"}),
+    Case(
+        "POST",
+        "/api/tracing/weapons/{code:str}/steps",
+        {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE},
+        {"step": "domestic_check"},
+        scope="other",
+    ),
+    Case("POST", "/api/tracing/weapons/{code:str}/exception", answers(200, MANAGERS), TRACE_EXCEPTION, ids={"code": "{excepted_item}"}),
+    Case("POST", "/api/tracing/weapons/{code:str}/requests", answers(201, DEPOT_WORK), TRACE_REQUEST, ids={"code": "{queried_item}"}),
+    Case("GET", "/api/tracing/requests/{request_id:uuid}", answers(200)),
+    Case("GET", "/api/tracing/requests/{request_id:uuid}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/api/tracing/requests/{request_id:uuid}/response", answers(200, DEPOT_WORK), {"answer": "no record"}),
+    Case("POST", "/api/tracing/incoming", answers(201, DEPOT_WORK), INCOMING_BODY),
+    Case("POST", "/api/tracing/incoming", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, INCOMING_BODY, scope="other"),
+    Case("GET", "/api/tracing/incoming/{incoming_id:uuid}", answers(200)),
+    Case("GET", "/api/tracing/incoming/{incoming_id:uuid}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/api/tracing/incoming/{incoming_id:uuid}/answer", answers(200, DEPOT_WORK), {"answer": "none held"}),
+    Case(
+        "POST",
+        "/api/tracing/incoming/{incoming_id:uuid}/answer",
+        {**answers(200, DEPOT_WORK), **OUT_OF_SCOPE},
+        {"answer": "none held"},
+        scope="other",
+    ),
+    Case("GET", "/api/tracing/queue", answers(200)),
     # transfers (into the staff's depot from the other one)
     Case("POST", "/api/transfers", answers(201, DEPOT_WORK), TRANSFER_BODY),
     Case("POST", "/api/transfers", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, TRANSFER_BODY, scope="other"),
@@ -499,6 +540,17 @@ async def destruction_events(factory: Factory, destructions: DestructionService,
     }
 
 
+async def tracing_records(tracing: TracingService, factory: Factory, depot: Depot) -> dict[str, str]:
+    """A weapon ready to be excepted, one queried in iARMS (a request may go out), a request sent, one from abroad."""
+    excepted, queried, sent = [(await factory.item(depot)).code for _ in range(3)]
+    for code in (queried, sent):
+        for step in ("domestic_check", "iarms_query"):
+            await tracing.record_step(OPERATOR, code, StepIn(step))  # type: ignore[arg-type]
+    request = await tracing.send_request(OPERATOR, sent, NewRequest(Recipient.INTERPOL, dt.date(2099, 1, 1), case_reference="KU 1/26"))
+    incoming = await tracing.register_incoming(OPERATOR, NewIncoming(depot.id, "AT", "BK-0", dt.date(2099, 1, 1), IdentifiersIn("X0")))
+    return {"excepted_item": excepted, "queried_item": queried, "request_id": str(request.id), "incoming_id": str(incoming.id)}
+
+
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
@@ -563,6 +615,7 @@ async def test_every_role_gets_the_expected_answer_on_every_route(
     for scope, where in (("depot", depot), ("other", other)):
         for prefix in ("", "page_"):
             records[scope] |= await destruction_events(factory, destructions, where, prefix)
+        records[scope] |= await tracing_records(app.state["tracing"], factory, where)
     zebra = await asyncio.start_server(_take_job, "127.0.0.1", 0)  # the printers on the network: jobs go nowhere else
     printer_ids = {scope: await _printer_id(app, where, zebra) for scope, where in (("depot", depot), ("other", other))}
     for scope, mine in printer_ids.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "caliber"
-DOMAINS = ("accounts", "depots", "items", "transfers", "stockchecks", "imports", "labels", "destruction", "reports")
+DOMAINS = ("accounts", "depots", "items", "transfers", "stockchecks", "imports", "labels", "destruction", "tracing", "reports")
 LEDGER_CORE = ("store", "registry", "events", "eventdocs", "audit", "verify", "merkle", "canonical", "note", "signer", "models")
 DECLARATIONS = ("events", "models", "lifecycle", "records", "countries")
 """Domain modules that only declare (event structs, tables, enums): the ledger core may read them."""

@@ -62,6 +62,8 @@ from caliber.site import health, home, ready
 from caliber.stockchecks.models import StockCheckStatus
 from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
 from caliber.stockchecks.service import StockCheckService
+from caliber.tracing.routes import TracingApi
+from caliber.tracing.service import TracingService
 from caliber.transfers.models import TransferStatus
 from caliber.transfers.pages import TransferApi, TransferPages
 from caliber.transfers.service import TransferService
@@ -75,6 +77,7 @@ SERVICES_FOR_ACTORS = (
     "items",
     "imports",
     "transfers",
+    "tracing",
     "destructions",
     "reports",
     "targets",
@@ -146,6 +149,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             ImportApi,
             TransferPages,
             TransferApi,
+            TracingApi,
             DestructionPages,
             DestructionApi,
             CertificatePages,
@@ -197,6 +201,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
+                "tracing": TracingService(ledger, settings.zone),
                 "destructions": destructions,
                 "reports": reports,
                 "targets": TargetService(ledger, reports, load_roadmap(settings.data_dir), settings.zone),

@@ -20,6 +20,7 @@ from caliber.ledger.registry import Registry
 from caliber.reports import projection as reports_projection
 from caliber.reports import targets as reports_targets
 from caliber.stockchecks import appliers as stockchecks_appliers
+from caliber.tracing import appliers as tracing_appliers
 from caliber.transfers import service as transfers_service
 
 __all__ = ["registry"]
@@ -34,6 +35,7 @@ def registry() -> Registry:
         transfers_service,
         stockchecks_appliers,
         destruction_appliers,
+        tracing_appliers,
         accounts_service,
         labels_printers,
         labels_printing,

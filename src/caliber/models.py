@@ -11,6 +11,7 @@ from caliber.labels import models as labels_models
 from caliber.ledger import models as ledger_models
 from caliber.reports import models as reports_models
 from caliber.stockchecks import models as stockchecks_models
+from caliber.tracing import models as tracing_models
 from caliber.transfers import models as transfers_models
 
 metadata = orm_registry.metadata
@@ -38,5 +39,6 @@ __all__ = [
     "metadata",
     "reports_models",
     "stockchecks_models",
+    "tracing_models",
     "transfers_models",
 ]

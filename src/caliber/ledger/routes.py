@@ -37,6 +37,7 @@ from caliber.ledger.schemas import (
     WitnessOut,
 )
 from caliber.ledger.scope import LedgerScope, ScopeOf, keyed_scopes
+from caliber.tracing.scope import tracing_scopes
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
 from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
@@ -59,7 +60,7 @@ MAX_INDEX = 2**62
 """Beyond any tree a ledger can hold (and within the database's 64-bit integers)."""
 NonNegative = Annotated[int, QueryParameter(ge=0, le=MAX_INDEX)]
 OptionalNonNegative = Annotated[int | None, QueryParameter(ge=0, le=MAX_INDEX)]
-SUBJECT_SCOPES: tuple[ScopeOf, ...] = (inventory_scopes, destruction_scopes, printer_scopes, keyed_scopes)
+SUBJECT_SCOPES: tuple[ScopeOf, ...] = (inventory_scopes, destruction_scopes, printer_scopes, tracing_scopes, keyed_scopes)
 """The domains that say where their records are, for the ledger's read scope."""
 
 

@@ -7,7 +7,7 @@ an event when they may read at least one of its subjects:
 
 - admins read every event;
 - a depot record (weapon, component, lot, shelf, depot, location, transfer,
-  stock check, destruction, label printer) is read by whoever reads one of the depots it is in
+  stock check, destruction, label printer, trace request) is read by whoever reads one of the depots it is in
   now: depot staff their depots, inspectors and ministry officials the depots of
   their jurisdictions (none assigned: all), witnesses all depots;
 - a user account (``user:…``) is read by that user, and by inspectors and
