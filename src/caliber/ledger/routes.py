@@ -37,10 +37,10 @@ from caliber.ledger.schemas import (
     WitnessOut,
 )
 from caliber.ledger.scope import LedgerScope, ScopeOf, keyed_scopes
-from caliber.tracing.scope import tracing_scopes
 from caliber.ledger.signer import LogSigner
 from caliber.ledger.store import Entry, Ledger
 from caliber.ledger.witness import KnownSizeConflict, WitnessService, parse_add_checkpoint
+from caliber.tracing.scope import tracing_scopes
 
 __all__ = [
     "SUBJECT_SCOPES",
