@@ -24,8 +24,16 @@ from caliber import domains
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BASE_URL = "https://caliber.example"
-ADDED_SINCE = {"ledger-v1": frozenset[str]()}
-"""Event types this version records that the code of each fixture's commit did not have yet (none so far)."""
+TRACING = {
+    "trace.excepted",
+    "trace.incoming_answered",
+    "trace.incoming_registered",
+    "trace.request_answered",
+    "trace.request_sent",
+    "trace.step_recorded",
+}
+ADDED_SINCE = {"ledger-v1": frozenset(TRACING)}
+"""Event types this version records that the code of each fixture's commit did not have yet: tracing came after ledger-v1."""
 TYPE_ROW = re.compile(r"^\| `([a-z_]+\.[a-z_]+)` \| (\d+) \|$", re.M)
 
 
