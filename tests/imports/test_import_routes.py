@@ -7,6 +7,7 @@ import pytest
 from litestar import Litestar
 
 from caliber.accounts.models import Role
+from caliber.depots.models import LocationKind
 from caliber.imports.service import ImportJobs
 from tests.factories import Factory, csrf_headers, login
 
@@ -74,3 +75,25 @@ async def test_templates_download(client: httpx.AsyncClient, factory: Factory) -
     assert csv_file.text.startswith("serial,manufacturer,model")
     xlsx = await client.get("/imports/template.xlsx")
     assert xlsx.content.startswith(b"PK")
+
+
+@pytest.mark.parametrize("kind", ["weapons", "lots"])
+async def test_the_downloaded_xlsx_template_uploads_and_imports(
+    client: httpx.AsyncClient, factory: Factory, app: Litestar, kind: str
+) -> None:
+    """An upload is kept under its SHA-256, with no ``.xlsx``: the workbook is still read (it once was refused)."""
+    depot = await factory.depot()
+    building = await factory.location(depot, "Building A", kind=LocationKind.BUILDING)
+    await factory.location(depot, "Room 1", building)  # where the template's example row puts its record
+    token = await factory.token(await factory.user(Role.DEPOT_MANAGER, depots=[depot]))
+    headers = {"authorization": f"Bearer {token}"}
+    template = await client.get("/imports/template.xlsx", params={"kind": kind}, headers=headers)
+    assert template.status_code == 200
+    uploaded = await client.post(f"/api/imports?depot={depot.code}&filename=template.xlsx", content=template.content, headers=headers)
+    assert uploaded.status_code == 201, uploaded.text
+    body = uploaded.json()
+    assert (body["valid"], body["error_count"]) == (body["rows"], 0), body
+    assert body["rows"] >= 1
+    assert (await client.post(f"/api/imports/{body['sha256']}/run", headers=headers)).status_code == 202
+    await app.state["imports"].wait()
+    assert (await client.get(f"/api/imports/{body['sha256']}", headers=headers)).json()["imported"] == body["rows"]

@@ -101,15 +101,17 @@ def _rows(path: Path) -> Iterator[list[str]]:
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise InvalidInput(f"the file is not a readable XLSX workbook: {exc}", field="file") from None
-        try:
-            for values in book.worksheets[0].iter_rows(values_only=True):
-                yield [_cell(v) for v in values]
-        finally:
-            book.close()
+        # An open file, not the path: uploads are kept under their SHA-256, with no ".xlsx" for openpyxl to see.
+        with path.open("rb") as workbook:
+            try:
+                book = load_workbook(workbook, read_only=True, data_only=True)
+            except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+                raise InvalidInput(f"the file is not a readable XLSX workbook: {exc}", field="file") from None
+            try:
+                for values in book.worksheets[0].iter_rows(values_only=True):
+                    yield [_cell(v) for v in values]
+            finally:
+                book.close()
         return
     with path.open("r", encoding="utf-8-sig", newline="") as text:
         try:
