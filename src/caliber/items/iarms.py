@@ -102,7 +102,7 @@ FIELDS = (
         "Status `missing` becomes `lost` (a stock check or a manager reported it absent; Caliber does not tell loss from"
         " theft, the focal point writes `stolen` where theft is established); status `evidence_hold` and intake source"
         " `seized` become `seized`; intake source `found` becomes `found`, `voluntarily_surrendered` `surrendered`.",
-        record_type, required=True, xsd_type="record_type",
+        lambda row: record_type(row.item), required=True, xsd_type="record_type",
     ),
     IarmsField(
         "event_date", "Date of the loss, theft, seizure, finding or surrender", "`status_changed_at`, `registered_at`",
