@@ -23,9 +23,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
+from caliber.db import Database
 from caliber.items import fields
 from caliber.items.models import Item, ItemKind
 from caliber.items.records import UNREADABLE_SERIALS, serial_key
@@ -100,7 +100,7 @@ class Traceable:
 _ANY_MISSING = or_(*(i.missing_in_sql() for i in IDENTIFIERS))
 
 
-async def traceable_counts(session: AsyncSession, actor: Actor, depot_ids: Iterable[UUID]) -> dict[UUID, Traceable]:
+async def traceable_counts(db: Database, actor: Actor, depot_ids: Iterable[UUID]) -> dict[UUID, Traceable]:
     """Weapons (records voided as made in error left out) and traceable weapons of each of ``depot_ids`` that
     ``actor`` may read, one statement; depots without weapons are left out."""
     wanted = sorted(d for d in set(depot_ids) if actor.can_see_depot(d))
@@ -111,4 +111,5 @@ async def traceable_counts(session: AsyncSession, actor: Actor, depot_ids: Itera
         .where(Item.depot_id.in_(wanted), Item.kind == ItemKind.WEAPON.value, Item.status != "void")
         .group_by(Item.depot_id)
     )
-    return {depot: Traceable(int(weapons), int(traceable or 0)) for depot, weapons, traceable in await session.execute(query)}
+    async with db.read() as session:
+        return {depot: Traceable(int(weapons), int(traceable or 0)) for depot, weapons, traceable in await session.execute(query)}
