@@ -63,6 +63,7 @@ ADMIN = {Role.ADMIN.value}
 LOCATION_EDITORS = {Role.ADMIN.value, Role.DEPOT_MANAGER.value}
 MANAGERS = LOCATION_EDITORS
 DEPOT_WORK = {Role.ADMIN.value, *STAFF}
+IARMS_READERS = {Role.ADMIN.value, Role.DEPOT_MANAGER.value, Role.INSPECTOR.value, Role.MINISTRY_OFFICIAL.value}
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 ITEM_BODY = {
     "depot_id": "{depot_id}",
@@ -248,6 +249,8 @@ CASES: list[Case] = [
     Case("POST", "/api/items/batch", answers(201, DEPOT_WORK), [ITEM_BODY, ITEM_BODY]),
     Case("GET", "/api/items", answers(200)),
     Case("GET", "/api/items/export.csv", answers(200)),
+    Case("GET", "/api/items/iarms.csv", answers(200, IARMS_READERS)),
+    Case("GET", "/api/items/iarms.xml", answers(200, IARMS_READERS)),
     Case("GET", "/api/items/{code:str}", answers(200)),
     Case("GET", "/api/items/{code:str}", {**answers(200), **OUT_OF_SCOPE}, scope="other"),
     Case("GET", "/api/items/{code:str}/timeline", answers(200)),

@@ -20,7 +20,7 @@ from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
 COMMANDS = [
     *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
-    *(["reports"], ["reports", "rebuild"], ["reports", "kpis"]),
+    *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"]),
 ]
 
 
@@ -300,3 +300,16 @@ def test_the_demo_labels_point_at_the_port_it_serves(data_env: dict[str, str]) -
             server.terminate()
             server.wait(timeout=30)
     assert said.rstrip().endswith(f"QR labels point at http://127.0.0.1:{port})")
+
+
+def test_items_iarms_export_writes_the_header_and_refuses_an_unknown_depot(data_env: dict[str, str], tmp_path: Path) -> None:
+    from caliber.items.iarms import COLUMNS
+
+    target = tmp_path / "iarms.csv"
+    result = caliber("items", "iarms-export", "--format", "csv", str(target), env=data_env)
+    assert result.returncode == 0, result.stderr
+    assert target.read_text().splitlines() == [",".join(COLUMNS)]
+    assert "iARMS records of 0 weapons (CSV)" in result.stdout
+    unknown = caliber("items", "iarms-export", "--format", "xml", "--depot", "NO-SUCH", str(tmp_path / "x.xml"), env=data_env)
+    assert unknown.returncode == 1
+    assert "no depot with code NO-SUCH" in unknown.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,6 +20,8 @@ from caliber.depots.views import location_out
 from caliber.errors import InvalidInput, NotFound
 from caliber.items.access import DEPOT_STAFF, MANAGERS
 from caliber.items.exports import EXPORT_COLUMNS, LOT_EXPORT_COLUMNS, export_rows
+from caliber.items.iarms import READERS, iarms_csv, iarms_xml
+from caliber.items.identity import missing_identifiers
 from caliber.items.lifecycle import IntakeSource, Status
 from caliber.items.models import AmmunitionLot, Condition, Item, ItemKind, UnType
 from caliber.items.queries import item_filters, lot_filters, page_url
@@ -70,6 +73,7 @@ def item_out(item: Item, photos: list[str] | None = None) -> ItemOut:
         duplicate_review=item.duplicate_review,
         registered_at=item.registered_at,
         photos=photos or [],
+        missing_identifiers=missing_identifiers(item),
     )
 
 
@@ -161,6 +165,24 @@ class ItemApi(Controller):
         """Every item a search finds, as CSV."""
         filters = item_filters(dict(request.query_params))
         return csv_stream(export_rows(items.search, actor, filters, EXPORT_COLUMNS, db=items.db), "items.csv")
+
+    @get("/iarms.csv", guards=[requires(*READERS)], media_type="text/csv")
+    async def iarms_export_csv(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
+    ) -> Stream:
+        """Weapons lost from stock, seized, found or surrendered, as CSV for iARMS (docs/iarms.md); search filters narrow it."""
+        rows = iarms_csv(items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone)
+        return csv_stream(rows, "iarms.csv")
+
+    @get("/iarms.xml", guards=[requires(*READERS)], media_type="application/xml")
+    async def iarms_export_xml(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
+    ) -> Stream:
+        """The same records as ``iarms.csv`` as XML, valid against ``iarms.xsd`` (docs/iarms.md)."""
+        now = dt.datetime.now(dt.UTC)
+        rows = iarms_xml(items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone, now)
+        disposition = {"Content-Disposition": 'attachment; filename="iarms.xml"'}
+        return Stream(rows, media_type="application/xml; charset=utf-8", headers=disposition)
 
     @get("/{code:str}")
     async def get_item(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> ItemOut:

@@ -17,6 +17,8 @@ from caliber.accounts.actor import Actor
 from caliber.depots.service import DepotService
 from caliber.errors import CORRECTABLE, CaliberError, InvalidInput
 from caliber.items.access import DEPOT_STAFF, Page, RecordKind
+from caliber.items.iarms import READERS
+from caliber.items.identity import traceable_counts
 from caliber.items.queries import item_filters, lot_filters, page_url
 from caliber.items.record_pages import (
     CARRIED_OVER,
@@ -66,6 +68,7 @@ class ItemPages(_RecordPages):
             "depot_options": [(str(d.id), f"{d.code} · {d.name}") for d in depots],
             "depot_codes": {d.id: d.code for d in depots},
             "can_work": actor.role in DEPOT_STAFF,
+            "can_report": actor.role in READERS,
             "query": urlencode(values),
             "records": [],
             "next_after": None,
@@ -77,6 +80,9 @@ class ItemPages(_RecordPages):
             context["error"] = getattr(exc, "message", f"bad page cursor: {exc}")
         else:
             context |= {"records": found.records, "next_after": found.next_after}
+        if values.get("depot_id") and not context["error"]:
+            depot_id = UUID(values["depot_id"])
+            context["traceable"] = (await traceable_counts(items.db, actor, [depot_id])).get(depot_id)
         return page(request, "inventory/items.html", status_code=422 if context["error"] else 200, **context)
 
     @get("/intake", guards=staff)

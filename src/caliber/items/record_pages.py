@@ -16,6 +16,7 @@ from caliber.errors import CORRECTABLE, CaliberError, FieldError, InvalidInput
 from caliber.forms import refusal
 from caliber.items.access import DEPOT_STAFF, MANAGERS, RecordKind
 from caliber.items.fields import ITEM, LOT, RecordFields
+from caliber.items.identity import missing_labels
 from caliber.items.lifecycle import COUNTABLE, TRANSITIONS, Status
 from caliber.items.records import kilograms
 from caliber.items.schemas import Correction, NewItem, NewLot, StatusChange
@@ -137,6 +138,7 @@ async def _record_page(
     if kind == "item":
         context["photos"] = await items.photos(record)
         context["duplicates"] = await items.duplicates_of(actor, record)
+        context["missing_identifiers"] = missing_labels(record)
         if taken_in and (duplicate := (await items.possible_duplicates(actor, [record]))[0]):
             context |= {"notice": None, "duplicate": duplicate}
     return page(request, f"inventory/{kind}.html", status_code=422 if error else 200, **context)

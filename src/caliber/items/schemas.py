@@ -117,6 +117,8 @@ class ItemOut(msgspec.Struct):
     photos: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
     """On intake: what the person should know of the record just taken in, such as a possible duplicate."""
+    missing_identifiers: list[str] = msgspec.field(default_factory=list)
+    """The fields a trace needs that the record lacks (``caliber.items.identity``); empty: it can be traced."""
 
 
 class LotOut(msgspec.Struct):
