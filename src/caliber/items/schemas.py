@@ -117,6 +117,8 @@ class ItemOut(msgspec.Struct):
     photos: list[str] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
     """On intake: what the person should know of the record just taken in, such as a possible duplicate."""
+    maker_known: bool = True
+    """Its manufacturer is in the reference list of makers (``caliber items makers``); false: flagged, not in the list."""
 
 
 class LotOut(msgspec.Struct):
