@@ -68,7 +68,8 @@ def test_the_name_key_ignores_case_and_white_space(text: str) -> None:
 def test_suggestions_and_models_with_their_calibres() -> None:
     assert MAKERS.suggest("zas") == ["Zastava"]
     assert MAKERS.suggest("Црв") == ["Zastava"]  # a variant's prefix suggests the canonical name
-    assert "Zastava" in MAKERS.suggest() and len(MAKERS.suggest()) == len(MAKERS.makers)
+    assert "Zastava" in MAKERS.suggest()
+    assert len(MAKERS.suggest()) == len(MAKERS.makers)
     zastava = {model.name: model.calibres for _, model in MAKERS.models_of("crvena zastava")}
     assert zastava["M70AB2"] == ("7.62x39mm",)
     assert zastava["M48"] == ("7.92x57mm",)
@@ -158,7 +159,8 @@ async def test_duplicates_match_across_spellings_of_one_maker(factory: Factory) 
     second = await factory.item(depot, manufacturer="ZASTAVA ARMS", serial="SAME-70")
     assert second.duplicate_review == "open"
     (warning,) = await factory.items.possible_duplicates(OPERATOR, [second])
-    assert warning is not None and warning.seen == (first.code,)
+    assert warning is not None
+    assert warning.seen == (first.code,)
     looked_up = await factory.items.look_up(OPERATOR, "item", second.code)
     assert [d.code for d in await factory.items.duplicates_of(OPERATOR, looked_up)] == [first.code]
     other = await factory.item(depot, manufacturer="Fabrika e Gramshit", serial="SAME-70")
@@ -209,7 +211,8 @@ async def test_the_weapon_form_suggests_makers_models_and_calibres(client: httpx
     page = (await client.get(path)).text
     assert _datalist(page, "manufacturer") == MAKERS.suggest()
     models = _datalist(page, "model")
-    assert {"M70AB2", "CZ 75", "TT-33", "PM"} <= set(models) and len(models) == len(set(models))
+    assert {"M70AB2", "CZ 75", "TT-33", "PM"} <= set(models)
+    assert len(models) == len(set(models))
     assert {"7.62x39mm", "9x18mm", "7.62x54R"} <= set(_datalist(page, "calibre"))
     assert 'label="Zastava · 7.62x39mm"' in page
 
