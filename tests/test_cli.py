@@ -20,7 +20,7 @@ from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 
 COMMANDS = [
     *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
-    *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"]),
+    *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"], ["items", "makers"]),
 ]
 
 
@@ -106,6 +106,22 @@ def test_the_kpi_file_is_shown_copied_to_edit_and_checked(data_env: dict[str, st
     assert broken.returncode == 1
     assert "kpi '6.1': measure must be one of" in broken.stderr
     assert caliber("reports", "kpis", "--init", env=data_env).returncode == 1  # never overwrites an edited file
+
+
+def test_the_makers_file_is_shown_copied_to_edit_and_checked_and_serve_refuses_a_wrong_one(data_env: dict[str, str]) -> None:
+    shown = caliber("items", "makers", env=data_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "Zastava" in shown.stdout
+    assert "M70AB2" in shown.stdout
+    copied = caliber("items", "makers", "--init", env=data_env)
+    assert copied.returncode == 0, copied.stderr
+    path = Path(data_env["CALIBER_DATA_DIR"]) / "makers.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"Zastava Arms",', '"Zastava Arms", "Tula",', 1), encoding="utf-8")
+    broken = caliber("items", "makers", env=data_env)
+    assert broken.returncode == 1
+    assert "makers.toml, line 67: 'Tula' is already a spelling of 'Zastava'" in broken.stderr
+    assert caliber("items", "makers", "--init", env=data_env).returncode == 1  # never overwrites an edited file
+    assert "the makers file cannot be used: " in _serve_refused(data_env)
 
 
 def test_depot_staff_need_a_depot_on_the_command_line_too(data_env: dict[str, str]) -> None:

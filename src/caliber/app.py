@@ -39,6 +39,7 @@ from caliber.hardening import RefuseNul, RequestLog, security_headers
 from caliber.imports.routes import ImportApi, ImportPages
 from caliber.imports.service import ImportJobs
 from caliber.items.api import ItemApi, LotApi, MoveApi, ScanApi
+from caliber.items.makers import load_makers
 from caliber.items.pages import ItemPages, LabelLinks, LotPages
 from caliber.items.service import ItemService
 from caliber.labels.printer_routes import PrinterApi, PrinterPages
@@ -103,7 +104,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     db = database or Database(alchemy.get_engine(), alchemy.create_session_maker())
     ledger = Ledger(db, settings.log_origin, registry())
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
-    items = ItemService(ledger, settings.data_dir / "photos")
+    items = ItemService(ledger, settings.data_dir / "photos", load_makers(settings.data_dir))
     destructions = DestructionService(ledger, items, settings.data_dir / "photos", settings.zone)
     printing = LabelPrinting(ledger, items, destructions, settings.base_url)
     reports = ReportService(db)

@@ -11,6 +11,8 @@ import click
 from caliber.config import Settings, load_or_exit
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from caliber.db import Database
 
 
@@ -133,13 +135,29 @@ def refuse_forked_log(settings: Settings, refusing: str) -> None:
         fail(f"{refusing}: {exc}")
 
 
-def check_kpi_file(settings: Settings) -> None:
+def copy_shipped(shipped: Path, target: Path) -> None:
+    """``--init``: copy a file shipped with Caliber into the data dir to edit there, never over one that is there."""
+    import shutil
+
+    if target.exists():
+        raise click.ClickException(f"{target} exists already: edit it, or move it away first")
+    shutil.copyfile(shipped, target)
+    click.echo(f"wrote {target}: edit it, then restart Caliber")
+
+
+def check_data_files(settings: Settings) -> None:
+    """Refuse to start on a KPI file or a makers file in the data dir that cannot be used, naming what is wrong."""
+    from caliber.items.makers import MakerFileError, load_makers
     from caliber.reports.kpis import KpiFileError, load_roadmap
 
     try:
         load_roadmap(settings.data_dir)
     except KpiFileError as exc:
         raise click.ClickException(f"the KPI file cannot be used: {exc}") from None
+    try:
+        load_makers(settings.data_dir)
+    except MakerFileError as exc:
+        raise click.ClickException(f"the makers file cannot be used: {exc}") from None
 
 
 def settings_without_writing() -> Settings:

@@ -93,6 +93,7 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     """Import weapons and components, or ammunition lots, from a CSV or XLSX file (templates on /imports/)."""
     from caliber.accounts.actor import Actor
     from caliber.imports.importer import Importer, ImportReport
+    from caliber.items.makers import load_makers
     from caliber.items.service import ItemService
 
     settings = prepared()
@@ -101,7 +102,7 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     operator = Actor.operator(getpass.getuser())
 
     async def work(db: Database) -> ImportReport:
-        importer = Importer(ItemService(ledger_of(db, settings), settings.data_dir / "photos"))
+        importer = Importer(ItemService(ledger_of(db, settings), settings.data_dir / "photos", load_makers(settings.data_dir)))
         progress, advance = progress_bar("checking rows", None)
         with progress:
             report = await importer.check(operator, file, depot_code, advance)

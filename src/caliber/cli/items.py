@@ -1,4 +1,4 @@
-"""``caliber items``: weapons records out of Caliber, such as the iARMS export."""
+"""``caliber items``: weapons records out of Caliber (the iARMS export), and the reference list of makers and models."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from caliber.cli.base import main, prepared, run_with_database
+from caliber.cli.base import copy_shipped, main, prepared, run_with_database
+from caliber.config import load_or_exit
 
 if TYPE_CHECKING:
     from caliber.db import Database
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 @main.group()
 def items() -> None:
-    """Weapons and components."""
+    """Weapons, components and ammunition lots: the iARMS export, the makers and models."""
 
 
 @items.command("iarms-export")
@@ -33,6 +34,7 @@ def items_iarms_export(form: str, depot_code: str | None, file: Path) -> None:
     from caliber.depots.models import Depot
     from caliber.errors import NotFound
     from caliber.items.iarms import iarms_csv, iarms_xml
+    from caliber.items.makers import load_makers
 
     settings = prepared()
     actor = Actor.operator("items iarms-export")
@@ -46,9 +48,9 @@ def items_iarms_export(form: str, depot_code: str | None, file: Path) -> None:
                 raise NotFound(f"no depot with code {depot_code}")
             filters["depot_id"] = depot_id
         if form == "csv":
-            chunks = iarms_csv(db, actor, filters, settings.zone)
+            chunks = iarms_csv(db, actor, filters, settings.zone, load_makers(settings.data_dir))
         else:
-            chunks = iarms_xml(db, actor, filters, settings.zone, dt.datetime.now(dt.UTC))
+            chunks = iarms_xml(db, actor, filters, settings.zone, dt.datetime.now(dt.UTC), makers=load_makers(settings.data_dir))
         with file.open("w", encoding="utf-8", newline="") as out:
             async for chunk in chunks:
                 out.write(chunk)
@@ -57,3 +59,26 @@ def items_iarms_export(form: str, depot_code: str | None, file: Path) -> None:
     with file.open(encoding="utf-8", newline="") as written:
         records = written.read().count("<firearmRecord>") if form == "xml" else sum(1 for _ in csv.reader(written)) - 1
     click.echo(f"wrote {file}: iARMS records of {records:,} weapons ({form.upper()})")
+
+
+@items.command("makers")
+@click.option("--init", is_flag=True, help="copy the shipped list into the data dir, to edit there")
+def items_makers(init: bool) -> None:
+    """The makers and models in force (their spellings and calibres), and the file they come from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from caliber.items.makers import MAKER_FILE, MakerFileError, load_makers, shipped_maker_file
+
+    settings = load_or_exit()
+    if init:
+        copy_shipped(shipped_maker_file(), settings.data_dir / MAKER_FILE)
+    try:
+        makers = load_makers(settings.data_dir)
+    except MakerFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table("maker", "also written", "models (calibres)", title=f"Makers from {makers.source}")
+    for maker in makers.makers:
+        models = ", ".join(f"{m.name} ({', '.join(m.calibres)})" for m in maker.models)
+        table.add_row(maker.name, "; ".join(maker.variants), models)
+    Console().print(table)

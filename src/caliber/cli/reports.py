@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from caliber.cli.base import ledger_of, main, prepare_database, progress_bar, run_with_database
+from caliber.cli.base import copy_shipped, ledger_of, main, prepare_database, progress_bar, run_with_database
 from caliber.config import load_or_exit
 
 
@@ -37,8 +37,6 @@ def reports_rebuild() -> None:
 @click.option("--init", is_flag=True, help="copy the shipped defaults into the data dir, to edit there")
 def reports_kpis(init: bool) -> None:
     """The Roadmap goals and KPIs in force, and the file they come from."""
-    import shutil
-
     from rich.console import Console
     from rich.table import Table
 
@@ -46,11 +44,7 @@ def reports_kpis(init: bool) -> None:
 
     settings = load_or_exit()
     if init:
-        target = settings.data_dir / KPI_FILE
-        if target.exists():
-            raise click.ClickException(f"{target} exists already: edit it, or move it away first")
-        shutil.copyfile(shipped_kpi_file(), target)
-        click.echo(f"wrote {target}: edit it, then restart Caliber")
+        copy_shipped(shipped_kpi_file(), settings.data_dir / KPI_FILE)
     try:
         roadmap = load_roadmap(settings.data_dir)
     except KpiFileError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from caliber.cli.base import check_kpi_file, ledger_of, main, run_with_database, writable
+from caliber.cli.base import check_data_files, ledger_of, main, run_with_database, writable
 from caliber.config import Settings, load_or_exit
 
 
@@ -16,7 +16,7 @@ from caliber.config import Settings, load_or_exit
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve Caliber over HTTP with the granian ASGI server."""
-    check_kpi_file(load_or_exit())
+    check_data_files(load_or_exit())
     settings = writable("refusing to serve")
     _serve(settings, host, port, workers)
 

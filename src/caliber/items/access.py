@@ -23,6 +23,7 @@ from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.forms import decode
 from caliber.items import fields
 from caliber.items.lifecycle import IntakeSource
+from caliber.items.makers import MakerList
 from caliber.items.models import AmmunitionLot, Item, ItemKind
 from caliber.items.records import grams, kilograms, squeeze
 from caliber.items.schemas import NewItem, NewLot
@@ -235,8 +236,10 @@ _RECORD_ROWS: dict[RecordKind, Select[Any]] = {"item": _record_row(Item), "lot":
 
 
 class ItemBase:
-    """What every part of :class:`~caliber.items.service.ItemService` works with: the ledger, its database, the photo folder."""
+    """What every part of :class:`~caliber.items.service.ItemService` works with: the ledger, its database, the photo folder,
+    the reference names of makers."""
 
     ledger: Ledger
     db: Database
     photo_dir: Path
+    makers: MakerList

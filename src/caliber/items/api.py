@@ -23,6 +23,7 @@ from caliber.items.exports import EXPORT_COLUMNS, LOT_EXPORT_COLUMNS, export_row
 from caliber.items.iarms import READERS, iarms_csv, iarms_xml
 from caliber.items.identity import missing_identifiers
 from caliber.items.lifecycle import IntakeSource, Status
+from caliber.items.makers import MakerList
 from caliber.items.models import AmmunitionLot, Condition, Item, ItemKind, UnType
 from caliber.items.queries import item_filters, lot_filters, page_url
 from caliber.items.records import kilograms
@@ -42,8 +43,8 @@ Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 MAX_BATCH = 1000
 
 
-def item_out(item: Item, photos: list[str] | None = None) -> ItemOut:
-    """An item as the API shows it."""
+def item_out(item: Item, makers: MakerList, photos: list[str] | None = None) -> ItemOut:
+    """An item as the API shows it; ``maker_known`` says whether its maker is in the reference list ``makers``."""
     return ItemOut(
         id=item.id,
         code=item.code,
@@ -74,6 +75,7 @@ def item_out(item: Item, photos: list[str] | None = None) -> ItemOut:
         registered_at=item.registered_at,
         photos=photos or [],
         missing_identifiers=missing_identifiers(item),
+        maker_known=makers.known(item.manufacturer),
     )
 
 
@@ -123,7 +125,10 @@ async def _taken_in(actor: Actor, items: ItemService, data: list[NewItem]) -> li
     """Register ``data``; each record as the API shows it, with the warning of a possible duplicate where it is one."""
     taken = await items.register_items(actor, data)
     warned = await items.possible_duplicates(actor, taken)
-    return [msgspec.structs.replace(item_out(item), warnings=[w.written] if w else []) for item, w in zip(taken, warned, strict=True)]
+    return [
+        msgspec.structs.replace(item_out(item, items.makers), warnings=[w.written] if w else [])
+        for item, w in zip(taken, warned, strict=True)
+    ]
 
 
 class ItemApi(Controller):
@@ -158,7 +163,7 @@ class ItemApi(Controller):
     ) -> ItemPage:
         """Search by serial (partial) or label code (``q``) and filters; newest first, keyset pages."""
         found = await items.search(actor, item_filters(dict(request.query_params)), after=after, limit=limit)
-        return ItemPage([item_out(i) for i in found.records], found.next_after)
+        return ItemPage([item_out(i, items.makers) for i in found.records], found.next_after)
 
     @get("/export.csv", media_type="text/csv")
     async def export(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> Stream:
@@ -171,7 +176,7 @@ class ItemApi(Controller):
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
     ) -> Stream:
         """Weapons lost from stock, seized, found or surrendered, as CSV for iARMS (docs/iarms.md); search filters narrow it."""
-        rows = iarms_csv(items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone)
+        rows = iarms_csv(items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone, items.makers)
         return csv_stream(rows, "iarms.csv")
 
     @get("/iarms.xml", guards=[requires(*READERS)], media_type="application/xml")
@@ -180,7 +185,9 @@ class ItemApi(Controller):
     ) -> Stream:
         """The same records as ``iarms.csv`` as XML, valid against ``iarms.xsd`` (docs/iarms.md)."""
         now = dt.datetime.now(dt.UTC)
-        rows = iarms_xml(items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone, now)
+        rows = iarms_xml(
+            items.db, actor, item_filters(dict(request.query_params)), request.app.state.settings.zone, now, makers=items.makers
+        )
         disposition = {"Content-Disposition": 'attachment; filename="iarms.xml"'}
         return Stream(rows, media_type="application/xml; charset=utf-8", headers=disposition)
 
@@ -188,7 +195,7 @@ class ItemApi(Controller):
     async def get_item(self, code: FromPath[str], actor: NamedDependency[Actor], items: NamedDependency[ItemService]) -> ItemOut:
         """One item by label code, with the SHA-256 of each photo."""
         item = await items.look_up(actor, "item", code)
-        return item_out(item, await items.photo_hashes(item.id))
+        return item_out(item, items.makers, await items.photo_hashes(item.id))
 
     @get("/{code:str}/timeline")
     async def timeline(
@@ -208,21 +215,21 @@ class ItemApi(Controller):
         self, code: FromPath[str], data: JSONBody[StatusChange], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
     ) -> ItemOut:
         """A lifecycle action (declare surplus, release a hold with its court order, ...) with its reason."""
-        return item_out(await items.change_status(actor, "item", code, data))
+        return item_out(await items.change_status(actor, "item", code, data), items.makers)
 
     @post("/{code:str}/corrections", guards=staff, status_code=200)
     async def correct(
         self, code: FromPath[str], data: JSONBody[Correction], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
     ) -> ItemOut:
         """Correct one field, with the reason; the old value stays in the ledger."""
-        return item_out(await items.correct(actor, "item", code, data))
+        return item_out(await items.correct(actor, "item", code, data), items.makers)
 
     @post("/{code:str}/duplicate-review", guards=managers, status_code=200)
     async def review_duplicate(
         self, code: FromPath[str], data: JSONBody[DuplicateReview], actor: NamedDependency[Actor], items: NamedDependency[ItemService]
     ) -> ItemOut:
         """A manager's decision on a possible duplicate."""
-        return item_out(await items.review_duplicate(actor, code, data.decision, data.reason))
+        return item_out(await items.review_duplicate(actor, code, data.decision, data.reason), items.makers)
 
     @post("/{code:str}/photos", guards=staff, status_code=HTTP_201_CREATED)
     async def add_photo(

@@ -1,6 +1,6 @@
 """What a possible duplicate tells the person who took it in, within what they may see.
 
-A weapon whose identity (manufacturer, model, calibre and serial) matches a record already held is
+A weapon whose identity (manufacturer under any of its spellings, model, calibre and serial) matches a record already held is
 taken in all the same and flagged for a manager's review (``duplicate_review``). The warning links the
 matching records in the depots the person may see; of a match held in any other depot it says only that
 one is held elsewhere, never that depot's name, code or place.
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.db import AnyOf, rows_in
+from caliber.items.makers import MakerList
 from caliber.items.models import Item
 
 __all__ = ["PossibleDuplicate", "possible_duplicates"]
@@ -51,16 +52,20 @@ class PossibleDuplicate:
         return f"{self.message} Matching: {', '.join(self.seen)}." if self.seen else self.message
 
 
-async def possible_duplicates(session: AsyncSession, actor: Actor, records: Sequence[Any]) -> list[PossibleDuplicate | None]:
-    """For each item record (a row or model with code, serial, maker, identity and ``duplicate_review``), its warning
-    as ``actor`` may read it, or ``None`` where it is not flagged for review."""
-    keys = sorted({r.identity_key for r in records if r.duplicate_review == "open"})
+async def possible_duplicates(
+    session: AsyncSession, actor: Actor, records: Sequence[Any], makers: MakerList
+) -> list[PossibleDuplicate | None]:
+    """For each item record (a row or model with code, serial, maker, model, calibre and ``duplicate_review``), its
+    warning as ``actor`` may read it, or ``None`` where it is not flagged for review. Makers are compared by the
+    reference list, so "Zastava" and "ZASTAVA ARMS" are one maker."""
+    alike = {r.code: makers.identity_keys(r.manufacturer, r.model, r.calibre, r.serial) for r in records if r.duplicate_review == "open"}
+    keys = sorted({key for same in alike.values() for key in same})
     matches: dict[str, list[Any]] = {}
     for row in await rows_in(session, _SAME_IDENTITY, keys=keys) if keys else []:
         matches.setdefault(row.identity_key, []).append(row)
     found: list[PossibleDuplicate | None] = []
     for record in records:
-        others = [m for m in matches.get(record.identity_key, []) if m.code != record.code]
+        others = [m for key in alike.get(record.code, ()) for m in matches.get(key, []) if m.code != record.code]
         if record.duplicate_review != "open" or not others:
             found.append(None)
             continue

@@ -29,6 +29,7 @@ from caliber.db import Database
 from caliber.depots.models import Depot
 from caliber.items.identity import missing_identifiers
 from caliber.items.lifecycle import IntakeSource, Status
+from caliber.items.makers import MakerList
 from caliber.items.models import Item, ItemKind, UnType
 from caliber.items.queries import _item_filters
 from caliber.items.records import UNREADABLE_SERIALS, serial_key
@@ -162,10 +163,10 @@ COLUMNS = [f.name for f in FIELDS]
 _SELECTED = or_(Item.status.in_([s.value for s in BY_STATUS]), Item.intake_source.in_([s.value for s in BY_SOURCE]))
 
 
-async def _rows(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo) -> AsyncIterator[list[Row]]:
+async def _rows(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo, makers: MakerList) -> AsyncIterator[list[Row]]:
     """The weapons to export in ``actor``'s scope (records voided as made in error left out), page by page, newest first."""
     columns: Select[Any] = select(Item, Depot.code, Depot.jurisdiction_code)  # type: ignore[assignment]
-    query = _item_filters(columns, actor, filters, sqlite=db.is_sqlite)
+    query = _item_filters(columns, actor, filters, sqlite=db.is_sqlite, makers=makers)
     query = query.join(Depot, Depot.id == Item.depot_id).where(
         _SELECTED, Item.kind == ItemKind.WEAPON.value, Item.status != Status.VOID.value
     )
@@ -182,11 +183,11 @@ async def _rows(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tz
         after = found[-1].item.id
 
 
-def iarms_csv(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo) -> AsyncIterator[str]:
+def iarms_csv(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo, makers: MakerList) -> AsyncIterator[str]:
     """The iARMS records of ``actor``'s scope (narrowed by the weapon search's ``filters``) as CSV, page by page;
     :class:`~caliber.errors.PermissionDenied` at once, before anything is sent, unless ``actor`` may export."""
     actor.require_role(*READERS)
-    return _csv(_rows(db, actor, filters, zone))
+    return _csv(_rows(db, actor, filters, zone, makers))
 
 
 async def _csv(pages: AsyncIterator[list[Row]]) -> AsyncIterator[str]:
@@ -209,10 +210,12 @@ def _element(row: Row) -> ET.Element:
     return record
 
 
-def iarms_xml(db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo, now: dt.datetime) -> AsyncIterator[str]:
+def iarms_xml(
+    db: Database, actor: Actor, filters: dict[str, Any], zone: dt.tzinfo, now: dt.datetime, *, makers: MakerList
+) -> AsyncIterator[str]:
     """The same records as :func:`iarms_csv` as XML valid against ``iarms.xsd``, one ``firearmRecord`` each, page by page."""
     actor.require_role(*READERS)
-    return _xml(_rows(db, actor, filters, zone), now)
+    return _xml(_rows(db, actor, filters, zone, makers), now)
 
 
 async def _xml(pages: AsyncIterator[list[Row]], now: dt.datetime) -> AsyncIterator[str]:

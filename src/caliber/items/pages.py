@@ -87,10 +87,14 @@ class ItemPages(_RecordPages):
 
     @get("/intake", guards=staff)
     async def intake_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[DepotService],
     ) -> Template:
         """Scan as you go: the form stays, Enter saves, the next record starts from this one."""
-        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item")}
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item", None, (items.makers, {}))}
         return page(request, "inventory/intake.html", values={}, taken=[], **context)
 
     @post("/intake", guards=staff)
@@ -114,7 +118,7 @@ class ItemPages(_RecordPages):
             taken.insert(0, (item.code, item.serial))
             values = {k: v for k, v in values.items() if k not in CARRIED_OVER}
             (duplicate,) = await items.possible_duplicates(actor, [item])
-        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item", error)}
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context("item", error, (items.makers, values))}
         context |= {"values": values, "taken": taken, "duplicate": duplicate}
         template = "inventory/_intake.html" if request.htmx else "inventory/intake.html"
         return page(request, template, status_code=422 if error else 200, **context)

@@ -30,6 +30,7 @@ from caliber.items.access import (
     _visible_depot,
 )
 from caliber.items.duplicates import PossibleDuplicate, possible_duplicates
+from caliber.items.makers import MakerList
 from caliber.items.models import AmmunitionLot, Item, ItemPhoto
 from caliber.items.photos import _SHA256, photo_file
 from caliber.items.records import serial_key, squeeze
@@ -76,13 +77,15 @@ async def _by_codes(session: AsyncSession, model: Any, codes: Sequence[str]) -> 
 _SQLITE_SERIAL_SEARCH = sql_text("SELECT rowid FROM item_serial_search WHERE serial_key LIKE :pattern")
 
 
-def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any], *, sqlite: bool) -> Select[Any]:
+def _item_filters(query: Select[Any], actor: Actor, filters: dict[str, Any], *, sqlite: bool, makers: MakerList) -> Select[Any]:
     if not actor.sees_all_depots:
         query = query.where(Item.depot_id.in_(actor.depot_ids))
     for name in ("depot_id", "location_id", "status", "un_type", "intake_source", "kind", "duplicate_review"):
         if filters.get(name):
             query = query.where(getattr(Item, name) == filters[name])
-    for name in ("manufacturer", "model", "calibre", "case_reference"):
+    if filters.get("manufacturer"):  # a maker of the reference list under any of its spellings
+        query = query.where(Item.manufacturer.in_(makers.spellings_of(squeeze(str(filters["manufacturer"])))))
+    for name in ("model", "calibre", "case_reference"):
         if filters.get(name):
             query = query.where(getattr(Item, name) == squeeze(str(filters[name])))
     text = str(filters.get("q") or "").strip()
@@ -219,8 +222,10 @@ class ItemQueries(ItemBase):
         return photo_file(self.photo_dir, sha256)
 
     async def duplicates_of(self, actor: Actor, item: Item) -> list[Item]:
-        """Other records with the same identity (manufacturer, model, calibre, serial) in ``actor``'s depots."""
-        query = select(Item).where(Item.identity_key == item.identity_key, Item.id != item.id).order_by(Item.id)
+        """Other records with the same identity (manufacturer under any of its spellings, model, calibre, serial) in
+        ``actor``'s depots."""
+        keys = self.makers.identity_keys(item.manufacturer, item.model, item.calibre, item.serial)
+        query = select(Item).where(Item.identity_key.in_(keys), Item.id != item.id).order_by(Item.id)
         if not actor.sees_all_depots:
             query = query.where(Item.depot_id.in_(actor.depot_ids))
         async with self.db.read() as session:
@@ -229,11 +234,11 @@ class ItemQueries(ItemBase):
     async def possible_duplicates(self, actor: Actor, records: Sequence[Any]) -> list[PossibleDuplicate | None]:
         """For each item record, the warning that it is flagged as a possible duplicate, as ``actor`` may read it."""
         async with self.db.read() as session:
-            return await possible_duplicates(session, actor, records)
+            return await possible_duplicates(session, actor, records, self.makers)
 
     async def search(self, actor: Actor, filters: dict[str, Any], *, after: UUID | None = None, limit: int = 50) -> Page:
         """Items matching ``filters`` (newest first), one page at a time by keyset."""
-        query = _item_filters(select(Item), actor, filters, sqlite=self.db.is_sqlite)
+        query = _item_filters(select(Item), actor, filters, sqlite=self.db.is_sqlite, makers=self.makers)
         if after is not None:
             query = query.where(Item.id < after)
         async with self.db.read() as session:

@@ -18,6 +18,7 @@ from caliber.items.access import DEPOT_STAFF, MANAGERS, RecordKind
 from caliber.items.fields import ITEM, LOT, RecordFields
 from caliber.items.identity import missing_labels
 from caliber.items.lifecycle import COUNTABLE, TRANSITIONS, Status
+from caliber.items.makers import MakerList
 from caliber.items.records import kilograms
 from caliber.items.schemas import Correction, NewItem, NewLot, StatusChange
 from caliber.items.service import ItemService
@@ -85,9 +86,31 @@ def _intake(kind: RecordKind, values: dict[str, Any]) -> Any:
     return record
 
 
-def _form_context(kind: RecordKind, error: CaliberError | None = None) -> dict[str, Any]:
-    """What every intake form shows besides its values: the choices to make, and what is wrong beside its field."""
-    return {"form_groups": FIELDS[kind].groups, "choices": CHOICES[kind], "error": error, "error_field": getattr(error, "field", None)}
+Suggested = tuple[MakerList, dict[str, Any]]
+"""The reference list of makers and the form's values, whose maker chooses the models suggested."""
+
+
+def _form_context(kind: RecordKind, error: CaliberError | None = None, suggested: Suggested | None = None) -> dict[str, Any]:
+    """What every intake form shows besides its values: the choices to make, what is wrong beside its field, and for
+    weapons the makers, models and calibres of the reference list to suggest (``suggested``: the list and the values)."""
+    context = {"form_groups": FIELDS[kind].groups, "choices": CHOICES[kind], "error": error, "error_field": getattr(error, "field", None)}
+    if kind == "item" and suggested is not None:
+        context |= _suggestions(*suggested)
+    return context
+
+
+def _suggestions(makers: MakerList, values: dict[str, Any]) -> dict[str, Any]:
+    """The weapon form's <datalist>s: every maker, the models of the maker typed (of every maker before one is), calibres."""
+    models = makers.models_of(str(values.get("manufacturer") or "") or None)
+    model_options: dict[str, list[str]] = {model.name: [] for _, model in models}  # a model several makers make is offered once
+    for maker, model in models:
+        model_options[model.name].append(f"{maker} · {', '.join(model.calibres)}")
+    lists = {
+        "manufacturer": [(name, "") for name in makers.suggest()],
+        "model": [(name, "; ".join(words)) for name, words in model_options.items()],
+        "calibre": [(calibre, "") for calibre in makers.calibres()],
+    }
+    return {"suggestions": {name: f"{name}-list" for name in lists}, "datalists": [(f"{name}-list", o) for name, o in lists.items()]}
 
 
 def _allowed_actions(status: str, actor: Actor) -> list[tuple[str, str]]:
@@ -139,6 +162,7 @@ async def _record_page(
         context["photos"] = await items.photos(record)
         context["duplicates"] = await items.duplicates_of(actor, record)
         context["missing_identifiers"] = missing_labels(record)
+        context["maker_known"] = items.makers.known(record.manufacturer)
         if taken_in and (duplicate := (await items.possible_duplicates(actor, [record]))[0]):
             context |= {"notice": None, "duplicate": duplicate}
     return page(request, f"inventory/{kind}.html", status_code=422 if error else 200, **context)
@@ -180,10 +204,14 @@ class _RecordPages(Controller):
 
     @get("/new", guards=staff)
     async def new_form(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        items: NamedDependency[ItemService],
+        inventory: NamedDependency[DepotService],
     ) -> Template:
         """The intake form for one record."""
-        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind)}
+        context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind, None, (items.makers, {}))}
         return page(request, f"inventory/{self.kind}_form.html", values={}, **context)
 
     @post("/new", guards=staff)
@@ -203,7 +231,7 @@ class _RecordPages(Controller):
             else:
                 record = await items.register_lot(actor, _intake("lot", values))
         except CORRECTABLE as exc:
-            context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind, exc)}
+            context = {**VOCABULARY, **await _places(actor, inventory), **_form_context(self.kind, exc, (items.makers, values))}
             return page(request, f"inventory/{self.kind}_form.html", status_code=exc.status_code, values=values, **context)
         return Redirect(f"{self.path}/{record.code}?done=new")
 

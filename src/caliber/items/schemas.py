@@ -119,6 +119,8 @@ class ItemOut(msgspec.Struct):
     """On intake: what the person should know of the record just taken in, such as a possible duplicate."""
     missing_identifiers: list[str] = msgspec.field(default_factory=list)
     """The fields a trace needs that the record lacks (``caliber.items.identity``); empty: it can be traced."""
+    maker_known: bool = True
+    """Its manufacturer is in the reference list of makers (``caliber items makers``); false: flagged, not in the list."""
 
 
 class LotOut(msgspec.Struct):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,11 +54,12 @@ from caliber.items.events import (
 )
 from caliber.items.lifecycle import intake_status
 from caliber.items.lots import LotWork
+from caliber.items.makers import MakerList, load_makers
 from caliber.items.models import Item, ItemKind, ItemPhoto
 from caliber.items.moves import ItemMoves
 from caliber.items.photos import store_photo
 from caliber.items.queries import ItemQueries
-from caliber.items.records import UNREADABLE_SERIALS, identity_key, serial_key, squeeze
+from caliber.items.records import UNREADABLE_SERIALS, serial_key, squeeze
 from caliber.items.schemas import Correction, NewItem
 from caliber.labels import service as labels
 from caliber.ledger.store import CustodyTransaction, Ledger
@@ -70,10 +72,12 @@ _CORRECTED: dict[RecordKind, type[Corrected]] = {"item": ItemCorrected, "lot": L
 class ItemService(ItemQueries, ItemMoves, LotWork):
     """Intake, look-up, moves, lifecycle actions, corrections and splits of items and lots."""
 
-    def __init__(self, ledger: Ledger, photo_dir: Path) -> None:
+    def __init__(self, ledger: Ledger, photo_dir: Path, makers: MakerList | None = None) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.photo_dir = photo_dir
+        self.makers = makers or load_makers()
+        """The reference names of makers and models: intake records a known maker by its canonical name."""
 
     # -- intake ----------------------------------------------------------
 
@@ -95,8 +99,10 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
 
         Imports pass ``sources``: the file's SHA-256 and the row number of each
         record, carried in its event so the same row is never imported twice.
+        A maker in the reference list is recorded by its canonical name.
         """
         session = tx.session
+        items = [msgspec.structs.replace(i, manufacturer=self.makers.recorded(i.manufacturer)) for i in items]
         await _check_places(session, actor, [(i.depot_id, i.location_id) for i in items])
         for position, item in enumerate(items):
             check_item(item, position if len(items) > 1 else None)
@@ -105,7 +111,7 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
             found = {code for (code,) in await _in_chunks(session, select(Item.code), Item.code, parents)}
             if missing := sorted(parents - found):
                 raise InvalidInput(f"no weapon with label code {missing[0]} to be the parent of a component", field="parent_code")
-        duplicates = await _duplicates(session, items)
+        duplicates = await _duplicates(session, self.makers, items)
         kinds = ["weapon" if item.kind is ItemKind.WEAPON else "component" for item in items]
         issued = {kind: iter(await labels.issue_codes(session, kind, kinds.count(kind))) for kind in set(kinds)}
         codes = [next(issued[kind]) for kind in kinds]
@@ -178,15 +184,15 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
         return digest
 
 
-async def _duplicates(session: AsyncSession, items: Sequence[NewItem]) -> list[list[str]]:
-    """For each new item, the codes of records already held with the same identity (and earlier ones in the batch)."""
-    keys = [identity_key(i.manufacturer, i.model, i.calibre, i.serial) for i in items]
+async def _duplicates(session: AsyncSession, makers: MakerList, items: Sequence[NewItem]) -> list[list[str]]:
+    """For each new item, the codes of records already held with the same identity, its maker under any spelling."""
+    keys = [makers.identity_keys(i.manufacturer, i.model, i.calibre, i.serial) for i in items]
     readable = [serial_key(i.serial) not in UNREADABLE_SERIALS for i in items]
     existing: dict[str, list[str]] = {}
-    wanted = sorted({key for key, ok in zip(keys, readable, strict=True) if ok})
+    wanted = sorted({key for alike, ok in zip(keys, readable, strict=True) if ok for key in alike})
     for key, code in await rows_in(session, _SAME_IDENTITY, keys=wanted) if wanted else []:
         existing.setdefault(key, []).append(code)
-    return [sorted(existing.get(key, [])) if ok else [] for key, ok in zip(keys, readable, strict=True)]
+    return [sorted({c for k in alike for c in existing.get(k, [])}) if ok else [] for alike, ok in zip(keys, readable, strict=True)]
 
 
 _ITEMS_BY_CODE = select(Item.__table__).where(AnyOf(Item.code, "codes"))
