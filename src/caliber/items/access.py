@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.db import Database, rows_in
+from caliber.db import AnyQuery, Database, rows_in
 from caliber.depots.countries import COUNTRY_CODES
 from caliber.depots.models import Depot, Location
 from caliber.errors import Conflict, InvalidInput, NotFound
@@ -162,12 +162,30 @@ def _current_values(record: Any, kind: RecordKind) -> dict[str, Any]:
     return values
 
 
-async def _in_chunks(session: AsyncSession, query: Select[Any], column: Any, values: Iterable[Any]) -> list[Any]:
+async def _in_chunks(session: AsyncSession, query: AnyQuery, column: Any, values: Iterable[Any]) -> list[Any]:
     ordered = list(values)
     rows: list[Any] = []
     for start in range(0, len(ordered), LOOKUP_CHUNK):
         rows += (await session.execute(query.where(column.in_(ordered[start : start + LOOKUP_CHUNK])))).all()
     return rows
+
+
+async def _check_parents(session: AsyncSession, actor: Actor, links: Sequence[tuple[str | None, str]]) -> None:
+    """Each ``(component code or None at intake, parent code)``: the parent is a weapon in a depot ``actor`` works in.
+
+    One answer for a code that does not exist, is not a weapon, or sits in a depot the actor cannot read, so that
+    the refusal tells nothing of other depots' records.
+    """
+    wanted = {parent for _, parent in links}
+    if not wanted:
+        return
+    rows = await _in_chunks(session, select(Item.code, Item.kind, Item.depot_id), Item.code, wanted)
+    weapons = {row.code for row in rows if row.kind == ItemKind.WEAPON.value and actor.can_see_depot(row.depot_id)}
+    for component, parent in links:
+        if parent == component:
+            raise InvalidInput(f"{parent} cannot be its own parent weapon", field="parent_code")
+        if parent not in weapons:
+            raise InvalidInput(f"no weapon with label code {parent} in the depots you work in", field="parent_code")
 
 
 _DEPOT = select(Depot.id, Depot.code, Depot.active).where(Depot.id == bindparam("id"))

@@ -36,9 +36,9 @@ from caliber.items.access import (
     ITEM_FIELDS,
     MANAGERS,
     RecordKind,
+    _check_parents,
     _check_places,
     _current_values,
-    _in_chunks,
     _record,
     _validated,
     _value,
@@ -106,11 +106,7 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
         await _check_places(session, actor, [(i.depot_id, i.location_id) for i in items])
         for position, item in enumerate(items):
             check_item(item, position if len(items) > 1 else None)
-        parents = {i.parent_code for i in items if i.parent_code}
-        if parents:
-            found = {code for (code,) in await _in_chunks(session, select(Item.code), Item.code, parents)}
-            if missing := sorted(parents - found):
-                raise InvalidInput(f"no weapon with label code {missing[0]} to be the parent of a component", field="parent_code")
+        await _check_parents(session, actor, [(None, i.parent_code) for i in items if i.parent_code])
         duplicates = await _duplicates(session, self.makers, items)
         kinds = ["weapon" if item.kind is ItemKind.WEAPON else "component" for item in items]
         issued = {kind: iter(await labels.issue_codes(session, kind, kinds.count(kind))) for kind in set(kinds)}
@@ -158,6 +154,11 @@ class ItemService(ItemQueries, ItemMoves, LotWork):
             old = current[correction.field]
             if new == old:
                 raise Conflict(f"{correction.field} is already {old!r}")
+            if correction.field == "parent_code" and new is not None:  # the checks intake makes
+                try:
+                    await _check_parents(tx.session, actor, [(code, str(new))])
+                except InvalidInput as exc:
+                    raise InvalidInput(exc.message, field="value") from None
             event = _CORRECTED[kind](code=code, field=correction.field, old=old, new=new, reason=squeeze(correction.reason))
             await tx.record(event, [code])
             return record
