@@ -134,14 +134,18 @@ class DestructionReads:
 
     # -- reading ---------------------------------------------------------------------
 
-    def next_steps(self, actor: Actor, view: EventView, attested: Attestation | None = None) -> builtins.list[Step]:
+    def next_steps(
+        self, actor: Actor, view: EventView, current_sha256: str | None, attested: Attestation | None = None
+    ) -> builtins.list[Step]:
         """Every step of the event for ``actor`` now: allowed, or refused with the reason (what the service would raise).
 
-        ``attested``: the attestation the actor gave to the current stage of the manifest as it is now, if any.
+        ``current_sha256``: the hash the witnesses attest to now (:meth:`current_sha256` of the event's stage), None
+        outside the site work and its result; ``attested``: the attestation the actor gave to it, if any.
         Checks of what a step is given (codes, times, hashes) come when it is taken.
         """
         event = view.event
         stage = Stage.AFTER if event.status == EventStatus.COMPLETED else Stage.BEFORE
+        now, current = self.ledger.clock(), current_sha256 or ""
         return [
             rules.manifest(actor, event),
             rules.approve(actor, view),
@@ -149,9 +153,9 @@ class DestructionReads:
             rules.at_site("withdraw", actor, event, MANAGERS),
             rules.attest(actor, view, stage, attested, self.local),
             rules.at_site("photos", actor, event, SITE_STAFF, also=(EventStatus.COMPLETED,)),
-            rules.complete(actor, event),
-            rules.residue(actor, view),
-            rules.certify(actor, event),
+            rules.complete(actor, view, current),
+            rules.residue(actor, view, now, self.local),
+            rules.certify(actor, view, current, now, self.local),
         ]
 
     async def get(self, actor: Actor, event_id: UUID) -> EventView:
