@@ -53,6 +53,7 @@ __all__ = [
     "find_event",
     "line_statuses",
     "manifest_sha256",
+    "on_open_manifests",
 ]
 
 CHUNK = 500
@@ -286,3 +287,22 @@ async def codes_in(session: AsyncSession, event_id: UUID, statuses: Sequence[str
     """The codes of the event's manifest lines in ``statuses``, sorted."""
     query = select(ManifestLine.code).where(ManifestLine.event_id == event_id, ManifestLine.status.in_(statuses))
     return list(await session.scalars(query.order_by(ManifestLine.code)))
+
+
+async def on_open_manifests(session: AsyncSession, codes: Sequence[str]) -> dict[str, DestructionEvent]:
+    """``code -> destruction`` for those of ``codes`` still on the manifest of a destruction not yet completed.
+
+    Such a record is the destruction's to account for: it leaves its depot only for the destruction's site.
+    """
+    found: dict[str, DestructionEvent] = {}
+    wanted = list(dict.fromkeys(codes))
+    finished = (EventStatus.COMPLETED.value, EventStatus.CERTIFIED.value)
+    for start in range(0, len(wanted), CHUNK):
+        query = (
+            select(ManifestLine.code, DestructionEvent)
+            .join(DestructionEvent, DestructionEvent.id == ManifestLine.event_id)
+            .where(ManifestLine.code.in_(wanted[start : start + CHUNK]), ManifestLine.status.in_(OPEN))
+            .where(DestructionEvent.status.not_in(finished))
+        )
+        found.update((code, event) for code, event in (await session.execute(query)).all())
+    return found

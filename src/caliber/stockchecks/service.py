@@ -227,12 +227,9 @@ class StockCheckService:
             StockCheckStatus.OPEN: "the counter has not finished counting",
             StockCheckStatus.CLOSED: "this check is closed already",
         }.get(status)
-        counted = {
-            check.counted_by: "you finished this count: whoever counts cannot confirm, another manager closes this check",
-            **dict.fromkeys(
-                view.counters, "you scanned records into this count: whoever counts cannot confirm, another manager closes this check"
-            ),
-        }.get(actor.username)
+        scanned = "you scanned records into this count: whoever counts cannot confirm, another manager closes this check"
+        finished = "you finished this count: whoever counts cannot confirm, another manager closes this check"
+        counted = scanned if actor.username in view.counters else finished if actor.username == check.counted_by else None
         return first_refusal(
             "close",
             [role_refusal(actor, MANAGERS), Conflict(not_counted) if not_counted else None, PermissionDenied(counted) if counted else None],
