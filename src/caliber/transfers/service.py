@@ -111,8 +111,8 @@ class TransferService:
                 raise Conflict("both depots must be active")
             destroying = await on_open_manifests(session, [*new.codes, *(part.code for part in new.lot_parts)])
             for part in new.lot_parts:
-                if event := destroying.get(part.code):
-                    raise Conflict(f"{part.code} is on the manifest of destruction {event.code}: it is sent whole or not at all")
+                if destruction := destroying.get(part.code):
+                    raise Conflict(f"{part.code} is on the manifest of destruction {destruction.code}: it is sent whole or not at all")
             split_codes = [
                 await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part sent to {destination.code}")
                 for part in new.lot_parts
@@ -123,10 +123,10 @@ class TransferService:
             for record in records:
                 if record.depot_id != origin.id:
                     raise Conflict(f"{record.code} is not in depot {origin.code}")
-                if (event := destroying.get(record.code)) and event.site_depot_id != destination.id:
+                if (destruction := destroying.get(record.code)) and destruction.site_depot_id != destination.id:
                     raise Conflict(
-                        f"{record.code} is on the manifest of destruction {event.code}: it travels only to the destruction's site; "
-                        f"take it off the manifest of {event.code} first to send it elsewhere"
+                        f"{record.code} is on the manifest of destruction {destruction.code}: it travels only to the destruction's site; "
+                        f"take it off the manifest of {destruction.code} first to send it elsewhere"
                     )
                 transition(Action.DISPATCH, Status(record.status), None, actor.role, code=record.code)
             transfer_id = new_id()
