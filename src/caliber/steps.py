@@ -18,6 +18,8 @@ class Step:
 
     name: str
     refusal: CaliberError | None = None
+    waiting: bool = False
+    """Refused only until something else is done first: the actor's turn has come, the page says what is missing."""
 
     @property
     def allowed(self) -> bool:
@@ -35,9 +37,15 @@ class Step:
             raise self.refusal
 
 
-def first_refusal(name: str, refusals: Iterable[CaliberError | None]) -> Step:
-    """The step ``name``, refused by the first of ``refusals`` that is not None (checked in order)."""
-    return Step(name, next((r for r in refusals if r is not None), None))
+def first_refusal(name: str, refusals: Iterable[CaliberError | None], waiting: Iterable[CaliberError | None] = ()) -> Step:
+    """The step ``name``, refused by the first of ``refusals``, then of ``waiting``, that is not None (checked in order).
+
+    A refusal from ``waiting`` marks the step :attr:`Step.waiting`: it is the actor's to take once that is done.
+    """
+    if refused := next((r for r in refusals if r is not None), None):
+        return Step(name, refused)
+    pending = next((r for r in waiting if r is not None), None)
+    return Step(name, pending, waiting=pending is not None)
 
 
 def role_refusal(actor: Actor, roles: Iterable[Role]) -> PermissionDenied | None:

@@ -24,7 +24,7 @@ from caliber.destruction.service import DestructionService
 from caliber.labels.codes import format_code
 from caliber.ledger import merkle
 from caliber.ledger.note import parse_checkpoint
-from tests.destruction.helpers import approved, cast, mistyped, photo, plan
+from tests.destruction.helpers import approved, cast, mistyped, photo, plan, through_the_day
 from tests.factories import Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -278,3 +278,25 @@ async def test_the_manifest_csv_describes_each_record_and_names_who_verified_it(
     lot_columns = (lot["kind"], lot["lot_number"][:4], lot["quantity"], lot["gross_mass_kg"], lot["type"])
     assert lot_columns == ("lot", "PPU-", "10000", "180", "ball")
     assert rows[day.codes[1]]["verified_by_name"] == ""
+
+
+async def test_the_event_page_says_why_a_step_is_not_yet_open_to_those_who_take_it_and_hides_it_from_others(
+    client: httpx.AsyncClient, factory: Factory, destructions: DestructionService
+) -> None:
+    day = await cast(factory, items=2)
+    event = await approved(destructions, day)
+    await destructions.verify(day.clerk, event.id, Verification(day.codes[:1]))
+    url = f"/destructions/{event.id}"
+    await login(client, (await factory.user(Role.WITNESS)).user.username)
+    shown = html.unescape((await client.get(url)).text)
+    assert "Record the result: not yet, 1 record(s) are not verified" in shown
+    assert 'action="' + url + '/complete"' not in shown
+    await destructions.verify(day.clerk, event.id, Verification(day.codes[1:]))
+    await through_the_day(destructions, day, event, verify=False)
+    manager = await factory.user(Role.DEPOT_MANAGER, depots=[day.depot])
+    await login(client, manager.user.username)
+    shown = html.unescape((await client.get(url)).text)
+    assert "Issue the certificate: not yet, the residue check is not recorded yet." in shown
+    assert f'action="{url}/certify"' not in shown
+    await login(client, (await factory.user(Role.DEPOT_CLERK, depots=[day.depot])).user.username)
+    assert "not yet" not in (await client.get(url)).text

@@ -267,7 +267,7 @@ async def test_records_not_destroyed_go_back_to_storage_with_a_reason(
     assert await statuses(db, day.codes[2:]) == {Status.APPROVED_FOR_DESTRUCTION.value}
     with pytest.raises(PermissionDenied, match="another witness"):
         await destructions.check_residue(day.manager, event.id, ResidueCheck("checked"))
-    with pytest.raises(Conflict, match="residue checked"):
+    with pytest.raises(Conflict, match="the residue check is not recorded yet"):
         await destructions.certify(day.manager, event.id)
 
 

@@ -108,22 +108,47 @@ async def test_the_service_says_who_may_count_and_close_and_why_not(factory: Fac
     clerk = await factory.actor(Role.DEPOT_CLERK, depots=[depot])
     counter, second = [await factory.actor(Role.DEPOT_MANAGER, depots=[depot]) for _ in range(2)]
     witness = await factory.actor(Role.WITNESS)
-    check = (await stockchecks.open(clerk, NewStockCheck(depot.id))).check
+    view = await stockchecks.open(clerk, NewStockCheck(depot.id))
+    check = view.check
 
     assert stockchecks.can_count(clerk, check).allowed
     assert "needs the role" in stockchecks.can_count(witness, check).reason
-    refused = stockchecks.can_close(second, check)
+    refused = stockchecks.can_close(second, view)
     assert (refused.allowed, refused.reason) == (False, "the counter has not finished counting")
-    assert "needs the role" in stockchecks.can_close(clerk, check).reason
+    assert "needs the role" in stockchecks.can_close(clerk, view).reason
 
-    check = (await stockchecks.finish_counting(counter, check.id)).check
+    view = await stockchecks.finish_counting(counter, check.id)
+    check = view.check
     assert stockchecks.can_count(clerk, check).reason == "counting has finished: this check takes no more scans"
-    own = stockchecks.can_close(counter, check)
+    own = stockchecks.can_close(counter, view)
     assert isinstance(own.refusal, PermissionDenied)
-    assert own.reason == "whoever counts cannot confirm: another manager closes this check"
-    assert stockchecks.can_close(second, check).allowed
+    assert own.reason == "you finished this count: whoever counts cannot confirm, another manager closes this check"
+    assert stockchecks.can_close(second, view).allowed
     with pytest.raises(PermissionDenied, match=own.reason):  # the service refuses with the answer it gives
         await stockchecks.close(counter, check.id)
 
-    check = (await stockchecks.close(second, check.id)).check
-    assert stockchecks.can_close(second, check).reason == "this check is closed already"
+    view = await stockchecks.close(second, check.id)
+    assert stockchecks.can_close(second, view).reason == "this check is closed already"
+
+
+async def test_no_one_who_scanned_into_a_count_confirms_it_not_even_an_admin(factory: Factory, stockchecks: StockCheckService) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot)
+    scanner, finisher, other = [await factory.actor(Role.DEPOT_MANAGER, depots=[depot]) for _ in range(3)]
+    admin = await factory.actor(Role.ADMIN)
+    view = await stockchecks.open(finisher, NewStockCheck(depot.id))
+    await stockchecks.scan(scanner, view.check.id, [Scan(item.code)])
+    await stockchecks.scan(admin, view.check.id, [Scan(item.code)])
+    view = await stockchecks.finish_counting(finisher, view.check.id)
+    assert view.counters == {scanner.username, admin.username}
+    reason = "you scanned records into this count: whoever counts cannot confirm, another manager closes this check"
+    for counted in (scanner, admin):
+        refused = stockchecks.can_close(counted, view)
+        assert isinstance(refused.refusal, PermissionDenied)
+        assert refused.reason == reason
+        with pytest.raises(PermissionDenied, match=reason):
+            await stockchecks.close(counted, view.check.id)
+    with pytest.raises(PermissionDenied, match="you finished this count"):
+        await stockchecks.close(finisher, view.check.id)
+    assert stockchecks.can_close(other, view).allowed
+    assert (await stockchecks.close(other, view.check.id)).check.status == "closed"

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from caliber.accounts.models import Role
+from caliber.depots.models import DepotKind
+from caliber.destruction.schemas import ManifestChange
+from caliber.destruction.service import DestructionService
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
 from caliber.items.lifecycle import Action, IntakeSource, Status
 from caliber.items.schemas import StatusChange
 from caliber.items.service import ItemService
 from caliber.transfers.schemas import LotPart, NewTransfer
 from caliber.transfers.service import TransferService
+from tests.destruction.helpers import cast, plan
 from tests.factories import OPERATOR, Factory
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -83,3 +87,23 @@ async def test_evidence_may_move_between_stores_and_keeps_its_hold(
     view = await transfers.dispatch(OPERATOR, NewTransfer(here.id, there.id, [held.code]))
     await transfers.receive(OPERATOR, view.transfer.id, [held.code])
     assert (await items.get(OPERATOR, "item", held.code)).status == Status.EVIDENCE_HOLD
+
+
+async def test_a_record_on_an_open_destruction_manifest_goes_only_to_the_destruction_site(
+    factory: Factory, destructions: DestructionService, transfers: TransferService, items: ItemService
+) -> None:
+    day = await cast(factory, items=2, lots=1)
+    site = await factory.depot(kind=DepotKind.DESTRUCTION_FACILITY)
+    elsewhere = await factory.depot()
+    event = await destructions.plan(day.clerk, plan(day, site_depot_id=site.id))
+    await destructions.change_manifest(day.clerk, event.id, ManifestChange(add=day.codes))
+    await destructions.approve(day.manager, event.id)
+    weapon, _, lot = day.codes
+    with pytest.raises(Conflict, match=f"{weapon} is on the manifest of destruction {event.code}"):
+        await transfers.dispatch(day.clerk, NewTransfer(day.depot.id, elsewhere.id, [weapon]))
+    with pytest.raises(Conflict, match=f"{lot} is on the manifest of destruction {event.code}: it is sent whole"):
+        await transfers.dispatch(day.clerk, NewTransfer(day.depot.id, site.id, lot_parts=[LotPart(lot, 10)]))
+    assert await transfers.list(day.manager) == []
+    assert (await items.get(OPERATOR, "item", weapon)).status == Status.APPROVED_FOR_DESTRUCTION
+    sent = await transfers.dispatch(day.clerk, NewTransfer(day.depot.id, site.id, day.codes))
+    assert len(sent.lines) == 3

@@ -29,13 +29,13 @@ from caliber.destruction.events import (
 )
 from caliber.destruction.models import DestructionEvent, DestructionPhoto, EventStatus, LineStatus, ManifestLine, Stage
 from caliber.destruction.queries import DONE, OPEN, DestructionReads, chunks, codes_in, event_view, find_event, manifest_sha256
-from caliber.destruction.rules import MANAGERS, SITE_STAFF, WITNESSES
+from caliber.destruction.rules import MANAGERS, SITE_STAFF, WITNESSES, before
 from caliber.destruction.schemas import AttestationInput, Completion, ResidueCheck
 from caliber.errors import Conflict, InvalidInput
 from caliber.items.photos import store_photo
 from caliber.items.records import squeeze
 
-__all__ = ["DaySteps", "before"]
+__all__ = ["DaySteps"]
 
 
 class DaySteps(DestructionReads):
@@ -96,17 +96,8 @@ class DaySteps(DestructionReads):
             view = await event_view(session, event_id)
             event = view.event
             await self._require_site_scope(session, actor, event)
-            rules.complete(actor, event).require()
-            if view.remaining:
-                raise Conflict(f"{view.remaining} record(s) are not verified: verify them, or withdraw them with a reason")
             verified = await codes_in(session, event.id, (LineStatus.VERIFIED.value,))
-            if not verified:
-                raise Conflict("nothing is left to destroy: every record was withdrawn")
-            valid = view.valid_attestations(Stage.BEFORE, manifest_sha256(verified))
-            if len(valid) < event.required_witnesses:
-                raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the verified manifest")
-            if {p.stage for p in view.photos} != {Stage.BEFORE.value, Stage.AFTER.value}:
-                raise Conflict("add photographs before and after destruction first")
+            rules.complete(actor, view, manifest_sha256(verified)).require()
             self._check_day(event, completion, view.last_attested(Stage.BEFORE, manifest_sha256(verified)))
             returned = list(dict.fromkeys(completion.returned))
             on_manifest, going_back = set(verified), set(returned)
@@ -138,12 +129,7 @@ class DaySteps(DestructionReads):
         async with self.ledger.write(actor) as tx:
             view = await event_view(tx.session, event_id)
             event = view.event
-            rules.residue(actor, view).require()
-            now = tx.clock()
-            if event.ended_at is not None and before(now, event.ended_at):
-                raise Conflict(
-                    f"the residue cannot be checked at {self.local(now)}, before the destruction ended at {self.local(event.ended_at)}"
-                )
+            rules.residue(actor, view, tx.clock(), self.local).require()
             destroyed = await codes_in(tx.session, event.id, (LineStatus.DESTROYED.value,))
             notes = check.notes.strip()
             await tx.record_many(
@@ -157,17 +143,8 @@ class DaySteps(DestructionReads):
             view = await event_view(tx.session, event_id)
             event = view.event
             await self._event_for_staff(tx.session, actor, event.id)
-            rules.certify(actor, event).require()
             destroyed = await codes_in(tx.session, event.id, DONE)
-            valid = view.valid_attestations(Stage.AFTER, manifest_sha256(destroyed))
-            if len(valid) < event.required_witnesses:
-                raise Conflict(f"{len(valid)} of {event.required_witnesses} witnesses have attested to the result")
-            now, last = tx.clock(), view.last_attested(Stage.AFTER, manifest_sha256(destroyed))
-            if last is not None and before(now, last):
-                raise Conflict(
-                    f"the certificate cannot be issued at {self.local(now)}, "
-                    f"before the last attestation of the result at {self.local(last)}"
-                )
+            rules.certify(actor, view, manifest_sha256(destroyed), tx.clock(), self.local).require()
             digest = certificate_sha256(await statement(tx.session, event.id))
             certified = [DestructionCertified(id=event.id, codes=c, certificate_sha256=digest) for c in chunks(destroyed) or [[]]]
             await tx.record_many([(one, [event.code, *one.codes]) for one in certified])
@@ -192,15 +169,6 @@ class DaySteps(DestructionReads):
 def _utc(moment: dt.datetime) -> dt.datetime:
     """An aware time in UTC (logged as ``...Z``)."""
     return moment.astimezone(dt.UTC)
-
-
-def _minute(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-
-def before(moment: dt.datetime, bound: dt.datetime) -> bool:
-    """Whether ``moment`` falls in a minute before ``bound``'s (times are typed and printed to the minute)."""
-    return _minute(moment) < _minute(bound)
 
 
 async def _last_verified(session: AsyncSession, event_id: UUID) -> dt.datetime | None:

@@ -19,7 +19,6 @@ from caliber.accounts.actor import Actor
 from caliber.db import new_id
 from caliber.depots.service import DepotService
 from caliber.destruction import rules
-from caliber.destruction.day import before
 from caliber.destruction.events import (
     DestructionApproved,
     DestructionManifestChanged,
@@ -40,7 +39,7 @@ from caliber.destruction.queries import (
     line_statuses,
     manifest_sha256,
 )
-from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF
+from caliber.destruction.rules import MANAGERS, SITE_STAFF, STAFF, before
 from caliber.destruction.schemas import ManifestChange, NewDestruction, Verification, Withdrawal
 from caliber.errors import CORRECTABLE, Conflict, InvalidInput
 from caliber.items.lifecycle import Action, Status, transition

@@ -376,7 +376,7 @@ async def _event_page(
     current_sha256 = await destructions.current_sha256(actor, event_id, stage) if attesting else None
     mine = view.attestation_by(actor.id, stage, current_sha256) if current_sha256 else None
     depots = {d.id: d for d in await inventory.all_depots()}
-    steps = {step.name: step for step in destructions.next_steps(actor, view, mine)}
+    steps = {step.name: step for step in destructions.next_steps(actor, view, current_sha256, mine)}
     preparing = steps["manifest"].allowed
     return page(
         request,

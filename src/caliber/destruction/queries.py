@@ -53,6 +53,7 @@ __all__ = [
     "find_event",
     "line_statuses",
     "manifest_sha256",
+    "on_open_manifests",
 ]
 
 CHUNK = 500
@@ -134,14 +135,18 @@ class DestructionReads:
 
     # -- reading ---------------------------------------------------------------------
 
-    def next_steps(self, actor: Actor, view: EventView, attested: Attestation | None = None) -> builtins.list[Step]:
+    def next_steps(
+        self, actor: Actor, view: EventView, current_sha256: str | None, attested: Attestation | None = None
+    ) -> builtins.list[Step]:
         """Every step of the event for ``actor`` now: allowed, or refused with the reason (what the service would raise).
 
-        ``attested``: the attestation the actor gave to the current stage of the manifest as it is now, if any.
+        ``current_sha256``: the hash the witnesses attest to now (:meth:`current_sha256` of the event's stage), None
+        outside the site work and its result; ``attested``: the attestation the actor gave to it, if any.
         Checks of what a step is given (codes, times, hashes) come when it is taken.
         """
         event = view.event
         stage = Stage.AFTER if event.status == EventStatus.COMPLETED else Stage.BEFORE
+        now, current = self.ledger.clock(), current_sha256 or ""
         return [
             rules.manifest(actor, event),
             rules.approve(actor, view),
@@ -149,9 +154,9 @@ class DestructionReads:
             rules.at_site("withdraw", actor, event, MANAGERS),
             rules.attest(actor, view, stage, attested, self.local),
             rules.at_site("photos", actor, event, SITE_STAFF, also=(EventStatus.COMPLETED,)),
-            rules.complete(actor, event),
-            rules.residue(actor, view),
-            rules.certify(actor, event),
+            rules.complete(actor, view, current),
+            rules.residue(actor, view, now, self.local),
+            rules.certify(actor, view, current, now, self.local),
         ]
 
     async def get(self, actor: Actor, event_id: UUID) -> EventView:
@@ -282,3 +287,22 @@ async def codes_in(session: AsyncSession, event_id: UUID, statuses: Sequence[str
     """The codes of the event's manifest lines in ``statuses``, sorted."""
     query = select(ManifestLine.code).where(ManifestLine.event_id == event_id, ManifestLine.status.in_(statuses))
     return list(await session.scalars(query.order_by(ManifestLine.code)))
+
+
+async def on_open_manifests(session: AsyncSession, codes: Sequence[str]) -> dict[str, DestructionEvent]:
+    """``code -> destruction`` for those of ``codes`` still on the manifest of a destruction not yet completed.
+
+    Such a record is the destruction's to account for: it leaves its depot only for the destruction's site.
+    """
+    found: dict[str, DestructionEvent] = {}
+    wanted = list(dict.fromkeys(codes))
+    finished = (EventStatus.COMPLETED.value, EventStatus.CERTIFIED.value)
+    for start in range(0, len(wanted), CHUNK):
+        query = (
+            select(ManifestLine.code, DestructionEvent)
+            .join(DestructionEvent, DestructionEvent.id == ManifestLine.event_id)
+            .where(ManifestLine.code.in_(wanted[start : start + CHUNK]), ManifestLine.status.in_(OPEN))
+            .where(DestructionEvent.status.not_in(finished))
+        )
+        found.update((code, event) for code, event in (await session.execute(query)).all())
+    return found

@@ -7,12 +7,13 @@ refusal before it records anything; the event page offers the steps allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
-from caliber.destruction.models import Attestation, DestructionEvent, EventStatus, Stage
+from caliber.destruction.models import Attestation, DestructionEvent, EventStatus, LineStatus, Stage
 from caliber.errors import Conflict, PermissionDenied
 from caliber.items.access import DEPOT_STAFF, MANAGERS
 from caliber.steps import Step, first_refusal, role_refusal
@@ -29,6 +30,7 @@ __all__ = [
     "approve",
     "at_site",
     "attest",
+    "before",
     "certify",
     "complete",
     "manifest",
@@ -114,18 +116,36 @@ def attest(actor: Actor, view: EventView, stage: Stage, given: Attestation | Non
     )
 
 
-def complete(actor: Actor, event: DestructionEvent) -> Step:
-    """Record the day's result: a witness, while the destruction is under way."""
+def complete(actor: Actor, view: EventView, verified_sha256: str) -> Step:
+    """Record the day's result: a witness, while under way, once every record is verified and attested to, with photographs.
+
+    ``verified_sha256``: the hash of the verified records (the manifest the witnesses attest to before destruction).
+    """
+    event = view.event
     under_way = event.status == EventStatus.IN_PROGRESS
+    attested = len(view.valid_attestations(Stage.BEFORE, verified_sha256))
+    photographed = {p.stage for p in view.photos} == {Stage.BEFORE.value, Stage.AFTER.value}
     return first_refusal(
-        "complete", [role_refusal(actor, WITNESSES), None if under_way else Conflict(f"{_is(event)}: only one under way is completed")]
+        "complete",
+        [role_refusal(actor, WITNESSES), None if under_way else Conflict(f"{_is(event)}: only one under way is completed")],
+        [
+            Conflict(f"{view.remaining} record(s) are not verified: verify them, or withdraw them with a reason")
+            if view.remaining
+            else None,
+            None if view.counts.get(LineStatus.VERIFIED.value) else Conflict("nothing is left to destroy: every record was withdrawn"),
+            Conflict(f"{attested} of {event.required_witnesses} witnesses have attested to the verified manifest")
+            if attested < event.required_witnesses
+            else None,
+            None if photographed else Conflict("add photographs before and after destruction first"),
+        ],
     )
 
 
-def residue(actor: Actor, view: EventView) -> Step:
-    """Check the residue: a witness who is no party to the manifest, once, after the destruction is completed."""
+def residue(actor: Actor, view: EventView, now: dt.datetime, local: Callable[[dt.datetime], str]) -> Step:
+    """Check the residue: a witness who is no party to the manifest, once, after the destruction is completed and has ended."""
     event = view.event
     pending = event.status == EventStatus.COMPLETED and not event.residue_verified_by
+    ended = event.ended_at
     return first_refusal(
         "residue",
         [
@@ -135,16 +155,46 @@ def residue(actor: Actor, view: EventView) -> Step:
             else None,
             None if pending else Conflict("the residue is checked once, after the destruction is completed"),
         ],
+        [
+            Conflict(f"the residue cannot be checked at {local(now)}, before the destruction ended at {local(ended)}")
+            if ended is not None and before(now, ended)
+            else None
+        ],
     )
 
 
-def certify(actor: Actor, event: DestructionEvent) -> Step:
-    """Issue the certificate: a manager, once the destruction is completed and its residue checked."""
-    ready = event.status == EventStatus.COMPLETED and bool(event.residue_verified_by)
+def certify(actor: Actor, view: EventView, destroyed_sha256: str, now: dt.datetime, local: Callable[[dt.datetime], str]) -> Step:
+    """Issue the certificate: a manager, once the destruction is completed, its residue checked and its result attested to.
+
+    ``destroyed_sha256``: the hash of the destroyed records (the result the witnesses attest to after destruction).
+    """
+    event = view.event
+    attested = len(view.valid_attestations(Stage.AFTER, destroyed_sha256))
+    last = view.last_attested(Stage.AFTER, destroyed_sha256)
     return first_refusal(
         "certify",
         [
             role_refusal(actor, MANAGERS),
-            None if ready else Conflict("a certificate is issued once the destruction is completed and its residue checked"),
+            None
+            if event.status == EventStatus.COMPLETED
+            else Conflict("a certificate is issued once the destruction is completed and its residue checked"),
+        ],
+        [
+            None if event.residue_verified_by else Conflict("the residue check is not recorded yet"),
+            Conflict(f"{attested} of {event.required_witnesses} witnesses have attested to the result")
+            if attested < event.required_witnesses
+            else None,
+            Conflict(f"the certificate cannot be issued at {local(now)}, before the last attestation of the result at {local(last)}")
+            if last is not None and before(now, last)
+            else None,
         ],
     )
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
+
+
+def before(moment: dt.datetime, bound: dt.datetime) -> bool:
+    """Whether ``moment`` falls in a minute before ``bound``'s (times are typed and printed to the minute)."""
+    return _minute(moment) < _minute(bound)

@@ -223,5 +223,5 @@ async def _check_context(
         "expected": sum(1 for line in view.lines if line.expected),
         "scanned": sum(1 for line in view.lines if line.scanned),
         "can_count": stockchecks.can_count(actor, check).allowed,
-        "close": stockchecks.can_close(actor, check),
+        "close": stockchecks.can_close(actor, view),
     }

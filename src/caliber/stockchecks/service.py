@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,7 @@ from caliber.items.access import DEPOT_STAFF, MANAGERS
 from caliber.items.lifecycle import COUNTABLE
 from caliber.items.models import AmmunitionLot, Item
 from caliber.labels.codes import CodeError, read_code
+from caliber.ledger.models import LedgerEntry, LedgerSubject
 from caliber.ledger.store import Ledger
 from caliber.steps import Step, first_refusal, role_refusal
 from caliber.stockchecks.events import StockCheckClosed, StockCheckCounted, StockCheckOpened, StockCheckScanned
@@ -87,6 +89,8 @@ class StockCheckView:
     scope: Location | None
     lines: list[StockCheckLine]
     result: Reconciliation
+    counters: frozenset[str] = frozenset()
+    """Who counted: the names of those who scanned a line into the check (from its ``stockcheck.scanned`` events)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ class StockCheckService:
             session = tx.session
             view = await _view(session, check_id)
             actor.require_depot(view.depot.id, view.depot.code)
-            self.can_close(actor, view.check).require()
+            self.can_close(actor, view).require()
             result = view.result
             still_here = set(
                 await session.scalars(
@@ -212,22 +216,23 @@ class StockCheckService:
             [role_refusal(actor, DEPOT_STAFF), Conflict("counting has finished: this check takes no more scans") if finished else None],
         )
 
-    def can_close(self, actor: Actor, check: StockCheck) -> Step:
-        """Whether ``actor`` may confirm and close ``check``: a manager who did not count, once counting is done."""
+    def can_close(self, actor: Actor, view: StockCheckView) -> Step:
+        """Whether ``actor`` may confirm and close the check: a manager who did not count, once counting is done.
+
+        Whoever counted cannot confirm: neither who said counting was done nor anyone who scanned a line into it.
+        """
+        check = view.check
         status = StockCheckStatus(check.status)
         not_counted = {
             StockCheckStatus.OPEN: "the counter has not finished counting",
             StockCheckStatus.CLOSED: "this check is closed already",
         }.get(status)
+        scanned = "you scanned records into this count: whoever counts cannot confirm, another manager closes this check"
+        finished = "you finished this count: whoever counts cannot confirm, another manager closes this check"
+        counted = scanned if actor.username in view.counters else finished if actor.username == check.counted_by else None
         return first_refusal(
             "close",
-            [
-                role_refusal(actor, MANAGERS),
-                Conflict(not_counted) if not_counted else None,
-                PermissionDenied("whoever counts cannot confirm: another manager closes this check")
-                if check.counted_by == actor.username
-                else None,
-            ],
+            [role_refusal(actor, MANAGERS), Conflict(not_counted) if not_counted else None, PermissionDenied(counted) if counted else None],
         )
 
     async def get(self, actor: Actor, check_id: UUID) -> StockCheckView:
@@ -288,4 +293,21 @@ async def _view(session: AsyncSession, check_id: UUID) -> StockCheckView:
     lines = list(await session.scalars(select(StockCheckLine).where(StockCheckLine.check_id == check_id)))
     if depot is None:  # pragma: no cover (a check always names a depot)
         raise NotFound(f"the depot of stock check {check_id} is missing")
-    return StockCheckView(check, depot, scope, lines, reconcile(lines))
+    return StockCheckView(check, depot, scope, lines, reconcile(lines), await _counters(session, check_id))
+
+
+class _Logged(msgspec.Struct):
+    """The member of a logged event that says who did it."""
+
+    actor: dict[str, Any]
+
+
+async def _counters(session: AsyncSession, check_id: UUID) -> frozenset[str]:
+    """The names of those who scanned into the check, read from its ``stockcheck.scanned`` events on the ledger."""
+    query = (
+        select(LedgerEntry.data)
+        .join(LedgerSubject, LedgerSubject.idx == LedgerEntry.idx)
+        .where(LedgerSubject.subject == stockcheck_subject(check_id), LedgerEntry.event_type == StockCheckScanned.type)
+    )
+    decode = msgspec.json.Decoder(_Logged).decode
+    return frozenset(str(decode(data).actor.get("name")) for data in await session.scalars(query))

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.accounts.actor import Actor
 from caliber.db import insert_many, new_id
 from caliber.depots.models import Depot, Location
+from caliber.destruction.queries import on_open_manifests
 from caliber.errors import Conflict, InvalidInput, NotFound
 from caliber.items.access import DEPOT_STAFF
 from caliber.items.lifecycle import Action, Status, transition
@@ -108,6 +109,10 @@ class TransferService:
             destination = await _depot(session, new.to_depot_id)
             if not origin.active or not destination.active:
                 raise Conflict("both depots must be active")
+            destroying = await on_open_manifests(session, [*new.codes, *(part.code for part in new.lot_parts)])
+            for part in new.lot_parts:
+                if destruction := destroying.get(part.code):
+                    raise Conflict(f"{part.code} is on the manifest of destruction {destruction.code}: it is sent whole or not at all")
             split_codes = [
                 await self.items.record_split(tx, actor, part.code, part.quantity, reason=f"part sent to {destination.code}")
                 for part in new.lot_parts
@@ -118,6 +123,11 @@ class TransferService:
             for record in records:
                 if record.depot_id != origin.id:
                     raise Conflict(f"{record.code} is not in depot {origin.code}")
+                if (destruction := destroying.get(record.code)) and destruction.site_depot_id != destination.id:
+                    raise Conflict(
+                        f"{record.code} is on the manifest of destruction {destruction.code}: it travels only to the destruction's site; "
+                        f"take it off the manifest of {destruction.code} first to send it elsewhere"
+                    )
                 transition(Action.DISPATCH, Status(record.status), None, actor.role, code=record.code)
             transfer_id = new_id()
             event = TransferDispatched(
