@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
@@ -63,6 +65,7 @@ from caliber.site import health, home, ready
 from caliber.stockchecks.models import StockCheckStatus
 from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
 from caliber.stockchecks.service import StockCheckService
+from caliber.times import local_clock, local_day, local_time
 from caliber.tracing.routes import TracingApi
 from caliber.tracing.service import TracingService
 from caliber.transfers.models import TransferStatus
@@ -127,7 +130,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         cookie_samesite="lax",
         exclude=["/health", "/ready", "/static/"],
     )
-    templates = TemplateConfig(directory=resource_path("templates"), engine=JinjaTemplateEngine, engine_callback=_template_globals)
+    templates = TemplateConfig(
+        directory=resource_path("templates"), engine=JinjaTemplateEngine, engine_callback=partial(_template_globals, zone=settings.zone)
+    )
     return Litestar(
         route_handlers=[
             home,
@@ -257,8 +262,15 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
     return current_actor(request)
 
 
-def _template_globals(engine: JinjaTemplateEngine) -> None:
+def _template_globals(engine: JinjaTemplateEngine, zone: dt.tzinfo) -> None:
     engine.engine.globals.update(roles=Role, main_menu=main_menu, TransferStatus=TransferStatus, StockCheckStatus=StockCheckStatus)
+    # Times of the tables (UTC) as people there read them: `|local` names the zone, `|local_day` and `|local_clock`
+    # are for places where the page names it.
+    engine.engine.filters.update(
+        local=lambda moment: local_time(moment, zone),
+        local_day=lambda moment: local_day(moment, zone),
+        local_clock=lambda moment: local_clock(moment, zone),
+    )
     engine.engine.finalize = _shown
 
 

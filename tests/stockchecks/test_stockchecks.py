@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caliber.accounts.models import Role
+from caliber.config import Settings
 from caliber.errors import Conflict, InvalidInput, PermissionDenied
 from caliber.items.lifecycle import Status
 from caliber.items.service import ItemService
 from caliber.stockchecks.schemas import NewStockCheck, Scan
 from caliber.stockchecks.service import StockCheckService
-from tests.factories import OPERATOR, Factory
+from caliber.times import local_time
+from tests.factories import OPERATOR, Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -152,3 +155,17 @@ async def test_no_one_who_scanned_into_a_count_confirms_it_not_even_an_admin(fac
         await stockchecks.close(finisher, view.check.id)
     assert stockchecks.can_close(other, view).allowed
     assert (await stockchecks.close(other, view.check.id)).check.status == "closed"
+
+
+async def test_the_stock_check_page_gives_its_times_in_the_deployments_zone(
+    factory: Factory, stockchecks: StockCheckService, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The tables keep UTC; the page says when in local time, the zone named (it once showed UTC with no zone)."""
+    depot = await factory.depot()
+    manager = await factory.user(Role.DEPOT_MANAGER, depots=[depot])
+    view = await stockchecks.open(await factory.actor(Role.DEPOT_MANAGER, depots=[depot]), NewStockCheck(depot.id))
+    opened = view.check.opened_at
+    await login(client, manager.user.username)
+    page = (await client.get(f"/stockchecks/{view.check.id}")).text
+    assert local_time(opened, settings.zone) in page  # 2026-12-04 20:35 Europe/Belgrade
+    assert f"on {opened:%Y-%m-%d %H:%M}" not in page  # not the UTC clock: Belgrade is one or two hours ahead
