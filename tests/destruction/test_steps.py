@@ -144,3 +144,17 @@ async def test_the_residue_waits_for_the_recorded_end_of_the_destruction(factory
     party = (await steps(destructions, day.manager, event.id))["residue"]
     assert isinstance(party.refusal, PermissionDenied)
     assert not party.waiting
+
+
+async def test_one_photograph_cannot_be_both_the_before_and_the_after(factory: Factory, destructions: DestructionService) -> None:
+    """The same bytes for the other stage once said "Photo added." and recorded nothing; completion then asked for photos."""
+    day = await cast(factory)
+    event = await approved(destructions, day)
+    await destructions.verify(day.witnesses[0], event.id, Verification(codes=day.codes))
+    same = photo("green")
+    await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, same, "image/png")
+    await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, same, "image/png")  # the same again: nothing new
+    with pytest.raises(Conflict, match="already added as the before photo: take one after destruction"):
+        await destructions.add_photo(day.clerk, event.id, Stage.AFTER, same, "image/png")
+    view = await destructions.get(day.manager, event.id)
+    assert [p.stage for p in view.photos] == ["before"]

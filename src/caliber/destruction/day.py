@@ -79,7 +79,10 @@ class DaySteps(DestructionReads):
         digest = store_photo(self.photo_dir, content, content_type)
         async with self.ledger.write(actor) as tx:
             event = await self._event_at_site(tx.session, actor, event_id, step="photos", roles=SITE_STAFF, also=(EventStatus.COMPLETED,))
-            if await tx.session.get(DestructionPhoto, (event.id, digest)) is None:
+            known = await tx.session.get(DestructionPhoto, (event.id, digest))
+            if known is not None and known.stage != stage.value:  # one photograph cannot show both before and after
+                raise Conflict(f"this photograph was already added as the {known.stage} photo: take one {stage.value} destruction")
+            if known is None:
                 photo = DestructionPhotoAdded(id=event.id, sha256=digest, stage=stage, content_type=content_type, size=len(content))
                 await tx.record(photo, [event.code])
         return digest
