@@ -194,6 +194,8 @@ async def test_forms_of_records_in_every_state_refuse_bad_values_in_plain_words_
     digest = await destructions.current_sha256(day.manager, under_way.id, Stage.BEFORE)
     for witness in day.witnesses:
         await destructions.attest(witness, under_way.id, AttestationInput(Stage.BEFORE, digest))
+    for stage, colour in ((Stage.BEFORE, "red"), (Stage.AFTER, "blue")):  # the result is asked for once it can be recorded
+        await destructions.add_photo(day.clerk, under_way.id, stage, photo(colour), "image/png")
     original = await factory.item(day.depot, serial="DUP-1", manufacturer="Zastava")
     duplicate = await factory.item(day.depot, serial="DUP-1", manufacturer="Zastava")
     printer = await PrinterRegister(ledger).register(

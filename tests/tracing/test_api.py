@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import httpx
 import pytest
 
 from caliber.accounts.models import Role
 from caliber.items.lifecycle import IntakeSource
-from tests.factories import Factory
+from tests.factories import Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -99,3 +100,22 @@ async def test_refusals_say_why(client: httpx.AsyncClient, factory: Factory) -> 
     )
     assert excepting.status_code == 403
     assert (await client.get(f"/api/tracing/weapons/{found.code}", headers=manager)).json()["state"] == "not_started"
+
+
+async def test_the_weapons_page_tells_its_tracing_in_words(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot, intake_source=IntakeSource.SEIZED, case_reference="KU 9/26")
+    clerk = await factory.user(Role.DEPOT_CLERK, depots=[depot])
+    headers = {"authorization": f"Bearer {await factory.token(clerk)}"}
+    body = {"step": "domestic_check", "finding": "no record in the national register"}
+    assert (await client.post(f"/api/tracing/weapons/{item.code}/steps", json=body, headers=headers)).status_code == 200
+    iarms = {"step": "iarms_query"}
+    assert (await client.post(f"/api/tracing/weapons/{item.code}/steps", json=iarms, headers=headers)).status_code == 200
+    today = dt.datetime.now(dt.UTC).date()
+    request = {"recipient": "interpol", "sent_on": str(today), "due": str(today + dt.timedelta(days=30))}
+    assert (await client.post(f"/api/tracing/weapons/{item.code}/requests", json=request, headers=headers)).status_code == 201
+    await login(client, clerk.user.username)
+    page = html.unescape((await client.get(f"/items/{item.code}")).text)
+    assert "Tracing: domestic check" in page
+    assert "finding: no record in the national register" in page
+    assert "Trace request sent to INTERPOL" in page

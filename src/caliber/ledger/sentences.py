@@ -419,6 +419,43 @@ class _Story:
         self.note("certificate SHA-256", self.data.get("certificate_sha256"))
         return f"Certified destroyed in {self._destruction()}"
 
+    # -- tracing -----------------------------------------------------------------------
+
+    def _trace_step_recorded(self) -> str:
+        d = self.data
+        self.note("reference", d.get("reference"))
+        self.note("finding", d.get("finding"))
+        self.note("origin", d.get("origin_country"))
+        return f"Tracing: {_label(d.get('step')).lower()}"
+
+    def _trace_excepted(self) -> str:
+        self.note("explanation", self.data.get("explanation"))
+        return f"Tracing waived: {_label(self.data.get('reason')).lower()}"
+
+    def _trace_request_sent(self) -> str:
+        d = self.data
+        self.note("case reference", d.get("case_reference"))
+        self.note("due", d.get("due"))
+        recipient, addressee = _label(d.get("recipient")).lower(), str(d.get("addressee") or "")
+        if addressee and recipient not in addressee.lower():
+            self.note("to the", recipient)
+        return f"Trace request sent to {addressee or 'the ' + recipient}"
+
+    def _trace_request_answered(self) -> str:
+        self.note("answer", self.data.get("answer"))
+        return f"Answer to the trace request received on {self.data.get('received_on')}"
+
+    def _trace_incoming_registered(self) -> str:
+        d = self.data
+        self.note("their reference", d.get("their_reference"))
+        self.note("due", d.get("due"))
+        return f"Trace request from {d.get('requesting_state')} registered at {self.names.depot(d.get('depot_id'))}"
+
+    def _trace_incoming_answered(self) -> str:
+        self.note("answer", self.data.get("answer"))
+        found = len(self.data.get("codes") or [])
+        return f"Trace request from another state answered ({found} record{'s' * (found != 1)} found)"
+
     # -- labels and printers -----------------------------------------------------------
 
     def _label_printed(self) -> str:
