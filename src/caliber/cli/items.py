@@ -47,10 +47,11 @@ def items_iarms_export(form: str, depot_code: str | None, file: Path) -> None:
             if depot_id is None:
                 raise NotFound(f"no depot with code {depot_code}")
             filters["depot_id"] = depot_id
+        makers = load_makers(settings.data_dir)
         if form == "csv":
-            chunks = iarms_csv(db, actor, filters, settings.zone, load_makers(settings.data_dir))
+            chunks = iarms_csv(db, actor, filters, settings.zone, makers)
         else:
-            chunks = iarms_xml(db, actor, filters, settings.zone, dt.datetime.now(dt.UTC), makers=load_makers(settings.data_dir))
+            chunks = iarms_xml(db, actor, filters, settings.zone, dt.datetime.now(dt.UTC), makers=makers)
         with file.open("w", encoding="utf-8", newline="") as out:
             async for chunk in chunks:
                 out.write(chunk)
