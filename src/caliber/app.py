@@ -66,6 +66,8 @@ from caliber.stockchecks.models import StockCheckStatus
 from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
 from caliber.stockchecks.service import StockCheckService
 from caliber.times import local_clock, local_day, local_time
+from caliber.tracing.lifecycle import TRACED_SOURCES
+from caliber.tracing.pages import TracingPages
 from caliber.tracing.routes import TracingApi
 from caliber.tracing.service import TracingService
 from caliber.transfers.models import TransferStatus
@@ -156,6 +158,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             TransferPages,
             TransferApi,
             TracingApi,
+            TracingPages,
             DestructionPages,
             DestructionApi,
             CertificatePages,
@@ -264,6 +267,8 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
 
 def _template_globals(engine: JinjaTemplateEngine, zone: dt.tzinfo) -> None:
     engine.engine.globals.update(roles=Role, main_menu=main_menu, TransferStatus=TransferStatus, StockCheckStatus=StockCheckStatus)
+    # which weapons' record pages link to their trace (the items domain knows nothing of tracing)
+    engine.engine.globals.update(traced_sources=frozenset(source.value for source in TRACED_SOURCES))
     # Times of the tables (UTC) as people there read them: `|local` names the zone, `|local_day` and `|local_clock`
     # are for places where the page names it.
     engine.engine.filters.update(

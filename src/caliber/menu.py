@@ -44,6 +44,10 @@ def main_menu(actor: Actor | None) -> list[MenuEntry]:
     entries += [
         MenuEntry("/transfers/", "Transfers"),
         MenuEntry("/stockchecks/", "Stock checks"),
+    ]
+    if actor.role is not Role.WITNESS:
+        entries.append(MenuEntry("/tracing/", "Tracing"))
+    entries += [
         MenuEntry("/destructions/", "Destruction"),
         MenuEntry("/reports/", "Roadmap"),
         MenuEntry("/ledger/", "Ledger"),

@@ -13,18 +13,26 @@ from caliber.accounts.actor import Actor
 from caliber.db import Database
 from caliber.depots.service import DepotService
 from caliber.migrate import current_revision, head_revision
+from caliber.tracing.service import TracingService
 from caliber.web import page
 
 __all__ = ["health", "home", "ready"]
 
 
 @get("/", name="home")
-async def home(request: Request[Any, Any, Any], actor: NamedDependency[Actor], inventory: NamedDependency[DepotService]) -> Template:
-    """The start page: what this role works with, depots in scope grouped by jurisdiction."""
+async def home(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    inventory: NamedDependency[DepotService],
+    tracing: NamedDependency[TracingService],
+) -> Template:
+    """The start page: what this role works with, depots in scope grouped by jurisdiction; for depot staff, the
+    trace requests of their depots overdue or due this week."""
     depots = await inventory.depots(actor)
     jurisdictions = await inventory.jurisdictions()
     by_jurisdiction = {j.code: [d for d in depots if d.jurisdiction_code == j.code] for j in jurisdictions}
-    return page(request, "site/home.html", jurisdictions=jurisdictions, by_jurisdiction=by_jurisdiction, depots=depots)
+    due = await tracing.due(actor) if actor.role.is_depot_staff else None
+    return page(request, "site/home.html", jurisdictions=jurisdictions, by_jurisdiction=by_jurisdiction, depots=depots, due=due)
 
 
 @get("/health", opt={"public": True}, include_in_schema=True, tags=["health"])

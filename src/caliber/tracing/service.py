@@ -43,6 +43,7 @@ from caliber.tracing.lifecycle import (
     refusal,
 )
 from caliber.tracing.models import IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
+from caliber.tracing.progress import DueCounts, ToTrace, TraceEntry, due_counts, trace_entries, weapons_to_trace
 from caliber.tracing.schemas import IncomingAnswer, NewIncoming, NewRequest, ResponseIn, StepIn, TraceExceptionIn
 from caliber.tracing.scope import incoming_subject, request_subject
 
@@ -107,6 +108,20 @@ class TracingService:
         async with self.db.read() as session:
             await _weapon(session, actor, code)
             return await _view(session, code)
+
+    async def steps(self, actor: Actor, code: str) -> list[TraceEntry]:
+        """The custody events of a weapon's trace (steps, exception, requests and answers), within the actor's depots."""
+        async with self.db.read() as session:
+            await _weapon(session, actor, code)
+        return await trace_entries(self.db, code)
+
+    async def due(self, actor: Actor) -> DueCounts:
+        """How many open requests of the actor's depots are overdue today, and how many are due this week."""
+        return await due_counts(self.db, actor, self.today())
+
+    async def to_trace(self, actor: Actor, *, after: UUID | None = None, limit: int = 50) -> ToTrace:
+        """The weapons in the actor's depots whose trace is to do or under way, a page at a time."""
+        return await weapons_to_trace(self.db, actor, after=after, limit=limit)
 
     async def record_step(self, actor: Actor, code: str, step: StepIn) -> TraceView:
         """A domestic record check, an iARMS query, or the trace's conclusion."""
