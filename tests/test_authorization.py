@@ -120,6 +120,7 @@ INCOMING_BODY = {
     "due": "2099-01-01",
     "identifiers": {"serial": "X1"},
 }
+PAGE_INCOMING = {"depot_id": "{depot_id}", "requesting_state": "AT", "their_reference": "BK-2", "due": "2099-01-01", "serial": "X2"}
 NOT_YET = dict.fromkeys(ROLES, 404)
 PUBLIC = dict.fromkeys(ROLES, 200)
 
@@ -383,6 +384,67 @@ CASES: list[Case] = [
         scope="other",
     ),
     Case("GET", "/api/tracing/queue", answers(200)),
+    # tracing: pages (the same scope as the API: staff of other depots refused)
+    Case("GET", "/tracing/", page(200)),
+    Case("GET", "/tracing/weapons/{code:str}", page(200)),
+    Case("GET", "/tracing/weapons/{code:str}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case("POST", "/tracing/weapons/{code:str}/steps", page(302, DEPOT_WORK, post=True), {"step": "domestic_check"}, form=True),
+    Case(
+        "POST",
+        "/tracing/weapons/{code:str}/steps",
+        {**page(302, DEPOT_WORK, post=True), **OUT_OF_SCOPE},
+        {"step": "domestic_check"},
+        form=True,
+        scope="other",
+    ),
+    Case(
+        "POST",
+        "/tracing/weapons/{code:str}/exception",
+        page(302, MANAGERS, post=True),
+        TRACE_EXCEPTION,
+        form=True,
+        ids={"code": "{page_excepted_item}"},
+    ),
+    Case(
+        "POST",
+        "/tracing/weapons/{code:str}/requests",
+        page(302, DEPOT_WORK, post=True),
+        TRACE_REQUEST,
+        form=True,
+        ids={"code": "{page_queried_item}"},
+    ),
+    Case("GET", "/tracing/requests/{request_id:uuid}", page(200)),
+    Case("GET", "/tracing/requests/{request_id:uuid}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case(
+        "POST",
+        "/tracing/requests/{request_id:uuid}/response",
+        page(302, DEPOT_WORK, post=True),
+        {"answer": "no record"},
+        form=True,
+        ids={"request_id": "{page_request_id}"},
+    ),
+    Case("GET", "/tracing/incoming/new", page(200, DEPOT_WORK)),
+    Case("POST", "/tracing/incoming/new", page(302, DEPOT_WORK, post=True), PAGE_INCOMING, form=True),
+    Case("POST", "/tracing/incoming/new", {**page(302, DEPOT_WORK, post=True), **OUT_OF_SCOPE}, PAGE_INCOMING, form=True, scope="other"),
+    Case("GET", "/tracing/incoming/{incoming_id:uuid}", page(200)),
+    Case("GET", "/tracing/incoming/{incoming_id:uuid}", {**page(200), **OUT_OF_SCOPE}, scope="other"),
+    Case(
+        "POST",
+        "/tracing/incoming/{incoming_id:uuid}/answer",
+        page(302, DEPOT_WORK, post=True),
+        {"answer": "none held"},
+        form=True,
+        ids={"incoming_id": "{page_incoming_id}"},
+    ),
+    Case(
+        "POST",
+        "/tracing/incoming/{incoming_id:uuid}/answer",
+        {**page(302, DEPOT_WORK, post=True), **OUT_OF_SCOPE},
+        {"answer": "none held"},
+        form=True,
+        scope="other",
+        ids={"incoming_id": "{page_incoming_id}"},
+    ),
     # transfers (into the staff's depot from the other one)
     Case("POST", "/api/transfers", answers(201, DEPOT_WORK), TRANSFER_BODY),
     Case("POST", "/api/transfers", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, TRANSFER_BODY, scope="other"),
@@ -544,14 +606,19 @@ async def destruction_events(factory: Factory, destructions: DestructionService,
 
 
 async def tracing_records(tracing: TracingService, factory: Factory, depot: Depot) -> dict[str, str]:
-    """A weapon ready to be excepted, one queried in iARMS (a request may go out), a request sent, one from abroad."""
-    excepted, queried, sent = [(await factory.item(depot)).code for _ in range(3)]
-    for code in (queried, sent):
-        for step in ("domestic_check", "iarms_query"):
-            await tracing.record_step(OPERATOR, code, StepIn(step))  # type: ignore[arg-type]
-    request = await tracing.send_request(OPERATOR, sent, NewRequest(Recipient.INTERPOL, dt.date(2099, 1, 1), case_reference="KU 1/26"))
-    incoming = await tracing.register_incoming(OPERATOR, NewIncoming(depot.id, "AT", "BK-0", dt.date(2099, 1, 1), IdentifiersIn("X0")))
-    return {"excepted_item": excepted, "queried_item": queried, "request_id": str(request.id), "incoming_id": str(incoming.id)}
+    """A weapon ready to be excepted, one queried in iARMS (a request may go out), a request sent, one from abroad;
+    for the API and, apart, for the pages (``page_`` keys)."""
+    found: dict[str, str] = {}
+    for prefix in ("", "page_"):
+        excepted, queried, sent = [(await factory.item(depot)).code for _ in range(3)]
+        for code in (queried, sent):
+            for step in ("domestic_check", "iarms_query"):
+                await tracing.record_step(OPERATOR, code, StepIn(step))  # type: ignore[arg-type]
+        request = await tracing.send_request(OPERATOR, sent, NewRequest(Recipient.INTERPOL, dt.date(2099, 1, 1), case_reference="KU 1/26"))
+        incoming = await tracing.register_incoming(OPERATOR, NewIncoming(depot.id, "AT", "BK-0", dt.date(2099, 1, 1), IdentifiersIn("X0")))
+        found |= {f"{prefix}excepted_item": excepted, f"{prefix}queried_item": queried}
+        found |= {f"{prefix}request_id": str(request.id), f"{prefix}incoming_id": str(incoming.id)}
+    return found
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

@@ -21,6 +21,7 @@ from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 COMMANDS = [
     *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
     *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"], ["items", "makers"]),
+    *(["tracing"], ["tracing", "due"]),
 ]
 
 
@@ -329,3 +330,25 @@ def test_items_iarms_export_writes_the_header_and_refuses_an_unknown_depot(data_
     unknown = caliber("items", "iarms-export", "--format", "xml", "--depot", "NO-SUCH", str(tmp_path / "x.xml"), env=data_env)
     assert unknown.returncode == 1
     assert "no depot with code NO-SUCH" in unknown.stderr
+
+
+def test_tracing_due_lists_what_is_overdue_and_due_soon_for_a_cron_job(data_env: dict[str, str]) -> None:
+    empty = caliber("tracing", "due", env=data_env)
+    assert empty.returncode == 0, empty.stderr
+    assert "0 overdue, 0 due within 7 days." in empty.stdout
+    assert caliber("demo", "--no-serve", "--scale", "0.01", env=data_env).returncode == 0
+    listed = caliber("tracing", "due", env=data_env)
+    assert listed.returncode == 0, listed.stderr
+    overdue, _, soon = listed.stdout.partition("Due within 7 days:")
+    assert "1 overdue, 1 due within 7 days." in overdue
+    assert "10 days overdue: we sent, awaiting an answer, to INTERPOL" in overdue
+    assert "serial FND-2611, case KU 41/26" in overdue
+    assert "/tracing/requests/" in overdue
+    assert "due in 3 days" in soon
+    assert "FND-2613" not in listed.stdout  # answered, if late
+    wider = caliber("tracing", "due", "--days", "30", env=data_env)
+    assert "from AT, their reference BK-2026/0712" in wider.stdout
+    assert "due in 25 days: to answer" in wider.stdout
+    wrong = caliber("tracing", "due", "--days", "-1", env=data_env)
+    assert wrong.returncode == 2
+    assert "--days" in wrong.stderr

@@ -58,6 +58,9 @@ from caliber.reports.service import ReportService
 from caliber.reports.targets import TargetService
 from caliber.stockchecks.schemas import NewStockCheck, Scan
 from caliber.stockchecks.service import StockCheckService
+from caliber.tracing.events import Recipient
+from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, ResponseIn, StepIn
+from caliber.tracing.service import TracingService
 from caliber.transfers.schemas import NewTransfer
 from caliber.transfers.service import TransferService
 
@@ -164,6 +167,7 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
     await _history(ledger, data_dir, operator, (depots, locations), scale=scale, witnesses=witnesses)
     await _destructions(ledger, data_dir, operator, depots, witnesses)
     await _now(ledger, data_dir, operator, (depots, locations))
+    await _traces(ledger, data_dir, operator, depots["RS-KRG-ARM"])
     await _targets(ledger, data_dir, operator)
     _write_logins(logins_path, logins)
     return logins
@@ -444,6 +448,57 @@ async def _planned(
     event = await destructions.plan(operator, plan)
     await destructions.change_manifest(operator, event.id, ManifestChange(add=codes))
     return await destructions.approve(operator, event.id)
+
+
+# serial, case, how far the trace has come: the weapons found on army ground and held at Kragujevac
+FOUND_WEAPONS = [
+    ("FND-2611", "KU 41/26", "overdue"),
+    ("FND-2612", "KU 44/26", "due_soon"),
+    ("FND-2613", "KU 12/26", "answered_late"),
+    ("FND-2614", "KU 47/26", "checked"),
+]
+
+
+async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot) -> None:
+    """Weapons found on army ground, traced: a request overdue, one due this week, one answered late, one just
+    checked; and a request from Austria to answer."""
+    items = ItemService(ledger, data_dir / "photos")
+    tracing = TracingService(ledger, dt.UTC)
+    today = tracing.today()
+    news = [
+        NewItem(
+            depot.id,
+            "Zastava",
+            "M70AB2",
+            "7.62x39mm",
+            serial,
+            UnType.ASSAULT_RIFLE,
+            IntakeSource.FOUND,
+            country_of_manufacture="YU",
+            case_reference=case,
+        )
+        for serial, case, _ in FOUND_WEAPONS
+    ]
+    found = await items.register_items(operator, news)
+    days = dt.timedelta(days=1)
+    sent_on = {"overdue": (40, -10), "due_soon": (5, 3), "answered_late": (60, -30)}
+    for item, (_, _, stage) in zip(found, FOUND_WEAPONS, strict=True):
+        await tracing.record_step(
+            operator, item.code, StepIn("domestic_check", reference="MUP RS 2026/118", finding="not in the national registers")
+        )
+        if stage == "checked":
+            continue
+        await tracing.record_step(operator, item.code, StepIn("iarms_query", reference="IA-2026-5521", finding="no hit"))
+        ago, due = sent_on[stage]
+        recipient = Recipient.INTERPOL if stage != "due_soon" else Recipient.COUNTRY_OF_MANUFACTURE
+        request = await tracing.send_request(operator, item.code, NewRequest(recipient, today + due * days, sent_on=today - ago * days))
+        if stage == "answered_late":
+            answer = "Exported by Zastava in 1989 to the Territorial Defence of Bosnia and Herzegovina."
+            await tracing.record_response(operator, request.id, ResponseIn(answer, received_on=today - 20 * days))
+    asked = IdentifiersIn("2612", manufacturer="Zastava Arms", model="M70AB2", calibre="7.62x39mm")
+    await tracing.register_incoming(
+        operator, NewIncoming(depot.id, "AT", "BK-2026/0712", today + 25 * days, asked, received_on=today - 3 * days)
+    )
 
 
 _SOURCES = {

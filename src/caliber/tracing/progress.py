@@ -14,13 +14,26 @@ from sqlalchemy import case, func, or_, select
 
 from caliber.accounts.actor import Actor
 from caliber.db import Database
+from caliber.depots.models import Depot
 from caliber.items.models import Item
 from caliber.ledger import canonical
 from caliber.ledger.models import LedgerEntry, LedgerSubject
 from caliber.tracing.lifecycle import CONCLUDED, TRACED_SOURCES, TraceState
 from caliber.tracing.models import IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
 
-__all__ = ["DUE_SOON_DAYS", "DueCounts", "Standing", "ToTrace", "TraceEntry", "due_counts", "standing", "trace_entries", "weapons_to_trace"]
+__all__ = [
+    "DUE_SOON_DAYS",
+    "DueCounts",
+    "DueLine",
+    "Standing",
+    "ToTrace",
+    "TraceEntry",
+    "due_counts",
+    "due_lines",
+    "standing",
+    "trace_entries",
+    "weapons_to_trace",
+]
 
 DUE_SOON_DAYS = 7
 """An open request due within this many days is "due this week"."""
@@ -144,3 +157,57 @@ async def weapons_to_trace(db: Database, actor: Actor, *, after: UUID | None = N
         ]
     more = len(found) > limit
     return ToTrace(found[:limit], found[limit - 1][0].id if more else None)
+
+
+@dataclass(frozen=True)
+class DueLine:
+    """One open request overdue or due soon, as the command line reports it."""
+
+    kind: str
+    """``sent`` (we await an answer) or ``incoming`` (we must answer)."""
+    depot: str
+    due: dt.date
+    stands: Standing
+    what: str
+    path: str
+    """Its page, below the base URL."""
+
+
+async def due_lines(db: Database, today: dt.date, days: int) -> list[DueLine]:
+    """Every open request of every depot due by ``today + days`` (overdue ones included), the soonest due first."""
+    until = today + dt.timedelta(days=days)
+    sent = (
+        select(TraceRequest, Depot.code)
+        .join(Item, Item.code == TraceRequest.code)
+        .join(Depot, Depot.id == Item.depot_id)
+        .where(TraceRequest.status == RequestStatus.OPEN.value, TraceRequest.due <= until)
+    )
+    incoming = (
+        select(IncomingTrace, Depot.code)
+        .join(Depot, Depot.id == IncomingTrace.depot_id)
+        .where(IncomingTrace.status == RequestStatus.OPEN.value, IncomingTrace.due <= until)
+    )
+    async with db.read() as session:
+        lines = [
+            DueLine(
+                "sent",
+                depot,
+                r.due,
+                standing(r.due, None, today),
+                f"to {r.addressee} about {r.code} (serial {r.identifiers.get('serial', '')}, case {r.case_reference})",
+                f"/tracing/requests/{r.id}",
+            )
+            for r, depot in await session.execute(sent)
+        ]
+        lines += [
+            DueLine(
+                "incoming",
+                depot,
+                i.due,
+                standing(i.due, None, today),
+                f"from {i.requesting_state}, their reference {i.their_reference} (serial {i.identifiers.get('serial', '')})",
+                f"/tracing/incoming/{i.id}",
+            )
+            for i, depot in await session.execute(incoming)
+        ]
+    return sorted(lines, key=lambda line: (line.due, line.kind, line.depot))
