@@ -105,6 +105,9 @@ def _records(admin: httpx.Client, clerk: httpx.Client) -> dict[str, str]:
     upload = admin.post("/imports/", data={"depot": STAFF_DEPOT}, files={"file": ("weapons.csv", IMPORT_CSV, "text/csv")})
     assert upload.status_code in {302, 303}, upload.text
     certified = next(e for e in events if e["status"] == "certified")
+    queue = _ok(clerk.get("/api/tracing/queue"))  # the demo's traces at the staff depot
+    (late,) = _ok(clerk.get("/api/items", params={"q": "FND-2613"}))["items"]  # its request answered late
+    answered = _ok(clerk.get(f"/api/tracing/weapons/{late['code']}"))["requests"][0]["id"]
     return {
         "depot_id": depot,
         "witness_id": users["witness"],
@@ -118,6 +121,10 @@ def _records(admin: httpx.Client, clerk: httpx.Client) -> dict[str, str]:
         "certificate_code": certified["code"],
         "printer_id": printer_id,
         "import_sha": upload.headers["location"].rstrip("/").rsplit("/", 1)[-1],
+        "trace_code": queue["outgoing"][0]["code"],
+        "request_id": queue["outgoing"][0]["id"],
+        "incoming_id": queue["incoming"][0]["id"],
+        "answered_request": answered,
         "year": str(today.year),
         "half": f"{today.year}-H{1 if today.month <= 6 else 2}",
         "last_entry": str(int(_ok(admin.get("/api/ledger/checkpoint")).text.splitlines()[1]) - 1),

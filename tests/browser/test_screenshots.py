@@ -32,8 +32,18 @@ PAGES = {
     "ledger": "/ledger/",
 }
 """Name of the picture: the page, seen by the admin (the destruction's is a planned one with two records on its manifest)."""
-AS_OTHERS = {"ledger-depot-clerk": ("depot_clerk", "/ledger/")}
-"""Pictures of pages as another role sees them (a clerk's ledger: the scoped bundle's explanation)."""
+AS_OTHERS = {
+    "ledger-depot-clerk": ("depot_clerk", "/ledger/"),
+    "home-depot-clerk": ("depot_clerk", "/"),
+    **{f"tracing-queue-{role}": (role, "/tracing/") for role in ("depot_clerk", "depot_manager", "inspector")},
+    **{f"tracing-trace-{role}": (role, "/tracing/weapons/{trace_code}") for role in ("depot_clerk", "depot_manager", "inspector")},
+    **{f"tracing-request-{role}": (role, "/tracing/requests/{request_id}") for role in ("depot_clerk", "depot_manager", "inspector")},
+    "tracing-request-answered-late-inspector": ("inspector", "/tracing/requests/{answered_request}"),
+    **{f"tracing-incoming-{role}": (role, "/tracing/incoming/{incoming_id}") for role in ("depot_clerk", "depot_manager", "inspector")},
+    **{f"tracing-incoming-new-{role}": (role, "/tracing/incoming/new") for role in ("depot_clerk", "depot_manager")},
+}
+"""Pictures of pages as another role sees them (a clerk's ledger: the scoped bundle's explanation; the clerk's home
+page with its reminder; the tracing pages as a clerk, a manager and an inspector)."""
 
 
 @pytest.fixture

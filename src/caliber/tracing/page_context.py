@@ -15,7 +15,7 @@ from caliber.tracing.lifecycle import CONCLUDED, TRACERS, ExceptionReason, Trace
 from caliber.tracing.progress import standing
 from caliber.tracing.service import TracingService, identifiers_of, next_steps
 
-__all__ = ["DONE", "IDENTIFIER_FIELDS", "RECIPIENTS", "request_context", "trace_context", "upper"]
+__all__ = ["DONE", "IDENTIFIER_FIELDS", "RECIPIENTS", "STATE_WORDS", "STEP_WORDS", "request_context", "trace_context", "upper"]
 
 RECIPIENTS = [
     ("country_of_manufacture", "Country of manufacture"),
@@ -56,6 +56,26 @@ IDENTIFIER_WORDS = {
     "import_year": "Import year",
     "other_marks": "Other marks",
 }
+STEP_WORDS = {
+    "domestic_check": "Domestic record check",
+    "iarms_query": "iARMS query",
+    "request_sent": "Trace request",
+    "response_received": "Response received",
+    "origin_established": "Origin established",
+    "origin_not_established": "Origin not established",
+}
+"""Each step of a trace, as its form and list name it."""
+STATE_WORDS = {
+    "not_started": "Not started",
+    "domestic_check": "Domestic record check done",
+    "iarms_query": "iARMS query done",
+    "request_sent": "Trace request sent",
+    "response_received": "Response received",
+    "origin_established": "Origin established",
+    "origin_not_established": "Origin not established",
+    "excepted": "Excepted from tracing",
+}
+"""Where a trace stands, in words."""
 STEP_FORMS = (TraceStep.DOMESTIC_CHECK, TraceStep.IARMS_QUERY, TraceStep.ORIGIN_ESTABLISHED, TraceStep.ORIGIN_NOT_ESTABLISHED)
 """The steps recorded with the step form; a request and its answer have their own forms."""
 
@@ -97,7 +117,7 @@ async def trace_context(
         if why is None:
             offered.append(step)
         else:
-            refused.setdefault(why.message, []).append(step.label)
+            refused.setdefault(why.message, []).append(STEP_WORDS[step.value])
     can_except = False
     if state not in CONCLUDED:
         why = refusal(actor.role, state, None, kind=item.kind, intake_source=item.intake_source)
@@ -112,7 +132,8 @@ async def trace_context(
         "state": state,
         "concluded": state in CONCLUDED,
         "entries": entries,
-        "step_words": {s.value: s.label for s in TraceStep},
+        "step_words": STEP_WORDS,
+        "state_words": STATE_WORDS,
         "reason_words": {r.value: r.label for r in ExceptionReason},
         "reasons": [(r.value, f"{r.label}: {r.__doc__ or ''}".strip(": ")) for r in ExceptionReason],
         "recipient_words": dict(RECIPIENTS),

@@ -24,8 +24,8 @@ from caliber.items.queries import item_filters
 from caliber.items.service import ItemService
 from caliber.schemas import convert
 from caliber.tracing.events import Identifiers
-from caliber.tracing.lifecycle import EXCEPTERS, TRACERS, TraceStep
-from caliber.tracing.page_context import DONE, IDENTIFIER_FIELDS, request_context, trace_context, upper
+from caliber.tracing.lifecycle import EXCEPTERS, TRACERS
+from caliber.tracing.page_context import DONE, IDENTIFIER_FIELDS, STATE_WORDS, request_context, trace_context, upper
 from caliber.tracing.progress import standing
 from caliber.tracing.schemas import IdentifiersIn, IncomingAnswer, NewIncoming, NewRequest, ResponseIn, StepIn, TraceExceptionIn
 from caliber.tracing.service import TracingService
@@ -76,6 +76,7 @@ class TracingPages(Controller):
             to_trace=to_trace,
             depot_codes={d.id: d.code for d in await inventory.depots(actor)},
             can_work=actor.role in TRACERS,
+            state_words=STATE_WORDS,
         )
 
     @get("/weapons/{code:str}")
@@ -307,5 +308,4 @@ async def _incoming_context(
         "values": values or {},
         "chosen": set((values or {}).get("codes", [])),
         "error": error,
-        "step_words": {s.value: s.label for s in TraceStep},
     }
