@@ -230,3 +230,40 @@ async def test_readers_read_without_forms_and_surplus_is_not_traced(client: http
     listed = text_of(await client.get("/tracing/"))
     assert found.serial in listed
     assert surplus.serial not in listed
+
+
+async def test_a_manager_concludes_with_the_country_and_the_trace_ends(app: Litestar, client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    item = await factory.item(depot, intake_source=IntakeSource.SEIZED, case_reference="KU 8/26")
+    tracing: TracingService = app.state["tracing"]
+    await queried(tracing, item)
+    await as_user(client, factory, Role.DEPOT_MANAGER, [depot])
+    done = await post(
+        client, f"/tracing/weapons/{item.code}/steps", step="origin_established", origin_country="rs", finding="stolen from the reserve"
+    )
+    assert done.status_code in {302, 303}, done.text
+    page = text_of(await client.get(f"/tracing/weapons/{item.code}"))
+    assert "Origin established" in page
+    assert "Diverted in RS" in page
+    assert "The trace is concluded: nothing more is recorded on it." in page
+    assert "Record the exception" not in page
+    again = await post(client, f"/tracing/weapons/{item.code}/exception", reason="undue_delay", explanation="too late")
+    assert again.status_code == 409
+    assert "the trace is concluded" in text_of(again)
+
+
+async def test_the_weapons_to_trace_page_by_keyset(client: httpx.AsyncClient, factory: Factory) -> None:
+    depot = await factory.depot()
+    news = [factory.new_item(depot, intake_source=IntakeSource.FOUND, serial=f"PAGED-{n:03d}") for n in range(53)]
+    await factory.items.register_items(OPERATOR, news)
+    await as_user(client, factory, Role.DEPOT_CLERK, [depot])
+    first = await client.get("/tracing/")
+    shown = set(re.findall(r"PAGED-\d{3}", first.text))
+    assert len(shown) == 50
+    after = re.search(r'href="/tracing/\?after=([0-9a-f-]{36})#to-trace"', first.text)
+    assert after is not None
+    second = await client.get(f"/tracing/?after={after.group(1)}")
+    rest = set(re.findall(r"PAGED-\d{3}", second.text))
+    assert len(rest) == 3
+    assert shown | rest == {f"PAGED-{n:03d}" for n in range(53)}
+    assert "?after=" not in second.text
