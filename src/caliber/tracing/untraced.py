@@ -65,11 +65,11 @@ async def untraced_weapons(
         return joined.where(*where)
 
     by_source = over(select(Item.intake_source, func.count()).group_by(Item.intake_source))
-    counted = {source: int(n) for source, n in (await session.execute(by_source)).tuples().all()}
+    counted = {source: int(n) for source, n in (await session.execute(by_source)).all()}
     if not counted:
         return NONE
     rows = await session.execute(over(select(Item.code, WeaponTrace.state)).order_by(Item.code).limit(first))
-    listed = tuple((code, TraceState(state or TraceState.NOT_STARTED)) for code, state in rows.tuples().all())
+    listed = tuple((code, TraceState(state or TraceState.NOT_STARTED)) for code, state in rows.all())
     order = list(IntakeSource)
     sources = tuple(sorted((IntakeSource(source) for source in counted), key=order.index))
     return Untraced(sum(counted.values()), sources, listed)
