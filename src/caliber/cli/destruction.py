@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from caliber.cli.base import copy_shipped, ledger_of, main, run_with_database, writable
-from caliber.config import load_or_exit
+from caliber.cli.base import data_file, ledger_of, main, run_with_database, writable
 
 if TYPE_CHECKING:
     from caliber.db import Database
@@ -58,13 +57,7 @@ def destruction_trace_rule(init: bool) -> None:
 
     from caliber.destruction.trace_rule import RULE_FILE, TraceRuleError, load_trace_rule, shipped_rule_file
 
-    settings = load_or_exit()
-    if init:
-        copy_shipped(shipped_rule_file(), settings.data_dir / RULE_FILE)
-    try:
-        rule = load_trace_rule(settings.data_dir)
-    except TraceRuleError as exc:
-        raise click.ClickException(str(exc)) from None
+    rule = data_file(init, shipped_rule_file(), RULE_FILE, load_trace_rule, TraceRuleError)
     table = Table("jurisdiction", "traced before destruction (intake sources)", title=f"Tracing rule from {rule.source}")
     for jurisdiction, sources in rule.sources.items():
         table.add_row(jurisdiction, ", ".join(sorted(s.value for s in sources)) or "(none: nothing held back)")
