@@ -22,6 +22,7 @@ COMMANDS = [
     *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
     *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"], ["items", "makers"]),
     *(["tracing"], ["tracing", "due"]),
+    *(["destruction"], ["destruction", "approve"], ["destruction", "trace-rule"]),
 ]
 
 
@@ -123,6 +124,30 @@ def test_the_makers_file_is_shown_copied_to_edit_and_checked_and_serve_refuses_a
     assert "makers.toml, line 67: 'Tula' is already a spelling of 'Zastava'" in broken.stderr
     assert caliber("items", "makers", "--init", env=data_env).returncode == 1  # never overwrites an edited file
     assert "the makers file cannot be used: " in _serve_refused(data_env)
+
+
+def test_the_tracing_rule_is_shown_copied_to_edit_and_checked_and_serve_refuses_a_wrong_one(data_env: dict[str, str]) -> None:
+    shown = caliber("destruction", "trace-rule", env=data_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "found, seized" in shown.stdout
+    assert "roadmap" in shown.stdout  # the shipped file
+    copied = caliber("destruction", "trace-rule", "--init", env=data_env)
+    assert copied.returncode == 0, copied.stderr
+    path = Path(data_env["CALIBER_DATA_DIR"]) / "tracing.toml"
+    text = path.read_text(encoding="utf-8")
+    shipped = 'sources = ["seized", "found"]'
+    path.write_text(text.replace(f"[jurisdiction.ME]\n{shipped}", "[jurisdiction.ME]\nsources = []", 1), encoding="utf-8")
+    edited = caliber("destruction", "trace-rule", env=data_env)
+    assert edited.returncode == 0, edited.stderr
+    assert "nothing held back" in edited.stdout
+    path.write_text(text.replace(f"[jurisdiction.XK]\n{shipped}", '[jurisdiction.XK]\nsources = ["surplus"]', 1), encoding="utf-8")
+    broken = caliber("destruction", "trace-rule", env=data_env)
+    assert broken.returncode == 1
+    assert "tracing.toml: jurisdiction XK: 'surplus' has a known origin and is never traced" in broken.stderr
+    assert caliber("destruction", "trace-rule", "--init", env=data_env).returncode == 1  # never overwrites an edited file
+    refused = _serve_refused(data_env)
+    assert "the tracing rule file cannot be used: " in refused
+    assert "jurisdiction XK" in refused
 
 
 def test_depot_staff_need_a_depot_on_the_command_line_too(data_env: dict[str, str]) -> None:

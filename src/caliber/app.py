@@ -35,6 +35,7 @@ from caliber.depots.service import DepotService
 from caliber.destruction.pages import DestructionPages
 from caliber.destruction.routes import DestructionApi
 from caliber.destruction.service import DestructionService
+from caliber.destruction.trace_rule import load_trace_rule
 from caliber.destruction.verification import CertificatePages
 from caliber.domains import registry
 from caliber.hardening import RefuseNul, RequestLog, security_headers
@@ -110,7 +111,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     ledger = Ledger(db, settings.log_origin, registry())
     signer = LogSigner.for_data_dir(settings.log_origin, settings.data_dir, settings.log_key)
     items = ItemService(ledger, settings.data_dir / "photos", load_makers(settings.data_dir))
-    destructions = DestructionService(ledger, items, settings.data_dir / "photos", settings.zone)
+    destructions = DestructionService(ledger, items, settings.data_dir / "photos", settings.zone, load_trace_rule(settings.data_dir))
     printing = LabelPrinting(ledger, items, destructions, settings.base_url)
     reports = ReportService(db)
     imports = ImportJobs(items, settings.data_dir / "imports", imported=printing.prepare)

@@ -46,6 +46,7 @@ from caliber.destruction.schemas import (
     Verification,
 )
 from caliber.destruction.service import DestructionService
+from caliber.destruction.trace_rule import load_trace_rule
 from caliber.items.lifecycle import Action, IntakeSource
 from caliber.items.models import CompatibilityGroup, Condition, HazardDivision, UnType
 from caliber.items.records import kilograms
@@ -59,7 +60,8 @@ from caliber.reports.targets import TargetService
 from caliber.stockchecks.schemas import NewStockCheck, Scan
 from caliber.stockchecks.service import StockCheckService
 from caliber.tracing.events import Recipient
-from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, ResponseIn, StepIn
+from caliber.tracing.lifecycle import ExceptionReason, TraceState
+from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, ResponseIn, StepIn, TraceExceptionIn
 from caliber.tracing.service import TracingService
 from caliber.transfers.schemas import NewTransfer
 from caliber.transfers.service import TransferService
@@ -219,7 +221,7 @@ async def _history(
     """Month by month since January 2023, on the ledger's clock: intake, declarations, approvals and witnessed destructions."""
     chooser = random.Random(2018)  # noqa: S311 (the same demo every time; the Roadmap's year)
     items = ItemService(ledger, data_dir / "photos")
-    destructions = DestructionService(ledger, items, data_dir / "photos")
+    destructions = DestructionService(ledger, items, data_dir / "photos", trace_rule=load_trace_rule(data_dir))
     depots, locations = places
     shelves: dict[str, list[Location]] = {}
     for key, location in locations.items():
@@ -365,7 +367,7 @@ async def _now(ledger: Ledger, data_dir: Path, operator: Actor, places: tuple[di
 async def _destructions(ledger: Ledger, data_dir: Path, operator: Actor, depots: dict[str, Depot], witnesses: list[Actor]) -> None:
     """A destruction certified two days ago at the Smederevo steel works, and the next one approved and waiting for its day."""
     items = ItemService(ledger, data_dir / "photos")
-    destructions = DestructionService(ledger, items, data_dir / "photos")
+    destructions = DestructionService(ledger, items, data_dir / "photos", trace_rule=load_trace_rule(data_dir))
     depot = depots["RS-KRG-ARM"]
     page = await items.search(operator, {"depot_id": depot.id, "status": "approved_for_destruction"}, limit=500)
     codes = [item.code for item in page.records]
@@ -447,6 +449,7 @@ async def _planned(
     )
     event = await destructions.plan(operator, plan)
     await destructions.change_manifest(operator, event.id, ManifestChange(add=codes))
+    await _traced(destructions, operator, event.id)
     return await destructions.approve(operator, event.id)
 
 
@@ -503,6 +506,19 @@ async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot)
     await tracing.register_incoming(
         operator, NewIncoming(depot.id, "AT", "BK-2026/0712", today + 25 * days, asked, received_on=today - 3 * days)
     )
+
+
+async def _traced(destructions: DestructionService, operator: Actor, event_id: Any) -> None:
+    """Trace what the tracing rule holds the approval back for: the national registers are searched, then the trace is
+    excepted as it would unduly delay the destruction (the steps a depot takes, each on the ledger)."""
+    tracing = TracingService(destructions.ledger, dt.UTC)
+    while waiting := (await destructions.get(operator, event_id)).untraced.first:
+        for code, state in waiting:
+            if state is TraceState.NOT_STARTED:
+                check = StepIn("domestic_check", reference="national weapons register", finding="no record of this weapon")
+                await tracing.record_step(operator, code, check)
+            reason = TraceExceptionIn(ExceptionReason.UNDUE_DELAY, "the furnace is booked; an international trace would take months")
+            await tracing.record_exception(operator, code, reason)
 
 
 _SOURCES = {

@@ -2,8 +2,8 @@
 
 The demo gives depots, locations, weapons, lots, a transfer in transit, an open stock check, an approved
 destruction and certified ones; on top of it, through the API as the admin, a printer, an import, and a planned
-destruction at a depot site with two records on its manifest. Every record is at the depot the demo's staff work
-at (RS-KRG-ARM), so each role may open it.
+destruction at a depot site with two records on its manifest (one found and not yet traced: its approval waits).
+Every record is at the depot the demo's staff work at (RS-KRG-ARM), so each role may open it.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _records(admin: httpx.Client, clerk: httpx.Client) -> dict[str, str]:
     transfers = [t for t in _ok(admin.get("/api/transfers")) if STAFF_DEPOT in (t["from_depot"], t["to_depot"])]
 
     codes = []
-    for serial in ("LAYOUT-1", "LAYOUT-2"):
+    for serial, source in (("LAYOUT-1", "voluntarily_surrendered"), ("LAYOUT-2", "found")):
         body = {
             "depot_id": depot,
             "manufacturer": "Zastava Oružje Kragujevac",
@@ -81,7 +81,7 @@ def _records(admin: httpx.Client, clerk: httpx.Client) -> dict[str, str]:
             "calibre": "7.62x39mm",
             "serial": serial,
             "un_type": "assault_rifle",
-            "intake_source": "voluntarily_surrendered",
+            "intake_source": source,
         }
         code = _ok(admin.post("/api/items", json=body))["code"]
         for action in ("declare_surplus", "approve_destruction"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from uuid import UUID
 
 from PIL import Image
 
@@ -16,6 +17,9 @@ from caliber.destruction.schemas import AttestationInput, Completion, ManifestCh
 from caliber.destruction.service import DestructionService
 from caliber.items.lifecycle import Action
 from caliber.items.schemas import StatusChange
+from caliber.tracing.lifecycle import ExceptionReason
+from caliber.tracing.schemas import TraceExceptionIn
+from caliber.tracing.service import TracingService
 from tests.factories import OPERATOR, Factory
 
 
@@ -92,6 +96,17 @@ async def through_the_day(destructions: DestructionService, day: Day, event: Des
     await destructions.add_photo(day.clerk, event.id, Stage.BEFORE, photo("red"), "image/png")
     await destructions.add_photo(day.clerk, event.id, Stage.AFTER, photo("blue"), "image/png")
     await destructions.complete(day.witnesses[0], event.id, right_after_attesting([Method.SMELTING]))
+
+
+async def except_untraced(destructions: DestructionService, manager: Actor, event_id: UUID) -> list[str]:
+    """Except from tracing, through the tracing service, every weapon the event's approval waits for; their codes."""
+    tracing = TracingService(destructions.ledger, dt.UTC)
+    excepted: list[str] = []
+    while waiting := (await destructions.get(manager, event_id)).untraced.first:
+        for code, _ in waiting:
+            await tracing.record_exception(manager, code, TraceExceptionIn(ExceptionReason.UNDUE_DELAY, "the furnace is booked"))
+            excepted.append(code)
+    return excepted
 
 
 def right_after_attesting(methods: list[Method], **more: object) -> Completion:

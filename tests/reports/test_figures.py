@@ -30,7 +30,7 @@ from caliber.reports.periods import Period, parse_period
 from caliber.reports.service import JURISDICTIONS, TAKEN_IN, Figures, ReportService, nearest_rank
 from caliber.stockchecks.schemas import NewStockCheck, Scan
 from caliber.stockchecks.service import StockCheckService
-from tests.destruction.helpers import photo
+from tests.destruction.helpers import except_untraced, photo
 from tests.factories import OPERATOR, Factory
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -242,6 +242,7 @@ async def _destroy(destructions: DestructionService, depots: list[Any], witnesse
             continue
     else:
         return
+    await except_untraced(destructions, OPERATOR, event.id)  # seized and found weapons are traced or excepted first
     await destructions.approve(OPERATOR, event.id)
     await destructions.verify(witnesses[0], event.id, Verification([code]))
     digest = await destructions.current_sha256(OPERATOR, event.id, Stage.BEFORE)

@@ -145,8 +145,21 @@ def copy_shipped(shipped: Path, target: Path) -> None:
     click.echo(f"wrote {target}: edit it, then restart Caliber")
 
 
+def data_file(init: bool, shipped: Path, name: str, load: Callable[[Path], T], error: type[Exception]) -> T:
+    """A data file's command: with ``init`` copy the shipped file into the data dir first (:func:`copy_shipped`); then the
+    file in force, loaded by ``load`` from the data dir (an ``error`` it raises ends the command, naming what is wrong)."""
+    settings = load_or_exit()
+    if init:
+        copy_shipped(shipped, settings.data_dir / name)
+    try:
+        return load(settings.data_dir)
+    except error as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def check_data_files(settings: Settings) -> None:
-    """Refuse to start on a KPI file or a makers file in the data dir that cannot be used, naming what is wrong."""
+    """Refuse to start on a KPI file, a makers file or a tracing rule file in the data dir that cannot be used, naming what is wrong."""
+    from caliber.destruction.trace_rule import TraceRuleError, load_trace_rule
     from caliber.items.makers import MakerFileError, load_makers
     from caliber.reports.kpis import KpiFileError, load_roadmap
 
@@ -158,6 +171,10 @@ def check_data_files(settings: Settings) -> None:
         load_makers(settings.data_dir)
     except MakerFileError as exc:
         raise click.ClickException(f"the makers file cannot be used: {exc}") from None
+    try:
+        load_trace_rule(settings.data_dir)
+    except TraceRuleError as exc:
+        raise click.ClickException(f"the tracing rule file cannot be used: {exc}") from None
 
 
 def settings_without_writing() -> Settings:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from caliber.cli.base import copy_shipped, main, prepared, run_with_database
-from caliber.config import load_or_exit
+from caliber.cli.base import data_file, main, prepared, run_with_database
 
 if TYPE_CHECKING:
     from caliber.db import Database
@@ -71,13 +70,7 @@ def items_makers(init: bool) -> None:
 
     from caliber.items.makers import MAKER_FILE, MakerFileError, load_makers, shipped_maker_file
 
-    settings = load_or_exit()
-    if init:
-        copy_shipped(shipped_maker_file(), settings.data_dir / MAKER_FILE)
-    try:
-        makers = load_makers(settings.data_dir)
-    except MakerFileError as exc:
-        raise click.ClickException(str(exc)) from None
+    makers = data_file(init, shipped_maker_file(), MAKER_FILE, load_makers, MakerFileError)
     table = Table("maker", "also written", "models (calibres)", title=f"Makers from {makers.source}")
     for maker in makers.makers:
         models = ", ".join(f"{m.name} ({', '.join(m.calibres)})" for m in maker.models)

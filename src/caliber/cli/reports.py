@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from caliber.cli.base import copy_shipped, ledger_of, main, prepare_database, progress_bar, run_with_database
+from caliber.cli.base import data_file, ledger_of, main, prepare_database, progress_bar, run_with_database
 from caliber.config import load_or_exit
 
 
@@ -42,13 +42,7 @@ def reports_kpis(init: bool) -> None:
 
     from caliber.reports.kpis import KPI_FILE, KpiFileError, load_roadmap, shipped_kpi_file
 
-    settings = load_or_exit()
-    if init:
-        copy_shipped(shipped_kpi_file(), settings.data_dir / KPI_FILE)
-    try:
-        roadmap = load_roadmap(settings.data_dir)
-    except KpiFileError as exc:
-        raise click.ClickException(str(exc)) from None
+    roadmap = data_file(init, shipped_kpi_file(), KPI_FILE, load_roadmap, KpiFileError)
     table = Table("goal", "KPI", "name", "measure", "unit", "reported", "target", title=f"KPIs from {roadmap.source}")
     for kpi in roadmap.kpis:
         table.add_row(str(kpi.goal), kpi.key, kpi.name, kpi.measure, kpi.unit, kpi.period, kpi.target)

@@ -183,7 +183,7 @@ class ManifestSteps(DestructionReads):
         actor.require_role(*MANAGERS)
         async with self.ledger.write(actor) as tx:
             event = await self._event_for_staff(tx.session, actor, event_id)
-            rules.approve(actor, await event_view(tx.session, event.id)).require()
+            rules.approve(actor, await event_view(tx.session, event.id, self.trace_rule)).require()
             codes = await codes_in(tx.session, event.id, OPEN)
             await tx.record(DestructionApproved(id=event.id, manifest_sha256=manifest_sha256(codes), records=len(codes)), [event.code])
             return await find_event(tx.session, event.id)

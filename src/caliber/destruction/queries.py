@@ -34,11 +34,13 @@ from caliber.destruction.models import (
     Stage,
 )
 from caliber.destruction.rules import MANAGERS, SITE_STAFF, WITNESSES
+from caliber.destruction.trace_rule import TraceRule, load_trace_rule
 from caliber.errors import Conflict, NotFound
 from caliber.items.service import ItemService
 from caliber.ledger.store import Ledger
 from caliber.steps import Step
 from caliber.times import local_time
+from caliber.tracing.untraced import NONE, Untraced, untraced_weapons
 
 __all__ = [
     "CHUNK",
@@ -89,6 +91,8 @@ class EventView:
     attestations: list[Attestation]
     photos: list[DestructionPhoto]
     parties: set[UUID]
+    untraced: Untraced = NONE
+    """The weapons on a planned manifest whose trace must end before it is approved (read only while it is planned)."""
 
     @property
     def on_manifest(self) -> int:
@@ -121,13 +125,17 @@ class EventView:
 class DestructionReads:
     """What the destruction service reads: events, their views, lines and certificates, and the scope each step checks."""
 
-    def __init__(self, ledger: Ledger, items: ItemService, photo_dir: Path, zone: dt.tzinfo = dt.UTC) -> None:
+    def __init__(
+        self, ledger: Ledger, items: ItemService, photo_dir: Path, zone: dt.tzinfo = dt.UTC, trace_rule: TraceRule | None = None
+    ) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.items = items
         self.photo_dir = photo_dir
         self.zone = zone
         """The deployment's time zone: times in refusals and on pages are read in it."""
+        self.trace_rule = trace_rule or load_trace_rule(None)
+        """Which weapons are traced before approval (default: the shipped rule)."""
 
     def local(self, moment: dt.datetime) -> str:
         """A time as people read it: local, to the minute, with the zone named."""
@@ -159,10 +167,10 @@ class DestructionReads:
             rules.certify(actor, view, current, now, self.local),
         ]
 
-    async def get(self, actor: Actor, event_id: UUID) -> EventView:
-        """An event with its counts, observers, attestations and photos."""
+    async def get(self, actor: Actor, event_id: UUID, *, untraced: bool = True) -> EventView:
+        """An event with its counts, observers, attestations and photos, and (``untraced``) the weapons its approval waits for."""
         async with self.db.read() as session:
-            view = await event_view(session, event_id)
+            view = await event_view(session, event_id, self.trace_rule if untraced else None)
             await self._require_site_scope(session, actor, view.event)
             return view
 
@@ -203,7 +211,7 @@ class DestructionReads:
         self, actor: Actor, event_id: UUID, *, status: LineStatus | None = None, after: str = "", limit: int = 200
     ) -> builtins.list[ManifestLine]:
         """Manifest lines by label code (keyset: ``after`` the last code of the previous page)."""
-        await self.get(actor, event_id)
+        await self.get(actor, event_id, untraced=False)
         query = select(ManifestLine).where(ManifestLine.event_id == event_id, ManifestLine.code > after)
         if status is not None:
             query = query.where(ManifestLine.status == status.value)
@@ -212,7 +220,7 @@ class DestructionReads:
 
     async def certificate(self, actor: Actor, event_id: UUID) -> bytes:
         """The certificate's statement as canonical JSON (once issued)."""
-        view = await self.get(actor, event_id)
+        view = await self.get(actor, event_id, untraced=False)
         if view.event.status != EventStatus.CERTIFIED.value:
             raise Conflict(f"destruction {view.event.code} has no certificate yet: it is {EventStatus(view.event.status).label.lower()}")
         async with self.db.read() as session:
@@ -220,7 +228,7 @@ class DestructionReads:
 
     async def current_sha256(self, actor: Actor, event_id: UUID, stage: Stage) -> str:
         """The hash a witness attests to now: the open manifest before, the destroyed records after."""
-        await self.get(actor, event_id)
+        await self.get(actor, event_id, untraced=False)
         async with self.db.read() as session:
             return manifest_sha256(await codes_in(session, event_id, OPEN if stage is Stage.BEFORE else DONE))
 
@@ -255,8 +263,9 @@ async def find_event(session: AsyncSession, event_id: UUID) -> DestructionEvent:
     return event
 
 
-async def event_view(session: AsyncSession, event_id: UUID) -> EventView:
-    """The event ``event_id`` with its line counts, observers, attestations, photos and parties."""
+async def event_view(session: AsyncSession, event_id: UUID, trace_rule: TraceRule | None = None) -> EventView:
+    """The event ``event_id`` with its line counts, observers, attestations, photos and parties, and with ``trace_rule``
+    the weapons of its planned manifest that rule holds its approval back for."""
     event = await find_event(session, event_id)
     rows = await session.execute(
         select(ManifestLine.status, func.count()).where(ManifestLine.event_id == event_id).group_by(ManifestLine.status)
@@ -268,7 +277,11 @@ async def event_view(session: AsyncSession, event_id: UUID) -> EventView:
     )
     photos = list(await session.scalars(select(DestructionPhoto).where(DestructionPhoto.event_id == event_id)))
     parties = set(await session.scalars(select(DestructionParty.user_id).where(DestructionParty.event_id == event_id)))
-    return EventView(event, counts, observers, attestations, photos, parties)
+    untraced = NONE
+    if trace_rule is not None and event.status == EventStatus.PLANNED:
+        listed = select(ManifestLine.code).where(ManifestLine.event_id == event_id, ManifestLine.status.in_(OPEN))
+        untraced = await untraced_weapons(session, listed, trace_rule.sources)
+    return EventView(event, counts, observers, attestations, photos, parties, untraced)
 
 
 async def line_statuses(session: AsyncSession, event_id: UUID, codes: Sequence[str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from caliber.steps import Step, first_refusal, role_refusal
 
 if TYPE_CHECKING:
     from caliber.destruction.queries import EventView
+    from caliber.tracing.untraced import Untraced
 
 __all__ = [
     "AT_SITE",
@@ -35,6 +36,7 @@ __all__ = [
     "complete",
     "manifest",
     "residue",
+    "untraced_refusal",
 ]
 
 STAFF = DEPOT_STAFF
@@ -64,7 +66,8 @@ def manifest(actor: Actor, event: DestructionEvent) -> Step:
 
 
 def approve(actor: Actor, view: EventView) -> Step:
-    """Freeze the manifest: a manager, a planned event with records on its manifest."""
+    """Freeze the manifest: a manager, a planned event with records on its manifest, none of them a weapon whose trace
+    the jurisdiction's rule waits for (:mod:`caliber.destruction.trace_rule`)."""
     event = view.event
     return first_refusal(
         "approve",
@@ -73,6 +76,27 @@ def approve(actor: Actor, view: EventView) -> Step:
             Conflict(f"{_is(event)}: only a planned manifest is approved") if event.status != EventStatus.PLANNED else None,
             Conflict("the manifest is empty: add the records to destroy first") if not view.open_records else None,
         ],
+        [untraced_refusal(view.untraced)],
+    )
+
+
+SHOWN = 5
+"""How many weapons a refusal names."""
+
+
+def untraced_refusal(untraced: Untraced) -> Conflict | None:
+    """Why weapons whose trace has not ended hold an approval back, naming the first few with their trace state (None: none do)."""
+    if not untraced.count:
+        return None
+    sources = " or ".join(source.label.lower() for source in untraced.sources)
+    named = ", ".join(f"{code} ({state})" for code, state in untraced.named(SHOWN))
+    more = f" and {untraced.count - SHOWN:,} more" if untraced.count > SHOWN else ""
+    weapons = "weapon is" if untraced.count == 1 else "weapons are"
+    them = "it" if untraced.count == 1 else "them"
+    return Conflict(
+        f"{untraced.count:,} {sources} {weapons} not yet traced or excepted: {named}{more}. "
+        f"Finish tracing {them} (origin established or not established), or have a depot manager record an exception, "
+        f"or take {them} off the manifest"
     )
 
 
