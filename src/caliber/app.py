@@ -66,6 +66,7 @@ from caliber.stockchecks.models import StockCheckStatus
 from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
 from caliber.stockchecks.service import StockCheckService
 from caliber.times import local_clock, local_day, local_time
+from caliber.tracing.hits_pages import IarmsHitPages
 from caliber.tracing.routes import TracingApi
 from caliber.tracing.service import TracingService
 from caliber.transfers.models import TransferStatus
@@ -156,6 +157,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             TransferPages,
             TransferApi,
             TracingApi,
+            IarmsHitPages,
             DestructionPages,
             DestructionApi,
             CertificatePages,
@@ -207,7 +209,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
-                "tracing": TracingService(ledger, settings.zone),
+                "tracing": TracingService(ledger, settings.zone, items.makers),
                 "destructions": destructions,
                 "reports": reports,
                 "targets": TargetService(ledger, reports, load_roadmap(settings.data_dir), settings.zone),

@@ -5,7 +5,7 @@ that use them, so ``--help`` answers at once. Each module adds its commands to
 the one group, :func:`caliber.cli.base.main`.
 """
 
-from caliber.cli import data, items, ledger, reports, serve, users
+from caliber.cli import data, items, ledger, reports, serve, tracing, users
 from caliber.cli.base import main
 
-__all__ = ["data", "items", "ledger", "main", "reports", "serve", "users"]
+__all__ = ["data", "items", "ledger", "main", "reports", "serve", "tracing", "users"]

@@ -1,0 +1,238 @@
+"""iARMS hits linked to the weapons they concern: matched by label code, or by serial and maker, in set queries.
+
+Matching reads in batches of :data:`CHUNK` keys (never a query per row); recording writes batches of
+:data:`BATCH` hits, each one transaction holding the hits' ``trace.iarms_hit`` events and the ``iarms_query``
+steps they record. A hit reference already held is counted, never recorded again, so a file imported twice (or
+again after an interruption) adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caliber.accounts.actor import Actor
+from caliber.items.lifecycle import Status
+from caliber.items.makers import MakerList, name_key
+from caliber.items.models import Item, ItemKind
+from caliber.items.records import serial_key
+from caliber.ledger.store import Ledger
+from caliber.tracing.events import HitMatch, IarmsHitRecorded, TraceStepRecorded
+from caliber.tracing.hits_file import HitRow
+from caliber.tracing.lifecycle import TRACERS, TraceState, TraceStep
+from caliber.tracing.models import IarmsHit, WeaponTrace
+
+__all__ = ["BATCH", "CHUNK", "Ambiguous", "HitsReport", "Known", "Linked", "Unmatched", "bare_serial", "finding_of", "record_hits"]
+
+CHUNK = 500
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A hit recorded on a weapon; ``queried`` when it recorded the trace's ``iarms_query`` step too."""
+
+    row: int
+    reference: str
+    code: str
+    matched_by: HitMatch
+    queried: bool = False
+
+
+@dataclass(frozen=True)
+class Known:
+    """A hit whose reference Caliber holds already (on weapon ``code``): not recorded again."""
+
+    row: int
+    reference: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A hit linked to no weapon, and why."""
+
+    row: int
+    reference: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """A hit that matches more than one weapon (their label codes): not linked, for a person to decide."""
+
+    row: int
+    reference: str
+    codes: tuple[str, ...]
+
+
+@dataclass
+class HitsReport:
+    """What became of each hit of a file."""
+
+    rows: int = 0
+    linked: list[Linked] = field(default_factory=list)
+    known: list[Known] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    ambiguous: list[Ambiguous] = field(default_factory=list)
+
+    @property
+    def queried(self) -> int:
+        """How many traces had their ``iarms_query`` step recorded."""
+        return sum(link.queried for link in self.linked)
+
+
+def bare_serial(serial: str) -> str:
+    """A serial as hits are matched: capitals, no spaces and no dashes (``ab-12 34`` is ``AB1234``)."""
+    return serial_key(serial).replace("-", "")
+
+
+def finding_of(hit: HitRow) -> str:
+    """The finding of the ``iarms_query`` step a hit records: ``hit: reported stolen by DE on 2019-03-08``."""
+    return f"hit: reported {hit.reported_as.value} by {hit.reporting_country} on {hit.reported_on:%Y-%m-%d}"
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+def _maker_key(makers: MakerList, name: str) -> str:
+    maker = makers.maker(name)
+    return name_key(maker.name if maker else name)
+
+
+async def _known(session: AsyncSession, references: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in _chunks(references):
+        found |= dict((await session.execute(select(IarmsHit.reference, IarmsHit.code).where(IarmsHit.reference.in_(chunk)))).all())
+    return found
+
+
+class _Matcher:
+    """Finds the weapon of each hit among those ``actor`` may see, a few set queries for the whole file."""
+
+    def __init__(self, session: AsyncSession, actor: Actor, makers: MakerList) -> None:
+        self.session, self.actor, self.makers = session, actor, makers
+
+    def _mine(self, query: Any) -> Any:
+        return query if self.actor.sees_all_depots else query.where(Item.depot_id.in_(list(self.actor.depot_ids)))
+
+    async def by_code(self, hits: list[HitRow], report: HitsReport) -> list[tuple[HitRow, str, HitMatch]]:
+        columns = select(Item.code, Item.serial, Item.serial_key, Item.status).where(Item.kind == ItemKind.WEAPON.value)
+        found: dict[str, Any] = {}
+        for chunk in _chunks(sorted({hit.code for hit in hits if hit.code})):
+            found |= {row.code: row for row in await self.session.execute(self._mine(columns.where(Item.code.in_(chunk))))}
+        linked = []
+        for hit in hits:
+            assert hit.code is not None
+            record = found.get(hit.code)
+            if record is None:
+                report.unmatched.append(Unmatched(hit.row, hit.reference, f"no weapon with label code {hit.code} in your depots"))
+            elif record.status == Status.VOID.value:
+                report.unmatched.append(Unmatched(hit.row, hit.reference, f"the record {hit.code} was voided as made in error"))
+            elif record.serial_key.replace("-", "") != bare_serial(hit.serial):
+                reason = f"the weapon with label code {hit.code} has serial {record.serial}, not {hit.serial}"
+                report.unmatched.append(Unmatched(hit.row, hit.reference, reason))
+            else:
+                linked.append((hit, hit.code, HitMatch.CODE))
+        return linked
+
+    async def by_serial(self, hits: list[HitRow], report: HitsReport) -> list[tuple[HitRow, str, HitMatch]]:
+        bare = func.replace(Item.serial_key, "-", "")
+        columns = select(bare.label("bare"), Item.code, Item.manufacturer).where(
+            Item.kind == ItemKind.WEAPON.value, Item.status != Status.VOID.value
+        )
+        by_serial: dict[str, list[Any]] = {}
+        for chunk in _chunks(sorted({bare_serial(hit.serial) for hit in hits})):
+            for row in await self.session.execute(self._mine(columns.where(bare.in_(chunk))).order_by(Item.code)):
+                by_serial.setdefault(row.bare, []).append(row)
+        linked = []
+        for hit in hits:
+            maker = _maker_key(self.makers, hit.make)
+            codes = tuple(r.code for r in by_serial.get(bare_serial(hit.serial), []) if _maker_key(self.makers, r.manufacturer) == maker)
+            if not codes:
+                reason = f"no weapon of {hit.make} with serial {hit.serial} in your depots"
+                report.unmatched.append(Unmatched(hit.row, hit.reference, reason))
+            elif len(codes) > 1:
+                report.ambiguous.append(Ambiguous(hit.row, hit.reference, codes))
+            else:
+                linked.append((hit, codes[0], HitMatch.SERIAL))
+        return linked
+
+
+async def _record_batch(ledger: Ledger, actor: Actor, batch: list[tuple[HitRow, str, HitMatch]], report: HitsReport) -> None:
+    """One transaction: the batch's hits not held yet, and the ``iarms_query`` step of each trace at the domestic check."""
+    async with ledger.write(actor) as tx:
+        known = await _known(tx.session, [hit.reference for hit, _code, _how in batch])
+        todo = []
+        for hit, code, how in batch:
+            if hit.reference in known:  # recorded meanwhile, by an import running beside this one
+                report.known.append(Known(hit.row, hit.reference, known[hit.reference]))
+            else:
+                todo.append((hit, code, how))
+        codes = sorted({code for _hit, code, _how in todo})
+        states: dict[str, str] = {}
+        for chunk in _chunks(codes):
+            states |= dict((await tx.session.execute(select(WeaponTrace.code, WeaponTrace.state).where(WeaponTrace.code.in_(chunk)))).all())
+        hits, steps, stepped = [], [], set()
+        for hit, code, how in todo:
+            event = IarmsHitRecorded(
+                code=code,
+                reference=hit.reference,
+                serial=hit.serial,
+                make=hit.make,
+                model=hit.model,
+                calibre=hit.calibre,
+                reporting_country=hit.reporting_country,
+                reported_as=hit.reported_as,
+                reported_on=hit.reported_on,
+                queried_on=hit.queried_on,
+                matched_by=how,
+            )
+            hits.append((event, [code]))
+            queried = states.get(code) == TraceState.DOMESTIC_CHECK.value and code not in stepped
+            if queried:
+                stepped.add(code)
+                step = TraceStepRecorded(
+                    code=code, step=TraceStep.IARMS_QUERY, reference=hit.reference, finding=finding_of(hit), origin_country=None
+                )
+                steps.append((step, [code]))
+            report.linked.append(Linked(hit.row, hit.reference, code, how, queried))
+        await tx.record_many(hits)
+        await tx.record_many(steps)
+
+
+async def record_hits(
+    ledger: Ledger, makers: MakerList, actor: Actor, hits: list[HitRow], progress: Callable[[int], None] | None = None
+) -> HitsReport:
+    """Link each checked hit to its weapon in ``actor``'s depots and record it (depot staff and admins)."""
+    actor.require_role(*TRACERS)
+    report = HitsReport(rows=len(hits))
+    async with ledger.db.read() as session:
+        known = await _known(session, [hit.reference for hit in hits])
+        fresh = []
+        for hit in hits:
+            if hit.reference in known:
+                report.known.append(Known(hit.row, hit.reference, known[hit.reference]))
+            else:
+                fresh.append(hit)
+        matcher = _Matcher(session, actor, makers)
+        linked = await matcher.by_code([h for h in fresh if h.code], report)
+        linked += await matcher.by_serial([h for h in fresh if not h.code], report)
+    if progress:
+        progress(len(hits) - len(linked))
+    linked.sort(key=lambda link: link[0].row)
+    for start in range(0, len(linked), BATCH):
+        batch = linked[start : start + BATCH]
+        await _record_batch(ledger, actor, batch, report)
+        if progress:
+            progress(len(batch))
+        await asyncio.sleep(0)  # let requests waiting on SQLite's inline statements in between batches
+    for found in (report.linked, report.known, report.unmatched, report.ambiguous):
+        found.sort(key=lambda one: one.row)
+    return report
