@@ -129,10 +129,10 @@ async def _incoming_answered(session: AsyncSession, event: Recorded[IncomingTrac
 @appliers.on(IarmsHitRecorded, batch=True)
 async def _hits(session: AsyncSession, events: list[Recorded[IarmsHitRecorded]]) -> None:
     for event in events:
-        d = event.data
-        hit = IarmsHit(
+        d = event.data.hit
+        row = IarmsHit(
             reference=d.reference,
-            code=d.code,
+            code=event.data.code,
             serial=d.serial,
             make=d.make,
             model=d.model,
@@ -141,9 +141,9 @@ async def _hits(session: AsyncSession, events: list[Recorded[IarmsHitRecorded]])
             reported_as=d.reported_as.value,
             reported_on=d.reported_on,
             queried_on=d.queried_on,
-            matched_by=d.matched_by.value,
+            matched_by=event.data.matched_by.value,
             recorded_by=event.actor["name"],
             recorded_at=event.moment,
         )
-        session.add(hit)
+        session.add(row)
     await session.flush()

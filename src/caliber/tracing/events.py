@@ -18,6 +18,7 @@ from caliber.schemas import Labelled
 from caliber.tracing.lifecycle import ExceptionReason, TraceStep
 
 __all__ = [
+    "Hit",
     "HitMatch",
     "IarmsHitRecorded",
     "Identifiers",
@@ -172,15 +173,9 @@ class HitMatch(enum.StrEnum):
     """By the serial (without case, spaces or dashes) and the maker (through the makers list), in the importer's depots."""
 
 
-class IarmsHitRecorded(Event, frozen=True, kw_only=True):
-    """An iARMS query hit a weapon: a member state reported it lost, stolen, trafficked or smuggled.
+class Hit(msgspec.Struct, frozen=True, kw_only=True):
+    """What iARMS answered about one weapon queried: the hit's reference, the weapon as iARMS holds it, and the report."""
 
-    A hit is recorded once per iARMS reference; it never concludes a trace (a weapon whose trace is at the
-    domestic check has its ``iarms_query`` step recorded with it, in the same transaction)."""
-
-    type = "trace.iarms_hit"
-    code: str
-    """The weapon's label code."""
     reference: str
     """The iARMS reference of the hit."""
     serial: str
@@ -197,4 +192,16 @@ class IarmsHitRecorded(Event, frozen=True, kw_only=True):
     """The day the member state reported it."""
     queried_on: dt.date
     """The day iARMS was queried."""
+
+
+class IarmsHitRecorded(Event, frozen=True, kw_only=True):
+    """An iARMS query hit a weapon: a member state reported it lost, stolen, trafficked or smuggled.
+
+    A hit is recorded once per iARMS reference; it never concludes a trace (a weapon whose trace is at the
+    domestic check has its ``iarms_query`` step recorded with it, in the same transaction)."""
+
+    type = "trace.iarms_hit"
+    code: str
+    """The weapon's label code."""
+    hit: Hit
     matched_by: HitMatch

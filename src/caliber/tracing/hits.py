@@ -22,7 +22,7 @@ from caliber.items.makers import MakerList, name_key
 from caliber.items.models import Item, ItemKind
 from caliber.items.records import serial_key
 from caliber.ledger.store import Ledger
-from caliber.tracing.events import HitMatch, IarmsHitRecorded, TraceStepRecorded
+from caliber.tracing.events import Hit, HitMatch, IarmsHitRecorded, TraceStepRecorded
 from caliber.tracing.hits_file import HitRow
 from caliber.tracing.lifecycle import TRACERS, TraceState, TraceStep
 from caliber.tracing.models import IarmsHit, WeaponTrace
@@ -92,7 +92,7 @@ def bare_serial(serial: str) -> str:
     return serial_key(serial).replace("-", "")
 
 
-def finding_of(hit: HitRow) -> str:
+def finding_of(hit: Hit) -> str:
     """The finding of the ``iarms_query`` step a hit records: ``hit: reported stolen by DE on 2019-03-08``."""
     return f"hit: reported {hit.reported_as.value} by {hit.reporting_country} on {hit.reported_on:%Y-%m-%d}"
 
@@ -125,21 +125,21 @@ class _Matcher:
     async def by_code(self, hits: list[HitRow], report: HitsReport) -> list[tuple[HitRow, str, HitMatch]]:
         columns = select(Item.code, Item.serial, Item.serial_key, Item.status).where(Item.kind == ItemKind.WEAPON.value)
         found: dict[str, Any] = {}
-        for chunk in _chunks(sorted({hit.code for hit in hits if hit.code})):
+        for chunk in _chunks(sorted({given.code for given in hits if given.code})):
             found |= {row.code: row for row in await self.session.execute(self._mine(columns.where(Item.code.in_(chunk))))}
         linked = []
-        for hit in hits:
-            assert hit.code is not None
-            record = found.get(hit.code)
+        for given in hits:
+            assert given.code is not None
+            record = found.get(given.code)
             if record is None:
-                report.unmatched.append(Unmatched(hit.row, hit.reference, f"no weapon with label code {hit.code} in your depots"))
+                report.unmatched.append(Unmatched(given.row, given.hit.reference, f"no weapon with label code {given.code} in your depots"))
             elif record.status == Status.VOID.value:
-                report.unmatched.append(Unmatched(hit.row, hit.reference, f"the record {hit.code} was voided as made in error"))
-            elif record.serial_key.replace("-", "") != bare_serial(hit.serial):
-                reason = f"the weapon with label code {hit.code} has serial {record.serial}, not {hit.serial}"
-                report.unmatched.append(Unmatched(hit.row, hit.reference, reason))
+                report.unmatched.append(Unmatched(given.row, given.hit.reference, f"the record {given.code} was voided as made in error"))
+            elif record.serial_key.replace("-", "") != bare_serial(given.hit.serial):
+                reason = f"the weapon with label code {given.code} has serial {record.serial}, not {given.hit.serial}"
+                report.unmatched.append(Unmatched(given.row, given.hit.reference, reason))
             else:
-                linked.append((hit, hit.code, HitMatch.CODE))
+                linked.append((given, given.code, HitMatch.CODE))
         return linked
 
     async def by_serial(self, hits: list[HitRow], report: HitsReport) -> list[tuple[HitRow, str, HitMatch]]:
@@ -148,61 +148,51 @@ class _Matcher:
             Item.kind == ItemKind.WEAPON.value, Item.status != Status.VOID.value
         )
         by_serial: dict[str, list[Any]] = {}
-        for chunk in _chunks(sorted({bare_serial(hit.serial) for hit in hits})):
+        for chunk in _chunks(sorted({bare_serial(given.hit.serial) for given in hits})):
             for row in await self.session.execute(self._mine(columns.where(bare.in_(chunk))).order_by(Item.code)):
                 by_serial.setdefault(row.bare, []).append(row)
         linked = []
-        for hit in hits:
-            maker = _maker_key(self.makers, hit.make)
-            codes = tuple(r.code for r in by_serial.get(bare_serial(hit.serial), []) if _maker_key(self.makers, r.manufacturer) == maker)
+        for given in hits:
+            maker = _maker_key(self.makers, given.hit.make)
+            codes = tuple(
+                r.code for r in by_serial.get(bare_serial(given.hit.serial), []) if _maker_key(self.makers, r.manufacturer) == maker
+            )
             if not codes:
-                reason = f"no weapon of {hit.make} with serial {hit.serial} in your depots"
-                report.unmatched.append(Unmatched(hit.row, hit.reference, reason))
+                reason = f"no weapon of {given.hit.make} with serial {given.hit.serial} in your depots"
+                report.unmatched.append(Unmatched(given.row, given.hit.reference, reason))
             elif len(codes) > 1:
-                report.ambiguous.append(Ambiguous(hit.row, hit.reference, codes))
+                report.ambiguous.append(Ambiguous(given.row, given.hit.reference, codes))
             else:
-                linked.append((hit, codes[0], HitMatch.SERIAL))
+                linked.append((given, codes[0], HitMatch.SERIAL))
         return linked
 
 
 async def _record_batch(ledger: Ledger, actor: Actor, batch: list[tuple[HitRow, str, HitMatch]], report: HitsReport) -> None:
     """One transaction: the batch's hits not held yet, and the ``iarms_query`` step of each trace at the domestic check."""
     async with ledger.write(actor) as tx:
-        known = await _known(tx.session, [hit.reference for hit, _code, _how in batch])
+        known = await _known(tx.session, [given.hit.reference for given, _code, _how in batch])
         todo = []
-        for hit, code, how in batch:
-            if hit.reference in known:  # recorded meanwhile, by an import running beside this one
-                report.known.append(Known(hit.row, hit.reference, known[hit.reference]))
+        for given, code, how in batch:
+            if given.hit.reference in known:  # recorded meanwhile, by an import running beside this one
+                report.known.append(Known(given.row, given.hit.reference, known[given.hit.reference]))
             else:
-                todo.append((hit, code, how))
+                todo.append((given, code, how))
         codes = sorted({code for _hit, code, _how in todo})
         states: dict[str, str] = {}
         for chunk in _chunks(codes):
             states |= dict((await tx.session.execute(select(WeaponTrace.code, WeaponTrace.state).where(WeaponTrace.code.in_(chunk)))).all())
         hits, steps, stepped = [], [], set()
-        for hit, code, how in todo:
-            event = IarmsHitRecorded(
-                code=code,
-                reference=hit.reference,
-                serial=hit.serial,
-                make=hit.make,
-                model=hit.model,
-                calibre=hit.calibre,
-                reporting_country=hit.reporting_country,
-                reported_as=hit.reported_as,
-                reported_on=hit.reported_on,
-                queried_on=hit.queried_on,
-                matched_by=how,
-            )
+        for given, code, how in todo:
+            event = IarmsHitRecorded(code=code, hit=given.hit, matched_by=how)
             hits.append((event, [code]))
             queried = states.get(code) == TraceState.DOMESTIC_CHECK.value and code not in stepped
             if queried:
                 stepped.add(code)
                 step = TraceStepRecorded(
-                    code=code, step=TraceStep.IARMS_QUERY, reference=hit.reference, finding=finding_of(hit), origin_country=None
+                    code=code, step=TraceStep.IARMS_QUERY, reference=given.hit.reference, finding=finding_of(given.hit), origin_country=None
                 )
                 steps.append((step, [code]))
-            report.linked.append(Linked(hit.row, hit.reference, code, how, queried))
+            report.linked.append(Linked(given.row, given.hit.reference, code, how, queried))
         await tx.record_many(hits)
         await tx.record_many(steps)
 
@@ -214,13 +204,13 @@ async def record_hits(
     actor.require_role(*TRACERS)
     report = HitsReport(rows=len(hits))
     async with ledger.db.read() as session:
-        known = await _known(session, [hit.reference for hit in hits])
+        known = await _known(session, [given.hit.reference for given in hits])
         fresh = []
-        for hit in hits:
-            if hit.reference in known:
-                report.known.append(Known(hit.row, hit.reference, known[hit.reference]))
+        for given in hits:
+            if given.hit.reference in known:
+                report.known.append(Known(given.row, given.hit.reference, known[given.hit.reference]))
             else:
-                fresh.append(hit)
+                fresh.append(given)
         matcher = _Matcher(session, actor, makers)
         linked = await matcher.by_code([h for h in fresh if h.code], report)
         linked += await matcher.by_serial([h for h in fresh if not h.code], report)

@@ -20,7 +20,7 @@ from caliber.imports.importer import RowError
 from caliber.items.records import UNREADABLE_SERIALS, serial_key
 from caliber.labels.codes import is_valid, kind_of
 from caliber.schemas import clean_text
-from caliber.tracing.events import ReportedAs
+from caliber.tracing.events import Hit, ReportedAs
 
 __all__ = ["HIT_COLUMNS", "MAX_ERRORS_KEPT", "HitColumn", "HitFileRefused", "HitRow", "hits_markdown", "read_hits", "read_hits_bytes"]
 
@@ -48,18 +48,10 @@ class HitFileRefused(InvalidInput):
 
 @dataclass(frozen=True)
 class HitRow:
-    """One hit of the file, checked."""
+    """One hit of the file, checked: its row, what iARMS answered, and the label code the query carried (or None)."""
 
     row: int
-    reference: str
-    serial: str
-    make: str
-    model: str
-    calibre: str
-    reporting_country: str
-    reported_as: ReportedAs
-    reported_on: dt.date
-    queried_on: dt.date
+    hit: Hit
     code: str | None
 
 
@@ -193,20 +185,18 @@ def _row(number: int, names: list[str], cells: list[str], today: dt.date) -> tup
         errors.append(RowError(number, "reported_on", f"{reported:%Y-%m-%d} is after the query ({queried:%Y-%m-%d})"))
     if errors:
         return None, errors
-    hit = HitRow(
-        number,
-        values["hit_reference"],
-        values["serial_number"],
-        values["make"],
-        values.get("model", ""),
-        values.get("calibre", ""),
-        values["reporting_country"],
-        values["reported_as"],
-        values["reported_on"],
-        values["queried_on"],
-        values.get("record_reference"),
+    hit = Hit(
+        reference=values["hit_reference"],
+        serial=values["serial_number"],
+        make=values["make"],
+        model=values.get("model", ""),
+        calibre=values.get("calibre", ""),
+        reporting_country=values["reporting_country"],
+        reported_as=values["reported_as"],
+        reported_on=values["reported_on"],
+        queried_on=values["queried_on"],
     )
-    return hit, []
+    return HitRow(number, hit, values.get("record_reference")), []
 
 
 def _csv_rows(lines: Iterable[str]) -> Iterator[list[str]]:
@@ -236,8 +226,8 @@ def read_hits(lines: Iterable[str], today: dt.date, progress: Callable[[int], No
         if not any(cell.strip() for cell in cells):
             continue
         hit, refused = _row(number, names, cells, today)
-        if hit is not None and (earlier := first_row.setdefault(hit.reference, number)) != number:
-            refused = [RowError(number, "hit_reference", f"{hit.reference!r} is given already at row {earlier}")]
+        if hit is not None and (earlier := first_row.setdefault(hit.hit.reference, number)) != number:
+            refused = [RowError(number, "hit_reference", f"{hit.hit.reference!r} is given already at row {earlier}")]
         elif hit is not None:
             hits.append(hit)
         count += bool(refused)
