@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ __all__ = ["BATCH", "CHUNK", "Ambiguous", "HitsReport", "Known", "Linked", "Unma
 
 CHUNK = 500
 BATCH = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,19 @@ def _maker_key(makers: MakerList, name: str) -> str:
     return name_key(maker.name if maker else name)
 
 
-async def _known(session: AsyncSession, references: Sequence[str]) -> dict[str, str]:
+async def _fresh(session: AsyncSession, rows: list[T], report: HitsReport, hit_of: Callable[[T], HitRow]) -> list[T]:
+    """The rows whose hit reference Caliber does not hold yet; the others are counted in ``report.known``."""
     found: dict[str, str] = {}
-    for chunk in _chunks(references):
+    for chunk in _chunks([hit_of(row).hit.reference for row in rows]):
         found |= dict((await session.execute(select(IarmsHit.reference, IarmsHit.code).where(IarmsHit.reference.in_(chunk)))).all())
-    return found
+    fresh = []
+    for row in rows:
+        given = hit_of(row)
+        if (code := found.get(given.hit.reference)) is not None:
+            report.known.append(Known(given.row, given.hit.reference, code))
+        else:
+            fresh.append(row)
+    return fresh
 
 
 class _Matcher:
@@ -129,8 +138,7 @@ class _Matcher:
             found |= {row.code: row for row in await self.session.execute(self._mine(columns.where(Item.code.in_(chunk))))}
         linked = []
         for given in hits:
-            assert given.code is not None
-            record = found.get(given.code)
+            record = found.get(given.code or "")
             if record is None:
                 report.unmatched.append(Unmatched(given.row, given.hit.reference, f"no weapon with label code {given.code} in your depots"))
             elif record.status == Status.VOID.value:
@@ -139,7 +147,7 @@ class _Matcher:
                 reason = f"the weapon with label code {given.code} has serial {record.serial}, not {given.hit.serial}"
                 report.unmatched.append(Unmatched(given.row, given.hit.reference, reason))
             else:
-                linked.append((given, given.code, HitMatch.CODE))
+                linked.append((given, record.code, HitMatch.CODE))
         return linked
 
     async def by_serial(self, hits: list[HitRow], report: HitsReport) -> list[tuple[HitRow, str, HitMatch]]:
@@ -170,13 +178,7 @@ class _Matcher:
 async def _record_batch(ledger: Ledger, actor: Actor, batch: list[tuple[HitRow, str, HitMatch]], report: HitsReport) -> None:
     """One transaction: the batch's hits not held yet, and the ``iarms_query`` step of each trace at the domestic check."""
     async with ledger.write(actor) as tx:
-        known = await _known(tx.session, [given.hit.reference for given, _code, _how in batch])
-        todo = []
-        for given, code, how in batch:
-            if given.hit.reference in known:  # recorded meanwhile, by an import running beside this one
-                report.known.append(Known(given.row, given.hit.reference, known[given.hit.reference]))
-            else:
-                todo.append((given, code, how))
+        todo = await _fresh(tx.session, batch, report, lambda link: link[0])  # another import may have recorded some meanwhile
         codes = sorted({code for _hit, code, _how in todo})
         states: dict[str, str] = {}
         for chunk in _chunks(codes):
@@ -204,13 +206,7 @@ async def record_hits(
     actor.require_role(*TRACERS)
     report = HitsReport(rows=len(hits))
     async with ledger.db.read() as session:
-        known = await _known(session, [given.hit.reference for given in hits])
-        fresh = []
-        for given in hits:
-            if given.hit.reference in known:
-                report.known.append(Known(given.row, given.hit.reference, known[given.hit.reference]))
-            else:
-                fresh.append(given)
+        fresh = await _fresh(session, hits, report, lambda given: given)
         matcher = _Matcher(session, actor, makers)
         linked = await matcher.by_code([h for h in fresh if h.code], report)
         linked += await matcher.by_serial([h for h in fresh if not h.code], report)
