@@ -143,3 +143,10 @@ def test_spaces_dashes_and_case_do_not_change_a_bare_serial(serial: str, noise: 
     for mark in noise:
         typed.insert(chooser.randint(0, len(typed)), mark)  # type: ignore[attr-defined]
     assert bare_serial("".join(typed)) == bare_serial(serial) == serial.upper()
+
+
+def test_a_quoted_cell_over_two_lines_is_one_cell_refused_by_its_column() -> None:
+    text = hits_csv([hit("IA-1", "S1", model="M70\nAB2"), hit("IA-2", "S2")])
+    with pytest.raises(HitFileRefused) as refused:
+        read_hits_bytes(text.encode(), TODAY)
+    assert [(e.row, e.column) for e in refused.value.rows] == [(2, "model")]

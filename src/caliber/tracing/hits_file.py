@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -243,7 +244,7 @@ def read_hits_bytes(body: bytes, today: dt.date) -> list[HitRow]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("the file is not UTF-8 text: save the CSV as UTF-8", field="file") from None
-    return read_hits(text.splitlines(keepends=True), today)
+    return read_hits(io.StringIO(text, newline=""), today)
 
 
 _SECTION = """
