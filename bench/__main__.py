@@ -28,6 +28,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "ledger_verify": ([], ["--entries", "20000"]),
     "ledger_store": (["--postgres", "{pg}"], ["--quick", "--postgres", ""]),
     "import_items": ([], ["--rows", "2000"]),
+    "iarms_hits": ([], ["--quick"]),
     "search_items": (["--postgres", "{pg}"], ["--items", "20000", "--postgres", ""]),
     "labels": ([], []),
     "destruction": ([], ["--items", "300"]),

@@ -79,6 +79,7 @@ ITEM_BODY = {
 TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": ["{transfer_item}"]}
 PAGE_TRANSFER_BODY = {"from_depot_id": "{depot_id}", "to_depot_id": "{other_depot_id}", "codes": "{page_transfer_item}"}
 CSV = b"serial,manufacturer,model,calibre,un_type,intake_source\nM1,Zastava,M70,7.62x39mm,assault_rifle,found\n"
+HITS = b"hit_reference,serial_number,make,reporting_country,reported_as,reported_on,queried_on\nIA-M1,NONE-HELD,Zastava,DE,stolen,2019-03-08,2026-01-05\n"
 LOT_BODY = {
     "depot_id": "{depot_id}",
     "lot_number": "L-1",
@@ -445,6 +446,9 @@ CASES: list[Case] = [
         scope="other",
         ids={"incoming_id": "{page_incoming_id}"},
     ),
+    Case("POST", "/api/tracing/iarms-hits", answers(200, DEPOT_WORK), raw=("text/csv", HITS)),
+    Case("GET", "/tracing/iarms-hits", page(200, DEPOT_WORK)),
+    Case("POST", "/tracing/iarms-hits", page(200, DEPOT_WORK, post=True), {}, form=True, files={"file": ("hits.csv", HITS, "text/csv")}),
     # transfers (into the staff's depot from the other one)
     Case("POST", "/api/transfers", answers(201, DEPOT_WORK), TRANSFER_BODY),
     Case("POST", "/api/transfers", {**answers(201, DEPOT_WORK), **OUT_OF_SCOPE}, TRANSFER_BODY, scope="other"),

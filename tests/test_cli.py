@@ -21,7 +21,7 @@ from tests.conftest import IN_CI, POSTGRES_URL, admin_sql, run_sync
 COMMANDS = [
     *([], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["db", "revision"], ["user"], ["user", "create"], ["user", "list"]),
     *(["reports"], ["reports", "rebuild"], ["reports", "kpis"], ["items"], ["items", "iarms-export"], ["items", "makers"]),
-    *(["tracing"], ["tracing", "due"]),
+    *(["tracing"], ["tracing", "due"], ["tracing", "iarms-hits"]),
     *(["destruction"], ["destruction", "approve"], ["destruction", "trace-rule"]),
 ]
 

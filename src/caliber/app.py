@@ -67,6 +67,7 @@ from caliber.stockchecks.models import StockCheckStatus
 from caliber.stockchecks.pages import StockCheckApi, StockCheckPages
 from caliber.stockchecks.service import StockCheckService
 from caliber.times import local_clock, local_day, local_time
+from caliber.tracing.hits_pages import IarmsHitPages
 from caliber.tracing.lifecycle import TRACED_SOURCES
 from caliber.tracing.pages import TracingPages
 from caliber.tracing.routes import TracingApi
@@ -160,6 +161,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             TransferApi,
             TracingApi,
             TracingPages,
+            IarmsHitPages,
             DestructionPages,
             DestructionApi,
             CertificatePages,
@@ -211,7 +213,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "items": items,
                 "imports": imports,
                 "transfers": TransferService(ledger, items),
-                "tracing": TracingService(ledger, settings.zone),
+                "tracing": TracingService(ledger, settings.zone, items.makers),
                 "destructions": destructions,
                 "reports": reports,
                 "targets": TargetService(ledger, reports, load_roadmap(settings.data_dir), settings.zone),

@@ -58,6 +58,7 @@ VISITS: dict[str, list[str]] = {
     ],
     "/imports": ["/imports/"],
     "/imports/{sha256:str}": ["/imports/{import_sha}"],
+    "/tracing/iarms-hits": ["/tracing/iarms-hits/"],
     "/transfers": ["/transfers/"],
     "/transfers/new": ["/transfers/new"],
     "/transfers/{transfer_id:uuid}": ["/transfers/{transfer_id}"],

@@ -26,6 +26,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BASE_URL = "https://caliber.example"
 TRACING = {
     "trace.excepted",
+    "trace.iarms_hit",
     "trace.incoming_answered",
     "trace.incoming_registered",
     "trace.request_answered",

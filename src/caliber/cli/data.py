@@ -16,6 +16,7 @@ from caliber.cli.base import (
     main,
     prepare_database,
     prepared,
+    print_import_errors,
     progress_bar,
     refuse_forked_log,
     run_with_database,
@@ -106,7 +107,7 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
         progress, advance = progress_bar("checking rows", None)
         with progress:
             report = await importer.check(operator, file, depot_code, advance)
-        _print_import_errors(report)
+        print_import_errors(report)
         if dry_run or (not report.clean and not valid_only):
             return report
         progress, advance = progress_bar("importing rows", report.rows)
@@ -125,17 +126,3 @@ def import_file(file: Path, depot_code: str, *, dry_run: bool, valid_only: bool)
     click.echo(
         f"imported {report.imported} new records into {depot_code.upper()} ({summary}; {report.valid - report.imported} were there already)"
     )
-
-
-def _print_import_errors(report: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    if report.clean:
-        return
-    table = Table("row", "column", "reason", title=f"{report.error_count} row(s) with errors")
-    for error in report.errors[:50]:
-        table.add_row(str(error.row), error.column or "(row)", error.reason)
-    Console(stderr=True).print(table)
-    if len(report.errors) > 50:
-        click.echo(f"... and more: the first {len(report.errors)} errors are kept; fix these and check again", err=True)

@@ -4,7 +4,8 @@
 elements and their order, the XML Schema shipped beside this module
 (``iarms.xsd``: ``python -m caliber.items.iarms xsd > src/caliber/items/iarms.xsd``)
 and the table of ``docs/iarms.md`` (``python -m caliber.items.iarms > docs/iarms.md``)
-are all written from it. Which weapons are exported, and as what kind of record,
+are all written from it; the same page's section on the hits iARMS answers with is written from
+:data:`caliber.tracing.hits_file.HIT_COLUMNS`. Which weapons are exported, and as what kind of record,
 is :data:`BY_STATUS` and :data:`BY_SOURCE`; which identifiers a record lacks is
 :mod:`caliber.items.identity`.
 """
@@ -33,6 +34,7 @@ from caliber.items.makers import MakerList
 from caliber.items.models import Item, ItemKind, UnType
 from caliber.items.queries import _item_filters
 from caliber.items.records import UNREADABLE_SERIALS, serial_key
+from caliber.tracing.hits_file import hits_markdown
 from caliber.web import csv_cell
 
 __all__ = ["BY_SOURCE", "BY_STATUS", "FIELDS", "READERS", "RECORD_TYPES", "IarmsField", "iarms_csv", "iarms_xml", "markdown", "xsd"]
@@ -324,7 +326,7 @@ def markdown() -> str:
     for f in FIELDS:
         cells = [f"`{f.name}`", f.iarms, f.source, f.conversion.replace("|", "\\|"), "yes" if f.required else ""]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n" + _SCHEMA
+    return "\n".join(lines) + "\n" + _SCHEMA + "\n" + hits_markdown()
 
 
 if __name__ == "__main__":

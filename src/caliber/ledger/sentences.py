@@ -456,6 +456,12 @@ class _Story:
         found = len(self.data.get("codes") or [])
         return f"Trace request from another state answered ({found} record{'s' * (found != 1)} found)"
 
+    def _trace_iarms_hit(self) -> str:
+        d = self.data.get("hit") or {}
+        self.note("iARMS reference", d.get("reference"))
+        self.note("queried on", d.get("queried_on"))
+        return f"iARMS hit: reported {d.get('reported_as')} by {d.get('reporting_country')} on {d.get('reported_on')}"
+
     # -- labels and printers -----------------------------------------------------------
 
     def _label_printed(self) -> str:

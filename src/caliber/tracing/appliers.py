@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers
 from caliber.tracing.events import (
+    IarmsHitRecorded,
     IncomingTraceAnswered,
     IncomingTraceRegistered,
     TraceExcepted,
@@ -18,11 +19,11 @@ from caliber.tracing.events import (
     TraceStepRecorded,
 )
 from caliber.tracing.lifecycle import TraceState, TraceStep, after, after_response
-from caliber.tracing.models import IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
+from caliber.tracing.models import IarmsHit, IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
 
 __all__ = ["appliers"]
 
-appliers = Appliers("tracing", tables=["weapon_trace", "trace_request", "incoming_trace"])
+appliers = Appliers("tracing", tables=["weapon_trace", "trace_request", "incoming_trace", "iarms_hit"])
 """The events of tracing, and what applies them."""
 
 
@@ -122,4 +123,27 @@ async def _incoming_answered(session: AsyncSession, event: Recorded[IncomingTrac
         raise LookupError(f"incoming trace request {data.id} was never registered")
     incoming.status, incoming.codes, incoming.answer = RequestStatus.ANSWERED.value, list(data.codes), data.answer
     incoming.answered_by, incoming.answered_at = event.actor["name"], event.moment
+    await session.flush()
+
+
+@appliers.on(IarmsHitRecorded, batch=True)
+async def _hits(session: AsyncSession, events: list[Recorded[IarmsHitRecorded]]) -> None:
+    for event in events:
+        d = event.data.hit
+        row = IarmsHit(
+            reference=d.reference,
+            code=event.data.code,
+            serial=d.serial,
+            make=d.make,
+            model=d.model,
+            calibre=d.calibre,
+            reporting_country=d.reporting_country,
+            reported_as=d.reported_as.value,
+            reported_on=d.reported_on,
+            queried_on=d.queried_on,
+            matched_by=event.data.matched_by.value,
+            recorded_by=event.actor["name"],
+            recorded_at=event.moment,
+        )
+        session.add(row)
     await session.flush()

@@ -1,5 +1,5 @@
 """The custody events of tracing: a weapon's trace step by step or excepted, trace requests sent and answered,
-and requests from other states registered and answered.
+requests from other states registered and answered, and iARMS hits linked to weapons.
 
 Each struct is the ``data`` of one event type; ``docs/events.md`` is written from them. Every event about a
 weapon names its label code among its subjects, so it is on the weapon's custody timeline.
@@ -14,13 +14,18 @@ from uuid import UUID
 import msgspec
 
 from caliber.ledger.events import Event
+from caliber.schemas import Labelled
 from caliber.tracing.lifecycle import ExceptionReason, TraceStep
 
 __all__ = [
+    "Hit",
+    "HitMatch",
+    "IarmsHitRecorded",
     "Identifiers",
     "IncomingTraceAnswered",
     "IncomingTraceRegistered",
     "Recipient",
+    "ReportedAs",
     "TraceExcepted",
     "TraceRequestAnswered",
     "TraceRequestSent",
@@ -148,3 +153,55 @@ class IncomingTraceAnswered(Event, frozen=True, kw_only=True):
     """The label codes of the weapons found that match it (empty: none held); their custody timelines go with it."""
     answer: str
     """What was answered."""
+
+
+class ReportedAs(Labelled):
+    """What the member state that reported a weapon to iARMS says became of it."""
+
+    LOST = "lost"
+    STOLEN = "stolen"
+    TRAFFICKED = "trafficked"
+    SMUGGLED = "smuggled"
+
+
+class HitMatch(enum.StrEnum):
+    """How an iARMS hit was linked to a weapon."""
+
+    CODE = "code"
+    """By the Caliber label code the query carried (its ``record_reference``, from an iARMS export)."""
+    SERIAL = "serial"
+    """By the serial (without case, spaces or dashes) and the maker (through the makers list), in the importer's depots."""
+
+
+class Hit(msgspec.Struct, frozen=True, kw_only=True):
+    """What iARMS answered about one weapon queried: the hit's reference, the weapon as iARMS holds it, and the report."""
+
+    reference: str
+    """The iARMS reference of the hit."""
+    serial: str
+    """The serial queried, as the hit gives it."""
+    make: str
+    model: str
+    """As the hit gives it, or empty."""
+    calibre: str
+    """As the hit gives it, or empty."""
+    reporting_country: str
+    """ISO 3166-1 alpha-2 code of the member state that reported the weapon."""
+    reported_as: ReportedAs
+    reported_on: dt.date
+    """The day the member state reported it."""
+    queried_on: dt.date
+    """The day iARMS was queried."""
+
+
+class IarmsHitRecorded(Event, frozen=True, kw_only=True):
+    """An iARMS query hit a weapon: a member state reported it lost, stolen, trafficked or smuggled.
+
+    A hit is recorded once per iARMS reference; it never concludes a trace (a weapon whose trace is at the
+    domestic check has its ``iarms_query`` step recorded with it, in the same transaction)."""
+
+    type = "trace.iarms_hit"
+    code: str
+    """The weapon's label code."""
+    hit: Hit
+    matched_by: HitMatch

@@ -1,4 +1,4 @@
-"""Tables of tracing: the trace of each weapon, trace requests sent, and requests from other states."""
+"""Tables of tracing: the trace of each weapon, trace requests sent, requests from other states, and iARMS hits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["IncomingTrace", "RequestStatus", "TraceRequest", "WeaponTrace"]
+__all__ = ["IarmsHit", "IncomingTrace", "RequestStatus", "TraceRequest", "WeaponTrace"]
 
 
 class RequestStatus(enum.StrEnum):
@@ -77,3 +77,27 @@ class IncomingTrace(UUIDv7AuditBase):
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     answer: Mapped[str] = mapped_column(Text, default="")
+
+
+class IarmsHit(DefaultBase):
+    """An iARMS hit linked to the weapon it concerns: a member state reported it lost, stolen, trafficked or smuggled."""
+
+    __tablename__ = "iarms_hit"
+
+    reference: Mapped[str] = mapped_column(String(120), primary_key=True)
+    """The iARMS reference of the hit: one row per hit, however often its file is imported."""
+    code: Mapped[str] = mapped_column(String(10), ForeignKey("item.code"), index=True)
+    serial: Mapped[str] = mapped_column(String(80))
+    """The serial queried, as the hit gives it."""
+    make: Mapped[str] = mapped_column(String(120))
+    model: Mapped[str] = mapped_column(String(120))
+    calibre: Mapped[str] = mapped_column(String(40))
+    reporting_country: Mapped[str] = mapped_column(String(2))
+    reported_as: Mapped[str] = mapped_column(String(16))
+    """A :class:`~caliber.tracing.hits_file.ReportedAs`."""
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    queried_on: Mapped[dt.date] = mapped_column(Date)
+    matched_by: Mapped[str] = mapped_column(String(16))
+    """How the hit was linked: by the label code the query carried (``code``) or by serial and maker (``serial``)."""
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -1,23 +1,33 @@
-"""The tracing API (``/api/tracing``): a weapon's trace and its steps, trace requests out and in, the queue."""
+"""The tracing API (``/api/tracing``): a weapon's trace and its steps, trace requests out and in, the queue, iARMS hits."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from caliber.accounts.actor import Actor
 from caliber.accounts.guards import requires
-from caliber.tracing.events import Identifiers, Recipient
+from caliber.errors import InvalidInput
+from caliber.tracing.events import HitMatch, Identifiers, Recipient, ReportedAs
+from caliber.tracing.hits import HitsReport
+from caliber.tracing.hits_file import read_hits_bytes
 from caliber.tracing.lifecycle import EXCEPTERS, TRACERS, ExceptionReason
-from caliber.tracing.models import IncomingTrace, RequestStatus, TraceRequest
+from caliber.tracing.models import IarmsHit, IncomingTrace, RequestStatus, TraceRequest
 from caliber.tracing.schemas import (
+    AmbiguousOut,
+    HitOut,
+    HitsOut,
     IncomingAnswer,
     IncomingOut,
+    KnownOut,
+    LinkedOut,
     NewIncoming,
     NewRequest,
     QueueOut,
@@ -26,13 +36,16 @@ from caliber.tracing.schemas import (
     StepIn,
     TraceExceptionIn,
     TraceOut,
+    UnmatchedOut,
 )
 from caliber.tracing.service import TraceView, TracingService, next_steps
 
-__all__ = ["TracingApi", "incoming_out", "request_out", "trace_out"]
+__all__ = ["MAX_HITS_BYTES", "TracingApi", "hit_out", "hits_out", "incoming_out", "read_upload", "request_out", "trace_out"]
 
 tracers = [requires(*TRACERS)]
 excepters = [requires(*EXCEPTERS)]
+MAX_HITS_BYTES = 64 * 1024 * 1024
+"""The largest hits file taken (about 400,000 hits)."""
 
 
 def request_out(request: TraceRequest, on: dt.date) -> RequestOut:
@@ -79,6 +92,50 @@ def incoming_out(incoming: IncomingTrace, on: dt.date, zone: dt.tzinfo) -> Incom
     )
 
 
+def hit_out(hit: IarmsHit) -> HitOut:
+    """An iARMS hit as the API shows it."""
+    return HitOut(
+        hit.reference,
+        hit.reporting_country,
+        ReportedAs(hit.reported_as),
+        hit.reported_on,
+        hit.queried_on,
+        hit.serial,
+        hit.make,
+        hit.model,
+        hit.calibre,
+        HitMatch(hit.matched_by),
+        hit.recorded_by,
+        hit.recorded_at,
+    )
+
+
+def hits_out(report: HitsReport) -> HitsOut:
+    """What became of an iARMS file's hits, as the API answers."""
+    return HitsOut(
+        report.rows,
+        len(report.linked),
+        len(report.known),
+        len(report.unmatched),
+        len(report.ambiguous),
+        report.queried,
+        [LinkedOut(h.row, h.reference, h.code, h.matched_by, h.queried) for h in report.linked],
+        [KnownOut(h.row, h.reference, h.code) for h in report.known],
+        [UnmatchedOut(h.row, h.reference, h.reason) for h in report.unmatched],
+        [AmbiguousOut(h.row, h.reference, list(h.codes)) for h in report.ambiguous],
+    )
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> bytes:
+    """The file of a request: the ``file`` of a multipart form, else the body itself."""
+    if request.content_type[0] != "multipart/form-data":
+        return await request.body()
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("choose the CSV file of iARMS hits", field="file")
+    return await upload.read()
+
+
 def trace_out(view: TraceView, on: dt.date) -> TraceOut:
     """A weapon's trace as the API shows it."""
     trace = view.trace
@@ -89,6 +146,7 @@ def trace_out(view: TraceView, on: dt.date) -> TraceOut:
         ExceptionReason(trace.exception_reason) if trace is not None and trace.exception_reason else None,
         trace.origin_country if trace is not None else None,
         [request_out(r, on) for r in view.requests],
+        [hit_out(h) for h in view.hits],
     )
 
 
@@ -123,6 +181,16 @@ class TracingApi(Controller):
     ) -> RequestOut:
         """Send a trace request about a weapon to a country, INTERPOL or a manufacturer."""
         return request_out(await tracing.send_request(actor, code, data), tracing.today())
+
+    @post("/iarms-hits", guards=tracers, status_code=HTTP_200_OK, request_max_body_size=MAX_HITS_BYTES)
+    async def record_iarms_hits(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor], tracing: NamedDependency[TracingService]
+    ) -> HitsOut:
+        """Import a CSV of iARMS hits (the body, or the ``file`` of a multipart form; columns in docs/iarms.md): each
+        is linked to a weapon of the caller's depots. A bad cell refuses the whole file (422, every row and column
+        named); the answer counts what was linked, already known, unmatched and ambiguous, with their rows."""
+        hits = read_hits_bytes(await read_upload(request), tracing.today())
+        return hits_out(await tracing.record_iarms_hits(actor, hits))
 
     @get("/requests/{request_id:uuid}")
     async def get_request(

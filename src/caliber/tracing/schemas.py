@@ -10,14 +10,19 @@ import msgspec
 
 from caliber.items.schemas import Country, LabelCode, Reason
 from caliber.schemas import Input
-from caliber.tracing.events import Identifiers, Recipient
+from caliber.tracing.events import HitMatch, Identifiers, Recipient, ReportedAs
 from caliber.tracing.lifecycle import ExceptionReason, TraceState, TraceStep
 from caliber.tracing.models import RequestStatus
 
 __all__ = [
+    "AmbiguousOut",
+    "HitOut",
+    "HitsOut",
     "IdentifiersIn",
     "IncomingAnswer",
     "IncomingOut",
+    "KnownOut",
+    "LinkedOut",
     "NewIncoming",
     "NewRequest",
     "QueueOut",
@@ -26,6 +31,7 @@ __all__ = [
     "StepIn",
     "TraceExceptionIn",
     "TraceOut",
+    "UnmatchedOut",
 ]
 
 Reference = Annotated[str, msgspec.Meta(max_length=120)]
@@ -132,8 +138,25 @@ class RequestOut(msgspec.Struct):
     answer: str
 
 
+class HitOut(msgspec.Struct):
+    """An iARMS hit on a weapon: a member state reported it lost, stolen, trafficked or smuggled."""
+
+    reference: str
+    reporting_country: str
+    reported_as: ReportedAs
+    reported_on: dt.date
+    queried_on: dt.date
+    serial: str
+    make: str
+    model: str
+    calibre: str
+    matched_by: HitMatch
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
 class TraceOut(msgspec.Struct):
-    """Where a weapon's trace stands, with its requests."""
+    """Where a weapon's trace stands, with its requests and its iARMS hits."""
 
     code: str
     state: TraceState
@@ -142,6 +165,58 @@ class TraceOut(msgspec.Struct):
     exception_reason: ExceptionReason | None
     origin_country: str | None
     requests: list[RequestOut]
+    hits: list[HitOut] = msgspec.field(default_factory=list)
+    """Its iARMS hits, the oldest query first."""
+
+
+class LinkedOut(msgspec.Struct):
+    """A hit of the file recorded on a weapon; ``queried``: its trace's ``iarms_query`` step was recorded with it."""
+
+    row: int
+    reference: str
+    code: str
+    matched_by: HitMatch
+    queried: bool
+
+
+class KnownOut(msgspec.Struct):
+    """A hit of the file Caliber held already (on weapon ``code``): not recorded again."""
+
+    row: int
+    reference: str
+    code: str
+
+
+class UnmatchedOut(msgspec.Struct):
+    """A hit of the file that matches no weapon of the importer's depots, and why."""
+
+    row: int
+    reference: str
+    reason: str
+
+
+class AmbiguousOut(msgspec.Struct):
+    """A hit of the file that matches several weapons (their label codes): not linked."""
+
+    row: int
+    reference: str
+    codes: list[str]
+
+
+class HitsOut(msgspec.Struct):
+    """What became of each hit of an iARMS file; the counts first, then the rows of each kind."""
+
+    rows: int
+    linked_count: int
+    known_count: int
+    unmatched_count: int
+    ambiguous_count: int
+    queried_count: int
+    """Traces whose ``iarms_query`` step the hits recorded."""
+    linked: list[LinkedOut]
+    known: list[KnownOut]
+    unmatched: list[UnmatchedOut]
+    ambiguous: list[AmbiguousOut]
 
 
 class IncomingOut(msgspec.Struct):

@@ -1,7 +1,7 @@
 """The trace of seized, found and surrendered weapons: the only code that changes it, every step a custody event.
 
 Events (see :mod:`caliber.tracing.events`): ``trace.step_recorded``, ``trace.excepted``, ``trace.request_sent``,
-``trace.request_answered``, ``trace.incoming_registered``, ``trace.incoming_answered``. Each names the weapon's
+``trace.request_answered``, ``trace.incoming_registered``, ``trace.incoming_answered``, ``trace.iarms_hit``. Each names the weapon's
 label code (so it is on the weapon's timeline) and, for a request, the request's own subject. Which step may be
 taken, by whom, is :mod:`caliber.tracing.lifecycle`'s answer.
 """
@@ -9,7 +9,8 @@ taken, by whom, is :mod:`caliber.tracing.lifecycle`'s answer.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from caliber.accounts.actor import Actor
 from caliber.db import new_id
 from caliber.depots.models import Depot
 from caliber.errors import Conflict, InvalidInput, NotFound
+from caliber.items.makers import MakerList, load_makers
 from caliber.items.models import Item, ItemPhoto
 from caliber.ledger.store import Ledger
 from caliber.tracing.events import (
@@ -31,6 +33,8 @@ from caliber.tracing.events import (
     TraceRequestSent,
     TraceStepRecorded,
 )
+from caliber.tracing.hits import HitsReport, record_hits
+from caliber.tracing.hits_file import HitRow
 from caliber.tracing.lifecycle import (
     CONCLUDED,
     EXCEPTERS,
@@ -42,7 +46,7 @@ from caliber.tracing.lifecycle import (
     check_step,
     refusal,
 )
-from caliber.tracing.models import IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
+from caliber.tracing.models import IarmsHit, IncomingTrace, RequestStatus, TraceRequest, WeaponTrace
 from caliber.tracing.progress import DueCounts, ToTrace, TraceEntry, due_counts, trace_entries, weapons_to_trace
 from caliber.tracing.schemas import IncomingAnswer, NewIncoming, NewRequest, ResponseIn, StepIn, TraceExceptionIn
 from caliber.tracing.scope import incoming_subject, request_subject
@@ -52,11 +56,12 @@ __all__ = ["TraceView", "TracingService", "identifiers_of", "next_steps"]
 
 @dataclass(frozen=True)
 class TraceView:
-    """A weapon's trace: its state row (None: not started) and its requests, oldest first."""
+    """A weapon's trace: its state row (None: not started), its requests and its iARMS hits, oldest first."""
 
     code: str
     trace: WeaponTrace | None
     requests: list[TraceRequest]
+    hits: list[IarmsHit] = field(default_factory=list)
 
     @property
     def state(self) -> TraceState:
@@ -94,10 +99,11 @@ def identifiers_of(item: Item) -> Identifiers:
 class TracingService:
     """Tracing weapons, trace requests sent and received."""
 
-    def __init__(self, ledger: Ledger, zone: dt.tzinfo) -> None:
+    def __init__(self, ledger: Ledger, zone: dt.tzinfo, makers: MakerList | None = None) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.zone = zone
+        self.makers = makers or load_makers()
 
     def today(self) -> dt.date:
         """Today in the deployment's time zone."""
@@ -138,6 +144,11 @@ class TracingService:
             )
             await tx.record(event, [code])
             return await _view(tx.session, code)
+
+    async def record_iarms_hits(self, actor: Actor, hits: list[HitRow], progress: Callable[[int], None] | None = None) -> HitsReport:
+        """Link the checked hits of an iARMS file to the weapons of the actor's depots, each a ``trace.iarms_hit``
+        (with the ``iarms_query`` step of a trace at the domestic check); what matched nothing or more is reported."""
+        return await record_hits(self.ledger, self.makers, actor, hits, progress)
 
     async def record_exception(self, actor: Actor, code: str, given: TraceExceptionIn) -> TraceView:
         """Except a weapon from tracing, with the reason (a depot manager or an admin)."""
@@ -330,7 +341,8 @@ async def _state(session: AsyncSession, code: str) -> TraceState:
 
 async def _view(session: AsyncSession, code: str) -> TraceView:
     requests = await session.scalars(select(TraceRequest).where(TraceRequest.code == code).order_by(TraceRequest.sent_on, TraceRequest.id))
-    return TraceView(code, await session.get(WeaponTrace, code), list(requests))
+    hits = await session.scalars(select(IarmsHit).where(IarmsHit.code == code).order_by(IarmsHit.queried_on, IarmsHit.reference))
+    return TraceView(code, await session.get(WeaponTrace, code), list(requests), list(hits))
 
 
 async def _request(session: AsyncSession, request_id: UUID) -> TraceRequest:
