@@ -45,6 +45,9 @@ async def test_the_api_links_hits_and_the_trace_and_timeline_show_them(client: h
     timeline = await client.get("/ledger/timeline", params={"subject": item.code})
     assert "iARMS hit: reported stolen by DE on 2019-03-08" in timeline.text
     assert "hit: reported stolen by DE on 2019-03-08" in timeline.text  # the finding of the iARMS query step
+    trace_page = await client.get(f"/tracing/weapons/{item.code}")
+    assert "iARMS hit IA-1</strong>: reported stolen by DE on 2019-03-08" in trace_page.text
+    assert "linked by serial and maker" in trace_page.text
 
 
 async def test_a_file_with_one_bad_cell_is_refused_whole(client: httpx.AsyncClient, factory: Factory, ledger: Ledger) -> None:

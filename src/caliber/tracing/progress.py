@@ -37,7 +37,14 @@ __all__ = [
 
 DUE_SOON_DAYS = 7
 """An open request due within this many days is "due this week"."""
-TRACE_EVENTS = ("trace.step_recorded", "trace.excepted", "trace.request_sent", "trace.request_answered", "trace.incoming_answered")
+TRACE_EVENTS = (
+    "trace.step_recorded",
+    "trace.excepted",
+    "trace.request_sent",
+    "trace.request_answered",
+    "trace.incoming_answered",
+    "trace.iarms_hit",
+)
 
 
 @dataclass(frozen=True)
