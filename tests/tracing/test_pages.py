@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from caliber.accounts.models import Role
 from caliber.depots.models import Depot
-from caliber.items.lifecycle import IntakeSource
+from caliber.items.lifecycle import Action, IntakeSource
 from caliber.items.models import Item
+from caliber.items.schemas import StatusChange
 from caliber.ledger.models import LedgerEntry
 from caliber.tracing.events import Recipient
 from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, StepIn
@@ -254,8 +255,9 @@ async def test_a_manager_concludes_with_the_country_and_the_trace_ends(app: Lite
 
 async def test_the_weapons_to_trace_page_by_keyset(client: httpx.AsyncClient, factory: Factory) -> None:
     depot = await factory.depot()
-    news = [factory.new_item(depot, intake_source=IntakeSource.FOUND, serial=f"PAGED-{n:03d}") for n in range(53)]
-    await factory.items.register_items(OPERATOR, news)
+    news = [factory.new_item(depot, intake_source=IntakeSource.FOUND, serial=f"PAGED-{n:03d}") for n in range(54)]
+    voided = (await factory.items.register_items(OPERATOR, news))[-1]
+    await factory.items.change_status(OPERATOR, "item", voided.code, StatusChange(Action.VOID, "entered twice"))
     await as_user(client, factory, Role.DEPOT_CLERK, [depot])
     first = await client.get("/tracing/")
     shown = set(re.findall(r"PAGED-\d{3}", first.text))

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, or_, select
 from caliber.accounts.actor import Actor
 from caliber.db import Database
 from caliber.depots.models import Depot
+from caliber.items.lifecycle import Status
 from caliber.items.models import Item
 from caliber.ledger import canonical
 from caliber.ledger.models import LedgerEntry, LedgerSubject
@@ -146,11 +147,12 @@ class ToTrace:
 
 async def weapons_to_trace(db: Database, actor: Actor, *, after: UUID | None = None, limit: int = 50) -> ToTrace:
     """Weapons of the traced intake sources in ``actor``'s depots whose trace is not concluded, newest first, one
-    page at a time by keyset."""
+    page at a time by keyset. Voided records (entered in error) are left out; destroyed weapons stay, as their trace
+    can still be finished from the record and its photos."""
     query = (
         select(Item, WeaponTrace.state)
         .outerjoin(WeaponTrace, WeaponTrace.code == Item.code)
-        .where(Item.kind == "weapon", Item.intake_source.in_(sorted(TRACED_SOURCES)))
+        .where(Item.kind == "weapon", Item.intake_source.in_(sorted(TRACED_SOURCES)), Item.status != Status.VOID.value)
         .where(or_(WeaponTrace.state.is_(None), WeaponTrace.state.not_in(sorted(CONCLUDED))))
     )
     if not actor.sees_all_depots:
