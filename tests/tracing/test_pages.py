@@ -64,7 +64,7 @@ async def test_a_clerk_checks_queries_and_sends_a_request_through_the_pages(clie
     assert first.status_code == 200
     assert "Not started" in text_of(first)
     assert 'action="/tracing/weapons/' + item.code + '/exception"' not in first.text  # managers only, and it says so
-    assert "only a depot manager or an admin may record an exception" in text_of(first)
+    assert "only a depot manager or an admin may record an exception; you are a depot clerk" in text_of(first)
     done = await post(
         client, f"/tracing/weapons/{item.code}/steps", step="domestic_check", reference="MUP 12/26", finding="not in the register"
     )

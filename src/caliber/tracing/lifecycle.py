@@ -164,7 +164,8 @@ def refusal(
     if role not in roles:
         who = "a depot manager or an admin" if roles == CONCLUDERS else "depot staff"
         what = "an exception" if step is None else f"the step {step.label.lower()}"
-        return PermissionDenied(f"only {who} may record {what}; you are {role.value}")
+        name = role.label.lower()
+        return PermissionDenied(f"only {who} may record {what}; you are {'an' if name[0] in 'aeiou' else 'a'} {name}")
     try:
         after(state, step)
     except Conflict as exc:
