@@ -119,7 +119,7 @@ async def _timelines(
 def _traced_chart(rows: list[tuple[str, Figures]]) -> str:
     """SDG 16.4.2 by jurisdiction: the share of the weapons taken in whose origin was established."""
     shares = [(name, [f.tracing.share or 0.0]) for name, f in rows]
-    return bar_chart("Weapons taken in whose origin was established (SDG 16.4.2, %)", shares, ["share"], peak=100, unit="%")
+    return bar_chart("Origin established, share of weapons taken in (%)", shares, ["share"], peak=100, unit="%")
 
 
 class ReportPages(Controller):
