@@ -7,14 +7,20 @@ import datetime as dt
 import io
 import re
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import httpx
 import pypdfium2
 import pytest
+from sqlalchemy import delete
 
 from caliber.accounts.models import Role
 from caliber.items.lifecycle import IntakeSource
 from caliber.ledger.store import Ledger
+from caliber.reports.models import ReportDay, ReportMonth, ReportRecord, ReportRequest
+from caliber.reports.periods import parse_period
+from caliber.reports.projection import rebuild
+from caliber.reports.service import ReportService, Tracing
 from caliber.tracing.events import Recipient
 from caliber.tracing.lifecycle import ExceptionReason
 from caliber.tracing.schemas import IdentifiersIn, NewIncoming, NewRequest, StepIn, TraceExceptionIn
@@ -90,3 +96,16 @@ async def test_depot_staff_count_the_traces_of_their_own_depots(client: httpx.As
     assert (serbia["taken_in"], serbia["share"], serbia["requests_sent"], serbia["incoming_received"]) == (0, None, 0, 0)
     listed = await client.get(f"/reports/records?period={year}&jurisdiction=RS&measure=requests_overdue")
     assert "/tracing/requests/" not in listed.text
+
+
+async def test_an_emptied_projection_is_rebuilt_with_its_traces_and_requests(factory: Factory, ledger: Ledger) -> None:
+    await _traced(factory, ledger)
+    year = parse_period(str(dt.datetime.now(dt.UTC).year), ZoneInfo("Europe/Belgrade"))
+    before = await ReportService(ledger.db).figures(OPERATOR, year)
+    assert before["RS"].tracing.requests_sent == 1
+    async with ledger.db.write() as session:
+        for table in (ReportRequest, ReportDay, ReportMonth, ReportRecord):
+            await session.execute(delete(table))
+    assert (await ReportService(ledger.db).figures(OPERATOR, year))["RS"].tracing == Tracing()
+    await rebuild(ledger)
+    assert await ReportService(ledger.db).figures(OPERATOR, year) == before
