@@ -48,11 +48,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_request")),
     )
     op.create_index("ix_report_request_opened", "report_request", ["direction", "jurisdiction", "opened_on"], unique=False)
+    for column in ("answered_on", "answered_at"):
+        op.create_index(
+            f"ix_report_request_{column}", "report_request", ["direction", column, "jurisdiction", "due", "opened_on"], unique=False
+        )
     op.create_index("ix_report_request_code", "report_request", ["code"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index("ix_report_request_code", table_name="report_request")
+    op.drop_index("ix_report_request_answered_at", table_name="report_request")
+    op.drop_index("ix_report_request_answered_on", table_name="report_request")
     op.drop_index("ix_report_request_opened", table_name="report_request")
     op.drop_table("report_request")
     op.drop_index("ix_report_record_trace_ended", table_name="report_record")
