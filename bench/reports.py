@@ -14,9 +14,9 @@ and releases for the seized): 1,000,000 items and records over 60 depots in
 the six jurisdictions from 2019 to now, with annual targets set. The weapons
 taken in (seized, found, surrendered: three in eight) are traced as a ministry
 would report them: about 30% not started, 15% open, 25% origin established,
-15% not established, 15% excepted; a trace request is sent about one in twelve
-(about 30,000, most answered, some late, some overdue), and about 5,000
-requests come from other states. Then a logged-in ministry official asks for
+15% not established, 15% excepted; a trace request is sent in about one in five
+of the traces started (about 55,000, three in four answered, some late, some
+overdue), and about 5,000 requests come from other states. Then a logged-in ministry official asks for
 the dashboard (with its tracing section), the yearly and half-year report, and
 the figures of the year from the API, through the whole app (routing, session,
 queries, templates), and the median and p95 are printed against the goal of 300 ms.
@@ -81,7 +81,7 @@ def trace(row: dict[str, Any], chooser: random.Random, now: dt.datetime) -> list
         return []
     row["trace_started_at"] = started
     requests = []
-    if chooser.random() < 0.22:  # about one in twelve of the weapons taken in
+    if chooser.random() < 0.22:  # of the weapons whose trace started
         sent_on = started.date() + dt.timedelta(days=chooser.randint(5, 40))
         due = sent_on + dt.timedelta(days=chooser.choice([30, 60, 90]))
         answered = sent_on + dt.timedelta(days=chooser.randint(10, 120)) if chooser.random() < 0.75 else None
