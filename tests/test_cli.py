@@ -108,6 +108,11 @@ def test_the_kpi_file_is_shown_copied_to_edit_and_checked(data_env: dict[str, st
     assert broken.returncode == 1
     assert "kpi '6.1': measure must be one of" in broken.stderr
     assert caliber("reports", "kpis", "--init", env=data_env).returncode == 1  # never overwrites an edited file
+    path.unlink()
+    chosen = caliber("reports", "kpis", "--init", "--set", "2025-2030", env=data_env)
+    assert chosen.returncode == 0, chosen.stderr
+    assert "Roadmap 2025-2030" in caliber("reports", "kpis", env=data_env).stdout
+    assert caliber("reports", "kpis", "--init", "--set", "2031", env=data_env).returncode == 2  # a set Caliber does not ship
 
 
 def test_the_makers_file_is_shown_copied_to_edit_and_checked_and_serve_refuses_a_wrong_one(data_env: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ The hits of iARMS queries linked to the weapons they concern (``trace.iarms_hit`
 reference.
 
 Revision ID: 3c5e9b1d7f20
-Revises: 7a41c9e2d0b6
+Revises: 3c9e51d4a7b2
 Create Date: 2026-12-04 21:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3c5e9b1d7f20"
-down_revision: str | None = "7a41c9e2d0b6"
+down_revision: str | None = "3c9e51d4a7b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,6 +19,7 @@ from caliber.ledger import witness as ledger_witness
 from caliber.ledger.registry import Registry
 from caliber.reports import projection as reports_projection
 from caliber.reports import targets as reports_targets
+from caliber.reports import traces as reports_traces
 from caliber.stockchecks import appliers as stockchecks_appliers
 from caliber.tracing import appliers as tracing_appliers
 from caliber.transfers import service as transfers_service
@@ -42,5 +43,6 @@ def registry() -> Registry:
         ledger_witness,
         reports_targets,
         reports_projection,
+        reports_traces,
     )
     return Registry(module.appliers for module in domains)

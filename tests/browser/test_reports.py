@@ -97,3 +97,33 @@ def test_an_official_reads_the_half_year_report_and_traces_a_figure(page: Page, 
     expect(page.get_by_role("heading", name="Custody timeline")).to_be_visible()
     events = page.locator("table.timeline tbody tr td:nth-child(3)").all_inner_texts()
     assert any(e.startswith("Destroyed in destruction") and e.rstrip().endswith("destruction.destroyed") for e in events), events
+
+
+def test_the_dashboard_shows_where_tracing_stands_at_desk_and_phone_width(
+    page: Page, demo_server: tuple[LiveServer, dict[str, str]], tmp_path: Path
+) -> None:
+    server, logins = demo_server
+    log_in(page, server, *logins["admin"])
+    found = page.request.get(f"{server.url}/api/items/?intake_source=found&kind=weapon&limit=1").json()["items"][0]["code"]
+    csrf = {"x-csrftoken": next(c["value"] for c in page.context.cookies() if c["name"] == "caliber_csrf")}
+    for step in ({"step": "domestic_check"}, {"step": "origin_established", "origin_country": "ME"}):
+        answer = page.request.post(f"{server.url}/api/tracing/weapons/{found}/steps", data=step, headers=csrf)
+        assert answer.ok, answer.text()
+    page.context.clear_cookies()
+    log_in(page, server, *logins["ministry_official"])
+
+    year = dt.date.today().year
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{server.url}/reports/?period={year}")
+        section = page.locator("section.tracing")
+        expect(section.get_by_role("heading", level=2)).to_have_text("Goal 5: weapons traced (SDG 16.4.2)")
+        expect(section.locator("figure svg")).to_be_visible()
+        section.scroll_into_view_if_needed()
+        page.screenshot(path=tmp_path / f"tracing-{width}.png", full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"  # the table scrolls in .table-wrap
+    row = section.locator("tbody tr", has=page.get_by_role("rowheader", name="Origins established in the period"))
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Weapons whose origin was established")
+    expect(page.locator("table tbody tr a", has_text=found)).to_have_count(1)

@@ -27,9 +27,13 @@ from caliber.items.schemas import StatusChange
 from caliber.ledger import store
 from caliber.ledger.store import Ledger
 from caliber.reports.periods import Period, parse_period
-from caliber.reports.service import JURISDICTIONS, TAKEN_IN, Figures, ReportService, nearest_rank
+from caliber.reports.service import JURISDICTIONS, REQUEST_DRILLS, TAKEN_IN, Figures, ReportService, nearest_rank
 from caliber.stockchecks.schemas import NewStockCheck, Scan
 from caliber.stockchecks.service import StockCheckService
+from caliber.tracing.events import Recipient
+from caliber.tracing.lifecycle import ExceptionReason, TraceState
+from caliber.tracing.schemas import IdentifiersIn, IncomingAnswer, NewIncoming, NewRequest, ResponseIn, StepIn, TraceExceptionIn
+from caliber.tracing.service import TracingService
 from tests.destruction.helpers import except_untraced, photo
 from tests.factories import OPERATOR, Factory
 
@@ -68,13 +72,30 @@ class Fold:
     destroyed: dt.datetime | None = None
     methods: list[str] = field(default_factory=list)
     holds: list[list[dt.datetime | None]] = field(default_factory=list)
+    trace_started: dt.datetime | None = None
+    trace_ended: dt.datetime | None = None
+    trace_end: str = ""
+    """``origin_established``, ``origin_not_established`` or the reason of the exception."""
 
 
-def fold(events: list[dict[str, Any]]) -> dict[str, Fold]:
-    """The records as the events say, with the simplest code that can say it."""
+@dataclass
+class Request:
+    """A trace request, sent (``code`` is its weapon's) or received, as the events tell it."""
+
+    code: str | None
+    jurisdiction: str
+    opened: dt.date
+    due: dt.date
+    answered_on: dt.date | None = None
+    answered_at: dt.datetime | None = None
+
+
+def fold(events: list[dict[str, Any]], requests: dict[str, Request] | None = None) -> dict[str, Fold]:
+    """The records (and into ``requests``, the trace requests) as the events say, with the simplest code that can say it."""
     depots: dict[str, str] = {}
     transfers: dict[str, str] = {}
     records: dict[str, Fold] = {}
+    requests = {} if requests is None else requests
     for entry in events:
         data, when = entry["data"], dt.datetime.fromisoformat(entry["time"])
         kind = entry["type"]
@@ -117,13 +138,32 @@ def fold(events: list[dict[str, Any]]) -> dict[str, Fold]:
         elif kind == "destruction.destroyed":
             for code in data["codes"]:
                 records[code].destroyed, records[code].methods = when, data["methods"]
+        elif kind in ("trace.step_recorded", "trace.excepted", "trace.request_sent"):
+            record = records[data["code"]]
+            record.trace_started = record.trace_started or when
+            if kind == "trace.excepted" or data.get("step") in ("origin_established", "origin_not_established"):
+                record.trace_ended, record.trace_end = when, data.get("reason") or data["step"]
+            if kind == "trace.request_sent":
+                due = dt.date.fromisoformat(data["due"])
+                requests[data["id"]] = Request(data["code"], "", dt.date.fromisoformat(data["sent_on"]), due)
+        elif kind == "trace.request_answered":
+            requests[data["id"]].answered_on, requests[data["id"]].answered_at = dt.date.fromisoformat(data["received_on"]), when
+        elif kind == "trace.incoming_registered":
+            due = dt.date.fromisoformat(data["due"])
+            requests[data["id"]] = Request(None, depots[data["depot_id"]], dt.date.fromisoformat(data["received_on"]), due)
+        elif kind == "trace.incoming_answered":
+            requests[data["id"]].answered_at = when
+    for request in requests.values():  # a request sent is where its weapon is
+        if request.code is not None:
+            request.jurisdiction = records[request.code].jurisdiction
     return records
 
 
-def expected(records: dict[str, Fold], period: Period, depots: dict[str, int]) -> dict[str, Figures]:
+def expected(records: dict[str, Fold], period: Period, depots: dict[str, int], requests: dict[str, Request]) -> dict[str, Figures]:
     """Every measure, recomputed from the folded records (and the depots each jurisdiction has: no counts here)."""
     out = {j: Figures(depots=depots.get(j, 0)) for j in JURISDICTIONS}
     a, b = period.start, period.end
+    first, after = a.astimezone(period.zone).date(), b.astimezone(period.zone).date()  # the periods begin and end at midnights
 
     def in_stock(r: Fold, at: dt.datetime) -> bool:
         return r.declared is not None and r.declared < at and not (r.destroyed and r.destroyed < at) and not (r.left and r.left < at)
@@ -152,6 +192,35 @@ def expected(records: dict[str, Fold], period: Period, depots: dict[str, int]) -
                 f.taken_in_destroyed[r.source] = f.taken_in_destroyed.get(r.source, 0) + 1
             if any(start < b and (end is None or end >= b) for start, end in r.holds):
                 f.taken_in_held[r.source] = f.taken_in_held.get(r.source, 0) + 1
+            t = f.tracing
+            t.taken_in += 1
+            ended = r.trace_end if r.trace_ended and r.trace_ended < b else ""
+            if ended == "origin_established":
+                t.established += 1
+            elif ended == "origin_not_established":
+                t.not_established += 1
+            elif ended:
+                t.excepted[ended] = t.excepted.get(ended, 0) + 1
+            elif r.trace_started and r.trace_started < b:
+                t.open += 1
+            else:
+                t.not_started += 1
+        if r.trace_end == "origin_established" and r.trace_ended and a <= r.trace_ended < b:
+            f.tracing.origins_established += 1
+    for q in requests.values():
+        t = out[q.jurisdiction].tracing
+        if q.code is not None:
+            t.requests_sent += first <= q.opened < after
+            if q.answered_on is not None and first <= q.answered_on < after:
+                t.requests_answered += 1
+                t.requests_answered_late += q.answered_on > q.due
+            t.requests_overdue += q.opened < after and q.due < after and (q.answered_on is None or q.answered_on >= after)
+        else:
+            t.incoming_received += first <= q.opened < after
+            t.incoming_answered += q.answered_at is not None and a <= q.answered_at < b
+            t.incoming_overdue += q.opened < after and q.due < after and (q.answered_at is None or q.answered_at >= b)
+    for f in out.values():
+        f.tracing.share = round(100 * f.tracing.established / f.tracing.taken_in, 1) if f.tracing.taken_in else None
     for j, f in out.items():
         gone = [r for r in records.values() if r.kind == "weapon" and r.jurisdiction == j and r.destroyed and a <= r.destroyed < b]
         if gone:
@@ -163,7 +232,9 @@ def expected(records: dict[str, Fold], period: Period, depots: dict[str, int]) -
     return out
 
 
-step = st.sampled_from(["take_in", "declare", "approve", "hold", "release", "retain", "destroy", "wait", "edge"])
+step = st.sampled_from(
+    ["take_in", "declare", "approve", "hold", "release", "retain", "destroy", "wait", "edge", "trace", "trace", "trace", "ask"]
+)
 
 
 @settings(
@@ -176,6 +247,7 @@ async def test_every_measure_matches_a_recomputation_from_the_ledger(
     chooser = random.Random(seed)
     clock = Clock()
     ledger.clock = clock
+    tracing = TracingService(ledger, BELGRADE)
     depots = [await factory.depot(jurisdiction=j) for j in chooser.sample(JURISDICTIONS, 2)]
     witnesses = [await factory.actor(Role.WITNESS) for _ in range(2)]
     codes: list[tuple[str, str]] = []  # (code, depot index)
@@ -186,19 +258,25 @@ async def test_every_measure_matches_a_recomputation_from_the_ledger(
             clock.now = max(clock.now, EDGE)
         elif name == "take_in" or not codes:
             depot = chooser.randrange(2)
-            source = chooser.choice([IntakeSource.SURPLUS, IntakeSource.SEIZED, IntakeSource.FOUND, IntakeSource.SURRENDERED])
+            source = chooser.choice(
+                [IntakeSource.SURPLUS, IntakeSource.SEIZED, IntakeSource.FOUND, IntakeSource.SURRENDERED, IntakeSource.COLLECTION_PROGRAMME]
+            )
             extra = {"intake_source": source, "case_reference": "K-1/26" if source is IntakeSource.SEIZED else ""}
             made = await (factory.lot(depots[depot], **extra) if chooser.random() < 0.2 else factory.item(depots[depot], **extra))
             codes.append((made.code, depot))
+        elif name in ("trace", "ask"):
+            await _trace(tracing, chooser, depots, name, chooser.choice(codes)[0], clock)
         else:
             await _act(factory, destructions, depots, witnesses, name, chooser.choice(codes)[0], clock)
         clock.now += dt.timedelta(minutes=chooser.randint(1, 600))
     async with ledger.db.read() as session:
         events = [entry.event for entry in await store.read_entries(session, 0, await ledger.size())]
-    records = fold(events)
+    requests: dict[str, Request] = {}
+    records = fold(events, requests)
     every_depot = frozenset(d.id for d in await factory.inventory.depots(OPERATOR))  # the examples share one database
     staff = Actor(None, "staff", "Staff of every depot", Role.DEPOT_MANAGER, depot_ids=every_depot)
     event(f"{sum(1 for r in records.values() if r.destroyed)} destroyed, {sum(1 for r in records.values() if r.holds)} held")
+    event(f"{sum(1 for r in records.values() if r.trace_end)} traces concluded, {len(requests)} requests")
     # Belgrade's periods add up whole months of the counts; UTC's begin and end inside a day and a month of them
     for key, zone in itertools.product(("2025", "2026-H1", "2026-H2", "2026"), (BELGRADE, ZoneInfo("UTC"))):
         period = parse_period(key, zone)
@@ -207,8 +285,66 @@ async def test_every_measure_matches_a_recomputation_from_the_ledger(
         for e in events:
             if e["type"] == "depot.registered":
                 held[e["data"]["jurisdiction"]] = held.get(e["data"]["jurisdiction"], 0) + 1
-        assert got == expected(records, period, held), (key, zone)
+        assert got == expected(records, period, held, requests), (key, zone)
         assert await ReportService(ledger.db).figures(staff, period) == got, (key, zone)  # depot staff add up records: the same figures
+        await _drills_list_what_is_counted(ReportService(ledger.db), period, got)
+
+
+async def _drills_list_what_is_counted(reports: ReportService, period: Period, got: dict[str, Figures]) -> None:
+    """The records and requests behind each tracing figure are as many as it counts."""
+    for jurisdiction, figures in got.items():
+        t = figures.tracing
+        counted = {
+            "traced_established": t.established,
+            "traced_not_established": t.not_established,
+            "traced_excepted": sum(t.excepted.values()),
+            "traced_open": t.open,
+            "traced_not_started": t.not_started,
+            "origins_established": t.origins_established,
+        }
+        for measure, n in counted.items():
+            assert len(await reports.records(OPERATOR, period, jurisdiction, measure, limit=10_000)) == n, (measure, jurisdiction)
+        for measure in REQUEST_DRILLS:
+            listed = await reports.requests(OPERATOR, period, jurisdiction, measure, limit=10_000)
+            assert len(listed) == getattr(t, measure), (measure, jurisdiction)
+
+
+async def _trace(tracing: TracingService, chooser: random.Random, depots: list[Any], name: str, code: str, clock: Clock) -> None:
+    """A step of a weapon's trace, a request about it or its answer, or a request from another state (refused ones skipped)."""
+    today = clock.now.astimezone(BELGRADE).date()
+    with contextlib.suppress(CaliberError):
+        if name == "ask":
+            if chooser.random() < 0.5:
+                new = NewIncoming(
+                    chooser.choice(depots).id, "DE", "BKA-1", today + dt.timedelta(days=chooser.randint(1, 60)), IdentifiersIn("A1")
+                )
+                await tracing.register_incoming(OPERATOR, new)
+            else:
+                _, incoming = await tracing.queue(OPERATOR)
+                if incoming:
+                    await tracing.answer_incoming(OPERATOR, chooser.choice(incoming).id, IncomingAnswer("not held here"))
+            return
+        state = (await tracing.trace(OPERATOR, code)).state
+        steps = {
+            TraceState.NOT_STARTED: ["domestic_check", "domestic_check", "except"],
+            TraceState.DOMESTIC_CHECK: ["iarms_query", "iarms_query", "origin_established", "except"],
+            TraceState.IARMS_QUERY: ["request", "request", "origin_established", "except"],
+        }.get(state, ["request", "answer", "answer", "origin_established", "origin_not_established", "except"])
+        chosen = chooser.choice(steps)
+        if chosen == "except":
+            reason = chooser.choice([ExceptionReason.UNDUE_DELAY, ExceptionReason.INSUFFICIENT_MARKINGS, ExceptionReason.AMNESTY])
+            await tracing.record_exception(OPERATOR, code, TraceExceptionIn(reason, "as the rules allow"))
+        elif chosen == "request":
+            due = today + dt.timedelta(days=chooser.randint(1, 90))
+            await tracing.send_request(OPERATOR, code, NewRequest(Recipient.INTERPOL, due, case_reference="T-1/26", sent_on=today))
+        elif chosen == "answer":
+            for request in (await tracing.trace(OPERATOR, code)).requests:
+                if request.status == "open":
+                    await tracing.record_response(OPERATOR, request.id, ResponseIn("no record", received_on=today))
+                    break
+        else:
+            origin = "RS" if chosen == "origin_established" else None
+            await tracing.record_step(OPERATOR, code, StepIn(chosen, origin_country=origin))  # type: ignore[arg-type]
 
 
 async def _act(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from caliber.reports.kpis import KpiFileError, load_roadmap, shipped_kpi_file
+from caliber.reports.kpis import KPI_SETS, MEASURES, KpiFileError, load_kpi_file, load_roadmap, shipped_kpi_file
 
 
 def test_the_shipped_kpis_cover_goals_5_6_and_7(tmp_path: Path) -> None:
@@ -15,6 +15,23 @@ def test_the_shipped_kpis_cover_goals_5_6_and_7(tmp_path: Path) -> None:
     assert [goal.number for goal in roadmap.goals] == [5, 6, 7]
     assert all(roadmap.of_goal(number) for number in (5, 6, 7))
     assert {kpi.target for kpi in roadmap.kpis} == {"annual", "clear", "none"}
+
+
+@pytest.mark.parametrize("kpi_set", list(KPI_SETS))
+def test_both_shipped_kpi_sets_load_name_themselves_and_carry_the_tracing_kpi(kpi_set: str) -> None:
+    roadmap = load_kpi_file(shipped_kpi_file(kpi_set))
+    assert roadmap.name == f"Roadmap {kpi_set}"
+    assert {5, 6, 7} <= {goal.number for goal in roadmap.goals}
+    traced = [kpi for kpi in roadmap.kpis if kpi.measure == "traced_share"]
+    assert len(traced) == 1
+    assert "SDG 16.4.2" in traced[0].name
+    assert (traced[0].unit, traced[0].part, MEASURES["traced_share"].additive) == ("%", "tracing", False)
+
+
+def test_the_default_stays_the_current_set_and_an_unknown_set_is_refused(tmp_path: Path) -> None:
+    assert load_roadmap(tmp_path).name == "Roadmap 2018-2024"
+    with pytest.raises(KpiFileError, match="Caliber ships 2018-2024, 2025-2030"):
+        shipped_kpi_file("2031-2035")
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ async def test_an_official_sees_every_jurisdiction_and_staff_their_depots(
     assert serbia["destroyed_by_method"] == {"smelting": 3}
     assert figures["period"]["time_zone"] == "Europe/Belgrade"
     page = (await client.get(f"/reports/?period={year}")).text
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 6  # two over time, two by jurisdiction, by type and by method
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7  # two over time, two by jurisdiction, by type, by method, traced
     assert "Smelting: destroyed 3" in page
     assert "Serbia: destroyed 3" in page  # the chart's description carries its numbers
     assert "Kosovo*" in page
@@ -66,7 +66,9 @@ async def test_the_dashboard_draws_destruction_over_time_against_the_target_and_
     page = (await client.get(f"/reports/?period={year}")).text
     assert f"Share of the {year} destruction target reached, month by month (%)" in page
     assert "Where each jurisdiction stands against its targets" in page
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7 + 1  # 3 over time, 4 by jurisdiction, type and method, a progress bar
+    assert (
+        page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 8 + 1
+    )  # 3 over time, 5 by jurisdiction, type, method, traced; a progress bar
     assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 25", page)  # 3 of 12
     assert re.search(r"Serbia: 1 Jan 0, Feb 0, Mar 0, Apr 3", page)
 

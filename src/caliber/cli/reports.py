@@ -34,16 +34,24 @@ def reports_rebuild() -> None:
 
 
 @reports.command("kpis")
-@click.option("--init", is_flag=True, help="copy the shipped defaults into the data dir, to edit there")
-def reports_kpis(init: bool) -> None:
+@click.option("--init", is_flag=True, help="copy a shipped KPI set into the data dir, to edit there: the set in force from then on")
+@click.option(
+    "--set",
+    "kpi_set",
+    type=click.Choice(["2018-2024", "2025-2030"]),
+    default="2018-2024",
+    show_default=True,
+    help="with --init: which Roadmap's KPI set",
+)
+def reports_kpis(init: bool, kpi_set: str) -> None:
     """The Roadmap goals and KPIs in force, and the file they come from."""
     from rich.console import Console
     from rich.table import Table
 
     from caliber.reports.kpis import KPI_FILE, KpiFileError, load_roadmap, shipped_kpi_file
 
-    roadmap = data_file(init, shipped_kpi_file(), KPI_FILE, load_roadmap, KpiFileError)
-    table = Table("goal", "KPI", "name", "measure", "unit", "reported", "target", title=f"KPIs from {roadmap.source}")
+    roadmap = data_file(init, shipped_kpi_file(kpi_set), KPI_FILE, load_roadmap, KpiFileError)
+    table = Table("goal", "KPI", "name", "measure", "unit", "reported", "target", title=f"{roadmap.title}: KPIs from {roadmap.source}")
     for kpi in roadmap.kpis:
         table.add_row(str(kpi.goal), kpi.key, kpi.name, kpi.measure, kpi.unit, kpi.period, kpi.target)
     Console().print(table)

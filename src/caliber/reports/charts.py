@@ -8,6 +8,7 @@ screen readers and for copying into reports.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 __all__ = ["bar_chart", "line_chart", "progress_bar"]
@@ -18,13 +19,16 @@ DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2")
 """Each series also has its own dash pattern, so the chart reads in black and white."""
 
 
-def bar_chart(title: str, rows: list[tuple[str, list[int]]], series: list[str]) -> str:
-    """Horizontal bars, one group per row, one bar per series, each with its number at its end."""
-    peak = max((value for _, values in rows for value in values), default=0) or 1
+def bar_chart(
+    title: str, rows: Sequence[tuple[str, Sequence[float]]], series: list[str], *, peak: float | None = None, unit: str = ""
+) -> str:
+    """Horizontal bars, one group per row, one bar per series, each with its number (and ``unit``) at its end; the bars
+    are drawn against ``peak`` (default: the largest value), such as 100 for shares in %."""
+    peak = peak or max((value for _, values in rows for value in values), default=0) or 1
     group = len(series) * BAR + GAP
     height = 30 + len(rows) * (group + GAP) + (20 if len(series) > 1 else 0)
     room = WIDTH - LABEL - 70
-    parts = _opening(title, _description(rows, series), height)
+    parts = _opening(title, _description(rows, series, unit), height)
     y = 30
     for label, values in rows:
         parts.append(f'<text x="0" y="{y + group / 2:.0f}" font-size="12" dominant-baseline="middle">{escape(label)}</text>')
@@ -33,7 +37,9 @@ def bar_chart(title: str, rows: list[tuple[str, list[int]]], series: list[str]) 
             top = y + n * BAR
             parts.append(f'<rect x="{LABEL}" y="{top}" width="{length:.1f}" height="{BAR - 4}" fill="{COLOURS[n % len(COLOURS)]}"/>')
             middle = top + (BAR - 4) / 2
-            parts.append(f'<text x="{LABEL + length + 4:.1f}" y="{middle:.0f}" font-size="11" dominant-baseline="middle">{value:,}</text>')
+            parts.append(
+                f'<text x="{LABEL + length + 4:.1f}" y="{middle:.0f}" font-size="11" dominant-baseline="middle">{value:,}{unit}</text>'
+            )
         y += group + GAP
     if len(series) > 1:
         for n, name in enumerate(series):
@@ -73,9 +79,9 @@ def _opening(title: str, description: str, height: int) -> list[str]:
     ]
 
 
-def _description(rows: list[tuple[str, list[int]]], series: list[str]) -> str:
+def _description(rows: Sequence[tuple[str, Sequence[float]]], series: list[str], unit: str = "") -> str:
     return "; ".join(
-        f"{label}: " + ", ".join(f"{name} {value:,}" for name, value in zip(series, values, strict=True)) for label, values in rows
+        f"{label}: " + ", ".join(f"{name} {value:,}{unit}" for name, value in zip(series, values, strict=True)) for label, values in rows
     )
 
 

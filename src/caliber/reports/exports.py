@@ -80,6 +80,7 @@ def report_xlsx(report: Report) -> bytes:
         ["Computed (UTC)", f"{snapshot.computed_at:%Y-%m-%d %H:%M}"],
         ["Ledger tree size", snapshot.tree_size],
         ["Ledger root (base64)", _root(report)],
+        ["KPI set", report.kpi_set],
         *[[note] for note in report.footnotes],
     ]
     for row in rows:
@@ -118,6 +119,7 @@ def report_pdf(report: Report, checkpoint: str, base_url: str) -> bytes:
             "or replay the ledger to that size.",
             small,
         ),
+        Paragraph(f"KPIs as defined by {escape(report.kpi_set)}.", small),
     ]
     width = landscape(A4)[0] - 30 * mm
     for goal, tables in report.sections:

@@ -1,9 +1,12 @@
 """The Roadmap goals and KPIs as data: a TOML file the deployment edits, checked when Caliber starts.
 
 The Roadmap's numbered KPI definitions are not public in full, so Caliber
-ships defaults for Goals 5, 6 and 7 (``roadmap/kpis.toml``) and reads
-``kpis.toml`` from the data dir instead when there is one. Each KPI names one
-of the :data:`MEASURES` Caliber computes from its records.
+ships defaults for Goals 5, 6 and 7 (``roadmap/kpis.toml``, the Roadmap
+2018-2024) and reads ``kpis.toml`` from the data dir instead when there is one.
+The set of the Roadmap 2025-2030 ships beside it (``roadmap/kpis-2025-2030.toml``):
+``caliber reports kpis --init --set 2025-2030`` puts it in force. Each KPI names
+one of the :data:`MEASURES` Caliber computes from its records; the file's
+``name`` says which set the reports follow.
 """
 
 from __future__ import annotations
@@ -20,9 +23,23 @@ from caliber.config import SettingsError, resource_path
 if TYPE_CHECKING:
     from caliber.reports.service import Figures
 
-__all__ = ["KPI_FILE", "MEASURES", "Goal", "Kpi", "KpiFileError", "Measure", "Roadmap", "load_roadmap", "shipped_kpi_file"]
+__all__ = [
+    "KPI_FILE",
+    "KPI_SETS",
+    "MEASURES",
+    "Goal",
+    "Kpi",
+    "KpiFileError",
+    "Measure",
+    "Roadmap",
+    "load_kpi_file",
+    "load_roadmap",
+    "shipped_kpi_file",
+]
 
 KPI_FILE = "kpis.toml"
+KPI_SETS = {"2018-2024": "kpis.toml", "2025-2030": "kpis-2025-2030.toml"}
+"""The KPI sets shipped, by the Roadmap's years, and their files in ``roadmap/`` (the first is the default)."""
 PERIODS = ("half-year", "year")
 TARGETS = ("annual", "clear", "none")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
@@ -58,8 +75,22 @@ MEASURES: dict[str, Measure] = {
     "discrepancies": Measure("records", lambda f: f.discrepancies, part="security"),
     "missing_now": Measure("records", lambda f: f.missing_now, additive=False, part="security"),
     "surplus_cleared": Measure("weapons", lambda f: f.destroyed, additive=False),
+    "traced_share": Measure("%", lambda f: f.tracing.share or 0.0, additive=False, decimals=1, part="tracing"),
+    "traced_established": Measure("weapons", lambda f: f.tracing.established, additive=False, part="tracing"),
+    "origins_established": Measure("weapons", lambda f: f.tracing.origins_established, part="tracing"),
+    "trace_requests_sent": Measure("requests", lambda f: f.tracing.requests_sent, part="tracing"),
+    "trace_requests_answered": Measure("requests", lambda f: f.tracing.requests_answered, part="tracing"),
+    "trace_requests_overdue": Measure("requests", lambda f: f.tracing.requests_overdue, additive=False, part="tracing"),
+    "incoming_requests": Measure("requests", lambda f: f.tracing.incoming_received, part="tracing"),
+    "incoming_overdue": Measure("requests", lambda f: f.tracing.incoming_overdue, additive=False, part="tracing"),
 }
-"""Every measure a KPI can name. ``surplus_cleared`` is measured against a baseline (see ``clear`` targets)."""
+"""Every measure a KPI can name. ``surplus_cleared`` is measured against a baseline (see ``clear`` targets).
+
+The tracing ones (SDG 16.4.2 and the trace requests) are defined in
+:mod:`caliber.reports.trace_figures`; ``traced_share`` and ``traced_established``
+follow the weapons taken in during a period to its end, so a year's are not the sum
+of its half-years'.
+"""
 
 
 class KpiFileError(SettingsError):
@@ -112,6 +143,13 @@ class Roadmap:
     goals: tuple[Goal, ...]
     kpis: tuple[Kpi, ...]
     source: Path
+    name: str = ""
+    """Which KPI set this is (``Roadmap 2025-2030``), as the reports name it."""
+
+    @property
+    def title(self) -> str:
+        """The set's name, or the file it came from when the file names none."""
+        return self.name or f"the KPIs of {self.source.name}"
 
     def kpi(self, key: str) -> Kpi | None:
         """The KPI with ``key``."""
@@ -122,16 +160,21 @@ class Roadmap:
         return [kpi for kpi in self.kpis if kpi.goal == number]
 
 
-def shipped_kpi_file() -> Path:
-    """The defaults shipped with Caliber."""
-    return resource_path("roadmap") / KPI_FILE
+def shipped_kpi_file(kpi_set: str = "2018-2024") -> Path:
+    """The file of a KPI set shipped with Caliber (the default: the set in force when a deployment has no file)."""
+    if kpi_set not in KPI_SETS:
+        raise KpiFileError(f"no KPI set {kpi_set!r}: Caliber ships {', '.join(KPI_SETS)}")
+    return resource_path("roadmap") / KPI_SETS[kpi_set]
 
 
 def load_roadmap(data_dir: Path) -> Roadmap:
     """The deployment's ``kpis.toml`` if its data dir has one, else the shipped defaults; :class:`KpiFileError` if it is wrong."""
     path = data_dir / KPI_FILE
-    if not path.is_file():
-        path = shipped_kpi_file()
+    return load_kpi_file(path if path.is_file() else shipped_kpi_file())
+
+
+def load_kpi_file(path: Path) -> Roadmap:
+    """The goals and KPIs of the file at ``path``, checked; :class:`KpiFileError` naming what is wrong."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -143,7 +186,10 @@ def load_roadmap(data_dir: Path) -> Roadmap:
     for seen, what in (([g.number for g in goals], "goal number"), ([k.key for k in kpis], "KPI key")):
         if len(set(seen)) != len(seen):
             raise KpiFileError(f"{path}: a {what} is used twice")
-    return Roadmap(goals, kpis, path)
+    name = raw.get("name", "")
+    if not isinstance(name, str):
+        raise KpiFileError(f"{path}: name is the KPI set's name, a string")
+    return Roadmap(goals, kpis, path, name)
 
 
 def _field(where: str, entry: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:

@@ -2,7 +2,7 @@
 
 ``report_record`` holds one row per weapon, component and ammunition lot with
 the moments the measures ask about; ``report_hold`` the evidence-hold
-intervals. Only the projections in :mod:`caliber.reports.projection` write them.
+intervals; ``report_request`` the trace requests sent and received. Only the projections in :mod:`caliber.reports.projection` write them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["ReportDay", "ReportHold", "ReportMonth", "ReportRecord", "ReportTarget"]
+__all__ = ["ReportDay", "ReportHold", "ReportMonth", "ReportRecord", "ReportRequest", "ReportTarget"]
 
 
 class ReportRecord(DefaultBase):
@@ -32,6 +32,7 @@ class ReportRecord(DefaultBase):
         Index("ix_report_record_days_intake", "jurisdiction", "kind", "days_from_intake", "destroyed_at"),
         Index("ix_report_record_days_declared", "jurisdiction", "kind", "days_from_declaration", "destroyed_at"),
         Index("ix_report_record_taken_in", "jurisdiction", "registered_at", "intake_source", "kind", "destroyed_at"),
+        Index("ix_report_record_trace_ended", "jurisdiction", "trace_ended_at", "trace_end"),
     )
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -58,6 +59,47 @@ class ReportRecord(DefaultBase):
     pieces: Mapped[int] = mapped_column(BigInteger, default=1)
     net_g: Mapped[int] = mapped_column(BigInteger, default=0)
     gross_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    trace_started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When the first step of its trace (or its exception) was recorded."""
+    trace_ended_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When its trace was concluded: origin established or not, or excepted."""
+    trace_end: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """``origin_established``, ``origin_not_established`` or ``excepted`` (empty while not concluded)."""
+    exception_reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Why it was excepted from tracing (an :class:`~caliber.tracing.lifecycle.ExceptionReason`), or empty."""
+
+
+class ReportRequest(DefaultBase):
+    """A trace request as the reports count it: ``sent`` about a weapon, or ``received`` from another state.
+
+    A request sent belongs where its weapon is (moved with it by a transfer); a
+    request received belongs to the depot that answers it. Days are the
+    deployment's local days, as the requests give them.
+    """
+
+    __tablename__ = "report_request"
+    __table_args__ = (
+        Index("ix_report_request_opened", "direction", "jurisdiction", "opened_on"),
+        # covering: the figures of the requests answered, late and overdue read these indexes alone
+        Index("ix_report_request_answered_on", "direction", "answered_on", "jurisdiction", "due", "opened_on"),
+        Index("ix_report_request_answered_at", "direction", "answered_at", "jurisdiction", "due", "opened_on"),
+        Index("ix_report_request_code", "code"),
+    )
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    """``sent`` or ``received``."""
+    code: Mapped[str] = mapped_column(String(10), default="")
+    """The weapon a request sent is about (empty for a request received)."""
+    depot_id: Mapped[UUID] = mapped_column(GUID)
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    """The day it was sent, or received."""
+    due: Mapped[dt.date] = mapped_column(Date)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    """The day the answer arrived (sent) or was given (received: the local day of the answer's record)."""
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When the answer was recorded."""
 
 
 class ReportHold(DefaultBase):

@@ -25,7 +25,7 @@ from caliber.reports.exports import report_csv, report_pdf, report_xlsx, table_c
 from caliber.reports.periods import local_midnight, parse_period
 from caliber.reports.report import Report, build_report, label
 from caliber.reports.schemas import TargetInput
-from caliber.reports.service import DRILLS, JURISDICTIONS, ReportService
+from caliber.reports.service import DRILLS, JURISDICTIONS, REQUEST_DRILLS, Figures, ReportService
 from caliber.reports.targets import Progress, TargetService
 from caliber.schemas import convert
 from caliber.web import form_data, page
@@ -48,6 +48,19 @@ MEASURE_TITLES = {
     "taken_in_destroyed": "Weapons taken in and destroyed",
     "taken_in_held": "Weapons taken in, on evidence hold at the end",
     "ammunition": "Ammunition lots destroyed",
+    "traced_established": "Weapons taken in whose origin was established",
+    "traced_not_established": "Weapons taken in, traced, origin not established",
+    "traced_excepted": "Weapons taken in, excepted from tracing",
+    "traced_open": "Weapons taken in whose trace is open",
+    "traced_not_started": "Weapons taken in whose trace has not started",
+    "origins_established": "Weapons whose origin was established",
+    "requests_sent": "Trace requests sent",
+    "requests_answered": "Trace requests answered",
+    "requests_answered_late": "Trace requests answered late",
+    "requests_overdue": "Trace requests overdue at the end",
+    "incoming_received": "Trace requests from other states",
+    "incoming_answered": "Trace requests from other states answered",
+    "incoming_overdue": "Trace requests from other states overdue at the end",
 }
 
 
@@ -103,6 +116,12 @@ async def _timelines(
     return out
 
 
+def _traced_chart(rows: list[tuple[str, Figures]]) -> str:
+    """SDG 16.4.2 by jurisdiction: the share of the weapons taken in whose origin was established."""
+    shares = [(name, [f.tracing.share or 0.0]) for name, f in rows]
+    return bar_chart("Origin established, share of weapons taken in (%)", shares, ["share"], peak=100, unit="%")
+
+
 class ReportPages(Controller):
     """``/reports``: where each jurisdiction stands."""
 
@@ -148,6 +167,7 @@ class ReportPages(Controller):
                     bar_chart(title, [(label(key), [n]) for key, n in sorted(totals.items(), key=lambda kv: -kv[1])], ["destroyed"])
                 )
         choices = [f"{year}{half}" for year in range(today.year, today.year - 4, -1) for half in ("-H2", "-H1", "")]
+        traced = _traced_chart(rows)
         year = int(span.key[:4])
         known = {year: found} if "-H" not in span.key else None
         progress = [p for p in await targets.progress(actor, now, known=known) if p.kpi.target == "clear" or p.target.year == year]
@@ -160,6 +180,9 @@ class ReportPages(Controller):
             codes=list(found),
             names=names,
             charts=[destroyed, surplus, *by_kind],
+            traced_chart=traced,
+            kpi_set=targets.roadmap.title,
+            reasons=sorted({reason for _, f in rows for reason in f.tracing.excepted}),
             timelines=await _timelines(
                 actor, reports, progress=progress, year=year, names={c: j.name for c, j in names.items()}, zone=settings.zone, now=now
             ),
@@ -182,23 +205,32 @@ class ReportPages(Controller):
         detail: FromQuery[str | None] = None,
         after: FromQuery[str] = "",
     ) -> Template:
-        """The records behind one number of a report, each linking to its custody timeline."""
+        """The records behind one number of a report, each linking to its custody timeline (or the trace requests behind a
+        number of requests, each linking to its request)."""
         span = parse_period(period, settings.zone)
-        found = await reports.records(actor, span, jurisdiction, measure, detail, after=after, limit=PAGE_RECORDS)
         names = {j.code: j.name for j in await inventory.jurisdictions()}
         depots = {d.id: d.code for d in await inventory.depots(actor)}
         query = {"period": span.key, "jurisdiction": jurisdiction, "measure": measure, **({"detail": detail} if detail else {})}
+        listed: dict[str, Any] = {"records": [], "requests": []}
+        if measure in REQUEST_DRILLS:
+            found_requests = await reports.requests(actor, span, jurisdiction, measure, after=after, limit=PAGE_RECORDS)
+            listed["requests"] = found_requests
+            last = str(found_requests[-1].id) if len(found_requests) == PAGE_RECORDS else None
+        else:
+            found = await reports.records(actor, span, jurisdiction, measure, detail, after=after, limit=PAGE_RECORDS)
+            listed["records"] = found
+            last = found[-1].code if len(found) == PAGE_RECORDS else None
         return page(
             request,
             "reports/records.html",
             title=MEASURE_TITLES.get(measure, measure) + (f" · {label(detail)}" if detail else ""),
             where=names.get(jurisdiction, jurisdiction),
             period=span,
-            records=found,
             depots=depots,
             query=query,
-            next_after=found[-1].code if len(found) == PAGE_RECORDS else None,
+            next_after=last,
             measures=DRILLS,
+            **listed,
         )
 
     @get("/targets")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from caliber.errors import InvalidInput
 
-__all__ = ["Period", "local_midnight", "parse_period"]
+__all__ = ["Period", "first_day_from", "local_midnight", "parse_period"]
 
 _FORM = re.compile(r"^(?P<year>\d{4})(?:-H(?P<half>[12]))?$")
 
@@ -27,6 +27,12 @@ class Period:
     key: str
     start: dt.datetime
     end: dt.datetime
+    zone: dt.tzinfo = dt.UTC
+    """The time zone whose local days it spans (days given as dates, such as a trace request's, are read in it)."""
+
+    def days(self) -> tuple[dt.date, dt.date]:
+        """The local days it spans as ``[first, after)``: a day counts in it when the day begins within it."""
+        return first_day_from(self.start, self.zone), first_day_from(self.end, self.zone)
 
     @property
     def label(self) -> str:
@@ -46,7 +52,13 @@ def parse_period(key: str, zone: ZoneInfo) -> Period:
     def first_of(month: int) -> dt.datetime:
         return local_midnight(dt.date(year + 1, 1, 1) if month == 13 else dt.date(year, month, 1), zone)
 
-    return Period(f"{year}-H{half}" if half else str(year), first_of(first), first_of(last))
+    return Period(f"{year}-H{half}" if half else str(year), first_of(first), first_of(last), zone)
+
+
+def first_day_from(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The first local day in ``zone`` that begins at or after ``moment``."""
+    local = moment.astimezone(zone)
+    return local.date() if local.time() == dt.time() else local.date() + dt.timedelta(days=1)
 
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:

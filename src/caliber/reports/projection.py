@@ -10,6 +10,8 @@ the ledger:
   surplus; leaving the surplus other than by destruction; evidence holds
 - ``transfer.received``: the depot (and jurisdiction) of what arrived
 - ``destruction.destroyed``: when, and by which methods
+
+The tracing events have their projection in :mod:`caliber.reports.traces`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from caliber.items.records import grams
 from caliber.ledger.events import Recorded
 from caliber.ledger.registry import Appliers
 from caliber.ledger.store import Ledger, read_entries
-from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord
+from caliber.reports.models import ReportDay, ReportHold, ReportMonth, ReportRecord, ReportRequest
 from caliber.reports.summary import count, counted, rows_of
 from caliber.transfers.events import TransferReceived
 
@@ -230,6 +232,10 @@ def _row(values: dict[str, Any], holds: list[tuple[dt.datetime, dt.datetime | No
         "methods": "",
         "days_from_intake": None,
         "days_from_declaration": None,
+        "trace_started_at": None,
+        "trace_ended_at": None,
+        "trace_end": "",
+        "exception_reason": "",
     }
     return {**blank, **values, "holds": holds}
 
@@ -247,6 +253,7 @@ async def rebuild(ledger: Ledger, progress: Callable[[int], None] | None = None)
         await session.execute(delete(ReportRecord))
         await session.execute(delete(ReportDay))
         await session.execute(delete(ReportMonth))
+        await session.execute(delete(ReportRequest))
         for start in range(0, size, REBUILD_BATCH):
             events = [entry.event for entry in await read_entries(session, start, min(start + REBUILD_BATCH, size))]
             for event_type, run in itertools.groupby(events, key=lambda event: event["type"]):

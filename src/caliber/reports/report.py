@@ -16,7 +16,7 @@ from caliber.reports.kpis import Goal, Kpi, Roadmap
 from caliber.reports.service import TAKEN_IN, Figures, Snapshot
 from caliber.reports.targets import Progress
 
-__all__ = ["Cell", "Report", "Table", "build_report", "label"]
+__all__ = ["KPI_DRILLS", "Cell", "Report", "Table", "build_report", "label"]
 
 
 def label(value: str) -> str:
@@ -52,6 +52,8 @@ class Report:
     sections: list[tuple[Goal, list[Table]]]
     names: dict[str, str]
     footnotes: list[str] = field(default_factory=list)
+    kpi_set: str = ""
+    """The KPI set the report follows (:attr:`caliber.reports.kpis.Roadmap.title`)."""
 
     @property
     def tables(self) -> list[Table]:
@@ -98,14 +100,25 @@ def _present(values: Iterable[dict[str, int]]) -> list[str]:
     return sorted({key for found in values for key, n in found.items() if n})
 
 
-def _kpi_table(b: _Builder, goal: Goal, kpis: list[Kpi]) -> Table:
-    drill = {"declared", "destroyed", "surplus_end", "taken_in", "taken_in_destroyed"}
+KPI_DRILLS = {
+    **{measure: measure for measure in ("declared", "destroyed", "surplus_end", "taken_in", "taken_in_destroyed", "origins_established")},
+    "traced_share": "traced_established",
+    "traced_established": "traced_established",
+    "trace_requests_sent": "requests_sent",
+    "trace_requests_answered": "requests_answered",
+    "trace_requests_overdue": "requests_overdue",
+    "incoming_requests": "incoming_received",
+    "incoming_overdue": "incoming_overdue",
+}
+"""The list of records (or requests) behind each KPI measure that has one."""
 
+
+def _kpi_table(b: _Builder, goal: Goal, kpis: list[Kpi]) -> Table:
     def row(j: str, f: Figures) -> list[Cell]:
         cells = []
         for kpi in kpis:
             value = kpi.value(f)
-            link = b.link(j, kpi.measure) if kpi.measure in drill and value else None
+            link = b.link(j, KPI_DRILLS[kpi.measure]) if kpi.measure in KPI_DRILLS and value else None
             cells.append(Cell(value, kpi.shown(value), link))
         return cells
 
@@ -128,7 +141,71 @@ def _goal_5(b: _Builder) -> list[Table]:
         "Weapons registered in the period from seizure, finds and voluntary surrender; "
         "destroyed by the end of the period; on evidence hold at its end."
     )
-    return [b.table("taken-in", "Weapons taken in", [*sources, "Total", "Of them destroyed", "Of them on evidence hold"], row, note)]
+    taken_in = b.table("taken-in", "Weapons taken in", [*sources, "Total", "Of them destroyed", "Of them on evidence hold"], row, note)
+    return [taken_in, *_tracing(b)]
+
+
+def _share(share: float | None) -> Cell:
+    return Cell(None, "–") if share is None else Cell(share, f"{share:.1f}")
+
+
+def _tracing(b: _Builder) -> list[Table]:
+    """SDG 16.4.2 and the trace requests (definitions in :mod:`caliber.reports.trace_figures`)."""
+    reasons = _present(f.tracing.excepted for f in b.snapshot.figures.values())
+
+    def traced(j: str, f: Figures) -> list[Cell]:
+        t = f.tracing
+        return [
+            b.count(t.taken_in, j, "taken_in"),
+            b.count(t.established, j, "traced_established"),
+            _share(t.share),
+            b.count(t.not_established, j, "traced_not_established"),
+            *(b.count(t.excepted.get(reason, 0), j, "traced_excepted", reason) for reason in reasons),
+            b.count(sum(t.excepted.values()), j, "traced_excepted"),
+            b.count(t.open, j, "traced_open"),
+            b.count(t.not_started, j, "traced_not_started"),
+        ]
+
+    columns = [
+        "Taken in",
+        "Origin established",
+        "Share established (%)",
+        "Traced, origin not established",
+        *(f"Excepted: {label(reason).lower()}" for reason in reasons),
+        "Excepted",
+        "Trace open",
+        "Trace not started",
+    ]
+    note = (
+        "SDG 16.4.2: of the weapons taken in during the period (seized, found, voluntarily surrendered; collection "
+        "programmes are not counted, as above), those whose origin was established by the end of the period; "
+        "beside them, where the others stood at its end."
+    )
+
+    def requests(j: str, f: Figures) -> list[Cell]:
+        t = f.tracing
+        measures = ["requests_sent", "requests_answered", "requests_answered_late", "requests_overdue", "origins_established"]
+        measures += ["incoming_received", "incoming_answered", "incoming_overdue"]
+        return [b.count(getattr(t, measure), j, measure) for measure in measures]
+
+    request_columns = [
+        "Trace requests sent",
+        "Sent: answered",
+        "Sent: answered late",
+        "Sent: overdue at the end",
+        "Origins established",
+        "Received from other states",
+        "Received: answered",
+        "Received: overdue at the end",
+    ]
+    request_note = (
+        "Requests by the day they were sent, answered or received; overdue: due on or before the last day of the "
+        "period and not answered by its end. Origins established: of any weapon, in the period."
+    )
+    return [
+        b.table("tracing", "Weapons traced (SDG 16.4.2)", columns, traced, note),
+        b.table("trace-requests", "Tracing activity", request_columns, requests, request_note),
+    ]
 
 
 def _goal_6(b: _Builder) -> list[Table]:
@@ -230,5 +307,6 @@ def build_report(snapshot: Snapshot, roadmap: Roadmap, progress: list[Progress],
         if goal.number in measures:
             tables.extend(measures[goal.number](b))
         tables.extend(_targets(b, goal, progress))
-        sections.append((goal, tables))
-    return Report(snapshot, sections, names, footnotes)
+        if tables:  # a goal Caliber measures nothing of (legislation, awareness) has no section
+            sections.append((goal, tables))
+    return Report(snapshot, sections, names, footnotes, roadmap.title)

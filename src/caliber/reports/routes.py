@@ -15,7 +15,7 @@ from caliber.accounts.models import Role
 from caliber.config import Settings
 from caliber.reports.periods import parse_period
 from caliber.reports.schemas import TargetInput
-from caliber.reports.service import JURISDICTIONS, ReportService
+from caliber.reports.service import JURISDICTIONS, REQUEST_DRILLS, ReportService
 from caliber.reports.targets import Progress, TargetService
 
 __all__ = ["ReportApi"]
@@ -62,6 +62,20 @@ def _record_json(record: Any) -> dict[str, Any]:
     }
 
 
+def _request_json(request: Any) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "direction": request.direction,
+        "code": request.code or None,
+        "depot_id": request.depot_id,
+        "jurisdiction": request.jurisdiction,
+        "opened_on": request.opened_on,
+        "due": request.due,
+        "answered_on": request.answered_on,
+        "answered_at": request.answered_at,
+    }
+
+
 class ReportApi(Controller):
     """Figures as JSON, for the ministry's own tools."""
 
@@ -99,8 +113,16 @@ class ReportApi(Controller):
         after: FromQuery[str] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> dict[str, Any]:
-        """The records behind one figure (``measure`` of ``jurisdiction`` in ``period``), by label code; page on with ``after``."""
+        """The records behind one figure (``measure`` of ``jurisdiction`` in ``period``), by label code; page on with ``after``.
+        The trace requests behind a figure of requests (``requests_sent``, ``incoming_overdue``, ...) come as ``requests``,
+        by id."""
         span = parse_period(period, settings.zone)
+        if measure in REQUEST_DRILLS:
+            requests = await reports.requests(actor, span, jurisdiction, measure, after=after, limit=limit)
+            return {
+                "requests": [_request_json(request) for request in requests],
+                "next_after": str(requests[-1].id) if len(requests) == limit else None,
+            }
         found = await reports.records(actor, span, jurisdiction, measure, detail, after=after, limit=limit)
         return {
             "records": [_record_json(record) for record in found],

@@ -16,6 +16,12 @@ Definitions (weapons are records of kind ``weapon``; a period is ``[start, end)`
 - stockpile security (Goal 7): depots, those with a full stock check closed in
   the twelve months before the end, discrepancies found by checks closed in the
   period, and records missing now
+- tracing (SDG 16.4.2): of the weapons taken in (as above; a collection
+  programme's are traced but, as in Goal 5, not counted), those whose origin was
+  established by the end of the period, as a share with one decimal; beside it
+  traced but origin not established, excepted by reason, open, not started; and
+  the trace requests sent, answered (late), overdue, and those from other states
+  (definitions in :mod:`caliber.reports.trace_figures`)
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,17 +41,41 @@ from caliber.db import Database
 from caliber.errors import InvalidInput
 from caliber.ledger.models import LedgerHead
 from caliber.ledger.store import HEAD_ID
-from caliber.reports.models import ReportHold, ReportRecord
+from caliber.reports.models import ReportHold, ReportRecord, ReportRequest
 from caliber.reports.periods import Period
 from caliber.reports.summary import DAYS_BUCKET, TAKEN_IN, cohort_month, contributions, local_day, midnight, rows_of, sums
+from caliber.reports.trace_figures import (
+    RECORD_DRILLS,
+    REQUEST_DRILLS,
+    TRACE_COHORTS,
+    Tracing,
+    add_counted,
+    finish,
+    record_filter,
+    request_counts,
+    request_filter,
+    request_scope,
+)
 from caliber.stockchecks.security import security
 
-__all__ = ["DRILLS", "JURISDICTIONS", "PARTS", "TAKEN_IN", "Figures", "ReportService", "Snapshot", "measure_filter", "nearest_rank"]
+__all__ = [
+    "DRILLS",
+    "JURISDICTIONS",
+    "PARTS",
+    "REQUEST_DRILLS",
+    "TAKEN_IN",
+    "Figures",
+    "ReportService",
+    "Snapshot",
+    "Tracing",
+    "measure_filter",
+    "nearest_rank",
+]
 
 JURISDICTIONS = ("AL", "BA", "XK", "ME", "MK", "RS")
-PARTS = frozenset({"counts", "stock", "taken_in", "durations", "security"})
+PARTS = frozenset({"counts", "stock", "taken_in", "durations", "security", "tracing"})
 """The parts of :class:`Figures` computed apart: the additive counts, the surplus stock, the outcomes of the weapons taken
-in, the days to destruction, and Goal 7. A caller that reads only some asks only for them."""
+in, the days to destruction, Goal 7, and tracing (SDG 16.4.2). A caller that reads only some asks only for them."""
 
 
 @dataclass
@@ -72,6 +103,8 @@ class Figures:
     """Missing, misplaced and unknown records and lot differences found by stock checks closed in the period."""
     missing_now: int = 0
     """Records reported missing and not found since, as of today."""
+    tracing: Tracing = field(default_factory=Tracing)
+    """SDG 16.4.2 and the trace requests (the ``tracing`` part)."""
 
 
 def nearest_rank(values: list[float], share: float) -> float:
@@ -101,11 +134,13 @@ DRILLS = (
     "taken_in_destroyed",
     "taken_in_held",
     "ammunition",
+    *RECORD_DRILLS,
 )
-"""Measures whose records can be listed.
+"""Measures whose records can be listed (those of :data:`REQUEST_DRILLS` list trace requests instead).
 
 ``detail`` narrows: the UN type of ``destroyed``, the method of
-``destroyed_by_method`` (needed), the intake source of the ``taken_in`` ones.
+``destroyed_by_method`` (needed), the intake source of the ``taken_in`` ones,
+the reason of ``traced_excepted``.
 """
 
 
@@ -141,6 +176,19 @@ class ReportService:
         query = select(ReportRecord).where(*where).order_by(ReportRecord.code).limit(limit)
         async with self.db.read() as session:
             return list(await session.scalars(query))
+
+    async def requests(
+        self, actor: Actor, period: Period, jurisdiction: str, measure: str, *, after: str = "", limit: int = 200
+    ) -> list[ReportRequest]:
+        """The trace requests behind one number (``measure`` of :data:`REQUEST_DRILLS`), by id after ``after``."""
+        where = request_filter(measure, period)
+        wanted = _wanted(actor, [jurisdiction])
+        scope = request_scope(wanted, None if actor.sees_all_depots else actor.depot_ids)
+        query = select(ReportRequest).where(*scope, *where)
+        if after:
+            query = query.where(ReportRequest.id > _request_id(after))
+        async with self.db.read() as session:
+            return list(await session.scalars(query.order_by(ReportRequest.id).limit(limit)))
 
     async def timeline(
         self, actor: Actor, instants: list[dt.datetime], jurisdictions: Iterable[str] = JURISDICTIONS
@@ -184,6 +232,13 @@ class ReportService:
         return {jurisdiction: (stock[jurisdiction][0], remaining.get(jurisdiction, 0)) for jurisdiction in wanted}
 
 
+def _request_id(after: str) -> UUID:
+    try:
+        return UUID(after)
+    except ValueError:
+        raise InvalidInput("after is the id of the last request listed", field="after") from None
+
+
 def _whole(actor: Actor) -> bool:
     """Whether ``actor`` reads whole jurisdictions (the daily counts serve them; depot staff add up their depots' records)."""
     return not actor.role.is_depot_staff
@@ -207,6 +262,13 @@ async def _figures(session: AsyncSession, actor: Actor, period: Period, wanted: 
             await _taken_in(session, scope, period, out)
         if "durations" in parts:
             await _durations(session, scope, period, out)
+        if "tracing" in parts:
+            await _traced(session, scope, period, out)
+    if "tracing" in parts:
+        tracing = {j: f.tracing for j, f in out.items()}
+        await request_counts(session, wanted, None if actor.sees_all_depots else actor.depot_ids, period, tracing)
+        for traced in tracing.values():
+            finish(traced)
     if "security" in parts:
         found = await security(session, period.start, period.end, None if actor.sees_all_depots else actor.depot_ids)
         for jurisdiction, figures in found.items():
@@ -227,6 +289,7 @@ COUNTED = {
     "stock": ("declared", "exit"),
     "taken_in": ("taken_destroyed", "held"),
     "durations": ("days_intake", "days_declared"),
+    "tracing": ("registered", *TRACE_COHORTS, "established"),
 }
 """The measures of the counts each part of the figures reads (the stock's from the beginning, the others' over the period)."""
 OUTCOMES = {"taken_destroyed": "taken_in_destroyed", "held": "taken_in_held"}
@@ -274,15 +337,19 @@ async def _counted(
             counts[source] = counts.get(source, 0) + n
         if measure in DURATIONS:
             buckets.setdefault((jurisdiction, measure), []).append((int(detail), n))
-    if "taken_in" in parts:
-        await _before_the_start(session, scope, period, out)
+        if "tracing" in parts and measure in COUNTED["tracing"] and (measure != "registered" or detail in TAKEN_IN):
+            add_counted(figures.tracing, measure, detail, n)
+    if parts & {"taken_in", "tracing"}:
+        await _before_the_start(session, scope, period, out, parts)
     if "durations" in parts:
         await _picked(session, period, buckets, out)
 
 
-async def _before_the_start(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
-    """Take out of the taken-in outcomes the weapons of the first cohort registered before the period began (a period
-    that starts inside a month of the counts: another time zone); their outcomes are read from their records."""
+async def _before_the_start(
+    session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures], parts: frozenset[str]
+) -> None:
+    """Take out of the taken-in outcomes (and traces) the weapons of the first cohort registered before the period began
+    (a period that starts inside a month of the counts: another time zone); their outcomes are read from their records."""
     month_start = midnight(local_day(period.start).replace(day=1))
     if month_start < period.start:
         r = ReportRecord
@@ -291,7 +358,11 @@ async def _before_the_start(session: AsyncSession, scope: list[Any], period: Per
         )
         for row in await rows_of(session, list(await session.scalars(query))):
             for moment, measure, detail, n, *_ in contributions(row):
-                if measure in OUTCOMES and period.start <= moment < period.end:
+                if not period.start <= moment < period.end:
+                    continue
+                if measure in TRACE_COHORTS and "tracing" in parts:
+                    add_counted(out[row["jurisdiction"]].tracing, measure, detail, -n)
+                if measure in OUTCOMES and "taken_in" in parts:
                     counts = getattr(out[row["jurisdiction"]], OUTCOMES[measure])
                     source = detail.split("|")[1]
                     counts[source] = counts.get(source, 0) - n
@@ -322,9 +393,11 @@ async def _stock_at(
 def measure_filter(measure: str, period: Period, detail: str | None = None) -> list[Any]:
     """What a record must be to count in ``measure`` over ``period`` (the one definition the counts and the lists share)."""
     if measure not in DRILLS or (measure == "destroyed_by_method" and not detail):
-        raise InvalidInput(f"measure must be one of {', '.join(DRILLS)}", field="measure")
+        raise InvalidInput(f"measure must be one of {', '.join((*DRILLS, *REQUEST_DRILLS))}", field="measure")
     r = ReportRecord
     weapon = r.kind == "weapon"
+    if measure in RECORD_DRILLS:
+        return record_filter(measure, period, detail, [weapon, _during(r.registered_at, period), r.intake_source.in_(TAKEN_IN)])
     if measure == "declared":
         return [weapon, _during(r.declared_at, period)]
     if measure in {"surplus_start", "surplus_end"}:
@@ -427,6 +500,24 @@ async def _taken_in(session: AsyncSession, scope: list[Any], period: Period, out
     )
     for jurisdiction, source, n in (await session.execute(held)).all():
         out[jurisdiction].taken_in_held[source] = n
+
+
+async def _traced(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:
+    """The tracing figures of the weapons, counted from the records (depot staff: the counts hold whole jurisdictions)."""
+    for jurisdiction, n in await _count_by(session, [*scope, *measure_filter("taken_in", period)]):
+        out[jurisdiction].tracing.taken_in = n
+    for measure, name in (
+        ("traced_established", "established"),
+        ("traced_not_established", "not_established"),
+        ("traced_open", "open"),
+        ("origins_established", "origins_established"),
+    ):
+        for jurisdiction, n in await _count_by(session, [*scope, *measure_filter(measure, period)]):
+            setattr(out[jurisdiction].tracing, name, n)
+    for jurisdiction, reason, n in await _count_by(
+        session, [*scope, *measure_filter("traced_excepted", period)], ReportRecord.exception_reason
+    ):
+        out[jurisdiction].tracing.excepted[reason] = n
 
 
 async def _durations(session: AsyncSession, scope: list[Any], period: Period, out: dict[str, Figures]) -> None:

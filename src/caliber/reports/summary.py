@@ -47,6 +47,7 @@ __all__ = [
     "midnight",
     "rows_of",
     "sums",
+    "trace_outcome",
 ]
 
 BUCKET_ZONE = ZoneInfo("Europe/Belgrade")
@@ -66,10 +67,15 @@ MEASURES_AT = {
     "days_declared": "destroyed_at",
     "taken_destroyed": "destroyed_at",
     "held": "",
+    "trace_started": "trace_started_at",
+    "trace_ended": "trace_ended_at",
+    "established": "trace_ended_at",
 }
 """The record's column that says when each measure counts it (``held``: the record's evidence holds, begun and ended)."""
-COHORTS = ("taken_destroyed", "held")
-"""The measures counted by cohort (detail ``YYYY-MM|source``: the month a weapon taken in was registered, and how)."""
+COHORTS = ("taken_destroyed", "held", "trace_started", "trace_ended")
+"""The measures counted by cohort (detail ``YYYY-MM|source``: the month a weapon taken in was registered, and how;
+``trace_ended`` adds ``|`` and how its trace ended: ``origin_established``, ``origin_not_established`` or the reason
+it was excepted)."""
 CHUNK = 500
 VALUES = ("n", "pieces", "net_g", "gross_g")
 """What a count row adds up."""
@@ -83,7 +89,8 @@ def contributions(row: Mapping[str, Any]) -> Iterator[Contribution]:
     A weapon taken in (:data:`TAKEN_IN`) also counts, under the month it was
     registered and its source (``2026-03|seized``: its cohort), when it is
     destroyed and when each of its evidence holds (``row["holds"]``) begins
-    (+1) and ends (-1).
+    (+1) and ends (-1), and when its trace starts and ends (and how). Any weapon whose origin is established counts
+    then (``established``).
     """
     if row["kind"] == "weapon":
         yield row["registered_at"], "registered", row["intake_source"], 1, 0, 0, 0
@@ -106,8 +113,19 @@ def contributions(row: Mapping[str, Any]) -> Iterator[Contribution]:
                 yield held_at, "held", cohort, 1, 0, 0, 0
                 if released_at is not None:
                     yield released_at, "held", cohort, -1, 0, 0, 0
+            if row["trace_started_at"] is not None:
+                yield row["trace_started_at"], "trace_started", cohort, 1, 0, 0, 0
+            if row["trace_ended_at"] is not None:
+                yield row["trace_ended_at"], "trace_ended", f"{cohort}|{trace_outcome(row)}", 1, 0, 0, 0
+        if row["trace_end"] == "origin_established":
+            yield row["trace_ended_at"], "established", "", 1, 0, 0, 0
     elif row["kind"] == "lot" and row["destroyed_at"] is not None:
         yield row["destroyed_at"], "ammunition", "", 1, row["pieces"], row["net_g"], row["gross_g"]
+
+
+def trace_outcome(row: Mapping[str, Any]) -> str:
+    """How a concluded trace ended, as the counts keep it: the origin established or not, or the reason of its exception."""
+    return str(row["exception_reason"] if row["trace_end"] == "excepted" else row["trace_end"])
 
 
 def cohort_month(moment: dt.datetime) -> str:

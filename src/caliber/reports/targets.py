@@ -166,7 +166,7 @@ class TargetService:
             year = parse_period(str(target.year), self.zone)
             if kpi.target == "annual":
                 if target.year not in years:
-                    span = Period(year.key, year.start, max(year.start, min(now, year.end)))
+                    span = Period(year.key, year.start, max(year.start, min(now, year.end)), year.zone)
                     years[target.year] = await self.reports.figures(actor, span, parts=parts[target.year])
                 done = kpi.value(years[target.year][target.jurisdiction])
                 out.append(_annual(target, kpi, done, year, now))
