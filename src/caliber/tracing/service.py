@@ -268,12 +268,14 @@ class TracingService:
         actor.require_role(*TRACERS)
         async with self.ledger.write(actor) as tx:
             incoming = await _incoming(tx.session, incoming_id)
-            await _depot_of(tx.session, actor, incoming.depot_id)
+            depot = await _depot_of(tx.session, actor, incoming.depot_id)
             if incoming.status != RequestStatus.OPEN:
                 raise Conflict(f"this request was answered already, on {incoming.answered_at:%Y-%m-%d}")
             codes = list(dict.fromkeys(given.codes))
             for code in codes:
-                await _weapon(tx.session, actor, code, field="codes")
+                item = await _weapon(tx.session, actor, code, field="codes")
+                if item.depot_id != depot.id:  # the request and its answer are read by the staff of its depot
+                    raise InvalidInput(f"{code} is not in depot {depot.code}, which answers this request", field="codes")
             await tx.record(
                 IncomingTraceAnswered(id=incoming_id, codes=codes, answer=given.answer.strip()), [incoming_subject(incoming_id), *codes]
             )
