@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from caliber.accounts.models import Role
+from caliber.depots.schemas import DepotUpdate
 from caliber.items.lifecycle import IntakeSource
 from caliber.ledger.store import Ledger
-from tests.factories import Factory, login
+from tests.factories import OPERATOR, Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -151,3 +152,24 @@ async def test_an_answer_to_another_state_names_only_weapons_of_the_depot_that_a
         answered = await client.post(answer_path, json={"answer": "held", "codes": [held.code]}, headers=staff)
         assert answered.status_code == 200, answered.text
         assert answered.json()["codes"] == [held.code]
+
+
+async def test_a_request_from_another_state_is_not_registered_for_an_inactive_depot(
+    client: httpx.AsyncClient, factory: Factory, ledger: Ledger
+) -> None:
+    """A closed depot answers no one: the service refuses it, as the form leaves it out."""
+    depot = await factory.depot()
+    await factory.inventory.update_depot(OPERATOR, depot.id, DepotUpdate(active=False))
+    body = {
+        "depot_id": str(depot.id),
+        "requesting_state": "AT",
+        "their_reference": "BK 7",
+        "due": "2099-01-01",
+        "identifiers": {"serial": "Z1"},
+    }
+    admin = await _headers(factory, Role.ADMIN, [])
+    size = await ledger.size()
+    refused = await client.post("/api/tracing/incoming", json=body, headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert f"depot {depot.code} is inactive" in refused.json()["detail"]
+    assert await ledger.size() == size

@@ -239,6 +239,8 @@ class TracingService:
             if depot is None:
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             actor.require_depot(depot.id, depot.code)
+            if not depot.active:
+                raise Conflict(f"depot {depot.code} is inactive: register the request for the depot that answers it now")
             incoming_id = new_id()
             given = new.identifiers
             event = IncomingTraceRegistered(
