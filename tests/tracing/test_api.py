@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from caliber.accounts.models import Role
+from caliber.depots.schemas import DepotUpdate
 from caliber.items.lifecycle import IntakeSource
-from tests.factories import Factory, login
+from caliber.ledger.store import Ledger
+from tests.factories import OPERATOR, Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
 
@@ -119,3 +121,55 @@ async def test_the_weapons_page_tells_its_tracing_in_words(client: httpx.AsyncCl
     assert "Tracing: domestic check" in page
     assert "finding: no record in the national register" in page
     assert "Trace request sent to INTERPOL" in page
+
+
+async def test_an_answer_to_another_state_names_only_weapons_of_the_depot_that_answers(
+    client: httpx.AsyncClient, factory: Factory, ledger: Ledger
+) -> None:
+    """Staff of two depots, or an admin, answer a request registered for one depot with that depot's weapons only: a
+    weapon of the other depot would show its label code to the first depot's staff on the request's page."""
+    depot, other = await factory.depot(), await factory.depot()
+    held = await factory.item(depot, serial="AB123")
+    elsewhere = await factory.item(other, serial="AB123")
+    body = {
+        "depot_id": str(depot.id),
+        "requesting_state": "AT",
+        "their_reference": "BK 6",
+        "due": "2099-01-01",
+        "identifiers": {"serial": "AB123"},
+    }
+    for role in (Role.DEPOT_CLERK, Role.ADMIN):
+        staff = await _headers(factory, role, [depot, other] if role is Role.DEPOT_CLERK else [])
+        registered = await client.post("/api/tracing/incoming", json=body, headers=staff)
+        assert registered.status_code == 201, registered.text
+        answer_path = f"/api/tracing/incoming/{registered.json()['id']}/answer"
+        size = await ledger.size()
+        refused = await client.post(answer_path, json={"answer": "held", "codes": [held.code, elsewhere.code]}, headers=staff)
+        assert refused.status_code == 422, refused.text
+        assert elsewhere.code in refused.json()["detail"]
+        assert "not in depot" in refused.json()["detail"]
+        assert await ledger.size() == size
+        answered = await client.post(answer_path, json={"answer": "held", "codes": [held.code]}, headers=staff)
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["codes"] == [held.code]
+
+
+async def test_a_request_from_another_state_is_not_registered_for_an_inactive_depot(
+    client: httpx.AsyncClient, factory: Factory, ledger: Ledger
+) -> None:
+    """A closed depot answers no one: the service refuses it, as the form leaves it out."""
+    depot = await factory.depot()
+    await factory.inventory.update_depot(OPERATOR, depot.id, DepotUpdate(active=False))
+    body = {
+        "depot_id": str(depot.id),
+        "requesting_state": "AT",
+        "their_reference": "BK 7",
+        "due": "2099-01-01",
+        "identifiers": {"serial": "Z1"},
+    }
+    admin = await _headers(factory, Role.ADMIN, [])
+    size = await ledger.size()
+    refused = await client.post("/api/tracing/incoming", json=body, headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert f"depot {depot.code} is inactive" in refused.json()["detail"]
+    assert await ledger.size() == size

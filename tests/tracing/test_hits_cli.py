@@ -40,3 +40,19 @@ def test_the_command_links_the_hits_of_exported_weapons_once(tmp_path: Path) -> 
     assert "2 already known" in again.stdout
     checked = caliber("ledger", "check", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_cells_that_look_like_terminal_markup_are_printed_as_they_are(tmp_path: Path) -> None:
+    """A cell such as ``[/]`` or ``[bold]`` is text: it is printed, not read as the terminal table's markup."""
+    env = {"CALIBER_DATA_DIR": str(tmp_path / "data")}
+    hits = tmp_path / "hits.csv"
+    hits.write_text(hits_csv([hit("IA-1", "X1", reported_as="[/]")]), encoding="utf-8")
+    refused = caliber("tracing", "iarms-hits", str(hits), env=env)
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert "'[/]' is not one of" in refused.stderr
+    hits.write_text(hits_csv([hit("[/]", "X1"), hit("[bold]IA-2", "X2")]), encoding="utf-8")
+    done = caliber("tracing", "iarms-hits", str(hits), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "2 hits: 0 linked" in done.stdout
+    assert "[bold]IA-2" in done.stdout

@@ -246,13 +246,14 @@ def progress_bar(description: str, total: int | None) -> Any:
 def print_import_errors(report: Any) -> None:
     """The bad cells of a checked file (a report with ``clean``, ``errors`` and ``error_count``), the first 50, on stderr."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     if report.clean:
         return
     table = Table("row", "column", "reason", title=f"{report.error_count} row(s) with errors")
     for error in report.errors[:50]:
-        table.add_row(str(error.row), error.column or "(row)", error.reason)
+        table.add_row(str(error.row), escape(error.column or "(row)"), escape(error.reason))  # cells are text, not markup
     Console(stderr=True).print(table)
     if len(report.errors) > 50:
         click.echo(f"... and more: the first {len(report.errors)} errors are kept; fix these and check again", err=True)

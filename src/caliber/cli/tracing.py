@@ -86,6 +86,7 @@ def tracing_iarms_hits(file: Path) -> None:
 
 def _print(report: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -95,7 +96,7 @@ def _print(report: Any) -> None:
         if rows:
             table = Table("row", "hit reference", "why", title=f"{len(rows)} {title}")
             for row in rows[:SHOWN]:
-                table.add_row(*row)
+                table.add_row(*(escape(cell) for cell in row))  # a file's cells are text, not markup
             console.print(table)
             if len(rows) > SHOWN:
                 click.echo(f"... and {len(rows) - SHOWN} more {title.partition(' ')[0]}: rows {_rows(rows[SHOWN:])}")

@@ -239,6 +239,8 @@ class TracingService:
             if depot is None:
                 raise InvalidInput(f"no depot with id {new.depot_id}", field="depot_id")
             actor.require_depot(depot.id, depot.code)
+            if not depot.active:
+                raise Conflict(f"depot {depot.code} is inactive: register the request for the depot that answers it now")
             incoming_id = new_id()
             given = new.identifiers
             event = IncomingTraceRegistered(
@@ -268,12 +270,14 @@ class TracingService:
         actor.require_role(*TRACERS)
         async with self.ledger.write(actor) as tx:
             incoming = await _incoming(tx.session, incoming_id)
-            await _depot_of(tx.session, actor, incoming.depot_id)
+            depot = await _depot_of(tx.session, actor, incoming.depot_id)
             if incoming.status != RequestStatus.OPEN:
                 raise Conflict(f"this request was answered already, on {incoming.answered_at:%Y-%m-%d}")
             codes = list(dict.fromkeys(given.codes))
             for code in codes:
-                await _weapon(tx.session, actor, code, field="codes")
+                item = await _weapon(tx.session, actor, code, field="codes")
+                if item.depot_id != depot.id:  # the request and its answer are read by the staff of its depot
+                    raise InvalidInput(f"{code} is not in depot {depot.code}, which answers this request", field="codes")
             await tx.record(
                 IncomingTraceAnswered(id=incoming_id, codes=codes, answer=given.answer.strip()), [incoming_subject(incoming_id), *codes]
             )
