@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -11,9 +12,11 @@ from caliber.accounts.actor import Actor
 from caliber.accounts.models import Role
 from caliber.db import Database
 from caliber.errors import PermissionDenied
-from caliber.items.lifecycle import IntakeSource
+from caliber.items.lifecycle import Action, IntakeSource
+from caliber.items.schemas import StatusChange
 from caliber.ledger import store
 from caliber.ledger.store import Ledger
+from caliber.tracing import hits
 from caliber.tracing.events import HitMatch
 from caliber.tracing.hits import HitsReport
 from caliber.tracing.hits_file import read_hits
@@ -21,7 +24,7 @@ from caliber.tracing.lifecycle import ExceptionReason, TraceState
 from caliber.tracing.models import IarmsHit
 from caliber.tracing.schemas import StepIn, TraceExceptionIn
 from caliber.tracing.service import TracingService
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.tracing.hits_csv import hit, hits_csv
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
@@ -166,3 +169,23 @@ async def test_only_depot_staff_and_admins_import_hits(factory: Factory, tracing
     for role in (Role.INSPECTOR, Role.MINISTRY_OFFICIAL, Role.WITNESS):
         with pytest.raises(PermissionDenied):
             await _import(tracing, await factory.actor(role), [hit("IA-1", "X1")])
+
+
+async def test_a_weapon_voided_or_moved_between_matching_and_writing_gets_no_hit(
+    factory: Factory, tracing: TracingService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    depot = await factory.depot()
+    clerk = await factory.actor(Role.DEPOT_CLERK, [depot])
+    voided = await factory.item(depot, serial="VOID-1")
+    kept = await factory.item(depot, serial="KEPT-1")
+    write = hits._record_batch
+
+    async def void_first(*args: Any) -> None:  # another clerk voids the record once the import has matched it
+        await factory.items.change_status(OPERATOR, "item", voided.code, StatusChange(Action.VOID, "entered twice"))
+        await write(*args)
+
+    monkeypatch.setattr(hits, "_record_batch", void_first)
+    report = await _import(tracing, clerk, [hit("IA-V", "void1"), hit("IA-K", "kept1")])
+    assert [h.code for h in report.linked] == [kept.code]
+    assert [(u.row, u.reason) for u in report.unmatched] == [(2, f"the record {voided.code} was voided during the import")]
+    assert await _hits(tracing.db) == 1

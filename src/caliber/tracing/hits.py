@@ -179,6 +179,7 @@ async def _record_batch(ledger: Ledger, actor: Actor, batch: list[tuple[HitRow, 
     """One transaction: the batch's hits not held yet, and the ``iarms_query`` step of each trace at the domestic check."""
     async with ledger.write(actor) as tx:
         todo = await _fresh(tx.session, batch, report, lambda link: link[0])  # another import may have recorded some meanwhile
+        todo = await _still_ours(tx.session, actor, todo, report)
         codes = sorted({code for _hit, code, _how in todo})
         states: dict[str, str] = {}
         for chunk in _chunks(codes):
@@ -197,6 +198,29 @@ async def _record_batch(ledger: Ledger, actor: Actor, batch: list[tuple[HitRow, 
             report.linked.append(Linked(given.row, given.hit.reference, code, how, queried))
         await tx.record_many(hits)
         await tx.record_many(steps)
+
+
+async def _still_ours(
+    session: AsyncSession, actor: Actor, links: list[tuple[HitRow, str, HitMatch]], report: HitsReport
+) -> list[tuple[HitRow, str, HitMatch]]:
+    """The links whose weapon is, inside the write, still in ``actor``'s depots and not voided: one matched before
+    the write may since have been transferred out or voided; its hit is reported unmatched, not recorded."""
+    codes = sorted({code for _hit, code, _how in links})
+    where: dict[str, tuple[Any, str]] = {}
+    for chunk in _chunks(codes):
+        rows = await session.execute(select(Item.code, Item.depot_id, Item.status).where(Item.code.in_(chunk)))
+        where |= {code: (depot_id, status) for code, depot_id, status in rows.all()}
+    kept = []
+    for link in links:
+        given, code, _how = link
+        depot_id, status = where[code]
+        if status == Status.VOID.value:
+            report.unmatched.append(Unmatched(given.row, given.hit.reference, f"the record {code} was voided during the import"))
+        elif not actor.sees_all_depots and depot_id not in actor.depot_ids:
+            report.unmatched.append(Unmatched(given.row, given.hit.reference, f"the weapon {code} left your depots during the import"))
+        else:
+            kept.append(link)
+    return kept
 
 
 async def record_hits(
