@@ -169,7 +169,7 @@ async def ensure_demo(ledger: Ledger, data_dir: Path, *, scale: float = 1.0) -> 
     await _history(ledger, data_dir, operator, (depots, locations), scale=scale, witnesses=witnesses)
     await _destructions(ledger, data_dir, operator, depots, witnesses)
     await _now(ledger, data_dir, operator, (depots, locations))
-    await _traces(ledger, data_dir, operator, depots["RS-KRG-ARM"])
+    await _traces(ledger, data_dir, operator, depots["RS-KRG-ARM"], locations[("RS-KRG-ARM", "Building A", "Room 1", "Rack 2")])
     await _targets(ledger, data_dir, operator)
     _write_logins(logins_path, logins)
     return logins
@@ -462,7 +462,7 @@ FOUND_WEAPONS = [
 ]
 
 
-async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot) -> None:
+async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot, rack: Location) -> None:
     """Weapons found on army ground, traced: a request overdue, one due this week, one answered late, one just
     checked; and a request from Austria to answer."""
     items = ItemService(ledger, data_dir / "photos")
@@ -479,6 +479,7 @@ async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot)
             IntakeSource.FOUND,
             country_of_manufacture="YU",
             case_reference=case,
+            location_id=rack.id,
         )
         for serial, case, _ in FOUND_WEAPONS
     ]
