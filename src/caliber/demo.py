@@ -466,7 +466,7 @@ async def _traces(ledger: Ledger, data_dir: Path, operator: Actor, depot: Depot,
     """Weapons found on army ground, traced: a request overdue, one due this week, one answered late, one just
     checked; and a request from Austria to answer."""
     items = ItemService(ledger, data_dir / "photos")
-    tracing = TracingService(ledger, dt.UTC)
+    tracing = TracingService(ledger, ZoneInfo("Europe/Belgrade"))  # the default deployment zone, whose days the pages count
     today = tracing.today()
     news = [
         NewItem(

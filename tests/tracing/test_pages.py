@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from caliber.tracing.service import TracingService
 from tests.factories import OPERATOR, Factory, login
 
 pytestmark = pytest.mark.usefixtures("ledger_checked")
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = dt.datetime.now(ZoneInfo("Europe/Belgrade")).date()  # the deployment's day (the default zone), as the pages count it
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
